@@ -1,0 +1,104 @@
+//! Small pieces shared by the pages.
+
+use crate::error::AppError;
+use crate::model::{Freshness, PeeringStatus};
+use crate::validate::relative_time;
+use leptos::prelude::*;
+
+/// A status as a coloured badge; unknown statuses get a neutral one.
+#[component]
+pub fn StatusBadge(status: PeeringStatus) -> impl IntoView {
+    let class = match &status {
+        PeeringStatus::Other(_) => "badge badge-other".to_string(),
+        known => format!("badge badge-{}", known.as_str()),
+    };
+    view! { <span class=class data-status=status.to_string()>{status.to_string()}</span> }
+}
+
+/// A value with a button that copies it.
+#[component]
+pub fn Copyable(value: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let text = value.clone();
+    view! {
+        <span class="copyable">
+            <code>{value}</code>
+            <button
+                class="copy"
+                type="button"
+                title="Copy"
+                on:click=move |_| {
+                    copy_to_clipboard(&text);
+                    copied.set(true);
+                }
+            >
+                {move || if copied.get() { "Copied" } else { "Copy" }}
+            </button>
+        </span>
+    }
+}
+
+/// Writes to the clipboard through `navigator.clipboard`, looked up at run
+/// time so the page works (without copying) where the API is missing.
+fn copy_to_clipboard(text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::{JsCast, JsValue};
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let navigator: JsValue = window.navigator().into();
+        let Ok(clipboard) = js_sys::Reflect::get(&navigator, &"clipboard".into()) else {
+            return;
+        };
+        if let Ok(write) = js_sys::Reflect::get(&clipboard, &"writeText".into())
+            && let Some(write) = write.dyn_ref::<js_sys::Function>()
+        {
+            let _ = write.call1(&clipboard, &JsValue::from_str(text));
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}
+
+/// A time as "in 6 days", with the exact time on hover.
+#[component]
+pub fn RelativeTime(at: Option<String>, as_of: String) -> impl IntoView {
+    match at.filter(|s| !s.is_empty()) {
+        None => view! { <span class="muted">"—"</span> }.into_any(),
+        Some(at) => {
+            let text = relative_time(&at, &as_of).unwrap_or_else(|| at.clone());
+            view! { <time datetime=at.clone() title=at>{text}</time> }.into_any()
+        }
+    }
+}
+
+/// The age of the data, and the provider's error when older data is shown.
+#[component]
+pub fn FreshnessNote(freshness: Freshness) -> impl IntoView {
+    let age = relative_time(&freshness.fetched_at, &freshness.as_of).unwrap_or_default();
+    view! {
+        <p class="freshness">
+            "Read from the provider " <span title=freshness.fetched_at.clone()>{age}</span> "."
+        </p>
+        {freshness
+            .stale_error
+            .map(|e| {
+                view! {
+                    <p class="error stale" role="alert">
+                        "Showing the last good data: the latest read failed. " {e}
+                    </p>
+                }
+            })}
+    }
+}
+
+/// An error from a server function, as a message on the page.
+#[component]
+pub fn ErrorMessage(error: AppError) -> impl IntoView {
+    view! {
+        <p class="error" role="alert">
+            {error.to_string()}
+        </p>
+    }
+}

@@ -1,0 +1,37 @@
+//! The one door from server functions to the server's services. Server
+//! functions find a `SharedConsole` in the reactive context; the server
+//! provides its implementation, and tests may provide another. Every method
+//! enforces its own rules (validation, audit, provider call), so a server
+//! function called directly over HTTP is held to the same rules as a button.
+
+use crate::error::AppError;
+use crate::model::{ActionResult, AuditPage, Overview, SpaceView};
+use std::sync::Arc;
+
+#[async_trait::async_trait]
+pub trait Console: Send + Sync + 'static {
+    /// Every space with its peerings counted by status.
+    async fn overview(&self) -> Result<Overview, AppError>;
+    /// One space's peering info and peerings.
+    async fn space(&self, space: &str) -> Result<SpaceView, AppError>;
+    async fn accept_peering(&self, space: &str, pcx_id: &str) -> Result<ActionResult, AppError>;
+    /// `confirm` must repeat the PCX ID, as the provider's CLI demands.
+    async fn destroy_peering(
+        &self,
+        space: &str,
+        pcx_id: &str,
+        confirm: &str,
+    ) -> Result<ActionResult, AppError>;
+    /// One page (from 1) of the audit history, newest first.
+    async fn audit(&self, space: Option<String>, page: u32) -> Result<AuditPage, AppError>;
+}
+
+pub type SharedConsole = Arc<dyn Console>;
+
+/// The console provided by the server for this request.
+pub fn console() -> Result<SharedConsole, AppError> {
+    leptos::prelude::use_context::<SharedConsole>().ok_or_else(|| {
+        leptos::logging::error!("no Console in context: the server must provide one");
+        AppError::Internal
+    })
+}

@@ -1,0 +1,70 @@
+//! Spaceport's UI and its server-function surface. Compiled twice: to wasm
+//! with `hydrate` for the browser, and natively with `ssr` for the server,
+//! which also gets the `console` module (the door to the server's services).
+//! This crate never depends on the database or the provider client.
+
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+pub mod validate;
+
+#[cfg(feature = "ssr")]
+pub mod console;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    components::{A, Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/spaceport.css" />
+        <Title text="Spaceport" />
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">"Spaceport"</A>
+                <nav>
+                    <A href="/">"Spaces"</A>
+                    <A href="/audit">"Audit"</A>
+                </nav>
+            </header>
+            <main>
+                <Routes fallback=|| view! { <p class="error">"There is no such page."</p> }>
+                    <Route path=path!("/") view=pages::overview::OverviewPage />
+                    <Route path=path!("/spaces/:space") view=pages::space::SpacePage />
+                    <Route path=path!("/audit") view=pages::audit::AuditPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

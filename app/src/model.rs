@@ -1,0 +1,317 @@
+//! Wire types shared by the browser, the server functions, the provider
+//! client and the simulated provider. Field names follow the provider's JSON
+//! exactly (see PROVIDER_API.md), so one set of types serves both sides.
+//!
+//! The provider adds values over time (`type`, `status`), so the enums here
+//! keep any value they do not know as text instead of failing to decode.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Decodes `null` as the type's default; the provider sends `null` for some
+/// list fields of heroku-managed rows.
+pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// An object the provider refers to by name, such as `region` or `team`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Named {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Space {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub region: Named,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub shield: bool,
+    #[serde(default)]
+    pub cidr: Option<String>,
+    #[serde(default)]
+    pub data_cidr: Option<String>,
+    #[serde(default)]
+    pub team: Option<Named>,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeeringInfo {
+    pub aws_account_id: String,
+    pub aws_region: String,
+    pub vpc_id: String,
+    pub vpc_cidr: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub dyno_cidr_blocks: Vec<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub space_cidr_blocks: Vec<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub unavailable_cidr_blocks: Vec<String>,
+}
+
+macro_rules! open_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(from = "String", into = "String")]
+        pub enum $name {
+            $($variant,)+
+            /// A value this version does not know, kept as the provider sent it.
+            Other(String),
+        }
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)+
+                    Self::Other(s) => s,
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                match s.as_str() {
+                    $($text => Self::$variant,)+
+                    _ => Self::Other(s),
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self::from(s.to_string())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.as_str().to_string()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+open_enum!(
+    /// Who manages a peering. `heroku` and `external` are older names.
+    PeeringType {
+        HerokuManaged => "heroku-managed",
+        CustomerManaged => "customer-managed",
+        Unknown => "unknown",
+    }
+);
+
+open_enum!(
+    /// A peering's status, as AWS and the provider name them.
+    PeeringStatus {
+        InitiatingRequest => "initiating-request",
+        PendingAcceptance => "pending-acceptance",
+        Provisioning => "provisioning",
+        Active => "active",
+        Failed => "failed",
+        Expired => "expired",
+        Rejected => "rejected",
+        Deleting => "deleting",
+        Deleted => "deleted",
+    }
+);
+
+impl PeeringStatus {
+    /// The statuses the console shows in its filter, in lifecycle order.
+    pub const KNOWN: [PeeringStatus; 9] = [
+        Self::InitiatingRequest,
+        Self::PendingAcceptance,
+        Self::Provisioning,
+        Self::Active,
+        Self::Failed,
+        Self::Expired,
+        Self::Rejected,
+        Self::Deleting,
+        Self::Deleted,
+    ];
+
+    /// A status that will change by itself soon, so a page showing it keeps
+    /// refreshing until it settles.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::InitiatingRequest | Self::Provisioning | Self::Deleting
+        )
+    }
+
+    /// A peering in one of these statuses is gone; it no longer counts
+    /// toward the space's peering limit and cannot be destroyed again.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Failed | Self::Expired | Self::Rejected | Self::Deleted
+        )
+    }
+}
+
+impl PeeringType {
+    /// Heroku-managed rows are the provider's own: shown, never touched.
+    /// `heroku` is the older name; `heroku-postgresql` is named by the seed.
+    pub fn is_provider_managed(&self) -> bool {
+        match self {
+            Self::HerokuManaged => true,
+            Self::Other(s) => s == "heroku" || s.starts_with("heroku-"),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peering {
+    #[serde(rename = "type")]
+    pub kind: PeeringType,
+    pub pcx_id: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub cidr_blocks: Vec<String>,
+    /// The legacy singular form; read, never written by the simulator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    pub status: PeeringStatus,
+    #[serde(default)]
+    pub aws_vpc_id: Option<String>,
+    #[serde(default)]
+    pub aws_region: Option<String>,
+    #[serde(default)]
+    pub aws_account_id: Option<String>,
+    /// RFC 3339, absent or empty when there is no deadline.
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+impl Peering {
+    /// Every CIDR the peer announced, whichever field the provider used.
+    pub fn all_cidrs(&self) -> Vec<String> {
+        let mut out = self.cidr_blocks.clone();
+        if let Some(one) = &self.cidr_block
+            && !one.is_empty()
+            && !out.contains(one)
+        {
+            out.push(one.clone());
+        }
+        out
+    }
+
+    pub fn can_accept(&self) -> bool {
+        self.status == PeeringStatus::PendingAcceptance && !self.kind.is_provider_managed()
+    }
+
+    pub fn can_destroy(&self) -> bool {
+        !self.kind.is_provider_managed()
+            && !self.status.is_final()
+            && self.status != PeeringStatus::Deleting
+    }
+}
+
+/// The provider's error body: `{"id": "not_found", "message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderErrorBody {
+    pub id: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// How fresh the data on a page is: when it was read from the provider and,
+/// when the latest read failed, why (the last good data is shown anyway).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Freshness {
+    /// RFC 3339 time of the read the data comes from.
+    pub fetched_at: String,
+    /// RFC 3339 time the server answered; relative times are computed
+    /// against it so server and browser render the same text.
+    pub as_of: String,
+    /// Set when the latest read failed and older data is shown.
+    pub stale_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceSummary {
+    pub name: String,
+    pub region: String,
+    pub state: String,
+    pub shield: bool,
+    /// Peerings counted by status, in lifecycle order; empty statuses left out.
+    pub counts: Vec<(String, usize)>,
+    pub pending: usize,
+    /// Set when this space's peerings could not be read.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub spaces: Vec<SpaceSummary>,
+    pub freshness: Freshness,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceView {
+    pub name: String,
+    pub info: PeeringInfo,
+    pub peerings: Vec<Peering>,
+    pub freshness: Freshness,
+}
+
+/// What an accept or destroy led to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionResult {
+    pub pcx_id: String,
+    pub status: PeeringStatus,
+    pub message: String,
+}
+
+/// One action of the audit history: its intent and, once known, its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub space: String,
+    pub target: String,
+    /// `ok`, `error` or `unknown`; `None` while the outcome is not recorded.
+    pub outcome: Option<String>,
+    pub provider_status: Option<String>,
+    pub message: Option<String>,
+    pub request_id: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+/// Whether the audit chain verified: every row's hash covers its content and
+/// the previous row's hash, so an edit or deletion breaks it from there on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainStatus {
+    pub records: i64,
+    /// The first record whose hash does not match, if any.
+    pub broken_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub page: u32,
+    pub page_size: u32,
+    pub total: i64,
+    pub spaces: Vec<String>,
+    pub chain: ChainStatus,
+}

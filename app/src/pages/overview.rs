@@ -1,0 +1,91 @@
+//! Every space at a glance: region, peerings counted by status, and the
+//! spaces with requests waiting for acceptance first.
+
+use crate::components::{ErrorMessage, FreshnessNote};
+use crate::error::AppError;
+use crate::model::Overview;
+use leptos::prelude::*;
+
+#[server(endpoint = "overview")]
+pub async fn get_overview() -> Result<Overview, AppError> {
+    crate::console::console()?.overview().await
+}
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_overview());
+    view! {
+        <h1>"Private Spaces"</h1>
+        <Transition fallback=|| view! { <p>"Loading spaces…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    Ok(overview) => view! { <SpaceList overview /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SpaceList(overview: Overview) -> impl IntoView {
+    let mut spaces = overview.spaces;
+    // Spaces waiting on someone come first; otherwise by name.
+    spaces.sort_by(|a, b| b.pending.cmp(&a.pending).then_with(|| a.name.cmp(&b.name)));
+    let empty = spaces.is_empty();
+    view! {
+        <FreshnessNote freshness=overview.freshness />
+        {empty.then(|| view! { <p>"This account has no Private Spaces."</p> })}
+        <table class="spaces">
+            <thead>
+                <tr>
+                    <th>"Space"</th>
+                    <th>"Region"</th>
+                    <th>"State"</th>
+                    <th>"Peerings"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {spaces
+                    .into_iter()
+                    .map(|s| {
+                        let href = format!("/spaces/{}", s.name);
+                        let class = if s.pending > 0 { "space pending" } else { "space" };
+                        view! {
+                            <tr class=class data-space=s.name.clone()>
+                                <td>
+                                    <a href=href>{s.name.clone()}</a>
+                                    {s.shield.then(|| view! { <span class="tag">"shield"</span> })}
+                                    {(s.pending > 0)
+                                        .then(|| {
+                                            view! {
+                                                <span class="tag tag-pending">
+                                                    {format!("{} awaiting acceptance", s.pending)}
+                                                </span>
+                                            }
+                                        })}
+                                </td>
+                                <td>{s.region}</td>
+                                <td>{s.state}</td>
+                                <td class="counts">
+                                    {s.error.map(|e| view! { <span class="error">{e}</span> })}
+                                    {s
+                                        .counts
+                                        .into_iter()
+                                        .map(|(status, n)| {
+                                            view! {
+                                                <span class=format!(
+                                                    "count badge badge-{status}",
+                                                )>{format!("{n} {status}")}</span>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,440 @@
+//! One space: its peering info, its peerings, and the accept and destroy
+//! actions with their confirmations. The page keeps refreshing while any
+//! peering is in a transient status, so an accepted request is seen to reach
+//! `active` without a reload.
+
+use crate::components::{Copyable, ErrorMessage, FreshnessNote, RelativeTime, StatusBadge};
+use crate::error::AppError;
+use crate::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
+use crate::validate::{Severity, accept_findings};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use std::time::Duration;
+
+/// How often the page reads again while something is changing.
+const REFRESH_WHILE_TRANSIENT: Duration = Duration::from_millis(1500);
+
+#[server(endpoint = "space")]
+pub async fn get_space(space: String) -> Result<SpaceView, AppError> {
+    crate::console::console()?.space(&space).await
+}
+
+#[server(endpoint = "accept_peering")]
+pub async fn accept_peering(space: String, pcx_id: String) -> Result<ActionResult, AppError> {
+    crate::console::console()?
+        .accept_peering(&space, &pcx_id)
+        .await
+}
+
+#[server(endpoint = "destroy_peering")]
+pub async fn destroy_peering(
+    space: String,
+    pcx_id: String,
+    confirm: String,
+) -> Result<ActionResult, AppError> {
+    crate::console::console()?
+        .destroy_peering(&space, &pcx_id, &confirm)
+        .await
+}
+
+/// The confirmation currently open, if any.
+#[derive(Clone, PartialEq)]
+enum Dialog {
+    Accept(Peering),
+    Destroy(Peering),
+}
+
+#[component]
+pub fn SpacePage() -> impl IntoView {
+    let params = use_params_map();
+    let space = move || params.read().get("space").unwrap_or_default();
+    let data = Resource::new(space, get_space);
+    let accept = ServerAction::<AcceptPeering>::new();
+    let destroy = ServerAction::<DestroyPeering>::new();
+    let dialog = RwSignal::new(None::<Dialog>);
+    let filter = RwSignal::new(String::new());
+
+    // After an action, read the space again so the row shows its new status.
+    Effect::new(move |_| {
+        if accept.version().get() + destroy.version().get() > 0 {
+            data.refetch();
+        }
+    });
+    // While anything is changing by itself, keep reading until it settles.
+    Effect::new(move |_| {
+        let transient = data
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|v| v.peerings.iter().any(|p| p.status.is_transient()));
+        if transient
+            && let Ok(handle) =
+                set_timeout_with_handle(move || data.refetch(), REFRESH_WHILE_TRANSIENT)
+        {
+            on_cleanup(move || handle.clear());
+        }
+    });
+
+    view! {
+        <h1>{space}</h1>
+        <ActionMessage accept destroy />
+        <Transition fallback=|| view! { <p>"Loading the space…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    Ok(view) => {
+                        view! {
+                            <FreshnessNote freshness=view.freshness.clone() />
+                            <PeeringInfoPanel info=view.info.clone() />
+                            <Peerings view dialog filter />
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <ConfirmDialog dialog space=Signal::derive(space) data accept destroy />
+    }
+}
+
+/// What the last action led to, or why it was refused.
+#[component]
+fn ActionMessage(
+    accept: ServerAction<AcceptPeering>,
+    destroy: ServerAction<DestroyPeering>,
+) -> impl IntoView {
+    // The most recent of the two actions speaks.
+    let latest = move || {
+        let a = accept
+            .value()
+            .get()
+            .map(|r| (accept.version().get_untracked(), r));
+        let d = destroy
+            .value()
+            .get()
+            .map(|r| (destroy.version().get_untracked(), r));
+        match (a, d) {
+            (Some(a), Some(d)) => Some(if a.0 >= d.0 { a.1 } else { d.1 }),
+            (a, d) => a.or(d).map(|x| x.1),
+        }
+    };
+    move || {
+        latest().map(|r| match r {
+            Ok(done) => view! {
+                <p class="notice" role="status" data-pcx=done.pcx_id.clone()>
+                    {done.message}
+                </p>
+            }
+            .into_any(),
+            Err(error) => view! { <ErrorMessage error /> }.into_any(),
+        })
+    }
+}
+
+#[component]
+fn PeeringInfoPanel(info: PeeringInfo) -> impl IntoView {
+    let list = |blocks: Vec<String>| {
+        blocks
+            .into_iter()
+            .map(|b| view! { <Copyable value=b /> })
+            .collect_view()
+    };
+    view! {
+        <section class="panel peering-info">
+            <h2>"Peering info"</h2>
+            <dl>
+                <dt>"AWS account ID"</dt>
+                <dd>
+                    <Copyable value=info.aws_account_id.clone() />
+                </dd>
+                <dt>"AWS region"</dt>
+                <dd>
+                    <Copyable value=info.aws_region.clone() />
+                </dd>
+                <dt>"AWS VPC ID"</dt>
+                <dd>
+                    <Copyable value=info.vpc_id.clone() />
+                </dd>
+                <dt>"AWS VPC CIDR"</dt>
+                <dd>
+                    <Copyable value=info.vpc_cidr.clone() />
+                </dd>
+                <dt>"Space CIDRs"</dt>
+                <dd>{list(info.space_cidr_blocks.clone())}</dd>
+                <dt>"Dyno CIDRs"</dt>
+                <dd>{list(info.dyno_cidr_blocks.clone())}</dd>
+                <dt>"Unavailable CIDRs"</dt>
+                <dd>{list(info.unavailable_cidr_blocks.clone())}</dd>
+            </dl>
+            <details class="aws-half">
+                <summary>"Request a peering from your AWS account"</summary>
+                <p>
+                    "Your VPC must use RFC1918 space and must not overlap "
+                    {info.vpc_cidr.clone()} " nor the unavailable CIDRs. Then run:"
+                </p>
+                <Copyable value=format!(
+                    "aws ec2 create-vpc-peering-connection --vpc-id vpc-YOURS --peer-vpc-id {} --peer-owner-id {} --peer-region {}",
+                    info.vpc_id,
+                    info.aws_account_id,
+                    info.aws_region,
+                ) />
+                <p>"The request appears below as pending-acceptance after a minute or three."</p>
+            </details>
+        </section>
+    }
+}
+
+#[component]
+fn Peerings(
+    view: SpaceView,
+    dialog: RwSignal<Option<Dialog>>,
+    filter: RwSignal<String>,
+) -> impl IntoView {
+    let as_of = view.freshness.as_of.clone();
+    let vpc_cidr = view.info.vpc_cidr.clone();
+    let peerings = view.peerings;
+    let present: Vec<String> = PeeringStatus::KNOWN
+        .iter()
+        .map(|s| s.to_string())
+        .chain(peerings.iter().map(|p| p.status.to_string()))
+        .fold(Vec::new(), |mut acc, s| {
+            if !acc.contains(&s) && peerings.iter().any(|p| p.status.as_str() == s) {
+                acc.push(s);
+            }
+            acc
+        });
+    let rows = move || {
+        let wanted = filter.get();
+        peerings
+            .iter()
+            .filter(|p| wanted.is_empty() || p.status.as_str() == wanted)
+            .cloned()
+            .map(|p| view! { <PeeringRow peering=p as_of=as_of.clone() vpc_cidr=vpc_cidr.clone() dialog /> })
+            .collect_view()
+    };
+    view! {
+        <section class="panel">
+            <h2>"Peerings"</h2>
+            <label class="filter">
+                "Status "
+                <select
+                    name="status"
+                    prop:value=move || filter.get()
+                    on:change=move |ev| filter.set(event_target_value(&ev))
+                >
+                    <option value="">"all"</option>
+                    {present
+                        .into_iter()
+                        .map(|s| view! { <option value=s.clone()>{s.clone()}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <table class="peerings">
+                <thead>
+                    <tr>
+                        <th>"PCX ID"</th>
+                        <th>"Type"</th>
+                        <th>"CIDR blocks"</th>
+                        <th>"Status"</th>
+                        <th>"VPC ID"</th>
+                        <th>"AWS region"</th>
+                        <th>"AWS account"</th>
+                        <th>"Expires"</th>
+                        <th></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn PeeringRow(
+    peering: Peering,
+    as_of: String,
+    vpc_cidr: String,
+    dialog: RwSignal<Option<Dialog>>,
+) -> impl IntoView {
+    let p = peering.clone();
+    let or_dash = |v: Option<String>| v.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into());
+    let accept = peering.can_accept().then(|| {
+        let p = p.clone();
+        view! {
+            <button class="accept" on:click=move |_| dialog.set(Some(Dialog::Accept(p.clone())))>
+                "Accept"
+            </button>
+        }
+    });
+    let destroy = peering.can_destroy().then(|| {
+        let p = p.clone();
+        view! {
+            <button class="danger destroy" on:click=move |_| dialog.set(Some(Dialog::Destroy(p.clone())))>
+                "Destroy"
+            </button>
+        }
+    });
+    // Once active, the AWS side still needs routes: offer them filled in.
+    let routes = (peering.status == PeeringStatus::Active && !peering.kind.is_provider_managed())
+        .then(|| {
+            view! {
+                <details class="aws-half">
+                    <summary>"Routes"</summary>
+                    <Copyable value=format!(
+                        "aws ec2 create-route --route-table-id rtb-YOURS --destination-cidr-block {vpc_cidr} --vpc-peering-connection-id {}",
+                        peering.pcx_id,
+                    ) />
+                </details>
+            }
+        });
+    view! {
+        <tr class="peering" data-pcx=peering.pcx_id.clone() data-status=peering.status.to_string()>
+            <td>
+                <code>{peering.pcx_id.clone()}</code>
+            </td>
+            <td>{peering.kind.to_string()}</td>
+            <td>{peering.all_cidrs().join(", ")}</td>
+            <td>
+                <StatusBadge status=peering.status.clone() />
+            </td>
+            <td>{or_dash(peering.aws_vpc_id.clone())}</td>
+            <td>{or_dash(peering.aws_region.clone())}</td>
+            <td>{or_dash(peering.aws_account_id.clone())}</td>
+            <td>
+                <RelativeTime at=peering.expires.clone() as_of />
+            </td>
+            <td class="actions">{accept} {destroy} {routes}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn ConfirmDialog(
+    dialog: RwSignal<Option<Dialog>>,
+    space: Signal<String>,
+    data: Resource<Result<SpaceView, AppError>>,
+    accept: ServerAction<AcceptPeering>,
+    destroy: ServerAction<DestroyPeering>,
+) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let close = move || {
+        dialog.set(None);
+        typed.set(String::new());
+    };
+    move || {
+        dialog.get().map(|d| match d {
+            Dialog::Accept(p) => {
+                let view_data = data.get_untracked().and_then(Result::ok);
+                let findings = view_data
+                    .map(|v| accept_findings(&p, &v.info, &v.peerings, &v.freshness.as_of))
+                    .unwrap_or_default();
+                let blocked = findings.iter().any(|f| f.severity == Severity::Blocker);
+                let pcx = p.pcx_id.clone();
+                view! {
+                    <div class="dialog" role="dialog" aria-label="Accept peering">
+                        <h2>"Accept " <code>{p.pcx_id.clone()}</code> "?"</h2>
+                        <dl>
+                            <dt>"Requesting AWS account"</dt>
+                            <dd>{p.aws_account_id.clone().unwrap_or_default()}</dd>
+                            <dt>"VPC"</dt>
+                            <dd>{p.aws_vpc_id.clone().unwrap_or_default()}</dd>
+                            <dt>"Region"</dt>
+                            <dd>{p.aws_region.clone().unwrap_or_default()}</dd>
+                            <dt>"CIDR blocks"</dt>
+                            <dd>{p.all_cidrs().join(", ")}</dd>
+                        </dl>
+                        <ul class="findings">
+                            {findings
+                                .into_iter()
+                                .map(|f| {
+                                    let class = match f.severity {
+                                        Severity::Blocker => "finding blocker",
+                                        Severity::Warning => "finding warning",
+                                    };
+                                    view! { <li class=class>{f.message}</li> }
+                                })
+                                .collect_view()}
+                        </ul>
+                        <div class="buttons">
+                            <button
+                                class="confirm-accept"
+                                disabled=blocked
+                                on:click=move |_| {
+                                    accept.dispatch(AcceptPeering {
+                                        space: space.get_untracked(),
+                                        pcx_id: pcx.clone(),
+                                    });
+                                    close();
+                                }
+                            >
+                                "Accept peering"
+                            </button>
+                            <button class="cancel" on:click=move |_| close()>
+                                "Cancel"
+                            </button>
+                        </div>
+                    </div>
+                }
+                    .into_any()
+            }
+            Dialog::Destroy(p) => {
+                let pcx = p.pcx_id.clone();
+                let expected = p.pcx_id.clone();
+                view! {
+                    <div class="dialog" role="dialog" aria-label="Destroy peering">
+                        <h2>"Destroy " <code>{p.pcx_id.clone()}</code> "?"</h2>
+                        <p>
+                            "This tears down the peering connection to "
+                            {p.aws_vpc_id.clone().unwrap_or_default()} " ("
+                            {p.all_cidrs().join(", ")}
+                            "). Traffic over it stops. To proceed, type the PCX ID."
+                        </p>
+                        <input
+                            class="confirm-text"
+                            name="confirm"
+                            autocomplete="off"
+                            placeholder=p.pcx_id.clone()
+                            prop:value=move || typed.get()
+                            on:input=move |ev| typed.set(event_target_value(&ev))
+                        />
+                        {
+                            let expected = expected.clone();
+                            move || {
+                                let t = typed.get();
+                                (!t.trim().is_empty() && t.trim() != expected)
+                                    .then(|| {
+                                        view! {
+                                            <p class="error mismatch" role="alert">
+                                                {format!("That is not {expected}; nothing will be destroyed.")}
+                                            </p>
+                                        }
+                                    })
+                            }
+                        }
+                        <div class="buttons">
+                            // The server checks the typed text again; the
+                            // button only saves a round trip.
+                            <button
+                                class="danger confirm-destroy"
+                                disabled=move || typed.get().trim() != expected
+                                on:click=move |_| {
+                                    destroy.dispatch(DestroyPeering {
+                                        space: space.get_untracked(),
+                                        pcx_id: pcx.clone(),
+                                        confirm: typed.get_untracked(),
+                                    });
+                                    close();
+                                }
+                            >
+                                "Destroy peering"
+                            </button>
+                            <button class="cancel" on:click=move |_| close()>
+                                "Cancel"
+                            </button>
+                        </div>
+                    </div>
+                }
+                    .into_any()
+            }
+        })
+    }
+}

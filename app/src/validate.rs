@@ -1,0 +1,445 @@
+//! Pure parsers and checks, run in the browser for instant feedback and
+//! again on the server for enforcement. Each returns a message a person can
+//! act on.
+
+use crate::model::{Peering, PeeringInfo, PeeringStatus};
+use ipnet::Ipv4Net;
+
+/// The seed documents' limit on customer VPCs peered with one space. The
+/// provider's limits page does not confirm it, so it is a warning only.
+pub const PEERING_SOFT_LIMIT: usize = 5;
+
+fn is_lower_hex(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// An AWS resource id: `prefix-` and 8 to 17 lowercase hex digits.
+fn aws_id<'a>(input: &'a str, prefix: &str, what: &str) -> Result<&'a str, String> {
+    let s = input.trim();
+    let Some(rest) = s.strip_prefix(prefix).and_then(|r| r.strip_prefix('-')) else {
+        return Err(format!("{what} must start with \"{prefix}-\", got \"{s}\""));
+    };
+    if !(8..=17).contains(&rest.len()) || !is_lower_hex(rest) {
+        return Err(format!(
+            "{what} is \"{prefix}-\" followed by 8 to 17 lowercase hex digits, got \"{s}\""
+        ));
+    }
+    Ok(s)
+}
+
+/// A VPC peering connection id such as `pcx-111aaa111`.
+pub fn pcx_id(input: &str) -> Result<&str, String> {
+    aws_id(input, "pcx", "A PCX ID")
+}
+
+/// A VPC id such as `vpc-e291cc85`.
+pub fn vpc_id(input: &str) -> Result<&str, String> {
+    aws_id(input, "vpc", "A VPC ID")
+}
+
+/// An AWS account id: exactly 12 digits.
+pub fn aws_account_id(input: &str) -> Result<&str, String> {
+    let s = input.trim();
+    if s.len() != 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "An AWS account ID is exactly 12 digits, got \"{s}\" ({} characters)",
+            s.chars().count()
+        ));
+    }
+    Ok(s)
+}
+
+/// A space name or UUID as the provider accepts it in a path. Names match
+/// `^[a-z0-9](?:[a-z0-9]|-(?!-))+[a-z0-9]$`; UUIDs are hex and dashes.
+pub fn space_ref(input: &str) -> Result<&str, String> {
+    let s = input.trim();
+    let b = s.as_bytes();
+    let ok_char = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-';
+    let valid = b.len() >= 3
+        && b.iter().all(ok_char)
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+        && !s.contains("--");
+    if !valid && !is_uuid(s) {
+        return Err(format!(
+            "A space name is lowercase letters, digits and single dashes, at least 3 characters, got \"{s}\""
+        ));
+    }
+    Ok(s)
+}
+
+fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// An IPv4 CIDR block such as `10.100.0.0/16`; host bits must be zero, as AWS
+/// requires of a VPC's CIDR.
+pub fn cidr(input: &str) -> Result<Ipv4Net, String> {
+    let s = input.trim();
+    let net: Ipv4Net = s
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not an IPv4 CIDR block such as 10.100.0.0/16"))?;
+    if net.trunc() != net {
+        return Err(format!(
+            "\"{s}\" has host bits set; the block starts at {}",
+            net.trunc()
+        ));
+    }
+    Ok(net)
+}
+
+const RFC1918: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+/// Whether a block lies inside the private ranges peering requires.
+pub fn is_rfc1918(net: &Ipv4Net) -> bool {
+    RFC1918
+        .iter()
+        .map(|r| r.parse::<Ipv4Net>().expect("constant CIDR"))
+        .any(|r| r.contains(net))
+}
+
+pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+/// The space's own blocks a peer must not overlap: its VPC CIDR and the
+/// blocks it reports as unavailable. Unparsable entries are skipped here;
+/// the provider is the authority on its own data.
+pub fn space_reserved_blocks(info: &PeeringInfo) -> Vec<Ipv4Net> {
+    std::iter::once(&info.vpc_cidr)
+        .chain(info.unavailable_cidr_blocks.iter())
+        .filter_map(|c| cidr(c).ok())
+        .collect()
+}
+
+/// How serious a finding about a peering request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Severity {
+    /// AWS or the provider will refuse or break it.
+    Blocker,
+    /// Worth a second look before accepting.
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl Finding {
+    fn blocker(message: String) -> Self {
+        Self {
+            severity: Severity::Blocker,
+            message,
+        }
+    }
+    fn warning(message: String) -> Self {
+        Self {
+            severity: Severity::Warning,
+            message,
+        }
+    }
+}
+
+/// The checks made before accepting a request: what the provider's CLI and
+/// dashboard accept without a word. `others` are the space's other peerings.
+pub fn accept_findings(
+    request: &Peering,
+    info: &PeeringInfo,
+    others: &[Peering],
+    as_of: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let reserved = space_reserved_blocks(info);
+    let cidrs = request.all_cidrs();
+    if cidrs.is_empty() {
+        out.push(Finding::warning(
+            "The request names no CIDR block, so no overlap check was possible.".into(),
+        ));
+    }
+    for text in &cidrs {
+        let net = match cidr(text) {
+            Ok(net) => net,
+            Err(e) => {
+                out.push(Finding::blocker(e));
+                continue;
+            }
+        };
+        if !is_rfc1918(&net) {
+            out.push(Finding::blocker(format!(
+                "{net} is not in RFC1918 space (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16); peering requires it."
+            )));
+        }
+        for r in reserved.iter().filter(|r| overlaps(&net, r)) {
+            out.push(Finding::blocker(format!(
+                "{net} overlaps the space's block {r}; traffic could not be routed."
+            )));
+        }
+        for other in others.iter().filter(|o| {
+            o.pcx_id != request.pcx_id && !o.status.is_final() && !o.kind.is_provider_managed()
+        }) {
+            for oc in other.all_cidrs().iter().filter_map(|c| cidr(c).ok()) {
+                if overlaps(&net, &oc) {
+                    out.push(Finding::warning(format!(
+                        "{net} overlaps {oc} of {}, which is {}.",
+                        other.pcx_id, other.status
+                    )));
+                }
+            }
+        }
+    }
+    let live_customer = others
+        .iter()
+        .filter(|o| {
+            o.pcx_id != request.pcx_id
+                && !o.kind.is_provider_managed()
+                && matches!(
+                    o.status,
+                    PeeringStatus::Active | PeeringStatus::Provisioning
+                )
+        })
+        .count();
+    if live_customer >= PEERING_SOFT_LIMIT {
+        out.push(Finding::warning(format!(
+            "The space already has {live_customer} peered VPCs; the documented limit is {PEERING_SOFT_LIMIT}."
+        )));
+    }
+    if let Some(account) = request.aws_account_id.as_deref() {
+        let known = others.iter().any(|o| {
+            o.pcx_id != request.pcx_id
+                && o.aws_account_id.as_deref() == Some(account)
+                && o.status == PeeringStatus::Active
+        });
+        if !known {
+            out.push(Finding::warning(format!(
+                "AWS account {account} has no active peering with this space: make sure it is one of yours."
+            )));
+        }
+    }
+    if let Some(region) = request.aws_region.as_deref()
+        && !region.is_empty()
+        && region != info.aws_region
+    {
+        out.push(Finding::warning(format!(
+            "The peer VPC is in {region}, the space in {}: inter-region peering has AWS limits.",
+            info.aws_region
+        )));
+    }
+    if let Some(secs) = request
+        .expires
+        .as_deref()
+        .and_then(|e| seconds_until(e, as_of))
+        && secs < 0
+    {
+        out.push(Finding::blocker(
+            "The request has expired; it can no longer be accepted.".into(),
+        ));
+    }
+    out
+}
+
+fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// Seconds from `as_of` until `at`, both RFC 3339; negative when past.
+pub fn seconds_until(at: &str, as_of: &str) -> Option<i64> {
+    Some((parse_time(at)? - parse_time(as_of)?).whole_seconds())
+}
+
+/// "in 6 days", "in 5 hours", "3 minutes ago": the largest whole unit.
+pub fn relative_time(at: &str, as_of: &str) -> Option<String> {
+    let secs = seconds_until(at, as_of)?;
+    let abs = secs.unsigned_abs();
+    let (n, unit) = match abs {
+        0..60 => {
+            return Some(
+                if secs >= 0 {
+                    "in under a minute"
+                } else {
+                    "just now"
+                }
+                .into(),
+            );
+        }
+        60..3600 => (abs / 60, "minute"),
+        3600..86400 => (abs / 3600, "hour"),
+        _ => (abs / 86400, "day"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    Some(if secs >= 0 {
+        format!("in {n} {unit}{plural}")
+    } else {
+        format!("{n} {unit}{plural} ago")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PeeringType;
+    use proptest::prelude::*;
+
+    fn info() -> PeeringInfo {
+        PeeringInfo {
+            aws_account_id: "847227832372".into(),
+            aws_region: "us-east-1".into(),
+            vpc_id: "vpc-e291cc85".into(),
+            vpc_cidr: "10.0.0.0/16".into(),
+            dyno_cidr_blocks: vec![],
+            space_cidr_blocks: vec!["10.0.128.0/20".into()],
+            unavailable_cidr_blocks: vec!["10.1.0.0/16".into()],
+        }
+    }
+
+    fn request(cidr: &str) -> Peering {
+        Peering {
+            kind: PeeringType::Unknown,
+            pcx_id: "pcx-111aaa111".into(),
+            cidr_blocks: vec![cidr.into()],
+            cidr_block: None,
+            status: PeeringStatus::PendingAcceptance,
+            aws_vpc_id: Some("vpc-0a1b2c3d".into()),
+            aws_region: Some("us-east-1".into()),
+            aws_account_id: Some("123456789012".into()),
+            expires: Some("2026-11-29T12:00:00Z".into()),
+        }
+    }
+
+    const NOW: &str = "2026-11-22T12:00:00Z";
+
+    #[test]
+    fn pcx_ids() {
+        assert!(pcx_id("pcx-111aaa111").is_ok());
+        assert!(pcx_id(" pcx-0123456789abcdef0 ").is_ok());
+        assert!(pcx_id("pcx-1234567").is_err());
+        assert!(pcx_id("pcx-0123456789abcdef01").is_err());
+        assert!(pcx_id("pcx-111AAA111").is_err());
+        assert!(pcx_id("vpc-111aaa111").is_err());
+        assert!(pcx_id("").is_err());
+        assert!(pcx_id("******").is_err());
+    }
+
+    #[test]
+    fn account_ids() {
+        assert!(aws_account_id("123456789012").is_ok());
+        assert!(aws_account_id("12345678901").is_err());
+        assert!(aws_account_id("1234567890123").is_err());
+        assert!(aws_account_id("12345678901a").is_err());
+    }
+
+    #[test]
+    fn space_names() {
+        assert!(space_ref("spaces-peering-example").is_ok());
+        assert!(space_ref("0b3ff5a2-1e0c-4b6c-9a6e-2f1d5c1b7e11").is_ok());
+        for bad in ["-a", "ab-", "a--b", "Ab", "a", "a/b", "a b"] {
+            assert!(space_ref(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cidrs() {
+        assert_eq!(cidr("10.100.0.0/16").unwrap().prefix_len(), 16);
+        assert!(cidr("10.100.0.1/16").unwrap_err().contains("10.100.0.0/16"));
+        assert!(cidr("10.100.0.0").is_err());
+        assert!(cidr("10.100.0.0/33").is_err());
+        assert!(is_rfc1918(&cidr("172.20.0.0/16").unwrap()));
+        assert!(!is_rfc1918(&cidr("172.32.0.0/16").unwrap()));
+        assert!(!is_rfc1918(&cidr("8.0.0.0/8").unwrap()));
+        assert!(!is_rfc1918(&cidr("10.0.0.0/7").unwrap()));
+    }
+
+    #[test]
+    fn a_clean_request_only_asks_about_the_unknown_account() {
+        let f = accept_findings(&request("10.100.0.0/16"), &info(), &[], NOW);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("123456789012"));
+        assert_eq!(f[0].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn overlapping_and_public_requests_are_blockers() {
+        let f = accept_findings(&request("10.1.128.0/20"), &info(), &[], NOW);
+        assert!(
+            f.iter()
+                .any(|x| x.severity == Severity::Blocker && x.message.contains("10.1.0.0/16"))
+        );
+        let f = accept_findings(&request("10.0.0.0/8"), &info(), &[], NOW);
+        assert!(f.iter().any(|x| x.message.contains("10.0.0.0/16")));
+        let f = accept_findings(&request("8.8.0.0/16"), &info(), &[], NOW);
+        assert!(f.iter().any(|x| x.message.contains("RFC1918")));
+    }
+
+    #[test]
+    fn expired_requests_and_the_soft_limit() {
+        let mut r = request("10.100.0.0/16");
+        r.expires = Some("2026-11-21T12:00:00Z".into());
+        let mut others = Vec::new();
+        for i in 0..5 {
+            let mut o = request(&format!("10.{}.0.0/16", 110 + i));
+            o.pcx_id = format!("pcx-0000000{i}");
+            o.status = PeeringStatus::Active;
+            others.push(o);
+        }
+        let f = accept_findings(&r, &info(), &others, NOW);
+        assert!(f.iter().any(|x| x.message.contains("expired")));
+        assert!(f.iter().any(|x| x.message.contains("limit")));
+        // The account is known now: it has active peerings.
+        assert!(!f.iter().any(|x| x.message.contains("make sure")));
+    }
+
+    #[test]
+    fn relative_times() {
+        assert_eq!(
+            relative_time("2026-11-28T13:00:00Z", NOW).unwrap(),
+            "in 6 days"
+        );
+        assert_eq!(
+            relative_time("2026-11-22T17:30:00Z", NOW).unwrap(),
+            "in 5 hours"
+        );
+        assert_eq!(
+            relative_time("2026-11-22T11:57:00Z", NOW).unwrap(),
+            "3 minutes ago"
+        );
+        assert_eq!(
+            relative_time("2026-11-22T13:00:00Z", NOW).unwrap(),
+            "in 1 hour"
+        );
+        assert!(relative_time("", NOW).is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn cidr_never_panics(s in ".{0,40}") {
+            let _ = cidr(&s);
+            let _ = pcx_id(&s);
+            let _ = aws_account_id(&s);
+            let _ = space_ref(&s);
+        }
+
+        #[test]
+        fn overlap_is_symmetric(a in any::<u32>(), pa in 0u8..=32, b in any::<u32>(), pb in 0u8..=32) {
+            let x = Ipv4Net::new(a.into(), pa).unwrap().trunc();
+            let y = Ipv4Net::new(b.into(), pb).unwrap().trunc();
+            prop_assert_eq!(overlaps(&x, &y), overlaps(&y, &x));
+            // Two blocks overlap exactly when they share the lower start's address range.
+            let shares = x.network() <= y.broadcast() && y.network() <= x.broadcast();
+            prop_assert_eq!(overlaps(&x, &y), shares);
+        }
+
+        #[test]
+        fn valid_account_ids_roundtrip(n in 0u64..1_000_000_000_000) {
+            let s = format!("{n:012}");
+            prop_assert_eq!(aws_account_id(&s), Ok(s.as_str()));
+        }
+    }
+}

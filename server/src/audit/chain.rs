@@ -1,0 +1,122 @@
+//! The hash chain: each row's hash covers its own content and the previous
+//! row's hash, so changing or removing any row breaks every hash after it.
+
+use sha2::{Digest, Sha256};
+
+/// The `prev_hash` of the first row.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The content of one row, in the order it is hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub id: i64,
+    pub at: String,
+    pub kind: String,
+    pub intent_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub space: String,
+    pub target: String,
+    pub outcome: Option<String>,
+    pub provider_status: Option<String>,
+    pub message: Option<String>,
+    pub request_id: Option<String>,
+    pub prev_hash: String,
+}
+
+/// The row's hash: SHA-256 over a JSON array of its fields. JSON keeps the
+/// encoding unambiguous (a field cannot leak into the next one).
+pub fn hash(row: &Row) -> String {
+    let canonical = serde_json::json!([
+        row.id,
+        row.at,
+        row.kind,
+        row.intent_id,
+        row.actor,
+        row.action,
+        row.space,
+        row.target,
+        row.outcome,
+        row.provider_status,
+        row.message,
+        row.request_id,
+        row.prev_hash,
+    ]);
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// Checks rows in id order against their stored hashes; the id of the
+/// first row that does not match, if any.
+pub fn first_break<'a>(rows: impl IntoIterator<Item = (&'a Row, &'a str)>) -> Option<i64> {
+    let mut prev = GENESIS.to_string();
+    for (row, stored) in rows {
+        if row.prev_hash != prev || hash(row) != stored {
+            return Some(row.id);
+        }
+        prev = stored.to_string();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Vec<(Row, String)> {
+        let mut prev = GENESIS.to_string();
+        (1..=n)
+            .map(|id| {
+                let row = Row {
+                    id,
+                    at: format!("2026-11-22T12:00:{id:02}Z"),
+                    kind: "intent".into(),
+                    intent_id: None,
+                    actor: "ops".into(),
+                    action: "peering.accept".into(),
+                    space: "s".into(),
+                    target: format!("pcx-{id:08}"),
+                    outcome: None,
+                    provider_status: None,
+                    message: None,
+                    request_id: None,
+                    prev_hash: prev.clone(),
+                };
+                let h = hash(&row);
+                prev = h.clone();
+                (row, h)
+            })
+            .collect()
+    }
+
+    fn check(rows: &[(Row, String)]) -> Option<i64> {
+        first_break(rows.iter().map(|(r, h)| (r, h.as_str())))
+    }
+
+    #[test]
+    fn an_untouched_chain_verifies() {
+        assert_eq!(check(&chain(5)), None);
+        assert_eq!(check(&[]), None);
+    }
+
+    #[test]
+    fn an_edit_breaks_the_chain_at_that_row() {
+        let mut rows = chain(5);
+        rows[2].0.actor = "someone-else".into();
+        assert_eq!(check(&rows), Some(3));
+    }
+
+    #[test]
+    fn a_removed_row_breaks_the_chain_after_it() {
+        let mut rows = chain(5);
+        rows.remove(1);
+        assert_eq!(check(&rows), Some(3));
+    }
+
+    #[test]
+    fn a_rehashed_edit_still_breaks_the_next_row() {
+        let mut rows = chain(5);
+        rows[1].0.message = Some("forged".into());
+        rows[1].1 = hash(&rows[1].0);
+        assert_eq!(check(&rows), Some(3));
+    }
+}

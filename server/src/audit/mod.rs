@@ -1,0 +1,291 @@
+//! The audit history in SQLite. Every action is two rows: an intent,
+//! committed before the provider is called (if it cannot be written the
+//! action is refused), and an outcome once the provider has answered. The
+//! rows form a hash chain (see `chain`), verified when the history is read.
+
+pub mod chain;
+
+use app::model::{AuditEntry, ChainStatus};
+use chain::{GENESIS, Row};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Row as _, SqlitePool};
+use std::path::Path;
+use std::str::FromStr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("the audit database failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the audit database could not be migrated: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// What is about to be done, by whom.
+#[derive(Debug, Clone)]
+pub struct Intent<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub space: &'a str,
+    pub target: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeKind {
+    Ok,
+    Error,
+    /// The provider's answer was lost and could not be read back.
+    Unknown,
+}
+
+impl OutcomeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Error => "error",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub kind: OutcomeKind,
+    pub provider_status: Option<String>,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+/// An intent whose outcome was never written (the process stopped between
+/// the two), found at start-up to be reconciled.
+#[derive(Debug, Clone)]
+pub struct OpenIntent {
+    pub id: i64,
+    pub action: String,
+    pub space: String,
+    pub target: String,
+}
+
+pub struct AuditLog {
+    pool: SqlitePool,
+    /// Appends are serialised so each row chains onto the one before it.
+    append: tokio::sync::Mutex<()>,
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl AuditLog {
+    /// Opens (creating if needed) the database file and applies migrations.
+    pub async fn open(path: &Path) -> Result<Self, AuditError> {
+        let opts = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("../migrations").run(&pool).await?;
+        Ok(Self {
+            pool,
+            append: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn append(&self, mut row: Row) -> Result<i64, AuditError> {
+        let _guard = self.append.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (last_id, prev) = last.unwrap_or((0, GENESIS.to_string()));
+        row.id = last_id + 1;
+        row.prev_hash = prev;
+        let hash = chain::hash(&row);
+        sqlx::query(
+            "INSERT INTO audit_events (id, at, kind, intent_id, actor, action, space, target, \
+             outcome, provider_status, message, request_id, prev_hash, hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(row.id)
+        .bind(&row.at)
+        .bind(&row.kind)
+        .bind(row.intent_id)
+        .bind(&row.actor)
+        .bind(&row.action)
+        .bind(&row.space)
+        .bind(&row.target)
+        .bind(&row.outcome)
+        .bind(&row.provider_status)
+        .bind(&row.message)
+        .bind(&row.request_id)
+        .bind(&row.prev_hash)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.id)
+    }
+
+    /// Records and commits an intent; its id links the outcome to it.
+    pub async fn record_intent(&self, i: Intent<'_>) -> Result<i64, AuditError> {
+        self.append(Row {
+            id: 0,
+            at: now_rfc3339(),
+            kind: "intent".into(),
+            intent_id: None,
+            actor: i.actor.into(),
+            action: i.action.into(),
+            space: i.space.into(),
+            target: i.target.into(),
+            outcome: None,
+            provider_status: None,
+            message: None,
+            request_id: None,
+            prev_hash: String::new(),
+        })
+        .await
+    }
+
+    pub async fn record_outcome(&self, intent_id: i64, o: Outcome) -> Result<i64, AuditError> {
+        let (actor, action, space, target): (String, String, String, String) =
+            sqlx::query_as("SELECT actor, action, space, target FROM audit_events WHERE id = ? AND kind = 'intent'")
+                .bind(intent_id)
+                .fetch_one(&self.pool)
+                .await?;
+        self.append(Row {
+            id: 0,
+            at: now_rfc3339(),
+            kind: "outcome".into(),
+            intent_id: Some(intent_id),
+            actor,
+            action,
+            space,
+            target,
+            outcome: Some(o.kind.as_str().into()),
+            provider_status: o.provider_status,
+            message: Some(o.message),
+            request_id: o.request_id,
+            prev_hash: String::new(),
+        })
+        .await
+    }
+
+    pub async fn open_intents(&self) -> Result<Vec<OpenIntent>, AuditError> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.action, i.space, i.target FROM audit_events i \
+             WHERE i.kind = 'intent' AND NOT EXISTS \
+             (SELECT 1 FROM audit_events o WHERE o.intent_id = i.id) ORDER BY i.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| OpenIntent {
+                id: r.get(0),
+                action: r.get(1),
+                space: r.get(2),
+                target: r.get(3),
+            })
+            .collect())
+    }
+
+    /// One page (from 1) of actions, newest first, each intent with its outcome.
+    pub async fn page(
+        &self,
+        space: Option<&str>,
+        page: u32,
+        size: u32,
+    ) -> Result<(Vec<AuditEntry>, i64), AuditError> {
+        let offset = i64::from(page.max(1) - 1) * i64::from(size);
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_events WHERE kind = 'intent' AND (?1 IS NULL OR space = ?1)",
+        )
+        .bind(space)
+        .fetch_one(&self.pool)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT i.id, i.at, i.actor, i.action, i.space, i.target, \
+             o.outcome, o.provider_status, o.message, o.request_id, o.at \
+             FROM audit_events i LEFT JOIN audit_events o ON o.intent_id = i.id \
+             WHERE i.kind = 'intent' AND (?1 IS NULL OR i.space = ?1) \
+             ORDER BY i.id DESC LIMIT ?2 OFFSET ?3",
+        )
+        .bind(space)
+        .bind(i64::from(size))
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let entries = rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                id: r.get(0),
+                at: r.get(1),
+                actor: r.get(2),
+                action: r.get(3),
+                space: r.get(4),
+                target: r.get(5),
+                outcome: r.get(6),
+                provider_status: r.get(7),
+                message: r.get(8),
+                request_id: r.get(9),
+                finished_at: r.get(10),
+            })
+            .collect();
+        Ok((entries, total))
+    }
+
+    /// The spaces that appear in the history, for the filter.
+    pub async fn spaces(&self) -> Result<Vec<String>, AuditError> {
+        Ok(
+            sqlx::query_scalar("SELECT DISTINCT space FROM audit_events ORDER BY space")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Recomputes the whole chain.
+    pub async fn verify(&self) -> Result<ChainStatus, AuditError> {
+        let rows: Vec<(Row, String)> = sqlx::query(
+            "SELECT id, at, kind, intent_id, actor, action, space, target, outcome, \
+             provider_status, message, request_id, prev_hash, hash FROM audit_events ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                Row {
+                    id: r.get(0),
+                    at: r.get(1),
+                    kind: r.get(2),
+                    intent_id: r.get(3),
+                    actor: r.get(4),
+                    action: r.get(5),
+                    space: r.get(6),
+                    target: r.get(7),
+                    outcome: r.get(8),
+                    provider_status: r.get(9),
+                    message: r.get(10),
+                    request_id: r.get(11),
+                    prev_hash: r.get(12),
+                },
+                r.get(13),
+            )
+        })
+        .collect();
+        Ok(ChainStatus {
+            records: rows.len() as i64,
+            broken_at: chain::first_break(rows.iter().map(|(r, h)| (r, h.as_str()))),
+        })
+    }
+}

@@ -1,0 +1,135 @@
+//! The command line. Every flag of the console has an environment fallback,
+//! so the same binary is configured by flags on a laptop and by environment
+//! in a deployment.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "spaceport",
+    version,
+    about = "A team console for Private Space peerings and PrivateLink endpoints.",
+    long_about = "A team console for Private Space peerings and PrivateLink endpoints.\n\n\
+        Without a provider token it starts the simulated provider in-process, with demo data."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the console (the default when no subcommand is given).
+    Serve(ServeArgs),
+    /// Run the simulated provider alone, for any client of the provider's API.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to serve the console on.
+    #[arg(long, env = "SPACEPORT_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// SQLite file holding the audit history (created if missing).
+    #[arg(long, env = "SPACEPORT_DATABASE", default_value = "spaceport.db")]
+    pub database: PathBuf,
+
+    /// The provider's Platform API. Needs --api-key.
+    #[arg(long, env = "HEROKU_API_URL")]
+    pub api_url: Option<url::Url>,
+
+    /// The provider's API token. Without it the simulated provider is used.
+    #[arg(long, env = "HEROKU_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    /// The name the audit history records as the actor of every action.
+    #[arg(long, env = "SPACEPORT_OPERATOR", default_value = "operator")]
+    pub operator: String,
+
+    /// Seconds a provider read is reused before the provider is asked again.
+    #[arg(long, env = "SPACEPORT_REFRESH_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub refresh_secs: u64,
+
+    /// Seconds to wait for the provider to answer.
+    #[arg(long, env = "SPACEPORT_PROVIDER_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub provider_timeout_secs: u64,
+
+    /// For the embedded simulated provider: how many times faster than real
+    /// life peerings provision and requests arrive.
+    #[arg(long, env = "SPACEPORT_SIM_TIME_SCALE", default_value_t = 10.0)]
+    pub sim_time_scale: f64,
+
+    /// Where the built site (wasm, JS, CSS) is.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimArgs {
+    /// Address for the simulated Platform API.
+    #[arg(long, env = "SPACEPORT_SIM_LISTEN", default_value = "127.0.0.1:5000")]
+    pub listen: SocketAddr,
+
+    /// How many times faster than real life transitions happen.
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+
+    /// Accept only this token; any non-empty token when not given.
+    #[arg(long, env = "SPACEPORT_SIM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// Where the console's provider is.
+pub enum ProviderChoice {
+    Real { url: url::Url, token: String },
+    Simulated,
+}
+
+impl ServeArgs {
+    pub fn provider(&self) -> Result<ProviderChoice, String> {
+        match (
+            &self.api_url,
+            self.api_key.as_deref().filter(|k| !k.trim().is_empty()),
+        ) {
+            (url, Some(token)) => Ok(ProviderChoice::Real {
+                url: url.clone().unwrap_or_else(|| {
+                    url::Url::parse("https://api.heroku.com").expect("constant URL")
+                }),
+                token: token.trim().to_string(),
+            }),
+            (None, None) => Ok(ProviderChoice::Simulated),
+            (Some(_), None) => Err(
+                "HEROKU_API_URL (--api-url) is set but HEROKU_API_KEY (--api-key) is not: \
+                 a provider needs a token. Unset both to use the simulated provider."
+                    .into(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_url_without_a_token_is_refused() {
+        let cli = Cli::try_parse_from(["spaceport", "--api-url", "http://127.0.0.1:5000"]).unwrap();
+        assert!(cli.serve.provider().is_err());
+        let cli = Cli::try_parse_from(["spaceport"]).unwrap();
+        assert!(matches!(
+            cli.serve.provider(),
+            Ok(ProviderChoice::Simulated)
+        ));
+    }
+}

@@ -1,0 +1,388 @@
+//! The server's `Console`: every action goes authorise -> validate ->
+//! record intent -> call the provider -> record outcome -> invalidate, and
+//! every read goes through the single-flight cache.
+
+use crate::audit::{AuditLog, Intent, Outcome, OutcomeKind};
+use crate::cache::{Loader, Read};
+use crate::provider::{Mutation, ProviderClient, ProviderError};
+use app::console::Console;
+use app::error::AppError;
+use app::model::{
+    ActionResult, AuditPage, Freshness, Overview, Peering, PeeringInfo, PeeringStatus, Space,
+    SpaceSummary, SpaceView,
+};
+use app::validate::{self, Severity};
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+const AUDIT_PAGE_SIZE: u32 = 50;
+
+pub struct ServerConsole {
+    provider: Arc<ProviderClient>,
+    audit: Arc<AuditLog>,
+    /// Who the history names as the actor until sign-in exists.
+    operator: String,
+    spaces: Loader<(), Vec<Space>>,
+    info: Loader<String, PeeringInfo>,
+    peerings: Loader<String, Vec<Peering>>,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn freshness<'a>(
+    reads: impl IntoIterator<Item = (OffsetDateTime, Option<&'a String>)>,
+) -> Freshness {
+    let now = OffsetDateTime::now_utc();
+    let mut oldest = now;
+    let mut error = None;
+    for (at, e) in reads {
+        oldest = oldest.min(at);
+        if error.is_none() {
+            error = e.cloned();
+        }
+    }
+    Freshness {
+        fetched_at: rfc3339(oldest),
+        as_of: rfc3339(now),
+        stale_error: error,
+    }
+}
+
+/// Logs an audit failure in full and tells the user in general terms.
+fn audit_refused(e: crate::audit::AuditError) -> AppError {
+    tracing::error!(error = %e, "audit intent could not be written; action refused");
+    AppError::AuditUnavailable("Try again; if it persists, tell whoever runs Spaceport.".into())
+}
+
+impl ServerConsole {
+    pub fn new(
+        provider: Arc<ProviderClient>,
+        audit: Arc<AuditLog>,
+        operator: String,
+        refresh: Duration,
+    ) -> Self {
+        // Peering info hardly ever changes; peerings do.
+        Self {
+            provider,
+            audit,
+            operator,
+            spaces: Loader::new(refresh * 6, 1),
+            info: Loader::new(refresh * 30, 1000),
+            peerings: Loader::new(refresh, 1000),
+        }
+    }
+
+    async fn read_spaces(&self) -> Result<Read<Vec<Space>>, ProviderError> {
+        self.spaces
+            .get((), async { Ok(self.provider.list_spaces().await?.value) })
+            .await
+    }
+
+    async fn read_info(&self, space: &str) -> Result<Read<PeeringInfo>, ProviderError> {
+        self.info
+            .get(space.to_string(), async {
+                Ok(self.provider.peering_info(space).await?.value)
+            })
+            .await
+    }
+
+    async fn read_peerings(&self, space: &str) -> Result<Read<Vec<Peering>>, ProviderError> {
+        self.peerings
+            .get(space.to_string(), async {
+                Ok(self.provider.list_peerings(space).await?.value)
+            })
+            .await
+    }
+
+    /// The current state of one peering, straight from the provider: an
+    /// action is decided on what is true now, not on what a cache saw.
+    async fn current(&self, space: &str, pcx_id: &str) -> Result<Peering, AppError> {
+        Ok(self.provider.get_peering(space, pcx_id).await?.value)
+    }
+
+    /// Records the outcome, retrying a few times: the action has happened, so
+    /// its record must not be lost. If it still fails the intent stays open
+    /// and is reconciled at the next start.
+    async fn finish(&self, intent_id: i64, outcome: Outcome) {
+        for attempt in 1..=3 {
+            match self.audit.record_outcome(intent_id, outcome.clone()).await {
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::error!(intent_id, attempt, error = %e, "audit outcome not written");
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// Runs a provider mutation inside the intent/outcome rule.
+    async fn act<F, Fut>(
+        &self,
+        action: &str,
+        space: &str,
+        pcx_id: &str,
+        verb: &str,
+        call: F,
+    ) -> Result<ActionResult, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Mutation, ProviderError>>,
+    {
+        let intent_id = self
+            .audit
+            .record_intent(Intent {
+                actor: &self.operator,
+                action,
+                space,
+                target: pcx_id,
+            })
+            .await
+            .map_err(audit_refused)?;
+        let result = call().await;
+        self.peerings.invalidate(&space.to_string()).await;
+        self.spaces.invalidate(&()).await;
+        match result {
+            Ok(m) => {
+                let status = m.peering.status.clone();
+                let message = match &m.lost_answer {
+                    None => format!("{verb} {pcx_id}: it is now {status}."),
+                    Some(lost) => format!(
+                        "The provider's answer was lost ({lost}); read back, {pcx_id} is now {status}."
+                    ),
+                };
+                self.finish(
+                    intent_id,
+                    Outcome {
+                        kind: OutcomeKind::Ok,
+                        provider_status: Some(status.to_string()),
+                        message: message.clone(),
+                        request_id: m.request_id,
+                    },
+                )
+                .await;
+                Ok(ActionResult {
+                    pcx_id: pcx_id.to_string(),
+                    status,
+                    message,
+                })
+            }
+            Err(e) => {
+                let kind = if e.answer_may_be_lost() {
+                    OutcomeKind::Unknown
+                } else {
+                    OutcomeKind::Error
+                };
+                self.finish(
+                    intent_id,
+                    Outcome {
+                        kind,
+                        provider_status: e.status().map(|s| s.to_string()),
+                        message: e.to_string(),
+                        request_id: e.request_id().map(str::to_string),
+                    },
+                )
+                .await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Writes the outcome of every intent left open by a stop between the
+    /// provider call and the outcome, by reading the resource back.
+    pub async fn reconcile(&self) -> Result<usize, crate::audit::AuditError> {
+        let open = self.audit.open_intents().await?;
+        for intent in &open {
+            let outcome = match self
+                .provider
+                .get_peering(&intent.space, &intent.target)
+                .await
+            {
+                Ok(a) => Outcome {
+                    kind: OutcomeKind::Unknown,
+                    provider_status: Some(a.value.status.to_string()),
+                    message: format!(
+                        "Reconciled at start-up: the outcome was not recorded; the peering is now {}.",
+                        a.value.status
+                    ),
+                    request_id: a.request_id,
+                },
+                Err(e) => Outcome {
+                    kind: OutcomeKind::Unknown,
+                    provider_status: e.status().map(|s| s.to_string()),
+                    message: format!(
+                        "Reconciled at start-up: the outcome was not recorded; reading back failed: {e}"
+                    ),
+                    request_id: e.request_id().map(str::to_string),
+                },
+            };
+            tracing::warn!(intent = intent.id, action = %intent.action, "reconciling an open intent");
+            self.audit.record_outcome(intent.id, outcome).await?;
+        }
+        Ok(open.len())
+    }
+}
+
+fn valid_space(space: &str) -> Result<&str, AppError> {
+    validate::space_ref(space).map_err(AppError::Invalid)
+}
+
+fn valid_pcx(pcx_id: &str) -> Result<&str, AppError> {
+    validate::pcx_id(pcx_id).map_err(AppError::Invalid)
+}
+
+#[async_trait::async_trait]
+impl Console for ServerConsole {
+    async fn overview(&self) -> Result<Overview, AppError> {
+        let spaces = self.read_spaces().await?;
+        let reads =
+            futures::future::join_all(spaces.value.iter().map(|s| self.read_peerings(&s.name)))
+                .await;
+        let mut times = vec![(spaces.at, spaces.stale_error.as_ref())];
+        let summaries: Vec<SpaceSummary> = spaces
+            .value
+            .iter()
+            .zip(&reads)
+            .map(|(s, read)| {
+                let (counts, pending, error) = match read {
+                    Ok(r) => {
+                        times.push((r.at, r.stale_error.as_ref()));
+                        let count =
+                            |st: &PeeringStatus| r.value.iter().filter(|p| &p.status == st).count();
+                        let mut counts: Vec<(String, usize)> = PeeringStatus::KNOWN
+                            .iter()
+                            .map(|st| (st.to_string(), count(st)))
+                            .filter(|(_, n)| *n > 0)
+                            .collect();
+                        for p in &r.value {
+                            if let PeeringStatus::Other(o) = &p.status
+                                && !counts.iter().any(|(s, _)| s == o)
+                            {
+                                counts.push((o.clone(), count(&p.status)));
+                            }
+                        }
+                        (counts, count(&PeeringStatus::PendingAcceptance), None)
+                    }
+                    Err(e) => (Vec::new(), 0, Some(AppError::from(e.clone()).to_string())),
+                };
+                SpaceSummary {
+                    name: s.name.clone(),
+                    region: s.region.name.clone(),
+                    state: s.state.clone(),
+                    shield: s.shield,
+                    counts,
+                    pending,
+                    error,
+                }
+            })
+            .collect();
+        Ok(Overview {
+            spaces: summaries,
+            freshness: freshness(times),
+        })
+    }
+
+    async fn space(&self, space: &str) -> Result<SpaceView, AppError> {
+        let space = valid_space(space)?;
+        let (info, peerings) = tokio::join!(self.read_info(space), self.read_peerings(space));
+        let (info, peerings) = (info?, peerings?);
+        Ok(SpaceView {
+            name: space.to_string(),
+            freshness: freshness([
+                (info.at, info.stale_error.as_ref()),
+                (peerings.at, peerings.stale_error.as_ref()),
+            ]),
+            info: info.value,
+            peerings: peerings.value,
+        })
+    }
+
+    async fn accept_peering(&self, space: &str, pcx_id: &str) -> Result<ActionResult, AppError> {
+        let (space, pcx_id) = (valid_space(space)?, valid_pcx(pcx_id)?);
+        let peering = self.current(space, pcx_id).await?;
+        if peering.kind.is_provider_managed() {
+            return Err(AppError::Forbidden(
+                "Heroku-managed peerings cannot be accepted.".into(),
+            ));
+        }
+        if peering.status != PeeringStatus::PendingAcceptance {
+            return Err(AppError::Conflict(format!(
+                "{pcx_id} is {}; only a pending-acceptance request can be accepted.",
+                peering.status
+            )));
+        }
+        // The same checks the confirmation showed, enforced here.
+        let info = self.read_info(space).await?.value;
+        let others = self.read_peerings(space).await?.value;
+        let now = rfc3339(OffsetDateTime::now_utc());
+        let blockers: Vec<String> = validate::accept_findings(&peering, &info, &others, &now)
+            .into_iter()
+            .filter(|f| f.severity == Severity::Blocker)
+            .map(|f| f.message)
+            .collect();
+        if !blockers.is_empty() {
+            return Err(AppError::Invalid(format!(
+                "Not accepted: {}",
+                blockers.join(" ")
+            )));
+        }
+        self.act("peering.accept", space, pcx_id, "Accepted", || {
+            self.provider.accept_peering(space, pcx_id)
+        })
+        .await
+    }
+
+    async fn destroy_peering(
+        &self,
+        space: &str,
+        pcx_id: &str,
+        confirm: &str,
+    ) -> Result<ActionResult, AppError> {
+        let (space, pcx_id) = (valid_space(space)?, valid_pcx(pcx_id)?);
+        if confirm.trim() != pcx_id {
+            return Err(AppError::Invalid(format!(
+                "To destroy, type the PCX ID {pcx_id} exactly; nothing was destroyed."
+            )));
+        }
+        let peering = self.current(space, pcx_id).await?;
+        if peering.kind.is_provider_managed() {
+            return Err(AppError::Forbidden(
+                "Heroku-managed peerings cannot be destroyed.".into(),
+            ));
+        }
+        if !peering.can_destroy() {
+            return Err(AppError::Conflict(format!(
+                "{pcx_id} is {}; there is nothing to destroy.",
+                peering.status
+            )));
+        }
+        self.act("peering.destroy", space, pcx_id, "Destroying", || {
+            self.provider.destroy_peering(space, pcx_id)
+        })
+        .await
+    }
+
+    async fn audit(&self, space: Option<String>, page: u32) -> Result<AuditPage, AppError> {
+        let fail = |e: crate::audit::AuditError| {
+            tracing::error!(error = %e, "audit history could not be read");
+            AppError::Internal
+        };
+        let page = page.max(1);
+        let (entries, total) = self
+            .audit
+            .page(space.as_deref(), page, AUDIT_PAGE_SIZE)
+            .await
+            .map_err(fail)?;
+        Ok(AuditPage {
+            entries,
+            page,
+            page_size: AUDIT_PAGE_SIZE,
+            total,
+            spaces: self.audit.spaces().await.map_err(fail)?,
+            chain: self.audit.verify().await.map_err(fail)?,
+        })
+    }
+}

@@ -1,0 +1,12 @@
+//! Spaceport's server: the axum binary `spaceport`, which implements the
+//! app's `Console` with the provider client, the audit history and the read
+//! cache, and carries the simulated provider.
+
+pub mod audit;
+pub mod cache;
+pub mod config;
+pub mod console;
+pub mod provider;
+pub mod sim;
+pub mod startup;
+pub mod web;

@@ -1,0 +1,357 @@
+//! The client of the provider's Platform API (peerings). One instance per
+//! process, shared: it holds the token, the HTTP connection pool and the
+//! ETag cache. The same client talks to the real provider and to the
+//! simulator; nothing here knows which.
+
+mod error;
+
+pub use error::ProviderError;
+
+use app::model::{Peering, PeeringInfo, ProviderErrorBody, Space};
+use reqwest::{Method, StatusCode, header};
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use url::Url;
+
+const ACCEPT: &str = "application/vnd.heroku+json; version=3";
+/// Lists longer than this many pages are refused rather than followed forever.
+const MAX_PAGES: usize = 100;
+
+#[derive(Clone)]
+pub struct ProviderConfig {
+    pub api_url: Url,
+    pub token: String,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("api_url", &self.api_url.as_str())
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// An answer with the envelope facts the audit history keeps.
+#[derive(Debug, Clone)]
+pub struct Answer<T> {
+    pub value: T,
+    pub status: u16,
+    pub request_id: Option<String>,
+    pub rate_limit_remaining: Option<u64>,
+}
+
+/// What a mutation led to.
+#[derive(Debug, Clone)]
+pub struct Mutation {
+    /// The peering as the provider answered, or as read back.
+    pub peering: Peering,
+    pub status: u16,
+    pub request_id: Option<String>,
+    /// Set when the answer was lost and `peering` was read back: the error
+    /// that hid the answer.
+    pub lost_answer: Option<String>,
+}
+
+struct Cached {
+    etag: String,
+    body: bytes::Bytes,
+    next_range: Option<String>,
+}
+
+pub struct ProviderClient {
+    http: reqwest::Client,
+    base: Url,
+    token: String,
+    timeout_secs: u64,
+    /// GET answers by URL and Range, revalidated with If-None-Match.
+    etags: Mutex<HashMap<String, Cached>>,
+}
+
+impl ProviderClient {
+    pub fn new(cfg: ProviderConfig) -> Result<Self, ProviderError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(cfg.connect_timeout)
+            .timeout(cfg.request_timeout)
+            .user_agent(concat!("spaceport/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ProviderError::Unreachable(format!("HTTP client: {e}")))?;
+        let mut base = cfg.api_url;
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        Ok(Self {
+            http,
+            base,
+            token: cfg.token,
+            timeout_secs: cfg.request_timeout.as_secs(),
+            etags: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .expect("base URL is hierarchical")
+            .pop_if_empty()
+            .extend(segments);
+        url
+    }
+
+    fn request(&self, method: Method, url: Url) -> (reqwest::RequestBuilder, String) {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let rb = self
+            .http
+            .request(method, url)
+            .header(header::ACCEPT, ACCEPT)
+            .bearer_auth(&self.token)
+            .header("Request-Id", &request_id);
+        (rb, request_id)
+    }
+
+    fn transport_error(&self, e: reqwest::Error) -> ProviderError {
+        if e.is_timeout() {
+            ProviderError::Timeout(self.timeout_secs)
+        } else if e.is_connect() {
+            ProviderError::Unreachable(format!("cannot connect to {}", self.base))
+        } else {
+            // Without the URL: reqwest puts it in the text, and it is noise here.
+            ProviderError::Unreachable(e.without_url().to_string())
+        }
+    }
+
+    async fn error_from(res: reqwest::Response, request_id: String) -> ProviderError {
+        let status = res.status().as_u16();
+        let request_id = header_str(&res, "Request-Id").or(Some(request_id));
+        let body = res.bytes().await.unwrap_or_default();
+        match serde_json::from_slice::<ProviderErrorBody>(&body) {
+            Ok(b) => ProviderError::Api {
+                status,
+                id: b.id,
+                message: b.message,
+                request_id,
+            },
+            Err(_) => ProviderError::Api {
+                status,
+                id: "unknown".into(),
+                message: format!("HTTP {status} without an error body"),
+                request_id,
+            },
+        }
+    }
+
+    /// One GET, revalidating a cached answer with its ETag.
+    async fn get_raw(
+        &self,
+        url: Url,
+        range: Option<&str>,
+    ) -> Result<Answer<(bytes::Bytes, Option<String>)>, ProviderError> {
+        let key = format!("{url} {}", range.unwrap_or(""));
+        let (mut rb, request_id) = self.request(Method::GET, url);
+        if let Some(r) = range {
+            rb = rb.header(header::RANGE, r);
+        }
+        let known = self
+            .etags
+            .lock()
+            .expect("etag lock")
+            .get(&key)
+            .map(|c| c.etag.clone());
+        if let Some(etag) = &known {
+            rb = rb.header(header::IF_NONE_MATCH, etag);
+        }
+        let res = rb.send().await.map_err(|e| self.transport_error(e))?;
+        let status = res.status();
+        let rid = header_str(&res, "Request-Id").or(Some(request_id.clone()));
+        let remaining = header_str(&res, "RateLimit-Remaining").and_then(|v| v.parse().ok());
+        if status == StatusCode::NOT_MODIFIED {
+            let cache = self.etags.lock().expect("etag lock");
+            if let Some(c) = cache.get(&key) {
+                return Ok(Answer {
+                    value: (c.body.clone(), c.next_range.clone()),
+                    status: 304,
+                    request_id: rid,
+                    rate_limit_remaining: remaining,
+                });
+            }
+            return Err(ProviderError::Decode(
+                "304 Not Modified for an answer never seen".into(),
+            ));
+        }
+        if !status.is_success() {
+            return Err(Self::error_from(res, request_id).await);
+        }
+        let next_range = (status == StatusCode::PARTIAL_CONTENT)
+            .then(|| header_str(&res, "Next-Range"))
+            .flatten();
+        let etag = header_str(&res, "ETag");
+        let body = res.bytes().await.map_err(|e| self.transport_error(e))?;
+        if let Some(etag) = etag {
+            self.etags.lock().expect("etag lock").insert(
+                key,
+                Cached {
+                    etag,
+                    body: body.clone(),
+                    next_range: next_range.clone(),
+                },
+            );
+        }
+        Ok(Answer {
+            value: (body, next_range),
+            status: status.as_u16(),
+            request_id: rid,
+            rate_limit_remaining: remaining,
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+    ) -> Result<Answer<T>, ProviderError> {
+        let a = self.get_raw(self.url(segments), None).await?;
+        Ok(Answer {
+            value: decode(&a.value.0)?,
+            status: a.status,
+            request_id: a.request_id,
+            rate_limit_remaining: a.rate_limit_remaining,
+        })
+    }
+
+    /// A whole list, following `Next-Range` until the provider says no more.
+    async fn list<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+    ) -> Result<Answer<Vec<T>>, ProviderError> {
+        let url = self.url(segments);
+        let mut all = Vec::new();
+        let mut range: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let a = self.get_raw(url.clone(), range.as_deref()).await?;
+            let (body, next) = a.value;
+            all.extend(decode::<Vec<T>>(&body)?);
+            match next {
+                Some(n) if Some(&n) != range.as_ref() => range = Some(n),
+                _ => {
+                    return Ok(Answer {
+                        value: all,
+                        status: a.status,
+                        request_id: a.request_id,
+                        rate_limit_remaining: a.rate_limit_remaining,
+                    });
+                }
+            }
+        }
+        Err(ProviderError::Decode(format!(
+            "more than {MAX_PAGES} pages of {url}"
+        )))
+    }
+
+    pub async fn list_spaces(&self) -> Result<Answer<Vec<Space>>, ProviderError> {
+        self.list(&["spaces"]).await
+    }
+
+    pub async fn get_space(&self, space: &str) -> Result<Answer<Space>, ProviderError> {
+        self.get(&["spaces", space]).await
+    }
+
+    pub async fn peering_info(&self, space: &str) -> Result<Answer<PeeringInfo>, ProviderError> {
+        self.get(&["spaces", space, "peering-info"]).await
+    }
+
+    pub async fn list_peerings(&self, space: &str) -> Result<Answer<Vec<Peering>>, ProviderError> {
+        self.list(&["spaces", space, "peerings"]).await
+    }
+
+    pub async fn get_peering(
+        &self,
+        space: &str,
+        pcx_id: &str,
+    ) -> Result<Answer<Peering>, ProviderError> {
+        self.get(&["spaces", space, "peerings", pcx_id]).await
+    }
+
+    /// Accepts a pending request (the schema form of the call).
+    pub async fn accept_peering(
+        &self,
+        space: &str,
+        pcx_id: &str,
+    ) -> Result<Mutation, ProviderError> {
+        let url = self.url(&["spaces", space, "peerings", pcx_id, "actions", "accept"]);
+        self.mutate(Method::POST, url, space, pcx_id).await
+    }
+
+    pub async fn destroy_peering(
+        &self,
+        space: &str,
+        pcx_id: &str,
+    ) -> Result<Mutation, ProviderError> {
+        let url = self.url(&["spaces", space, "peerings", pcx_id]);
+        self.mutate(Method::DELETE, url, space, pcx_id).await
+    }
+
+    /// Exactly one call. A mutation is never retried: when its answer is
+    /// lost (timeout, reset, 5xx) the peering is read back, and the caller
+    /// learns both what happened and that the answer was lost.
+    async fn mutate(
+        &self,
+        method: Method,
+        url: Url,
+        space: &str,
+        pcx_id: &str,
+    ) -> Result<Mutation, ProviderError> {
+        let (rb, request_id) = self.request(method, url);
+        let err = match rb.send().await {
+            Err(e) => self.transport_error(e),
+            Ok(res) if res.status().is_success() => {
+                let status = res.status().as_u16();
+                let rid = header_str(&res, "Request-Id").or(Some(request_id.clone()));
+                match res.bytes().await {
+                    Err(e) => self.transport_error(e),
+                    Ok(body) => {
+                        // A 202 may come without a body: read the peering back.
+                        let peering = match serde_json::from_slice::<Peering>(&body) {
+                            Ok(p) => p,
+                            Err(_) => self.get_peering(space, pcx_id).await?.value,
+                        };
+                        return Ok(Mutation {
+                            peering,
+                            status,
+                            request_id: rid,
+                            lost_answer: None,
+                        });
+                    }
+                }
+            }
+            Ok(res) => Self::error_from(res, request_id.clone()).await,
+        };
+        if !err.answer_may_be_lost() {
+            return Err(err);
+        }
+        tracing::warn!(%space, %pcx_id, error = %err, "answer lost; reading the peering back");
+        match self.get_peering(space, pcx_id).await {
+            Ok(back) => Ok(Mutation {
+                peering: back.value,
+                status: err.status().unwrap_or(0),
+                request_id: err.request_id().map(str::to_string).or(Some(request_id)),
+                lost_answer: Some(err.to_string()),
+            }),
+            // Neither the answer nor the read-back: the outcome is unknown.
+            Err(_) => Err(err),
+        }
+    }
+}
+
+fn header_str(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProviderError> {
+    serde_json::from_slice(body).map_err(|e| ProviderError::Decode(e.to_string()))
+}

@@ -1,0 +1,107 @@
+//! The simulator's control surface, under `/_sim`: plays the AWS side (a new
+//! peering request from a given account, VPC and CIDR) and sets the faults
+//! and settings that demos and tests need. Not part of the provider's API.
+
+use super::api::ApiError;
+use super::world::PeeringRequest;
+use super::{Faults, Settings, Shared};
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post, put},
+};
+use rand::Rng;
+
+pub fn router() -> Router<Shared> {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/spaces/{space}/peering-requests", post(request_peering))
+        .route(
+            "/faults",
+            put(set_faults).get(get_faults).delete(clear_faults),
+        )
+        .route("/settings", put(set_settings).get(get_settings))
+}
+
+/// A fresh id in AWS's long form: `pcx-` and 17 hex digits.
+fn new_pcx_id() -> String {
+    let mut rng = rand::rng();
+    let digits: String = (0..17)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect();
+    format!("pcx-{digits}")
+}
+
+async fn request_peering(
+    State(st): State<Shared>,
+    Path(space): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let req: PeeringRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_params",
+            format!("Bad request body: {e}"),
+        )
+    })?;
+    let now = time::OffsetDateTime::now_utc();
+    let p = st.world().request(&space, &req, new_pcx_id(), now)?;
+    Ok((StatusCode::CREATED, Json(p)).into_response())
+}
+
+async fn set_faults(State(st): State<Shared>, Json(f): Json<Faults>) -> StatusCode {
+    *st.faults.lock().unwrap_or_else(|e| e.into_inner()) = f;
+    StatusCode::NO_CONTENT
+}
+
+async fn get_faults(State(st): State<Shared>) -> Json<Faults> {
+    Json(st.faults.lock().unwrap_or_else(|e| e.into_inner()).clone())
+}
+
+async fn clear_faults(State(st): State<Shared>) -> StatusCode {
+    *st.faults.lock().unwrap_or_else(|e| e.into_inner()) = Faults::default();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(serde::Deserialize)]
+struct SettingsChange {
+    page_size: Option<usize>,
+    /// Sets the rate-limit bucket, to show what happens when it runs dry.
+    rate_limit_remaining: Option<u64>,
+}
+
+async fn set_settings(
+    State(st): State<Shared>,
+    Json(c): Json<SettingsChange>,
+) -> Result<StatusCode, ApiError> {
+    if let Some(n) = c.page_size {
+        if !(1..=super::range::LIMIT_MAX).contains(&n) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_params",
+                "page_size is from 1 to 1000.",
+            ));
+        }
+        st.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .page_size = n;
+    }
+    if let Some(n) = c.rate_limit_remaining {
+        let mut b = st.bucket.lock().unwrap_or_else(|e| e.into_inner());
+        b.tokens = (n as f64).min(super::RATE_CAPACITY);
+        b.at = std::time::Instant::now();
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_settings(State(st): State<Shared>) -> Json<Settings> {
+    Json(
+        st.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone(),
+    )
+}

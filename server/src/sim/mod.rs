@@ -1,0 +1,179 @@
+//! The simulated provider: the provider's HTTP API on loopback, with demo
+//! data and a state machine, so Spaceport (or any other client of the API)
+//! runs and is tested without the real provider. `control` adds the paths
+//! that play the AWS side and inject failures; they live under `/_sim`,
+//! outside the provider's own paths.
+
+mod api;
+mod control;
+pub mod range;
+pub mod seed;
+pub mod world;
+
+use axum::Router;
+use base64::Engine;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+use world::{Timing, World};
+
+/// The provider's limit: 4500 calls an hour, refilled at 75 a minute.
+const RATE_CAPACITY: f64 = 4500.0;
+const RATE_REFILL_PER_SEC: f64 = 75.0 / 60.0;
+
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// How many times faster than real life transitions happen.
+    pub time_scale: f64,
+    /// The token clients must present; any non-empty token when `None`.
+    pub token: Option<String>,
+}
+
+/// Failures to inject, set through the control surface. Counted ones apply
+/// to that many upcoming API calls.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Delay before every answer, in milliseconds.
+    pub latency_ms: u64,
+    /// Answer this many calls with `fail_status` without doing anything.
+    pub fail_next: u32,
+    /// Do this many calls, then answer `fail_status`: a lost answer.
+    pub fail_after_next: u32,
+    pub fail_status: Option<u16>,
+    /// Answer this many calls with 429 `rate_limit`.
+    pub rate_limit_next: u32,
+}
+
+/// What one call gets out of the configured faults.
+struct CallFaults {
+    latency_ms: u64,
+    fail_before: Option<u16>,
+    fail_after: Option<u16>,
+    rate_limited: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Settings {
+    /// The page size when a client sends no Range header.
+    pub page_size: usize,
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+pub struct SimState {
+    world: Mutex<World>,
+    faults: Mutex<Faults>,
+    settings: Mutex<Settings>,
+    bucket: Mutex<Bucket>,
+    token: Option<String>,
+}
+
+pub type Shared = Arc<SimState>;
+
+impl SimState {
+    pub fn new(opts: &SimOptions) -> Shared {
+        let now = time::OffsetDateTime::now_utc();
+        Arc::new(Self {
+            world: Mutex::new(seed::world(now, Timing::scaled(opts.time_scale))),
+            faults: Mutex::new(Faults::default()),
+            settings: Mutex::new(Settings {
+                page_size: range::DEFAULT_MAX,
+            }),
+            bucket: Mutex::new(Bucket {
+                tokens: RATE_CAPACITY,
+                at: Instant::now(),
+            }),
+            token: opts.token.clone(),
+        })
+    }
+
+    /// The world, moved along to now.
+    fn world(&self) -> MutexGuard<'_, World> {
+        // A panic while holding the lock leaves the world consistent enough
+        // for a simulator; keep serving rather than poisoning every call.
+        let mut w = self.world.lock().unwrap_or_else(|e| e.into_inner());
+        w.advance(time::OffsetDateTime::now_utc());
+        w
+    }
+
+    fn take_faults(&self) -> CallFaults {
+        let mut f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let take = |n: &mut u32| {
+            let hit = *n > 0;
+            *n = n.saturating_sub(1);
+            hit
+        };
+        let rate_limited = take(&mut f.rate_limit_next);
+        let before = !rate_limited && take(&mut f.fail_next);
+        let after = !rate_limited && !before && take(&mut f.fail_after_next);
+        let status = f.fail_status.unwrap_or(503);
+        CallFaults {
+            latency_ms: f.latency_ms,
+            fail_before: before.then_some(status),
+            fail_after: after.then_some(status),
+            rate_limited,
+        }
+    }
+
+    fn refill(b: &mut Bucket) {
+        let now = Instant::now();
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * RATE_REFILL_PER_SEC)
+            .min(RATE_CAPACITY);
+        b.at = now;
+    }
+
+    /// Takes one call from the bucket; `None` when it is empty.
+    fn take_token(&self) -> Option<u64> {
+        let mut b = self.bucket.lock().unwrap_or_else(|e| e.into_inner());
+        Self::refill(&mut b);
+        if b.tokens < 1.0 {
+            return None;
+        }
+        b.tokens -= 1.0;
+        Some(b.tokens as u64)
+    }
+
+    fn remaining(&self) -> u64 {
+        let mut b = self.bucket.lock().unwrap_or_else(|e| e.into_inner());
+        Self::refill(&mut b);
+        b.tokens as u64
+    }
+}
+
+/// Decodes `Basic base64(user:password)` and returns the password.
+pub(crate) fn basic_password(encoded: &str) -> Option<String> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    text.split_once(':').map(|(_, p)| p.to_string())
+}
+
+/// The whole simulator: the provider's paths and the control surface.
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .nest("/_sim", control::router())
+        .merge(api::router(state.clone()))
+        .with_state(state)
+}
+
+/// Serves the simulator until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, opts: SimOptions) -> std::io::Result<()> {
+    axum::serve(listener, router(SimState::new(&opts))).await
+}
+
+/// Starts the simulator on a free loopback port and returns its address.
+pub async fn spawn_loopback(opts: SimOptions) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = serve(listener, opts).await {
+            tracing::error!(error = %e, "the simulated provider stopped");
+        }
+    });
+    Ok(addr)
+}

@@ -1,0 +1,318 @@
+//! The simulated provider's demo data: the space of the peering seed
+//! document, and three more spaces whose peerings cover every status.
+
+use super::world::{SimPeering, SimSpace, Timing, World, format_time};
+use app::model::{Named, Peering, PeeringInfo, PeeringStatus, PeeringType, Space};
+use time::{Duration, OffsetDateTime};
+
+struct SpaceSeed {
+    id: &'static str,
+    name: &'static str,
+    region: &'static str,
+    shield: bool,
+    account: &'static str,
+    vpc_id: &'static str,
+    /// The second octet of the space's 10.x.0.0/16.
+    octet: u8,
+}
+
+fn space(s: &SpaceSeed, now: OffsetDateTime) -> (Space, PeeringInfo) {
+    let o = s.octet;
+    let blocks: Vec<String> = [128, 144, 0, 16]
+        .iter()
+        .map(|third| format!("10.{o}.{third}.0/20"))
+        .collect();
+    let created = format_time(now - Duration::days(400));
+    (
+        Space {
+            id: s.id.into(),
+            name: s.name.into(),
+            region: Named {
+                name: region_slug(s.region).into(),
+            },
+            state: "allocated".into(),
+            shield: s.shield,
+            cidr: Some(format!("10.{o}.0.0/16")),
+            data_cidr: Some(format!("10.{}.0.0/16", o + 1)),
+            team: Some(Named {
+                name: "acme-platform".into(),
+            }),
+            created_at: created.clone(),
+            updated_at: created,
+        },
+        PeeringInfo {
+            aws_account_id: s.account.into(),
+            aws_region: s.region.into(),
+            vpc_id: s.vpc_id.into(),
+            vpc_cidr: format!("10.{o}.0.0/16"),
+            dyno_cidr_blocks: blocks.clone(),
+            space_cidr_blocks: blocks,
+            unavailable_cidr_blocks: vec![format!("10.{}.0.0/16", o + 1)],
+        },
+    )
+}
+
+/// The provider names regions by city; AWS by code.
+fn region_slug(aws: &str) -> &'static str {
+    match aws {
+        "us-east-1" => "virginia",
+        "eu-west-1" => "dublin",
+        "ap-northeast-1" => "tokyo",
+        _ => "oregon",
+    }
+}
+
+struct PeeringSeed {
+    pcx: &'static str,
+    kind: PeeringType,
+    cidr: &'static str,
+    status: PeeringStatus,
+    account: &'static str,
+    vpc: &'static str,
+    expires_in: Option<Duration>,
+}
+
+fn peering(p: PeeringSeed, region: &str, now: OffsetDateTime) -> SimPeering {
+    let managed = p.kind.is_provider_managed();
+    let masked = |v: &str| {
+        Some(if managed {
+            "******".to_string()
+        } else {
+            v.to_string()
+        })
+    };
+    SimPeering::new(
+        Peering {
+            kind: p.kind,
+            pcx_id: if managed {
+                "******".into()
+            } else {
+                p.pcx.into()
+            },
+            cidr_blocks: vec![p.cidr.into()],
+            cidr_block: None,
+            status: p.status,
+            aws_vpc_id: masked(p.vpc),
+            aws_region: masked(region),
+            aws_account_id: masked(p.account),
+            expires: p.expires_in.map(|d| format_time(now + d)),
+        },
+        now,
+    )
+}
+
+fn managed(cidr: &'static str) -> PeeringSeed {
+    PeeringSeed {
+        pcx: "",
+        kind: PeeringType::HerokuManaged,
+        cidr,
+        status: PeeringStatus::Active,
+        account: "",
+        vpc: "",
+        expires_in: None,
+    }
+}
+
+fn customer(
+    pcx: &'static str,
+    cidr: &'static str,
+    status: PeeringStatus,
+    account: &'static str,
+    vpc: &'static str,
+) -> PeeringSeed {
+    let kind = match status {
+        PeeringStatus::PendingAcceptance | PeeringStatus::InitiatingRequest => PeeringType::Unknown,
+        _ => PeeringType::CustomerManaged,
+    };
+    PeeringSeed {
+        pcx,
+        kind,
+        cidr,
+        status,
+        account,
+        vpc,
+        expires_in: None,
+    }
+}
+
+pub fn world(now: OffsetDateTime, timing: Timing) -> World {
+    use PeeringStatus::*;
+    let day = Duration::days(1);
+    let spaces = [
+        (
+            SpaceSeed {
+                id: "7f1c6a42-5b1e-4d8a-9a4e-0c2f3b9d1e01",
+                name: "spaces-peering-example",
+                region: "us-east-1",
+                shield: false,
+                account: "847227832372",
+                vpc_id: "vpc-e291cc85",
+                octet: 0,
+            },
+            vec![
+                PeeringSeed {
+                    expires_in: Some(7 * day),
+                    ..customer(
+                        "pcx-111aaa111",
+                        "10.100.0.0/16",
+                        PendingAcceptance,
+                        "123456789012",
+                        "vpc-0a1b2c3d",
+                    )
+                },
+                managed("10.1.0.0/16"),
+            ],
+        ),
+        (
+            SpaceSeed {
+                id: "2b8e0d5c-93a1-4f6e-8c57-6d4a1e2f3a02",
+                name: "acme-prod-tokyo",
+                region: "ap-northeast-1",
+                shield: true,
+                account: "847227832372",
+                vpc_id: "vpc-3c9d2e1f",
+                octet: 2,
+            },
+            vec![
+                customer(
+                    "pcx-0a1b2c3d4e5f60718",
+                    "10.110.0.0/16",
+                    Active,
+                    "123456789012",
+                    "vpc-0110aa11bb22cc33d",
+                ),
+                customer(
+                    "pcx-0b2c3d4e5f6071829",
+                    "10.111.0.0/16",
+                    Active,
+                    "123456789012",
+                    "vpc-0111aa11bb22cc33d",
+                ),
+                customer(
+                    "pcx-0c3d4e5f607182930",
+                    "10.112.0.0/16",
+                    Provisioning,
+                    "123456789012",
+                    "vpc-0112aa11bb22cc33d",
+                ),
+                PeeringSeed {
+                    // Expires within a day: the overview and the page warn.
+                    expires_in: Some(Duration::hours(20)),
+                    ..customer(
+                        "pcx-0d4e5f60718293a41",
+                        "10.113.0.0/16",
+                        PendingAcceptance,
+                        "345678901234",
+                        "vpc-0113aa11bb22cc33d",
+                    )
+                },
+                managed("10.3.0.0/16"),
+            ],
+        ),
+        (
+            SpaceSeed {
+                id: "c4d2a9e7-1f3b-4a5c-8e6d-9b0a1c2d3e03",
+                name: "acme-staging",
+                region: "eu-west-1",
+                shield: false,
+                account: "847227832372",
+                vpc_id: "vpc-5e6f7a8b",
+                octet: 4,
+            },
+            vec![
+                customer(
+                    "pcx-0e5f60718293a4b52",
+                    "10.120.0.0/16",
+                    Failed,
+                    "123456789012",
+                    "vpc-0120aa11bb22cc33d",
+                ),
+                PeeringSeed {
+                    expires_in: Some(-2 * day),
+                    ..customer(
+                        "pcx-0f60718293a4b5c63",
+                        "10.121.0.0/16",
+                        Expired,
+                        "456789012345",
+                        "vpc-0121aa11bb22cc33d",
+                    )
+                },
+                customer(
+                    "pcx-1071829304a5b6c74",
+                    "10.122.0.0/16",
+                    Rejected,
+                    "456789012345",
+                    "vpc-0122aa11bb22cc33d",
+                ),
+                customer(
+                    "pcx-118293a4b5c6d7e85",
+                    "10.123.0.0/16",
+                    Deleted,
+                    "123456789012",
+                    "vpc-0123aa11bb22cc33d",
+                ),
+                customer(
+                    "pcx-1293a4b5c6d7e8f96",
+                    "10.124.0.0/16",
+                    Deleting,
+                    "123456789012",
+                    "vpc-0124aa11bb22cc33d",
+                ),
+                customer(
+                    "pcx-13a4b5c6d7e8f9a07",
+                    "10.125.0.0/16",
+                    InitiatingRequest,
+                    "567890123456",
+                    "vpc-0125aa11bb22cc33d",
+                ),
+                customer(
+                    "pcx-14b5c6d7e8f9a0b18",
+                    "10.126.0.0/16",
+                    Active,
+                    "123456789012",
+                    "vpc-0126aa11bb22cc33d",
+                ),
+                managed("10.5.0.0/16"),
+            ],
+        ),
+        (
+            SpaceSeed {
+                id: "e9f8a7b6-c5d4-4e3f-a2b1-0c9d8e7f6a04",
+                name: "data-platform-eu",
+                region: "eu-west-1",
+                shield: true,
+                account: "847227832372",
+                vpc_id: "vpc-7a8b9c0d",
+                octet: 6,
+            },
+            vec![managed("10.7.0.0/16")],
+        ),
+    ];
+    let spaces = spaces
+        .into_iter()
+        .map(|(s, peerings)| {
+            let (space, info) = space(&s, now);
+            let peerings = peerings
+                .into_iter()
+                .map(|p| {
+                    let status = p.status.clone();
+                    let mut sim = peering(p, s.region, now);
+                    // Rows seeded mid-transition finish it like any other.
+                    sim.next = match status {
+                        Provisioning => Some((now + timing.provisioning, Active)),
+                        Deleting => Some((now + timing.deleting, Deleted)),
+                        InitiatingRequest => Some((now + timing.request_lag, PendingAcceptance)),
+                        _ => None,
+                    };
+                    sim
+                })
+                .collect();
+            SimSpace {
+                space,
+                info,
+                peerings,
+            }
+        })
+        .collect();
+    World { spaces, timing }
+}

@@ -1,0 +1,109 @@
+//! Start-up: from parsed arguments to a running console.
+
+use crate::audit::AuditLog;
+use crate::config::{ProviderChoice, ServeArgs, SimArgs};
+use crate::console::ServerConsole;
+use crate::provider::{ProviderClient, ProviderConfig};
+use crate::sim::{self, SimOptions};
+use crate::web::{AppState, app};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    #[error("provider client: {0}")]
+    Provider(#[from] crate::provider::ProviderError),
+    #[error("Leptos configuration: {0}")]
+    Leptos(String),
+}
+
+/// A random token for the embedded simulator: the client sends it like a
+/// real one, and nothing else on the machine can use the simulator's API.
+fn random_token() -> String {
+    use rand::Rng;
+    let bytes: [u8; 24] = rand::rng().random();
+    hex::encode(bytes)
+}
+
+pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
+    let (url, token) = match args.provider().map_err(StartError::Config)? {
+        ProviderChoice::Real { url, token } => {
+            tracing::info!(api = %url, "using the provider's API");
+            (url, token)
+        }
+        ProviderChoice::Simulated => {
+            let token = random_token();
+            let addr = sim::spawn_loopback(SimOptions {
+                time_scale: args.sim_time_scale,
+                token: Some(token.clone()),
+            })
+            .await?;
+            let url = url::Url::parse(&format!("http://{addr}")).expect("loopback URL");
+            println!(
+                "No HEROKU_API_KEY: using the simulated provider at {url} (demo data, time scale {}).",
+                args.sim_time_scale
+            );
+            println!("  Its control surface (the AWS side) is at {url}_sim/");
+            (url, token)
+        }
+    };
+    let provider = Arc::new(ProviderClient::new(ProviderConfig {
+        api_url: url,
+        token,
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(args.provider_timeout_secs),
+    })?);
+    let audit = Arc::new(AuditLog::open(&args.database).await?);
+    let console = Arc::new(ServerConsole::new(
+        provider,
+        audit,
+        args.operator.clone(),
+        Duration::from_secs(args.refresh_secs),
+    ));
+    match console.reconcile().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(n, "reconciled open audit intents"),
+        Err(e) => tracing::error!(error = %e, "could not reconcile open audit intents"),
+    }
+
+    let conf =
+        leptos::config::get_configuration(None).map_err(|e| StartError::Leptos(e.to_string()))?;
+    let mut leptos = conf.leptos_options;
+    leptos.site_addr = args.listen;
+    leptos.site_root = args.site_root.to_string_lossy().into_owned().into();
+
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    println!("Spaceport is listening on http://{addr}");
+    axum::serve(listener, app(AppState { leptos, console }))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+pub async fn sim(args: SimArgs) -> Result<(), StartError> {
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    println!(
+        "The simulated provider is listening on http://{}",
+        listener.local_addr()?
+    );
+    sim::serve(
+        listener,
+        SimOptions {
+            time_scale: args.time_scale,
+            token: args.token,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}
