@@ -31,7 +31,9 @@ fn random_token() -> String {
     hex::encode(bytes)
 }
 
-pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
+/// The console as `serve` runs it, ready to be served: the router and the
+/// console behind it. Starts the embedded simulator when there is no token.
+pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>), StartError> {
     let (url, token) = match args.provider().map_err(StartError::Config)? {
         ProviderChoice::Real { url, token } => {
             tracing::info!(api = %url, "using the provider's API");
@@ -75,13 +77,25 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     let conf =
         leptos::config::get_configuration(None).map_err(|e| StartError::Leptos(e.to_string()))?;
     let mut leptos = conf.leptos_options;
+    if leptos.output_name.is_empty() {
+        // Built by plain cargo (tests), not cargo-leptos.
+        leptos.output_name = "spaceport".into();
+    }
     leptos.site_addr = args.listen;
     leptos.site_root = args.site_root.to_string_lossy().into_owned().into();
+    let router = app(AppState {
+        leptos,
+        console: console.clone(),
+    });
+    Ok((router, console))
+}
 
+pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
+    let (router, _console) = build(&args).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     println!("Spaceport is listening on http://{addr}");
-    axum::serve(listener, app(AppState { leptos, console }))
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())
         .await?;
     Ok(())

@@ -244,7 +244,7 @@ async fn envelope(State(st): State<Shared>, req: Request, next: Next) -> Respons
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     let is_get = req.method() == Method::GET;
 
-    let faults = st.take_faults();
+    let faults = st.take_faults(req.method().as_str());
     if faults.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
     }

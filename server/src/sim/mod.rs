@@ -43,6 +43,8 @@ pub struct Faults {
     pub fail_status: Option<u16>,
     /// Answer this many calls with 429 `rate_limit`.
     pub rate_limit_next: u32,
+    /// Count only calls of this method (`GET`, `POST`, `DELETE`...); all when unset.
+    pub method: Option<String>,
 }
 
 /// What one call gets out of the configured faults.
@@ -100,9 +102,16 @@ impl SimState {
         w
     }
 
-    fn take_faults(&self) -> CallFaults {
+    fn take_faults(&self, method: &str) -> CallFaults {
         let mut f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let applies = f
+            .method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method));
         let take = |n: &mut u32| {
+            if !applies {
+                return false;
+            }
             let hit = *n > 0;
             *n = n.saturating_sub(1);
             hit

@@ -1,0 +1,328 @@
+//! The console's server functions over HTTP, against a running server with
+//! a temporary SQLite file and the simulated provider behind it: what a
+//! browser (or anyone with curl) can do, and what they cannot.
+
+mod common;
+
+use common::{Console, PCX, SPACE};
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+
+async fn audit(c: &Console) -> serde_json::Value {
+    let (status, page) = c.call("audit", &[]).await;
+    assert_eq!(status, 200, "{page}");
+    page
+}
+
+#[tokio::test]
+async fn overview_and_space_pages_read_the_provider() {
+    let c = Console::start().await;
+    let (status, overview) = c.call("overview", &[]).await;
+    assert_eq!(status, 200, "{overview}");
+    let spaces = overview["spaces"].as_array().unwrap();
+    assert_eq!(spaces.len(), 4);
+    let example = spaces.iter().find(|s| s["name"] == SPACE).unwrap();
+    assert_eq!(example["pending"], 1);
+    let (status, view) = c.call("space", &[("space", SPACE)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(view["info"]["vpc_cidr"], "10.0.0.0/16");
+    // The server-rendered page carries the same data before any script runs.
+    let html = c
+        .http
+        .get(format!("{}/spaces/{SPACE}", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(html.status(), 200);
+    assert_eq!(html.headers()["x-content-type-options"], "nosniff");
+    let html = html.text().await.unwrap();
+    assert!(html.contains(PCX) && html.contains("vpc-e291cc85"));
+}
+
+#[tokio::test]
+async fn accept_is_audited_and_reaches_active() {
+    let c = Console::start().await;
+    let (status, done) = c
+        .call("accept_peering", &[("space", SPACE), ("pcx_id", PCX)])
+        .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["status"], "provisioning");
+    // Provisioning takes 60 s / 600 = 100 ms; the read cache lives 1 s.
+    let mut status = String::new();
+    for _ in 0..40 {
+        status = c.peering_status(PCX).await;
+        if status == "active" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "active");
+    let page = audit(&c).await;
+    let e = &page["entries"][0];
+    assert_eq!(
+        (e["action"].as_str(), e["target"].as_str()),
+        (Some("peering.accept"), Some(PCX))
+    );
+    assert_eq!(e["actor"], "ops-test");
+    assert_eq!(e["outcome"], "ok");
+    assert_eq!(e["provider_status"], "provisioning");
+    assert!(e["request_id"].as_str().is_some_and(|r| r.len() >= 32));
+    assert_eq!(page["chain"]["records"], 2);
+    assert!(page["chain"]["broken_at"].is_null());
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_message_and_changes_nothing() {
+    let c = Console::start().await;
+    let cases: &[(&str, &[(&str, &str)], u16, &str)] = &[
+        (
+            "accept_peering",
+            &[("space", SPACE), ("pcx_id", "pcx-nothex!")],
+            400,
+            "PCX ID",
+        ),
+        (
+            "accept_peering",
+            &[("space", "Bad Space"), ("pcx_id", PCX)],
+            400,
+            "space name",
+        ),
+        ("accept_peering", &[("space", SPACE)], 400, "malformed"),
+        (
+            "accept_peering",
+            &[("space", SPACE), ("pcx_id", "pcx-99999999")],
+            404,
+            "peering",
+        ),
+        (
+            "accept_peering",
+            &[("space", "no-such-space"), ("pcx_id", PCX)],
+            404,
+            "space",
+        ),
+        (
+            "destroy_peering",
+            &[
+                ("space", SPACE),
+                ("pcx_id", PCX),
+                ("confirm", "pcx-111aaa112"),
+            ],
+            400,
+            "type the PCX ID",
+        ),
+        (
+            "destroy_peering",
+            &[("space", SPACE), ("pcx_id", PCX), ("confirm", "")],
+            400,
+            "type the PCX ID",
+        ),
+        (
+            "destroy_peering",
+            &[
+                ("space", SPACE),
+                ("pcx_id", "******"),
+                ("confirm", "******"),
+            ],
+            400,
+            "PCX ID",
+        ),
+        ("space", &[("space", "no-such-space")], 404, "space"),
+    ];
+    for (name, form, want, words) in cases {
+        let (status, body) = c.call(name, form).await;
+        assert_eq!(status, *want, "{name} {form:?}: {body}");
+        let text = body.to_string();
+        assert!(text.contains(words), "{name} {form:?}: {text}");
+    }
+    assert_eq!(c.peering_status(PCX).await, "pending-acceptance");
+    assert_eq!(
+        audit(&c).await["total"],
+        0,
+        "refused input leaves no audit rows"
+    );
+}
+
+#[tokio::test]
+async fn destroy_needs_the_typed_pcx_id() {
+    let c = Console::start().await;
+    let target = "pcx-0a1b2c3d4e5f60718";
+    let (status, done) = c
+        .call(
+            "destroy_peering",
+            &[
+                ("space", "acme-prod-tokyo"),
+                ("pcx_id", target),
+                ("confirm", target),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["status"], "deleting");
+    // A second destroy is refused: it is already going.
+    let (status, _) = c
+        .call(
+            "destroy_peering",
+            &[
+                ("space", "acme-prod-tokyo"),
+                ("pcx_id", target),
+                ("confirm", target),
+            ],
+        )
+        .await;
+    assert_eq!(status, 409);
+    let page = audit(&c).await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["entries"][0]["action"], "peering.destroy");
+    let (_, filtered) = c.call("audit", &[("space", SPACE)]).await;
+    assert_eq!(filtered["total"], 0);
+}
+
+#[tokio::test]
+async fn accept_refuses_what_the_checks_block() {
+    let c = Console::start().await;
+    let r = c
+        .sim
+        .control(
+            Method::POST,
+            &format!("/spaces/{SPACE}/peering-requests"),
+            json!({"aws_account_id": "210987654321", "vpc_id": "vpc-0fedcba987654321",
+                   "cidr_block": "10.200.0.0/16", "immediate": true, "expires_in_secs": 1}),
+        )
+        .await;
+    let pcx = r.json::<serde_json::Value>().await.unwrap()["pcx_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, body) = c
+        .call("accept_peering", &[("space", SPACE), ("pcx_id", &pcx)])
+        .await;
+    assert_eq!(status, 409, "an expired request cannot be accepted: {body}");
+    assert!(body.to_string().contains("expired"));
+}
+
+#[tokio::test]
+async fn provider_failures_are_messages_not_500s() {
+    let c = Console::start().await;
+    c.sim
+        .control(Method::PUT, "/faults", json!({"rate_limit_next": 5}))
+        .await;
+    let (status, body) = c.call("space", &[("space", "acme-staging")]).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body.to_string().contains("rate limit"));
+    c.sim.control(Method::DELETE, "/faults", json!({})).await;
+    // Once read, a later failure shows the last good data and the error.
+    let (status, _) = c.call("space", &[("space", "acme-staging")]).await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    c.sim
+        .control(
+            Method::PUT,
+            "/faults",
+            json!({"fail_next": 5, "fail_status": 503}),
+        )
+        .await;
+    let (status, view) = c.call("space", &[("space", "acme-staging")]).await;
+    assert_eq!(status, 200, "{view}");
+    assert!(
+        view["freshness"]["stale_error"]
+            .as_str()
+            .unwrap()
+            .contains("503")
+    );
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_audited_with_the_read_back_status() {
+    let c = Console::start().await;
+    c.sim
+        .control(
+            Method::PUT,
+            "/faults",
+            json!({"fail_after_next": 1, "fail_status": 504, "method": "POST"}),
+        )
+        .await;
+    let (status, done) = c
+        .call("accept_peering", &[("space", SPACE), ("pcx_id", PCX)])
+        .await;
+    assert_eq!(status, 200, "{done}");
+    assert!(done["message"].as_str().unwrap().contains("lost"));
+    let e = &audit(&c).await["entries"][0];
+    assert_eq!(e["provider_status"], "provisioning");
+}
+
+#[tokio::test]
+async fn no_audit_no_action() {
+    let c = Console::start().await;
+    // Make every insert into the history fail, as a full disk would.
+    sqlx::query("CREATE TRIGGER refuse BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        .execute(&sqlx::SqlitePool::connect(&format!("sqlite://{}", c.db.display())).await.unwrap())
+        .await
+        .unwrap();
+    let (status, body) = c
+        .call("accept_peering", &[("space", SPACE), ("pcx_id", PCX)])
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["AuditUnavailable"].is_string(), "{body}");
+    assert_eq!(
+        c.peering_status(PCX).await,
+        "pending-acceptance",
+        "the provider was never called"
+    );
+}
+
+#[tokio::test]
+async fn the_history_cannot_be_quietly_edited() {
+    let c = Console::start().await;
+    c.call("accept_peering", &[("space", SPACE), ("pcx_id", PCX)])
+        .await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", c.db.display()))
+        .await
+        .unwrap();
+    let refused = sqlx::query("UPDATE audit_events SET actor = 'someone-else'")
+        .execute(&pool)
+        .await;
+    assert!(refused.unwrap_err().to_string().contains("append-only"));
+    assert!(
+        sqlx::query("DELETE FROM audit_events")
+            .execute(&pool)
+            .await
+            .is_err()
+    );
+    // Around the triggers, the chain still shows it.
+    sqlx::query("DROP TRIGGER audit_events_no_update")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_events SET actor = 'someone-else' WHERE id = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(audit(&c).await["chain"]["broken_at"], 1);
+}
+
+#[tokio::test]
+async fn open_intents_are_reconciled_at_start_up() {
+    let c = Console::start().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", c.db.display()))
+        .await
+        .unwrap();
+    let log = server::audit::AuditLog::open(&c.db).await.unwrap();
+    // An intent written, then the process stopped before the outcome.
+    log.record_intent(server::audit::Intent {
+        actor: "ops-test",
+        action: "peering.accept",
+        space: SPACE,
+        target: PCX,
+    })
+    .await
+    .unwrap();
+    drop(pool);
+    assert_eq!(c.console.reconcile().await.unwrap(), 1);
+    let e = &audit(&c).await["entries"][0];
+    assert_eq!(e["outcome"], "unknown");
+    assert!(e["message"].as_str().unwrap().contains("Reconciled"));
+    assert_eq!(e["provider_status"], "pending-acceptance");
+    assert_eq!(c.console.reconcile().await.unwrap(), 0);
+}
