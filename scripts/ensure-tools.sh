@@ -5,7 +5,7 @@
 #   cargo-leptos 0.3.10 (0.3.11 needs rustc 1.96)
 #   wasm-bindgen-cli 0.2.130 (must equal the wasm-bindgen crate in Cargo.lock)
 #   wasm-opt from the npm package binaryen@132.0.0 (release builds only)
-#   Debian's chromium, driven by playwright-core from npm (end-to-end tests)
+#   Debian's chromium (end-to-end tests; Playwright itself is end2end/'s npm dependency)
 #
 # Usage: scripts/ensure-tools.sh [build|e2e]   (default: build)
 set -euo pipefail
@@ -32,12 +32,12 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q '0\.2\.130'; then
   cargo install wasm-bindgen-cli --version 0.2.130
 fi
 
-# wasm-opt and playwright-core live in a project-local npm folder, ignored by git.
-if [ ! -x .tools/node_modules/.bin/wasm-opt ] || [ ! -d .tools/node_modules/playwright-core ]; then
-  log "installing binaryen (wasm-opt) and playwright-core from npm into .tools/"
+# wasm-opt lives in a project-local npm folder, ignored by git.
+if [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
+  log "installing binaryen 132 (wasm-opt) from npm into .tools/"
   mkdir -p .tools
-  (cd .tools && [ -f package.json ] || echo '{"private":true}' > package.json)
-  (cd .tools && npm install --no-audit --no-fund --silent binaryen@132.0.0 playwright-core@1.64.1)
+  [ -f .tools/package.json ] || echo '{"private":true}' > .tools/package.json
+  (cd .tools && npm install --no-audit --no-fund --silent binaryen@132.0.0)
 fi
 
 if [ "$want" = e2e ] && [ ! -x /usr/bin/chromium ]; then

@@ -40,6 +40,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, after hydration: from here on clicks
+    // are handled. The end-to-end tests wait for this mark.
+    Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/spaceport.css" />
         <Title text="Spaceport" />

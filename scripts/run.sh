@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Starts Spaceport. With no HEROKU_API_KEY it runs on the embedded simulated
+# provider with demo data. Installs the build tools it needs on first use.
+# Extra arguments go to `spaceport` (see `spaceport --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-tools.sh build
+export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
+cargo leptos build --release
+export LEPTOS_SITE_ROOT=target/site
+exec target/release/spaceport "$@"

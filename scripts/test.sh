@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, unit and integration tests, and the
+# end-to-end tests in Debian's Chromium against the built console. Installs
+# what it needs on first use and skips what is already there. The console is
+# built once, by cargo-leptos, and that build is what the browser tests drive.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-tools.sh e2e
+export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "build (server and hydrated wasm)"
+cargo leptos build
+
+step "lints, both feature sets"
+cargo clippy --all-targets -p server -- -D warnings
+cargo clippy --all-targets -p app --features ssr -- -D warnings
+cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "unit and integration tests"
+cargo test -p app --features ssr
+cargo test -p server
+
+step "end-to-end tests in Chromium"
+(
+  cd end2end
+  if [ ! -d node_modules/@playwright/test ]; then
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+  fi
+  SPACEPORT_BIN=target/debug/spaceport npx playwright test
+)
