@@ -15,6 +15,7 @@ pub mod console;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{A, Route, Router, Routes},
     path,
 };
@@ -61,9 +62,13 @@ pub fn App() -> impl IntoView {
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="error">"There is no such page."</p> }>
-                    <Route path=path!("/") view=pages::overview::OverviewPage />
-                    <Route path=path!("/spaces/:space") view=pages::space::SpacePage />
-                    <Route path=path!("/audit") view=pages::audit::AuditPage />
+                    // Async: each page is rendered once its data is in, as one
+                    // document. Streaming out of order buys nothing here (every
+                    // page is its data) and, under load, raced Leptos' own
+                    // clean-up of the request.
+                    <Route path=path!("/") view=pages::overview::OverviewPage ssr=SsrMode::Async />
+                    <Route path=path!("/spaces/:space") view=pages::space::SpacePage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -19,8 +19,6 @@ pub enum StartError {
     Audit(#[from] crate::audit::AuditError),
     #[error("provider client: {0}")]
     Provider(#[from] crate::provider::ProviderError),
-    #[error("Leptos configuration: {0}")]
-    Leptos(String),
 }
 
 /// A random token for the embedded simulator: the client sends it like a
@@ -74,15 +72,14 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         Err(e) => tracing::error!(error = %e, "could not reconcile open audit intents"),
     }
 
-    let conf =
-        leptos::config::get_configuration(None).map_err(|e| StartError::Leptos(e.to_string()))?;
-    let mut leptos = conf.leptos_options;
-    if leptos.output_name.is_empty() {
-        // Built by plain cargo (tests), not cargo-leptos.
-        leptos.output_name = "spaceport".into();
-    }
-    leptos.site_addr = args.listen;
-    leptos.site_root = args.site_root.to_string_lossy().into_owned().into();
+    // The site's file names come from cargo-leptos at build time; tests and
+    // benchmarks built by plain cargo fall back to the same name.
+    let leptos = leptos::config::LeptosOptions::builder()
+        .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("spaceport"))
+        .site_root(args.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(args.listen)
+        .build();
     let router = app(AppState {
         leptos,
         console: console.clone(),

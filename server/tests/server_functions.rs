@@ -75,7 +75,9 @@ async fn accept_is_audited_and_reaches_active() {
 #[tokio::test]
 async fn bad_input_gets_a_clear_message_and_changes_nothing() {
     let c = Console::start().await;
-    let cases: &[(&str, &[(&str, &str)], u16, &str)] = &[
+    /// A server function, its form, the status wanted and words the message must hold.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, &'a str);
+    let cases: &[Case] = &[
         (
             "accept_peering",
             &[("space", SPACE), ("pcx_id", "pcx-nothex!")],

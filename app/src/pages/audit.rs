@@ -28,12 +28,12 @@ pub fn AuditPage() -> impl IntoView {
     view! {
         <h1>"Audit history"</h1>
         <Transition fallback=|| view! { <p>"Loading the history…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
+            {move || {
+                data.get().map(|result| match result {
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     Ok(page) => view! { <History page /> }.into_any(),
-                }
-            })}
+                })
+            }}
         </Transition>
     }
 }

@@ -17,12 +17,12 @@ pub fn OverviewPage() -> impl IntoView {
     view! {
         <h1>"Private Spaces"</h1>
         <Transition fallback=|| view! { <p>"Loading spaces…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
+            {move || {
+                data.get().map(|result| match result {
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     Ok(overview) => view! { <SpaceList overview /> }.into_any(),
-                }
-            })}
+                })
+            }}
         </Transition>
     }
 }

@@ -78,8 +78,8 @@ pub fn SpacePage() -> impl IntoView {
         <h1>{space}</h1>
         <ActionMessage accept destroy />
         <Transition fallback=|| view! { <p>"Loading the space…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
+            {move || {
+                data.get().map(|result| match result {
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     Ok(view) => {
                         view! {
@@ -89,8 +89,8 @@ pub fn SpacePage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                }
-            })}
+                })
+            }}
         </Transition>
         <ConfirmDialog dialog space=Signal::derive(space) data accept destroy />
     }

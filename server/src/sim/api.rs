@@ -244,6 +244,7 @@ async fn envelope(State(st): State<Shared>, req: Request, next: Next) -> Respons
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
     let is_get = req.method() == Method::GET;
 
+    st.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let faults = st.take_faults(req.method().as_str());
     if faults.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;

@@ -23,6 +23,14 @@ pub fn router() -> Router<Shared> {
             put(set_faults).get(get_faults).delete(clear_faults),
         )
         .route("/settings", put(set_settings).get(get_settings))
+        .route("/stats", get(stats))
+}
+
+async fn stats(State(st): State<Shared>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "calls": st.calls.load(std::sync::atomic::Ordering::Relaxed),
+        "rate_limit_remaining": st.remaining(),
+    }))
 }
 
 /// A fresh id in AWS's long form: `pcx-` and 17 hex digits.

@@ -72,6 +72,8 @@ pub struct SimState {
     settings: Mutex<Settings>,
     bucket: Mutex<Bucket>,
     token: Option<String>,
+    /// Provider API calls answered, whatever the answer (`/_sim/stats`).
+    calls: std::sync::atomic::AtomicU64,
 }
 
 pub type Shared = Arc<SimState>;
@@ -90,6 +92,7 @@ impl SimState {
                 at: Instant::now(),
             }),
             token: opts.token.clone(),
+            calls: std::sync::atomic::AtomicU64::new(0),
         })
     }
 

@@ -1,0 +1,309 @@
+//! Spaceport's benchmarks: prints numbers, asserts nothing. Results and the
+//! command that produced them are kept in BENCHMARKS.md.
+//!
+//!   cargo run --release -p server --example bench -- [VIEWS] [CONCURRENCY] [AUDIT_ROWS]
+//!
+//! Everything runs on loopback in this process: a simulated provider (time
+//! scale 1), a console on a temporary SQLite file, and a client.
+
+use clap::Parser;
+use reqwest::Method;
+use server::audit::{AuditLog, Intent, Outcome, OutcomeKind};
+use server::config::Cli;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "bench-token";
+const SPACE: &str = "spaces-peering-example";
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn rss_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Sends `total` requests from `concurrency` tasks; returns sorted latencies and wall time.
+async fn load<F, Fut>(total: usize, concurrency: usize, make: F) -> (Vec<Duration>, Duration)
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = u16> + Send,
+{
+    let make = Arc::new(make);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (make, next) = (make.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
+                let t = Instant::now();
+                let status = make().await;
+                assert!(status < 500, "server error {status}");
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let wall = started.elapsed();
+    all.sort();
+    (all, wall)
+}
+
+fn report(name: &str, lat: &[Duration], wall: Duration) {
+    println!(
+        "{name:<34} {:>6} req  {:>8.0} req/s  p50 {:>9}  p90 {:>9}  p99 {:>9}  max {:>9}",
+        lat.len(),
+        lat.len() as f64 / wall.as_secs_f64(),
+        ms(percentile(lat, 0.5)),
+        ms(percentile(lat, 0.9)),
+        ms(percentile(lat, 0.99)),
+        ms(*lat.last().unwrap_or(&Duration::ZERO)),
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let views = *args.first().unwrap_or(&5000);
+    let concurrency = *args.get(1).unwrap_or(&50);
+    let audit_rows = *args.get(2).unwrap_or(&10_000);
+    println!("views={views} concurrency={concurrency} audit_rows={audit_rows}");
+
+    let sim_addr = server::sim::spawn_loopback(server::sim::SimOptions {
+        time_scale: 1.0,
+        token: Some(TOKEN.into()),
+    })
+    .await
+    .unwrap();
+    let sim = format!("http://{sim_addr}");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bench.db");
+    let cli = Cli::try_parse_from([
+        "spaceport",
+        "--database",
+        db.to_str().unwrap(),
+        "--api-url",
+        &sim,
+        "--api-key",
+        TOKEN,
+        "--refresh-secs",
+        "10",
+    ])
+    .unwrap();
+    let (router, _console) = server::startup::build(&cli.serve).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let provider_calls = {
+        let (http, sim) = (http.clone(), sim.clone());
+        move || {
+            let (http, sim) = (http.clone(), sim.clone());
+            async move {
+                let v: serde_json::Value = http
+                    .get(format!("{sim}/_sim/stats"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                v["calls"].as_u64().unwrap()
+            }
+        }
+    };
+    let rss_before = rss_kib("VmRSS:");
+
+    // 1. Many viewers of one space: the cache makes them one provider read.
+    let calls_before = provider_calls().await;
+    let (lat, wall) = {
+        let (http, base) = (http.clone(), base.clone());
+        load(views, concurrency, move || {
+            let (http, base) = (http.clone(), base.clone());
+            async move {
+                http.post(format!("{base}/api/space"))
+                    .form(&[("space", SPACE)])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        })
+        .await
+    };
+    report("server fn `space` (JSON)", &lat, wall);
+    println!(
+        "  provider calls for those {} views: {} (over {:.1} s)",
+        lat.len(),
+        provider_calls().await - calls_before,
+        wall.as_secs_f64()
+    );
+
+    // 2. The server-rendered page, as a first visit gets it.
+    let calls_before = provider_calls().await;
+    let (lat, wall) = {
+        let (http, base) = (http.clone(), base.clone());
+        load(views, concurrency, move || {
+            let (http, base) = (http.clone(), base.clone());
+            async move {
+                http.get(format!("{base}/spaces/{SPACE}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        })
+        .await
+    };
+    report("SSR page /spaces/{space} (HTML)", &lat, wall);
+    println!(
+        "  provider calls: {}",
+        provider_calls().await - calls_before
+    );
+
+    // 3. The overview: every space's peerings, each its own cached read.
+    let (lat, wall) = {
+        let (http, base) = (http.clone(), base.clone());
+        load(views, concurrency, move || {
+            let (http, base) = (http.clone(), base.clone());
+            async move {
+                http.post(format!("{base}/api/overview"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        })
+        .await
+    };
+    report("server fn `overview` (JSON)", &lat, wall);
+
+    // 4. Accepts end to end: validate, current read, audit intent, provider
+    //    call, audit outcome. Each on its own fresh request.
+    let accepts = 200.min(views);
+    let mut pcx_ids = Vec::new();
+    for i in 0..accepts {
+        let res: serde_json::Value = http
+            .request(Method::POST, format!("{sim}/_sim/spaces/{SPACE}/peering-requests"))
+            .json(&serde_json::json!({"aws_account_id": "210987654321", "vpc_id": "vpc-0fedcba987654321",
+                "cidr_block": format!("10.{}.{}.0/24", 100 + i / 256, i % 256), "immediate": true}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        pcx_ids.push(res["pcx_id"].as_str().unwrap().to_string());
+    }
+    let queue = Arc::new(std::sync::Mutex::new(pcx_ids));
+    let (lat, wall) = {
+        let (http, base) = (http.clone(), base.clone());
+        load(accepts, 4, move || {
+            let (http, base, queue) = (http.clone(), base.clone(), queue.clone());
+            async move {
+                let pcx = queue.lock().unwrap().pop().unwrap();
+                http.post(format!("{base}/api/accept_peering"))
+                    .form(&[("space", SPACE), ("pcx_id", pcx.as_str())])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        })
+        .await
+    };
+    report("server fn `accept_peering`", &lat, wall);
+    println!(
+        "memory: VmRSS {} KiB before load, {} KiB after; peak VmHWM {} KiB",
+        rss_before,
+        rss_kib("VmRSS:"),
+        rss_kib("VmHWM:")
+    );
+
+    // 5. The audit history on its own: appends, paging, chain verification.
+    let log = AuditLog::open(&dir.path().join("audit-only.db"))
+        .await
+        .unwrap();
+    let t = Instant::now();
+    for i in 0..audit_rows / 2 {
+        let target = format!("pcx-{i:08x}");
+        let id = log
+            .record_intent(Intent {
+                actor: "bench",
+                action: "peering.accept",
+                space: SPACE,
+                target: &target,
+            })
+            .await
+            .unwrap();
+        log.record_outcome(
+            id,
+            Outcome {
+                kind: OutcomeKind::Ok,
+                provider_status: Some("provisioning".into()),
+                message: "ok".into(),
+                request_id: Some(uuid::Uuid::new_v4().to_string()),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let append = t.elapsed();
+    println!(
+        "audit append: {audit_rows} rows in {:.2} s = {:.0} rows/s ({} per row, each its own committed transaction)",
+        append.as_secs_f64(),
+        audit_rows as f64 / append.as_secs_f64(),
+        ms(append / audit_rows.max(1) as u32)
+    );
+    let t = Instant::now();
+    let status = log.verify().await.unwrap();
+    assert_eq!(status.broken_at, None);
+    println!(
+        "audit verify: {} rows in {}",
+        status.records,
+        ms(t.elapsed())
+    );
+    let t = Instant::now();
+    let (entries, total) = log.page(None, 1, 50).await.unwrap();
+    println!("audit page 1 (50 of {total}): {}", ms(t.elapsed()));
+    let t = Instant::now();
+    log.page(Some(SPACE), (total as u32 / 50).max(1), 50)
+        .await
+        .unwrap();
+    println!(
+        "audit last page, filtered by space: {} ({} entries on page 1)",
+        ms(t.elapsed()),
+        entries.len()
+    );
+}
