@@ -3,6 +3,10 @@
 //! which also gets the `console` module (the door to the server's services).
 //! This crate never depends on the database or the provider client.
 
+// Leptos views are nested types; the release wasm build of the space page
+// goes past rustc's default query depth of 128.
+#![recursion_limit = "256"]
+
 pub mod components;
 pub mod error;
 pub mod model;

@@ -254,6 +254,8 @@ pub struct SpaceSummary {
     /// Peerings counted by status, in lifecycle order; empty statuses left out.
     pub counts: Vec<(String, usize)>,
     pub pending: usize,
+    /// When the first pending request expires (RFC 3339), if any does.
+    pub soonest_expiry: Option<String>,
     /// Set when this space's peerings could not be read.
     pub error: Option<String>,
 }

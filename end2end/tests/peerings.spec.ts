@@ -26,7 +26,9 @@ test("the overview lists every space and puts pending requests first", async ({ 
   const rows = page.locator("tr.space");
   await expect(rows).toHaveCount(4);
   await expect(rows.first()).toHaveClass(/pending/);
-  await expect(page.locator(`tr[data-space="${SPACE}"]`)).toContainText("1 awaiting acceptance");
+  await expect(page.locator(`tr[data-space="${SPACE}"]`)).toContainText("1 awaiting acceptance, the first expires in 6 days");
+  // The seeded request that expires within a day says so.
+  await expect(page.locator(`tr[data-space="${TOKYO}"]`)).toContainText(/the first expires in (19|20) hours/);
   await page.locator(`tr[data-space="${SPACE}"] a`).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(SPACE);
   await expect(page.locator(".peering-info")).toContainText("vpc-e291cc85");

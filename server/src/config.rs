@@ -61,7 +61,7 @@ pub struct ServeArgs {
 
     /// For the embedded simulated provider: how many times faster than real
     /// life peerings provision and requests arrive.
-    #[arg(long, env = "SPACEPORT_SIM_TIME_SCALE", default_value_t = 10.0)]
+    #[arg(long, env = "SPACEPORT_SIM_TIME_SCALE", default_value_t = 10.0, value_parser = time_scale)]
     pub sim_time_scale: f64,
 
     /// Where the built site (wasm, JS, CSS) is.
@@ -76,12 +76,22 @@ pub struct SimArgs {
     pub listen: SocketAddr,
 
     /// How many times faster than real life transitions happen.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = time_scale)]
     pub time_scale: f64,
 
     /// Accept only this token; any non-empty token when not given.
     #[arg(long, env = "SPACEPORT_SIM_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+}
+
+/// A time scale: a finite number above zero (1 is real time).
+fn time_scale(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1_000_000.0 => Ok(v),
+        _ => Err(format!(
+            "expected a number above 0 and at most 1000000 (1 is real time), got \"{s}\""
+        )),
+    }
 }
 
 /// Where the console's provider is.
@@ -120,6 +130,19 @@ mod tests {
     fn the_command_line_is_well_formed() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn time_scales_must_be_positive() {
+        for bad in ["0", "-3", "NaN", "inf", "fast"] {
+            let arg = format!("--sim-time-scale={bad}");
+            let err = Cli::try_parse_from(["spaceport", arg.as_str()]).unwrap_err();
+            assert!(err.to_string().contains("above 0"), "{bad}: {err}");
+        }
+        let cli = Cli::try_parse_from(["spaceport", "sim", "--time-scale", "60"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Sim(SimArgs { time_scale, .. })) if time_scale == 60.0)
+        );
     }
 
     #[test]

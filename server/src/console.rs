@@ -247,7 +247,7 @@ impl Console for ServerConsole {
             .iter()
             .zip(&reads)
             .map(|(s, read)| {
-                let (counts, pending, error) = match read {
+                let (counts, pending, soonest_expiry, error) = match read {
                     Ok(r) => {
                         times.push((r.at, r.stale_error.as_ref()));
                         let count =
@@ -264,9 +264,26 @@ impl Console for ServerConsole {
                                 counts.push((o.clone(), count(&p.status)));
                             }
                         }
-                        (counts, count(&PeeringStatus::PendingAcceptance), None)
+                        // RFC 3339 UTC times in one format sort as text.
+                        let soonest = r
+                            .value
+                            .iter()
+                            .filter(|p| p.status == PeeringStatus::PendingAcceptance)
+                            .filter_map(|p| p.expires.clone().filter(|e| !e.is_empty()))
+                            .min();
+                        (
+                            counts,
+                            count(&PeeringStatus::PendingAcceptance),
+                            soonest,
+                            None,
+                        )
                     }
-                    Err(e) => (Vec::new(), 0, Some(AppError::from(e.clone()).to_string())),
+                    Err(e) => (
+                        Vec::new(),
+                        0,
+                        None,
+                        Some(AppError::from(e.clone()).to_string()),
+                    ),
                 };
                 SpaceSummary {
                     name: s.name.clone(),
@@ -275,6 +292,7 @@ impl Console for ServerConsole {
                     shield: s.shield,
                     counts,
                     pending,
+                    soonest_expiry,
                     error,
                 }
             })

@@ -121,7 +121,9 @@ fn Row(entry: AuditEntry) -> impl IntoView {
     view! {
         <tr class="audit-entry" data-action=action data-target=target>
             <td>
-                <time datetime=entry.at.clone()>{entry.at.clone()}</time>
+                <time datetime=entry.at.clone() title=entry.at.clone()>
+                    {short_time(&entry.at)}
+                </time>
             </td>
             <td>{entry.actor}</td>
             <td>{entry.action}</td>
@@ -132,9 +134,18 @@ fn Row(entry: AuditEntry) -> impl IntoView {
             <td class=format!("outcome outcome-{outcome}")>{outcome.clone()}</td>
             <td>{entry.provider_status.unwrap_or_default()}</td>
             <td>{entry.message.unwrap_or_default()}</td>
-            <td>
+            <td class="request-id">
                 <code>{entry.request_id.unwrap_or_default()}</code>
             </td>
         </tr>
+    }
+}
+
+/// `2026-11-22T23:06:39.140470992Z` as `2026-11-22 23:06:39 UTC`; the
+/// exact time stays in the element's title.
+fn short_time(at: &str) -> String {
+    match (at.get(..10), at.get(11..19)) {
+        (Some(day), Some(clock)) if at.ends_with('Z') => format!("{day} {clock} UTC"),
+        _ => at.to_string(),
     }
 }

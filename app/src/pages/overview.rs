@@ -4,6 +4,7 @@
 use crate::components::{ErrorMessage, FreshnessNote};
 use crate::error::AppError;
 use crate::model::Overview;
+use crate::validate::relative_time;
 use leptos::prelude::*;
 
 #[server(endpoint = "overview")]
@@ -33,6 +34,7 @@ fn SpaceList(overview: Overview) -> impl IntoView {
     // Spaces waiting on someone come first; otherwise by name.
     spaces.sort_by(|a, b| b.pending.cmp(&a.pending).then_with(|| a.name.cmp(&b.name)));
     let empty = spaces.is_empty();
+    let as_of = overview.freshness.as_of.clone();
     view! {
         <FreshnessNote freshness=overview.freshness />
         {empty.then(|| view! { <p>"This account has no Private Spaces."</p> })}
@@ -49,6 +51,12 @@ fn SpaceList(overview: Overview) -> impl IntoView {
                 {spaces
                     .into_iter()
                     .map(|s| {
+                        let expiry = s
+                            .soonest_expiry
+                            .as_deref()
+                            .and_then(|e| relative_time(e, &as_of))
+                            .map(|when| format!(", the first expires {when}"))
+                            .unwrap_or_default();
                         let href = format!("/spaces/{}", s.name);
                         let class = if s.pending > 0 { "space pending" } else { "space" };
                         view! {
@@ -60,7 +68,7 @@ fn SpaceList(overview: Overview) -> impl IntoView {
                                         .then(|| {
                                             view! {
                                                 <span class="tag tag-pending">
-                                                    {format!("{} awaiting acceptance", s.pending)}
+                                                    {format!("{} awaiting acceptance{expiry}", s.pending)}
                                                 </span>
                                             }
                                         })}

@@ -82,10 +82,11 @@ pub fn SpacePage() -> impl IntoView {
                 data.get().map(|result| match result {
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     Ok(view) => {
+                        // Each part erased on its own keeps the page's type shallow.
                         view! {
                             <FreshnessNote freshness=view.freshness.clone() />
-                            <PeeringInfoPanel info=view.info.clone() />
-                            <Peerings view dialog filter />
+                            {view! { <PeeringInfoPanel info=view.info.clone() /> }.into_any()}
+                            {view! { <Peerings view dialog filter /> }.into_any()}
                         }
                             .into_any()
                     }
