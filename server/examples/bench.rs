@@ -70,6 +70,26 @@ where
     (all, wall)
 }
 
+/// Loads the console with requests that `build` makes from the client and
+/// the console's base URL.
+async fn hammer<B>(
+    http: &reqwest::Client,
+    base: &str,
+    total: usize,
+    concurrency: usize,
+    build: B,
+) -> (Vec<Duration>, Duration)
+where
+    B: Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let (http, base, build) = (http.clone(), base.to_string(), Arc::new(build));
+    load(total, concurrency, move || {
+        let request = build(&http, &base);
+        async move { request.send().await.unwrap().status().as_u16() }
+    })
+    .await
+}
+
 fn report(name: &str, lat: &[Duration], wall: Duration) {
     println!(
         "{name:<34} {:>6} req  {:>8.0} req/s  p50 {:>9}  p90 {:>9}  p99 {:>9}  max {:>9}",
@@ -143,22 +163,10 @@ async fn main() {
 
     // 1. Many viewers of one space: the cache makes them one provider read.
     let calls_before = provider_calls().await;
-    let (lat, wall) = {
-        let (http, base) = (http.clone(), base.clone());
-        load(views, concurrency, move || {
-            let (http, base) = (http.clone(), base.clone());
-            async move {
-                http.post(format!("{base}/api/space"))
-                    .form(&[("space", SPACE)])
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            }
-        })
-        .await
-    };
+    let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
+        h.post(format!("{b}/api/space")).form(&[("space", SPACE)])
+    })
+    .await;
     report("server fn `space` (JSON)", &lat, wall);
     println!(
         "  provider calls for those {} views: {} (over {:.1} s)",
@@ -169,21 +177,10 @@ async fn main() {
 
     // 2. The server-rendered page, as a first visit gets it.
     let calls_before = provider_calls().await;
-    let (lat, wall) = {
-        let (http, base) = (http.clone(), base.clone());
-        load(views, concurrency, move || {
-            let (http, base) = (http.clone(), base.clone());
-            async move {
-                http.get(format!("{base}/spaces/{SPACE}"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            }
-        })
-        .await
-    };
+    let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
+        h.get(format!("{b}/spaces/{SPACE}"))
+    })
+    .await;
     report("SSR page /spaces/{space} (HTML)", &lat, wall);
     println!(
         "  provider calls: {}",
@@ -191,21 +188,10 @@ async fn main() {
     );
 
     // 3. The overview: every space's peerings, each its own cached read.
-    let (lat, wall) = {
-        let (http, base) = (http.clone(), base.clone());
-        load(views, concurrency, move || {
-            let (http, base) = (http.clone(), base.clone());
-            async move {
-                http.post(format!("{base}/api/overview"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            }
-        })
-        .await
-    };
+    let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
+        h.post(format!("{b}/api/overview"))
+    })
+    .await;
     report("server fn `overview` (JSON)", &lat, wall);
 
     // 4. Accepts end to end: validate, current read, audit intent, provider
@@ -226,23 +212,12 @@ async fn main() {
         pcx_ids.push(res["pcx_id"].as_str().unwrap().to_string());
     }
     let queue = Arc::new(std::sync::Mutex::new(pcx_ids));
-    let (lat, wall) = {
-        let (http, base) = (http.clone(), base.clone());
-        load(accepts, 4, move || {
-            let (http, base, queue) = (http.clone(), base.clone(), queue.clone());
-            async move {
-                let pcx = queue.lock().unwrap().pop().unwrap();
-                http.post(format!("{base}/api/accept_peering"))
-                    .form(&[("space", SPACE), ("pcx_id", pcx.as_str())])
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            }
-        })
-        .await
-    };
+    let (lat, wall) = hammer(&http, &base, accepts, 4, move |h, b| {
+        let pcx = queue.lock().unwrap().pop().unwrap();
+        h.post(format!("{b}/api/accept_peering"))
+            .form(&[("space", SPACE), ("pcx_id", pcx.as_str())])
+    })
+    .await;
     report("server fn `accept_peering`", &lat, wall);
     println!(
         "memory: VmRSS {} KiB before load, {} KiB after; peak VmHWM {} KiB",

@@ -143,28 +143,21 @@ fn PeeringInfoPanel(info: PeeringInfo) -> impl IntoView {
         <section class="panel peering-info">
             <h2>"Peering info"</h2>
             <dl>
-                <dt>"AWS account ID"</dt>
-                <dd>
-                    <Copyable value=info.aws_account_id.clone() />
-                </dd>
-                <dt>"AWS region"</dt>
-                <dd>
-                    <Copyable value=info.aws_region.clone() />
-                </dd>
-                <dt>"AWS VPC ID"</dt>
-                <dd>
-                    <Copyable value=info.vpc_id.clone() />
-                </dd>
-                <dt>"AWS VPC CIDR"</dt>
-                <dd>
-                    <Copyable value=info.vpc_cidr.clone() />
-                </dd>
-                <dt>"Space CIDRs"</dt>
-                <dd>{list(info.space_cidr_blocks.clone())}</dd>
-                <dt>"Dyno CIDRs"</dt>
-                <dd>{list(info.dyno_cidr_blocks.clone())}</dd>
-                <dt>"Unavailable CIDRs"</dt>
-                <dd>{list(info.unavailable_cidr_blocks.clone())}</dd>
+                {[
+                    ("AWS account ID", vec![info.aws_account_id.clone()]),
+                    ("AWS region", vec![info.aws_region.clone()]),
+                    ("AWS VPC ID", vec![info.vpc_id.clone()]),
+                    ("AWS VPC CIDR", vec![info.vpc_cidr.clone()]),
+                    ("Space CIDRs", info.space_cidr_blocks.clone()),
+                    ("Dyno CIDRs", info.dyno_cidr_blocks.clone()),
+                    ("Unavailable CIDRs", info.unavailable_cidr_blocks.clone()),
+                ]
+                    .into_iter()
+                    .map(|(label, values)| view! {
+                        <dt>{label}</dt>
+                        <dd>{list(values)}</dd>
+                    })
+                    .collect_view()}
             </dl>
             <details class="aws-half">
                 <summary>"Request a peering from your AWS account"</summary>

@@ -194,20 +194,32 @@ impl World {
             .ok_or_else(|| not_found_peering(pcx_id))
     }
 
-    pub fn accept(
+    /// A peering the customer may act on, with the world moved to `now`;
+    /// the provider's own rows are refused.
+    fn customer_peering_mut(
         &mut self,
         key: &str,
         pcx_id: &str,
         now: OffsetDateTime,
-    ) -> Result<Peering, SimError> {
+    ) -> Result<&mut SimPeering, SimError> {
         self.advance(now);
-        let provisioning = self.timing.provisioning;
         let p = self.peering_mut(key, pcx_id, now)?;
         if p.peering.kind.is_provider_managed() {
             return Err(SimError::Forbidden(
                 "Heroku-managed peering connections cannot be modified.".into(),
             ));
         }
+        Ok(p)
+    }
+
+    pub fn accept(
+        &mut self,
+        key: &str,
+        pcx_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Peering, SimError> {
+        let provisioning = self.timing.provisioning;
+        let p = self.customer_peering_mut(key, pcx_id, now)?;
         match &p.peering.status {
             PeeringStatus::PendingAcceptance => {}
             PeeringStatus::Expired => {
@@ -233,14 +245,8 @@ impl World {
         pcx_id: &str,
         now: OffsetDateTime,
     ) -> Result<Peering, SimError> {
-        self.advance(now);
         let deleting = self.timing.deleting;
-        let p = self.peering_mut(key, pcx_id, now)?;
-        if p.peering.kind.is_provider_managed() {
-            return Err(SimError::Forbidden(
-                "Heroku-managed peering connections cannot be destroyed.".into(),
-            ));
-        }
+        let p = self.customer_peering_mut(key, pcx_id, now)?;
         if matches!(
             p.peering.status,
             PeeringStatus::Deleting | PeeringStatus::Deleted
