@@ -246,6 +246,108 @@ pub fn accept_findings(
     out
 }
 
+/// An AWS principal allowed to connect to a PrivateLink endpoint service.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Principal {
+    pub account: String,
+    pub kind: PrincipalKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PrincipalKind {
+    /// The whole account (`123456789012` or `123456789012:root`).
+    Root,
+    User(String),
+    Role(String),
+}
+
+impl Principal {
+    /// The form the Data API takes on input: `123456789012:user/NAME`.
+    pub fn input_form(&self) -> String {
+        match &self.kind {
+            PrincipalKind::Root => format!("{}:root", self.account),
+            PrincipalKind::User(n) => format!("{}:user/{n}", self.account),
+            PrincipalKind::Role(n) => format!("{}:role/{n}", self.account),
+        }
+    }
+
+    /// The ARN the Data API answers with.
+    pub fn arn(&self) -> String {
+        match &self.kind {
+            PrincipalKind::Root => format!("arn:aws:iam::{}:root", self.account),
+            PrincipalKind::User(n) => format!("arn:aws:iam::{}:user/{n}", self.account),
+            PrincipalKind::Role(n) => format!("arn:aws:iam::{}:role/{n}", self.account),
+        }
+    }
+}
+
+/// IAM user and role names: 1 to 64 of letters, digits and `+=,.@_-`.
+fn iam_name(name: &str, kind: &str) -> Result<String, String> {
+    if name.contains('/') {
+        return Err(format!(
+            "\"{kind}/{name}\" has a path; AWS does not support paths in an allowed principal. Use the {kind} name alone."
+        ));
+    }
+    let ok = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if name.is_empty() || name.len() > 64 || !name.chars().all(ok) {
+        return Err(format!(
+            "\"{name}\" is not an IAM {kind} name: 1 to 64 letters, digits and + = , . @ _ -"
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// One allowed account in any form the provider's CLI accepts
+/// (`123456789012`, `123456789012:root`, `123456789012:user/NAME`,
+/// `123456789012:role/NAME`), or the ARN the API answers with.
+pub fn aws_principal(input: &str) -> Result<Principal, String> {
+    let s = input.trim();
+    // An ARN is the input form with a prefix.
+    let body = s.strip_prefix("arn:aws:iam::").unwrap_or(s);
+    let (account, rest) = match body.split_once(':') {
+        Some((a, r)) => (a, Some(r)),
+        None => (body, None),
+    };
+    let account = aws_account_id(account)?.to_string();
+    let kind = match rest {
+        None | Some("root") => PrincipalKind::Root,
+        Some(r) => match r.split_once('/') {
+            Some(("user", name)) => PrincipalKind::User(iam_name(name, "user")?),
+            Some(("role", name)) => PrincipalKind::Role(iam_name(name, "role")?),
+            _ => {
+                return Err(format!(
+                    "\"{r}\" after the account is not root, user/NAME or role/NAME"
+                ));
+            }
+        },
+    };
+    Ok(Principal { account, kind })
+}
+
+/// A list of principals separated by commas, spaces or new lines; every bad
+/// entry is reported, and duplicates are dropped.
+pub fn aws_principals(input: &str) -> Result<Vec<Principal>, String> {
+    let mut out: Vec<Principal> = Vec::new();
+    let mut errors = Vec::new();
+    for part in input
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+    {
+        match aws_principal(part) {
+            Ok(p) if !out.contains(&p) => out.push(p),
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    match (errors.is_empty(), out.is_empty()) {
+        (false, _) => Err(errors.join("; ")),
+        (true, true) => Err(
+            "Enter at least one AWS account, such as 123456789012 or 123456789012:user/NAME".into(),
+        ),
+        (true, false) => Ok(out),
+    }
+}
+
 fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
@@ -417,7 +519,59 @@ mod tests {
         assert!(relative_time("", NOW).is_none());
     }
 
+    #[test]
+    fn principals_in_every_accepted_form() {
+        let root = aws_principal("123456789012").unwrap();
+        assert_eq!(root.arn(), "arn:aws:iam::123456789012:root");
+        assert_eq!(aws_principal("123456789012:root").unwrap(), root);
+        let user = aws_principal(" 123456789101:user/abc.xyz ").unwrap();
+        assert_eq!(user.arn(), "arn:aws:iam::123456789101:user/abc.xyz");
+        assert_eq!(user.input_form(), "123456789101:user/abc.xyz");
+        let role = aws_principal("123456789012:role/Deploy_Bot-1").unwrap();
+        assert_eq!(role.kind, PrincipalKind::Role("Deploy_Bot-1".into()));
+        assert_eq!(
+            aws_principal("arn:aws:iam::123456789101:user/abc.xyz").unwrap(),
+            user
+        );
+    }
+
+    #[test]
+    fn bad_principals_say_what_is_wrong() {
+        for (bad, words) in [
+            ("12345678901", "12 digits"),
+            ("1234567890123", "12 digits"),
+            ("123456789012:user/a/b", "path"),
+            (
+                "123456789012:group/admins",
+                "not root, user/NAME or role/NAME",
+            ),
+            ("123456789012:user/", "IAM user name"),
+            ("123456789012:user/bad name!", "IAM user name"),
+            ("123456789012:admin", "not root"),
+        ] {
+            let e = aws_principal(bad).unwrap_err();
+            assert!(e.contains(words), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn principal_lists() {
+        let list = aws_principals("123456789012, 123456789012:root\n210987654321:role/ci").unwrap();
+        assert_eq!(list.len(), 2, "the duplicate root is dropped");
+        let e = aws_principals("123, 123456789012:user/a/b").unwrap_err();
+        assert!(e.contains("12 digits") && e.contains("path"), "{e}");
+        assert!(aws_principals(" , ").is_err());
+    }
+
     proptest! {
+        #[test]
+        fn principals_never_panic_and_roundtrip(s in ".{0,60}") {
+            if let Ok(p) = aws_principal(&s) {
+                prop_assert_eq!(aws_principal(&p.input_form()), Ok(p.clone()));
+                prop_assert_eq!(aws_principal(&p.arn()), Ok(p));
+            }
+        }
+
         #[test]
         fn cidr_never_panics(s in ".{0,40}") {
             let _ = cidr(&s);
