@@ -317,3 +317,172 @@ pub struct AuditPage {
     pub spaces: Vec<String>,
     pub chain: ChainStatus,
 }
+
+// ---- PrivateLink (the Data API) and the Platform API pieces around it ----
+
+/// An app, as `GET /apps` lists it; `space` is absent for apps outside spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub space: Option<Named>,
+    #[serde(default)]
+    pub region: Option<Named>,
+}
+
+/// An add-on, as `GET /apps/{app}/addons` and `POST /actions/addons/resolve` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Addon {
+    pub id: String,
+    pub name: String,
+    pub addon_service: Named,
+    pub plan: Named,
+    pub app: Named,
+    #[serde(default)]
+    pub state: String,
+    /// The config var names the add-on sets on its app.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub config_vars: Vec<String>,
+}
+
+/// The data services that can have a PrivateLink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DataService {
+    Redis,
+    Postgres,
+    Kafka,
+}
+
+impl DataService {
+    /// From an add-on service name such as `heroku-redis`.
+    pub fn from_service(name: &str) -> Option<Self> {
+        match name {
+            "heroku-redis" | "heroku-keyvalue" | "heroku-key-value-store" => Some(Self::Redis),
+            "heroku-postgresql" => Some(Self::Postgres),
+            "heroku-kafka" => Some(Self::Kafka),
+            _ => None,
+        }
+    }
+
+    /// The port to open in the endpoint's security group. Redis over
+    /// PrivateLink is plain 6379, not the stunnel port 6380.
+    pub fn port(self) -> u16 {
+        match self {
+            Self::Redis => 6379,
+            Self::Postgres => 5432,
+            Self::Kafka => 9096,
+        }
+    }
+
+    /// The attachment name that prefixes the endpoint's config var.
+    pub fn attachment(self) -> &'static str {
+        match self {
+            Self::Redis => "REDIS",
+            Self::Postgres => "DATABASE",
+            Self::Kafka => "KAFKA",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Redis => "Redis (Key-Value Store)",
+            Self::Postgres => "Postgres",
+            Self::Kafka => "Kafka",
+        }
+    }
+}
+
+/// Private and Shield plans are the ones that can have a PrivateLink.
+pub fn plan_allows_privatelink(plan: &str) -> bool {
+    let tier = plan.rsplit(':').next().unwrap_or(plan);
+    tier.starts_with("private-") || tier.starts_with("shield-")
+}
+
+open_enum!(
+    /// A PrivateLink endpoint service's status.
+    PrivateLinkStatus {
+        Provisioning => "Provisioning",
+        Operational => "Operational",
+        Deprovisioning => "Deprovisioning",
+        Deprovisioned => "Deprovisioned",
+        Unknown => "Unknown",
+    }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowedAccount {
+    pub arn: String,
+    /// `Provisioning`, `Active`, or another value the provider adds.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointConnection {
+    pub endpoint_id: String,
+    pub owner_arn: String,
+    /// `Available` once usable; AWS's other endpoint states are passed through.
+    pub status: String,
+    #[serde(default)]
+    pub hostname: String,
+}
+
+/// The Data API's PrivateLink object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivateLink {
+    pub addon: Named,
+    pub app: Named,
+    pub status: PrivateLinkStatus,
+    /// Empty while provisioning.
+    #[serde(default)]
+    pub service_name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub allowed_accounts: Vec<AllowedAccount>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub connections: Vec<EndpointConnection>,
+}
+
+/// The config var that holds a VPC endpoint's connection URL:
+/// `<ATTACHMENT>_ENDPOINT_<last 17 characters of the id, upper-cased>_URL`.
+pub fn endpoint_config_var(attachment: &str, endpoint_id: &str) -> String {
+    let id = endpoint_id.trim();
+    let tail = &id[id.len().saturating_sub(17)..];
+    format!("{attachment}_ENDPOINT_{}_URL", tail.to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_documents_config_var_name() {
+        assert_eq!(
+            endpoint_config_var("REDIS", "vpce-01c87ae3c05563935"),
+            "REDIS_ENDPOINT_01C87AE3C05563935_URL"
+        );
+    }
+
+    #[test]
+    fn private_and_shield_plans_allow_privatelink() {
+        assert!(plan_allows_privatelink("heroku-redis:private-7"));
+        assert!(plan_allows_privatelink("heroku-postgresql:shield-4"));
+        assert!(!plan_allows_privatelink("heroku-redis:premium-0"));
+    }
+
+    #[test]
+    fn unknown_values_are_kept_as_text() {
+        let p: Peering = serde_json::from_str(
+            r#"{"type":"external","pcx_id":"pcx-1","cidr_blocks":null,"cidr_block":"10.9.0.0/16",
+                "status":"something-new","expires":""}"#,
+        )
+        .unwrap();
+        assert_eq!(p.kind, PeeringType::Other("external".into()));
+        assert_eq!(p.status.as_str(), "something-new");
+        assert_eq!(p.all_cidrs(), vec!["10.9.0.0/16"]);
+        let l: PrivateLink = serde_json::from_str(
+            r#"{"addon":{"name":"a"},"app":{"name":"b"},"status":"Rebooting","allowed_accounts":null}"#,
+        )
+        .unwrap();
+        assert_eq!(l.status, PrivateLinkStatus::Other("Rebooting".into()));
+    }
+}

@@ -6,6 +6,7 @@
 
 mod api;
 mod control;
+pub mod data;
 pub mod range;
 pub mod seed;
 pub mod world;

@@ -316,3 +316,136 @@ pub fn world(now: OffsetDateTime, timing: Timing) -> World {
         .collect();
     World { spaces, timing }
 }
+
+/// The data add-ons: the PrivateLink seed document's app and Redis add-on
+/// (operational, with its endpoint and URL config var), a Postgres add-on
+/// without a PrivateLink, and a Kafka add-on whose PrivateLink is still
+/// provisioning; plus an app outside any space.
+pub fn data_world(now: OffsetDateTime, timing: super::data::DataTiming) -> super::data::DataWorld {
+    use super::data::{DataWorld, SimApp, SimLink};
+    use app::model::{
+        Addon, AllowedAccount, App, EndpointConnection, PrivateLink, PrivateLinkStatus,
+        endpoint_config_var,
+    };
+    use std::collections::BTreeMap;
+
+    let named = |n: &str| Named { name: n.into() };
+    let addon = |id: &str, name: &str, service: &str, plan: &str, app: &str, vars: &[&str]| Addon {
+        id: id.into(),
+        name: name.into(),
+        addon_service: named(service),
+        plan: named(plan),
+        app: named(app),
+        state: "provisioned".into(),
+        config_vars: vars.iter().map(|v| v.to_string()).collect(),
+    };
+    const DEMO: &str = "privatelink-vpc-endpoint-demo";
+    const ENDPOINT: &str = "vpce-01c87ae3c05563935";
+    const HOST: &str =
+        "vpce-01c87ae3c05563935-abcd.vpce-svc-0410a2e25933fe8ec.us-east-1.vpce.amazonaws.com";
+    let mut demo_vars = BTreeMap::new();
+    demo_vars.insert(
+        "REDIS_URL".to_string(),
+        "rediss://default:p8f3c1e0a9b7d6e5@ec2-3-93-20-1.compute-1.amazonaws.com:6380".to_string(),
+    );
+    demo_vars.insert(
+        endpoint_config_var("REDIS", ENDPOINT),
+        format!("redis://default:p8f3c1e0a9b7d6e5@{HOST}:6379"),
+    );
+    demo_vars.insert(
+        "DATABASE_URL".to_string(),
+        "postgres://u1a2b3c:pd4e5f6a7b8c9@ip-10-1-2-3.ec2.internal:5432/d9e8f7".to_string(),
+    );
+    demo_vars.insert(
+        "KAFKA_URL".to_string(),
+        "kafka+ssl://ip-10-1-4-5.ec2.internal:9096".to_string(),
+    );
+    let apps = vec![
+        SimApp {
+            app: App {
+                id: "5c1e2a3b-4d5f-4a6b-8c7d-9e0f1a2b3c11".into(),
+                name: DEMO.into(),
+                space: Some(named("spaces-peering-example")),
+                region: Some(named("virginia")),
+            },
+            addons: vec![
+                addon(
+                    "a1b2c3d4-0001-4e5f-8a9b-0c1d2e3f4a01",
+                    "redis-sushi-12345",
+                    "heroku-redis",
+                    "heroku-redis:private-7",
+                    DEMO,
+                    &["REDIS_URL"],
+                ),
+                addon(
+                    "a1b2c3d4-0002-4e5f-8a9b-0c1d2e3f4a02",
+                    "postgresql-curved-12345",
+                    "heroku-postgresql",
+                    "heroku-postgresql:private-0",
+                    DEMO,
+                    &["DATABASE_URL"],
+                ),
+                addon(
+                    "a1b2c3d4-0003-4e5f-8a9b-0c1d2e3f4a03",
+                    "kafka-fluffy-12345",
+                    "heroku-kafka",
+                    "heroku-kafka:private-extended-0",
+                    DEMO,
+                    &["KAFKA_URL"],
+                ),
+            ],
+            config_vars: demo_vars,
+        },
+        SimApp {
+            app: App {
+                id: "5c1e2a3b-4d5f-4a6b-8c7d-9e0f1a2b3c12".into(),
+                name: "marketing-site".into(),
+                space: None,
+                region: Some(named("virginia")),
+            },
+            addons: vec![addon(
+                "a1b2c3d4-0004-4e5f-8a9b-0c1d2e3f4a04",
+                "redis-cosy-54321",
+                "heroku-redis",
+                "heroku-redis:premium-0",
+                "marketing-site",
+                &["REDIS_URL"],
+            )],
+            config_vars: BTreeMap::new(),
+        },
+    ];
+    let redis = SimLink::operational(
+        PrivateLink {
+            addon: named("redis-sushi-12345"),
+            app: named(DEMO),
+            status: PrivateLinkStatus::Operational,
+            service_name: "com.amazonaws.vpce.us-east-1.vpce-svc-0410a2e25933fe8ec".into(),
+            allowed_accounts: vec![AllowedAccount {
+                arn: "arn:aws:iam::123456789101:user/abc.xyz".into(),
+                status: "Active".into(),
+            }],
+            connections: vec![EndpointConnection {
+                endpoint_id: ENDPOINT.into(),
+                owner_arn: "arn:aws:iam::123456789101:user/abc.xyz".into(),
+                status: "Available".into(),
+                hostname: HOST.into(),
+            }],
+        },
+        "us-east-1",
+    );
+    let mut world = DataWorld {
+        apps,
+        links: vec![redis],
+        timing,
+    };
+    // The Kafka add-on's PrivateLink was created just now and provisions.
+    world
+        .create(
+            "kafka-fluffy-12345",
+            &["123456789012".to_string()],
+            "us-east-1",
+            now,
+        )
+        .expect("seed PrivateLink is valid");
+    world
+}
