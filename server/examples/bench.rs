@@ -119,7 +119,8 @@ async fn main() {
     })
     .await
     .unwrap();
-    let sim = format!("http://{sim_addr}");
+    let sim = format!("http://{}", sim_addr.platform);
+    let sim_data = format!("http://{}", sim_addr.data);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
     let cli = Cli::try_parse_from([
@@ -128,6 +129,8 @@ async fn main() {
         db.to_str().unwrap(),
         "--api-url",
         &sim,
+        "--data-api-url",
+        &sim_data,
         "--api-key",
         TOKEN,
         "--refresh-secs",

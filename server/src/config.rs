@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the console (the default when no subcommand is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the simulated provider alone, for any client of the provider's API.
     Sim(SimArgs),
 }
@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// The provider's Platform API. Needs --api-key.
     #[arg(long, env = "HEROKU_API_URL")]
     pub api_url: Option<url::Url>,
+
+    /// The provider's Data API (PrivateLink). Needs --api-key.
+    #[arg(long, env = "HEROKU_DATA_API_URL")]
+    pub data_api_url: Option<url::Url>,
 
     /// The provider's API token. Without it the simulated provider is used.
     #[arg(long, env = "HEROKU_API_KEY", hide_env_values = true)]
@@ -75,6 +79,14 @@ pub struct SimArgs {
     #[arg(long, env = "SPACEPORT_SIM_LISTEN", default_value = "127.0.0.1:5000")]
     pub listen: SocketAddr,
 
+    /// Address for the simulated Data API (PrivateLink).
+    #[arg(
+        long,
+        env = "SPACEPORT_SIM_DATA_LISTEN",
+        default_value = "127.0.0.1:5001"
+    )]
+    pub data_listen: SocketAddr,
+
     /// How many times faster than real life transitions happen.
     #[arg(long, default_value_t = 1.0, value_parser = time_scale)]
     pub time_scale: f64,
@@ -96,26 +108,31 @@ fn time_scale(s: &str) -> Result<f64, String> {
 
 /// Where the console's provider is.
 pub enum ProviderChoice {
-    Real { url: url::Url, token: String },
+    Real {
+        url: url::Url,
+        data_url: url::Url,
+        token: String,
+    },
     Simulated,
 }
 
 impl ServeArgs {
     pub fn provider(&self) -> Result<ProviderChoice, String> {
-        match (
-            &self.api_url,
-            self.api_key.as_deref().filter(|k| !k.trim().is_empty()),
-        ) {
-            (url, Some(token)) => Ok(ProviderChoice::Real {
-                url: url.clone().unwrap_or_else(|| {
-                    url::Url::parse("https://api.heroku.com").expect("constant URL")
-                }),
+        let or = |u: &Option<url::Url>, default: &str| {
+            u.clone()
+                .unwrap_or_else(|| url::Url::parse(default).expect("constant URL"))
+        };
+        let urls_set = self.api_url.is_some() || self.data_api_url.is_some();
+        match self.api_key.as_deref().filter(|k| !k.trim().is_empty()) {
+            Some(token) => Ok(ProviderChoice::Real {
+                url: or(&self.api_url, "https://api.heroku.com"),
+                data_url: or(&self.data_api_url, "https://api.data.heroku.com"),
                 token: token.trim().to_string(),
             }),
-            (None, None) => Ok(ProviderChoice::Simulated),
-            (Some(_), None) => Err(
-                "HEROKU_API_URL (--api-url) is set but HEROKU_API_KEY (--api-key) is not: \
-                 a provider needs a token. Unset both to use the simulated provider."
+            None if !urls_set => Ok(ProviderChoice::Simulated),
+            None => Err(
+                "HEROKU_API_URL or HEROKU_DATA_API_URL is set but HEROKU_API_KEY (--api-key) is not: \
+                 a provider needs a token. Unset them to use the simulated provider."
                     .into(),
             ),
         }

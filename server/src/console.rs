@@ -147,7 +147,7 @@ impl ServerConsole {
         self.spaces.invalidate(&()).await;
         match result {
             Ok(m) => {
-                let status = m.peering.status.clone();
+                let status = m.value.status.clone();
                 let message = match &m.lost_answer {
                     None => format!("{verb} {pcx_id}: it is now {status}."),
                     Some(lost) => format!(

@@ -13,7 +13,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Sim(args)) => startup::sim(args).await,
-        Some(Command::Serve(args)) => startup::serve(args).await,
+        Some(Command::Serve(args)) => startup::serve(*args).await,
         None => startup::serve(cli.serve).await,
     };
     match result {

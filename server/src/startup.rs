@@ -32,29 +32,38 @@ fn random_token() -> String {
 /// The console as `serve` runs it, ready to be served: the router and the
 /// console behind it. Starts the embedded simulator when there is no token.
 pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>), StartError> {
-    let (url, token) = match args.provider().map_err(StartError::Config)? {
-        ProviderChoice::Real { url, token } => {
-            tracing::info!(api = %url, "using the provider's API");
-            (url, token)
+    let (url, data_url, token) = match args.provider().map_err(StartError::Config)? {
+        ProviderChoice::Real {
+            url,
+            data_url,
+            token,
+        } => {
+            tracing::info!(api = %url, data_api = %data_url, "using the provider's APIs");
+            (url, data_url, token)
         }
         ProviderChoice::Simulated => {
             let token = random_token();
-            let addr = sim::spawn_loopback(SimOptions {
+            let addrs = sim::spawn_loopback(SimOptions {
                 time_scale: args.sim_time_scale,
                 token: Some(token.clone()),
             })
             .await?;
-            let url = url::Url::parse(&format!("http://{addr}")).expect("loopback URL");
+            let url = url::Url::parse(&format!("http://{}", addrs.platform)).expect("loopback URL");
+            let data_url =
+                url::Url::parse(&format!("http://{}", addrs.data)).expect("loopback URL");
             println!(
                 "No HEROKU_API_KEY: using the simulated provider at {url} (demo data, time scale {}).",
                 args.sim_time_scale
             );
-            println!("  Its control surface (the AWS side) is at {url}_sim/");
-            (url, token)
+            println!(
+                "  Its Data API is at {data_url}; its control surface (the AWS side) at {url}_sim/"
+            );
+            (url, data_url, token)
         }
     };
     let provider = Arc::new(ProviderClient::new(ProviderConfig {
         api_url: url,
+        data_api_url: data_url,
         token,
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(args.provider_timeout_secs),
@@ -100,12 +109,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
 
 pub async fn sim(args: SimArgs) -> Result<(), StartError> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let data = tokio::net::TcpListener::bind(args.data_listen).await?;
     println!(
-        "The simulated provider is listening on http://{}",
-        listener.local_addr()?
+        "The simulated provider is listening: Platform API on http://{}, Data API on http://{}",
+        listener.local_addr()?,
+        data.local_addr()?
     );
     sim::serve(
         listener,
+        data,
         SimOptions {
             time_scale: args.time_scale,
             token: args.token,

@@ -104,6 +104,7 @@ async fn errors_carry_the_providers_id_and_message() {
     }
     let bad = ProviderClient::new(ProviderConfig {
         api_url: sim.url.parse().unwrap(),
+        data_api_url: sim.data_url.parse().unwrap(),
         token: "wrong".into(),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),
@@ -146,6 +147,7 @@ async fn errors_carry_the_providers_id_and_message() {
     // A dead address is "unreachable", never a panic.
     let gone = ProviderClient::new(ProviderConfig {
         api_url: "http://127.0.0.1:9".parse().unwrap(),
+        data_api_url: "http://127.0.0.1:9".parse().unwrap(),
         token: TOKEN.into(),
         connect_timeout: Duration::from_secs(1),
         request_timeout: Duration::from_secs(2),
@@ -170,7 +172,7 @@ async fn a_lost_answer_is_read_back_not_retried() {
     .await;
     let m = c.accept_peering(SPACE, PCX).await.unwrap();
     assert!(m.lost_answer.as_deref().unwrap().contains("502"), "{m:?}");
-    assert_eq!(m.peering.status, PeeringStatus::Provisioning, "read back");
+    assert_eq!(m.value.status, PeeringStatus::Provisioning, "read back");
     // Had the client retried, the second accept would have met a 422; the
     // peering is provisioning exactly once and the fault is used up.
     let faults: serde_json::Value = sim
@@ -186,7 +188,7 @@ async fn a_lost_answer_is_read_back_not_retried() {
     let d = c.destroy_peering(SPACE, PCX).await.unwrap();
     assert!(d.lost_answer.is_some());
     assert_eq!(
-        d.peering.status,
+        d.value.status,
         PeeringStatus::Provisioning,
         "nothing was destroyed"
     );
@@ -211,7 +213,7 @@ async fn the_cli_accept_form_and_destroy() {
         PeeringStatus::Provisioning
     );
     let d = c.destroy_peering(SPACE, PCX).await.unwrap();
-    assert_eq!(d.peering.status, PeeringStatus::Deleting);
+    assert_eq!(d.value.status, PeeringStatus::Deleting);
     assert_eq!(d.status, 202);
     // Without a body the CLI form is refused in the provider's shape.
     let res = http

@@ -3,8 +3,10 @@
 //! ETag cache. The same client talks to the real provider and to the
 //! simulator; nothing here knows which.
 
+mod data;
 mod error;
 
+pub use data::AccountsChange;
 pub use error::ProviderError;
 
 use app::model::{Peering, PeeringInfo, ProviderErrorBody, Space};
@@ -22,6 +24,7 @@ const MAX_PAGES: usize = 100;
 #[derive(Clone)]
 pub struct ProviderConfig {
     pub api_url: Url,
+    pub data_api_url: Url,
     pub token: String,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
@@ -31,6 +34,7 @@ impl std::fmt::Debug for ProviderConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderConfig")
             .field("api_url", &self.api_url.as_str())
+            .field("data_api_url", &self.data_api_url.as_str())
             .field("token", &"<redacted>")
             .finish()
     }
@@ -47,15 +51,18 @@ pub struct Answer<T> {
 
 /// What a mutation led to.
 #[derive(Debug, Clone)]
-pub struct Mutation {
-    /// The peering as the provider answered, or as read back.
-    pub peering: Peering,
+pub struct Mutated<T> {
+    /// The resource as the provider answered, or as read back.
+    pub value: T,
     pub status: u16,
     pub request_id: Option<String>,
-    /// Set when the answer was lost and `peering` was read back: the error
+    /// Set when the answer was lost and `value` was read back: the error
     /// that hid the answer.
     pub lost_answer: Option<String>,
 }
+
+/// What a peering mutation led to.
+pub type Mutation = Mutated<Peering>;
 
 struct Cached {
     etag: String,
@@ -63,9 +70,19 @@ struct Cached {
     next_range: Option<String>,
 }
 
+/// Which of the provider's APIs a call goes to; they authenticate differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    /// `Authorization: Bearer <token>`.
+    Platform,
+    /// HTTP Basic with an empty user and the token as password.
+    Data,
+}
+
 pub struct ProviderClient {
     http: reqwest::Client,
     base: Url,
+    data_base: Url,
     token: String,
     timeout_secs: u64,
     /// GET answers by URL and Range, revalidated with If-None-Match.
@@ -80,13 +97,10 @@ impl ProviderClient {
             .user_agent(concat!("spaceport/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ProviderError::Unreachable(format!("HTTP client: {e}")))?;
-        let mut base = cfg.api_url;
-        if !base.path().ends_with('/') {
-            base.set_path(&format!("{}/", base.path()));
-        }
         Ok(Self {
             http,
-            base,
+            base: with_slash(cfg.api_url),
+            data_base: with_slash(cfg.data_api_url),
             token: cfg.token,
             timeout_secs: cfg.request_timeout.as_secs(),
             etags: Mutex::new(HashMap::new()),
@@ -94,22 +108,28 @@ impl ProviderClient {
     }
 
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .expect("base URL is hierarchical")
-            .pop_if_empty()
-            .extend(segments);
-        url
+        join(&self.base, segments)
+    }
+
+    fn data_url(&self, segments: &[&str]) -> Url {
+        join(&self.data_base, segments)
     }
 
     fn request(&self, method: Method, url: Url) -> (reqwest::RequestBuilder, String) {
+        self.request_to(Api::Platform, method, url)
+    }
+
+    fn request_to(&self, api: Api, method: Method, url: Url) -> (reqwest::RequestBuilder, String) {
         let request_id = uuid::Uuid::new_v4().to_string();
         let rb = self
             .http
             .request(method, url)
             .header(header::ACCEPT, ACCEPT)
-            .bearer_auth(&self.token)
             .header("Request-Id", &request_id);
+        let rb = match api {
+            Api::Platform => rb.bearer_auth(&self.token),
+            Api::Data => rb.basic_auth("", Some(&self.token)),
+        };
         (rb, request_id)
     }
 
@@ -147,11 +167,12 @@ impl ProviderClient {
     /// One GET, revalidating a cached answer with its ETag.
     async fn get_raw(
         &self,
+        api: Api,
         url: Url,
         range: Option<&str>,
     ) -> Result<Answer<(bytes::Bytes, Option<String>)>, ProviderError> {
         let key = format!("{url} {}", range.unwrap_or(""));
-        let (mut rb, request_id) = self.request(Method::GET, url);
+        let (mut rb, request_id) = self.request_to(api, Method::GET, url);
         if let Some(r) = range {
             rb = rb.header(header::RANGE, r);
         }
@@ -212,7 +233,15 @@ impl ProviderClient {
         &self,
         segments: &[&str],
     ) -> Result<Answer<T>, ProviderError> {
-        let a = self.get_raw(self.url(segments), None).await?;
+        self.get_from(Api::Platform, self.url(segments)).await
+    }
+
+    async fn get_from<T: DeserializeOwned>(
+        &self,
+        api: Api,
+        url: Url,
+    ) -> Result<Answer<T>, ProviderError> {
+        let a = self.get_raw(api, url, None).await?;
         Ok(Answer {
             value: decode(&a.value.0)?,
             status: a.status,
@@ -230,7 +259,9 @@ impl ProviderClient {
         let mut all = Vec::new();
         let mut range: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let a = self.get_raw(url.clone(), range.as_deref()).await?;
+            let a = self
+                .get_raw(Api::Platform, url.clone(), range.as_deref())
+                .await?;
             let (body, next) = a.value;
             all.extend(decode::<Vec<T>>(&body)?);
             match next {
@@ -281,7 +312,10 @@ impl ProviderClient {
         pcx_id: &str,
     ) -> Result<Mutation, ProviderError> {
         let url = self.url(&["spaces", space, "peerings", pcx_id, "actions", "accept"]);
-        self.mutate(Method::POST, url, space, pcx_id).await
+        self.mutate(Api::Platform, Method::POST, url, None, || async {
+            Ok(self.get_peering(space, pcx_id).await?.value)
+        })
+        .await
     }
 
     pub async fn destroy_peering(
@@ -290,20 +324,34 @@ impl ProviderClient {
         pcx_id: &str,
     ) -> Result<Mutation, ProviderError> {
         let url = self.url(&["spaces", space, "peerings", pcx_id]);
-        self.mutate(Method::DELETE, url, space, pcx_id).await
+        self.mutate(Api::Platform, Method::DELETE, url, None, || async {
+            Ok(self.get_peering(space, pcx_id).await?.value)
+        })
+        .await
     }
 
     /// Exactly one call. A mutation is never retried: when its answer is
-    /// lost (timeout, reset, 5xx) the peering is read back, and the caller
-    /// learns both what happened and that the answer was lost.
-    async fn mutate(
+    /// lost (timeout, reset, 5xx) the resource is read back with
+    /// `read_back`, and the caller learns both what happened and that the
+    /// answer was lost. A success without a usable body is read back too.
+    async fn mutate<T, F, Fut>(
         &self,
+        api: Api,
         method: Method,
         url: Url,
-        space: &str,
-        pcx_id: &str,
-    ) -> Result<Mutation, ProviderError> {
-        let (rb, request_id) = self.request(method, url);
+        body: Option<serde_json::Value>,
+        read_back: F,
+    ) -> Result<Mutated<T>, ProviderError>
+    where
+        T: DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        let what = url.path().to_string();
+        let (mut rb, request_id) = self.request_to(api, method, url);
+        if let Some(body) = &body {
+            rb = rb.json(body);
+        }
         let err = match rb.send().await {
             Err(e) => self.transport_error(e),
             Ok(res) if res.status().is_success() => {
@@ -311,14 +359,13 @@ impl ProviderClient {
                 let rid = header_str(&res, "Request-Id").or(Some(request_id.clone()));
                 match res.bytes().await {
                     Err(e) => self.transport_error(e),
-                    Ok(body) => {
-                        // A 202 may come without a body: read the peering back.
-                        let peering = match serde_json::from_slice::<Peering>(&body) {
-                            Ok(p) => p,
-                            Err(_) => self.get_peering(space, pcx_id).await?.value,
+                    Ok(bytes) => {
+                        let value = match serde_json::from_slice::<T>(&bytes) {
+                            Ok(v) => v,
+                            Err(_) => read_back().await?,
                         };
-                        return Ok(Mutation {
-                            peering,
+                        return Ok(Mutated {
+                            value,
                             status,
                             request_id: rid,
                             lost_answer: None,
@@ -331,10 +378,10 @@ impl ProviderClient {
         if !err.answer_may_be_lost() {
             return Err(err);
         }
-        tracing::warn!(%space, %pcx_id, error = %err, "answer lost; reading the peering back");
-        match self.get_peering(space, pcx_id).await {
-            Ok(back) => Ok(Mutation {
-                peering: back.value,
+        tracing::warn!(%what, error = %err, "answer lost; reading the resource back");
+        match read_back().await {
+            Ok(value) => Ok(Mutated {
+                value,
                 status: err.status().unwrap_or(0),
                 request_id: err.request_id().map(str::to_string).or(Some(request_id)),
                 lost_answer: Some(err.to_string()),
@@ -343,6 +390,23 @@ impl ProviderClient {
             Err(_) => Err(err),
         }
     }
+}
+
+fn with_slash(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        url.set_path(&format!("{}/", url.path()));
+    }
+    url
+}
+
+/// `base` with path segments appended, each percent-encoded.
+fn join(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .expect("base URL is hierarchical")
+        .pop_if_empty()
+        .extend(segments);
+    url
 }
 
 fn header_str(res: &reqwest::Response, name: &str) -> Option<String> {

@@ -78,6 +78,10 @@ pub fn router(state: Shared) -> Router<Shared> {
             "/spaces/{space}/peerings/{pcx_id}/actions/accept",
             post(accept),
         )
+        .route("/apps", get(list_apps))
+        .route("/apps/{app}/addons", get(app_addons))
+        .route("/apps/{app}/config-vars", get(config_vars))
+        .route("/actions/addons/resolve", post(resolve_addon))
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -86,6 +90,17 @@ pub fn router(state: Shared) -> Router<Shared> {
             )
         })
         .layer(middleware::from_fn_with_state(state, envelope))
+}
+
+/// A JSON body, or the provider's 422 when it is not one.
+pub fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes, shape: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_params",
+            format!("Expected a JSON body {shape}: {e}"),
+        )
+    })
 }
 
 fn now() -> OffsetDateTime {
@@ -173,6 +188,50 @@ async fn get_peering(
     ))
 }
 
+async fn list_apps(State(st): State<Shared>, headers: HeaderMap) -> ApiResult {
+    let mut apps: Vec<_> = st.data().apps.iter().map(|a| a.app.clone()).collect();
+    apps.sort_by(|a, b| a.name.cmp(&b.name));
+    list(&st, &headers, apps, "name", |a| a.name.as_str())
+}
+
+async fn app_addons(
+    State(st): State<Shared>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let mut addons = st.data().app(&app)?.addons.clone();
+    addons.sort_by(|a, b| a.name.cmp(&b.name));
+    list(&st, &headers, addons, "name", |a| a.name.as_str())
+}
+
+async fn config_vars(State(st): State<Shared>, Path(app): Path<String>) -> ApiResult {
+    Ok(json(StatusCode::OK, &st.data().app(&app)?.config_vars))
+}
+
+/// What the provider's CLI calls before every `data:` command.
+async fn resolve_addon(State(st): State<Shared>, bytes: Bytes) -> ApiResult {
+    #[derive(serde::Deserialize)]
+    struct Resolve {
+        addon: String,
+        #[serde(default)]
+        app: Option<String>,
+    }
+    let r: Resolve = body(&bytes, "{\"addon\": \"...\", \"app\": \"...\"}")?;
+    let data = st.data();
+    let (app, addon) = data.addon(&r.addon)?;
+    if r.app
+        .as_ref()
+        .is_some_and(|a| *a != app.app.name && *a != app.app.id)
+    {
+        return Err(SimError::NotFound(format!(
+            "Couldn't find that add-on on that app: {}.",
+            r.addon
+        ))
+        .into());
+    }
+    Ok(json(StatusCode::OK, &vec![addon.clone()]))
+}
+
 /// The schema form, used by the Go SDK and Terraform.
 async fn accept(State(st): State<Shared>, Path((space, pcx)): Path<(String, String)>) -> ApiResult {
     let p = st.world().accept(&space, &pcx, now())?;
@@ -186,16 +245,10 @@ async fn accept_cli_form(
     body: Bytes,
 ) -> ApiResult {
     #[derive(serde::Deserialize)]
-    struct Body {
+    struct Accept {
         pcx_id: String,
     }
-    let Ok(Body { pcx_id }) = serde_json::from_slice::<Body>(&body) else {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_params",
-            "Expected a JSON body {\"pcx_id\": \"pcx-...\"}.",
-        ));
-    };
+    let Accept { pcx_id } = self::body(&body, "{\"pcx_id\": \"pcx-...\"}")?;
     let p = st.world().accept(&space, &pcx_id, now())?;
     Ok(json(StatusCode::ACCEPTED, &p))
 }
@@ -233,7 +286,7 @@ fn authorized(st: &SimState, headers: &HeaderMap) -> bool {
 }
 
 /// The provider's envelope around every API answer.
-async fn envelope(State(st): State<Shared>, req: Request, next: Next) -> Response {
+pub async fn envelope(State(st): State<Shared>, req: Request, next: Next) -> Response {
     let request_id = req
         .headers()
         .get("Request-Id")

@@ -24,6 +24,24 @@ pub fn router() -> Router<Shared> {
         )
         .route("/settings", put(set_settings).get(get_settings))
         .route("/stats", get(stats))
+        .route("/privatelink/{addon}/connections", post(connect_endpoint))
+}
+
+/// A VPC endpoint created on the AWS side, connecting to an add-on's
+/// endpoint service: refused unless its owner's account is allowed.
+async fn connect_endpoint(
+    State(st): State<Shared>,
+    Path(addon): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let req: super::data::EndpointRequest = super::api::body(
+        &bytes,
+        "{\"owner\": \"123456789012:user/NAME\", \"endpoint_id\": \"vpce-...\"}",
+    )?;
+    let c = st
+        .data()
+        .connect(&addon, &req, time::OffsetDateTime::now_utc())?;
+    Ok((StatusCode::CREATED, Json(c)).into_response())
 }
 
 async fn stats(State(st): State<Shared>) -> Json<serde_json::Value> {

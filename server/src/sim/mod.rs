@@ -7,6 +7,7 @@
 mod api;
 mod control;
 pub mod data;
+mod data_api;
 pub mod range;
 pub mod seed;
 pub mod world;
@@ -69,6 +70,7 @@ struct Bucket {
 
 pub struct SimState {
     world: Mutex<World>,
+    data: Mutex<data::DataWorld>,
     faults: Mutex<Faults>,
     settings: Mutex<Settings>,
     bucket: Mutex<Bucket>,
@@ -84,6 +86,10 @@ impl SimState {
         let now = time::OffsetDateTime::now_utc();
         Arc::new(Self {
             world: Mutex::new(seed::world(now, Timing::scaled(opts.time_scale))),
+            data: Mutex::new(seed::data_world(
+                now,
+                data::DataTiming::scaled(opts.time_scale),
+            )),
             faults: Mutex::new(Faults::default()),
             settings: Mutex::new(Settings {
                 page_size: range::DEFAULT_MAX,
@@ -104,6 +110,13 @@ impl SimState {
         let mut w = self.world.lock().unwrap_or_else(|e| e.into_inner());
         w.advance(time::OffsetDateTime::now_utc());
         w
+    }
+
+    /// The data add-ons, moved along to now.
+    fn data(&self) -> MutexGuard<'_, data::DataWorld> {
+        let mut d = self.data.lock().unwrap_or_else(|e| e.into_inner());
+        d.advance(time::OffsetDateTime::now_utc());
+        d
     }
 
     fn take_faults(&self, method: &str) -> CallFaults {
@@ -166,27 +179,47 @@ pub(crate) fn basic_password(encoded: &str) -> Option<String> {
     text.split_once(':').map(|(_, p)| p.to_string())
 }
 
-/// The whole simulator: the provider's paths and the control surface.
-pub fn router(state: Shared) -> Router {
-    Router::new()
+/// The Platform API with the control surface, and the Data API, sharing one
+/// state (and one rate-limit bucket, as the provider's account does).
+pub fn routers(state: Shared) -> (Router, Router) {
+    let platform = Router::new()
         .nest("/_sim", control::router())
         .merge(api::router(state.clone()))
-        .with_state(state)
+        .with_state(state.clone());
+    let data = data_api::router(state.clone()).with_state(state);
+    (platform, data)
+}
+
+/// Where a running simulator listens.
+#[derive(Debug, Clone, Copy)]
+pub struct SimAddrs {
+    pub platform: SocketAddr,
+    pub data: SocketAddr,
 }
 
 /// Serves the simulator until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, opts: SimOptions) -> std::io::Result<()> {
-    axum::serve(listener, router(SimState::new(&opts))).await
+pub async fn serve(
+    platform: tokio::net::TcpListener,
+    data: tokio::net::TcpListener,
+    opts: SimOptions,
+) -> std::io::Result<()> {
+    let (p, d) = routers(SimState::new(&opts));
+    let (a, b) = tokio::join!(axum::serve(platform, p), axum::serve(data, d));
+    a.and(b)
 }
 
-/// Starts the simulator on a free loopback port and returns its address.
-pub async fn spawn_loopback(opts: SimOptions) -> std::io::Result<SocketAddr> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
+/// Starts the simulator on two free loopback ports.
+pub async fn spawn_loopback(opts: SimOptions) -> std::io::Result<SimAddrs> {
+    let platform = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let data = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addrs = SimAddrs {
+        platform: platform.local_addr()?,
+        data: data.local_addr()?,
+    };
     tokio::spawn(async move {
-        if let Err(e) = serve(listener, opts).await {
+        if let Err(e) = serve(platform, data, opts).await {
             tracing::error!(error = %e, "the simulated provider stopped");
         }
     });
-    Ok(addr)
+    Ok(addrs)
 }

@@ -14,6 +14,7 @@ pub const PCX: &str = "pcx-111aaa111";
 
 pub struct Sim {
     pub url: String,
+    pub data_url: String,
     http: reqwest::Client,
 }
 
@@ -27,7 +28,8 @@ impl Sim {
         .await
         .expect("simulator starts");
         Self {
-            url: format!("http://{addr}"),
+            url: format!("http://{}", addr.platform),
+            data_url: format!("http://{}", addr.data),
             http: reqwest::Client::new(),
         }
     }
@@ -50,6 +52,7 @@ impl Sim {
     pub fn client(&self) -> server::provider::ProviderClient {
         server::provider::ProviderClient::new(server::provider::ProviderConfig {
             api_url: self.url.parse().unwrap(),
+            data_api_url: self.data_url.parse().unwrap(),
             token: TOKEN.into(),
             connect_timeout: Duration::from_secs(2),
             request_timeout: Duration::from_secs(5),
@@ -80,6 +83,8 @@ impl Console {
             db.to_str().unwrap(),
             "--api-url",
             &sim.url,
+            "--data-api-url",
+            &sim.data_url,
             "--api-key",
             TOKEN,
             "--operator",
