@@ -6,6 +6,8 @@ import * as path from "node:path";
 // simulated provider, with a fresh SQLite file, from the repository root
 // (where target/site is). Time runs 30x faster: provisioning takes 2 s.
 const port = Number(process.env.SPACEPORT_E2E_PORT ?? 3100);
+// The embedded simulator's control surface, which tests use as the AWS side.
+const simPort = port + 1;
 const bin = process.env.SPACEPORT_BIN ?? "target/debug/spaceport";
 const db = path.join(os.tmpdir(), `spaceport-e2e-${Date.now()}.db`);
 
@@ -35,7 +37,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `${bin} --listen 127.0.0.1:${port} --database ${db} --sim-time-scale 30 --refresh-secs 1 --operator e2e-operator`,
+    command: `${bin} --listen 127.0.0.1:${port} --database ${db} --sim-time-scale 30 --refresh-secs 1 --operator e2e-operator --sim-listen 127.0.0.1:${simPort}`,
     cwd: "..",
     url: `http://127.0.0.1:${port}/`,
     timeout: 60_000,

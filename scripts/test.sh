@@ -15,6 +15,10 @@ cargo fmt --all -- --check
 
 step "build (server and hydrated wasm)"
 cargo leptos build
+# The browser tests drive exactly this build, kept aside so that later
+# cargo commands (which may relink target/debug/spaceport) cannot swap it.
+mkdir -p target/e2e
+cp target/debug/spaceport target/e2e/spaceport
 
 step "lints, both feature sets"
 cargo clippy --all-targets -p server -- -D warnings
@@ -31,5 +35,5 @@ step "end-to-end tests in Chromium"
   if [ ! -d node_modules/@playwright/test ]; then
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
   fi
-  SPACEPORT_BIN=target/debug/spaceport npx playwright test
+  SPACEPORT_BIN=target/e2e/spaceport npx playwright test
 )

@@ -72,6 +72,11 @@ pub fn App() -> impl IntoView {
                     // clean-up of the request.
                     <Route path=path!("/") view=pages::overview::OverviewPage ssr=SsrMode::Async />
                     <Route path=path!("/spaces/:space") view=pages::space::SpacePage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/spaces/:space/addons/:addon")
+                        view=pages::privatelink::AddonPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
                 </Routes>
             </main>

@@ -297,6 +297,8 @@ pub struct AuditEntry {
     pub message: Option<String>,
     pub request_id: Option<String>,
     pub finished_at: Option<String>,
+    /// What else the action was about: accounts, an endpoint.
+    pub detail: Option<String>,
 }
 
 /// Whether the audit chain verified: every row's hash covers its content and
@@ -484,5 +486,90 @@ mod tests {
         )
         .unwrap();
         assert_eq!(l.status, PrivateLinkStatus::Other("Rebooting".into()));
+    }
+}
+
+/// One data add-on of a space, as the space page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataAddonSummary {
+    pub app: String,
+    pub addon: String,
+    pub service: DataService,
+    pub plan: String,
+    /// Whether its plan can have a PrivateLink at all.
+    pub eligible: bool,
+    /// `None` when it has no PrivateLink.
+    pub privatelink: Option<PrivateLinkStatus>,
+    /// Set when its PrivateLink could not be read.
+    pub error: Option<String>,
+}
+
+/// A connection's URL config var, with the password masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionUrl {
+    pub endpoint_id: String,
+    pub var_name: String,
+    /// The URL with its password replaced by `********`; `None` until the
+    /// app has the config var.
+    pub masked: Option<String>,
+}
+
+/// One add-on's PrivateLink page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivateLinkView {
+    pub space: String,
+    pub app: String,
+    pub addon: String,
+    pub service: DataService,
+    pub plan: String,
+    pub eligible: bool,
+    /// The AWS region the endpoint service is in (the space's).
+    pub region: String,
+    pub link: Option<PrivateLink>,
+    pub urls: Vec<ConnectionUrl>,
+    /// How long the page follows a provisioning endpoint before it stops.
+    pub wait_limit_secs: u64,
+    pub freshness: Freshness,
+}
+
+/// What a PrivateLink action led to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataActionResult {
+    pub addon: String,
+    pub status: PrivateLinkStatus,
+    pub message: String,
+}
+
+/// Replaces the password of a URL (`scheme://user:password@host`) with
+/// `********`; a URL without one is returned as it is.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((creds, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match creds.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:********@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod mask_tests {
+    use super::mask_url_password;
+
+    #[test]
+    fn passwords_are_masked_and_nothing_else() {
+        assert_eq!(
+            mask_url_password("redis://default:s3cr3t@vpce-1.example.com:6379"),
+            "redis://default:********@vpce-1.example.com:6379"
+        );
+        assert_eq!(
+            mask_url_password("kafka+ssl://host:9096"),
+            "kafka+ssl://host:9096"
+        );
+        assert_eq!(mask_url_password("not a url"), "not a url");
+        assert!(!mask_url_password("postgres://u:p@ss@h:5432/d").contains("p@ss"));
     }
 }

@@ -79,6 +79,24 @@ fn is_uuid(s: &str) -> bool {
             .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// An add-on name such as `redis-sushi-12345`: lowercase letters, digits
+/// and dashes (the provider generates them so).
+pub fn addon_name(input: &str) -> Result<&str, String> {
+    let s = input.trim();
+    let ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_';
+    if s.is_empty() || s.len() > 100 || !s.bytes().all(ok) {
+        return Err(format!(
+            "\"{s}\" is not an add-on name such as redis-sushi-12345"
+        ));
+    }
+    Ok(s)
+}
+
+/// A VPC endpoint id such as `vpce-01c87ae3c05563935`.
+pub fn vpce_id(input: &str) -> Result<&str, String> {
+    aws_id(input, "vpce", "A VPC endpoint ID")
+}
+
 /// An IPv4 CIDR block such as `10.100.0.0/16`; host bits must be zero, as AWS
 /// requires of a VPC's CIDR.
 pub fn cidr(input: &str) -> Result<Ipv4Net, String> {

@@ -242,6 +242,7 @@ async fn main() {
                 action: "peering.accept",
                 space: SPACE,
                 target: &target,
+                detail: None,
             })
             .await
             .unwrap();

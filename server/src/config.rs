@@ -63,10 +63,24 @@ pub struct ServeArgs {
     #[arg(long, env = "SPACEPORT_PROVIDER_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub provider_timeout_secs: u64,
 
+    /// Minutes a page follows a provisioning PrivateLink before it stops
+    /// checking (the provider says 5 to 10 minutes).
+    #[arg(long, env = "SPACEPORT_PRIVATELINK_WAIT_MINS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=240))]
+    pub privatelink_wait_mins: u64,
+
     /// For the embedded simulated provider: how many times faster than real
     /// life peerings provision and requests arrive.
     #[arg(long, env = "SPACEPORT_SIM_TIME_SCALE", default_value_t = 10.0, value_parser = time_scale)]
     pub sim_time_scale: f64,
+
+    /// For the embedded simulated provider: where its Platform API (and
+    /// control surface) listens; a free loopback port when not given.
+    #[arg(long, env = "SPACEPORT_SIM_LISTEN")]
+    pub sim_listen: Option<SocketAddr>,
+
+    /// For the embedded simulated provider: where its Data API listens.
+    #[arg(long, env = "SPACEPORT_SIM_DATA_LISTEN")]
+    pub sim_data_listen: Option<SocketAddr>,
 
     /// Where the built site (wasm, JS, CSS) is.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]

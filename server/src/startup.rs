@@ -43,10 +43,14 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         }
         ProviderChoice::Simulated => {
             let token = random_token();
-            let addrs = sim::spawn_loopback(SimOptions {
-                time_scale: args.sim_time_scale,
-                token: Some(token.clone()),
-            })
+            let addrs = sim::spawn(
+                SimOptions {
+                    time_scale: args.sim_time_scale,
+                    token: Some(token.clone()),
+                },
+                args.sim_listen,
+                args.sim_data_listen,
+            )
             .await?;
             let url = url::Url::parse(&format!("http://{}", addrs.platform)).expect("loopback URL");
             let data_url =
@@ -74,6 +78,7 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         audit,
         args.operator.clone(),
         Duration::from_secs(args.refresh_secs),
+        Duration::from_secs(args.privatelink_wait_mins * 60),
     ));
     match console.reconcile().await {
         Ok(0) => {}

@@ -317,6 +317,7 @@ async fn open_intents_are_reconciled_at_start_up() {
         action: "peering.accept",
         space: SPACE,
         target: PCX,
+        detail: None,
     })
     .await
     .unwrap();

@@ -130,6 +130,7 @@ fn Row(entry: AuditEntry) -> impl IntoView {
             <td>{entry.space}</td>
             <td>
                 <code>{entry.target}</code>
+                {entry.detail.map(|d| view! { <div class="detail muted">{d}</div> })}
             </td>
             <td class=format!("outcome outcome-{outcome}")>{outcome.clone()}</td>
             <td>{entry.provider_status.unwrap_or_default()}</td>

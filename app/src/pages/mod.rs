@@ -2,4 +2,5 @@
 
 pub mod audit;
 pub mod overview;
+pub mod privatelink;
 pub mod space;

@@ -94,6 +94,9 @@ pub fn SpacePage() -> impl IntoView {
             }}
         </Transition>
         <ConfirmDialog dialog space=Signal::derive(space) data accept destroy />
+        {move || {
+            view! { <crate::pages::privatelink::DataAddons space=space() /> }
+        }}
     }
 }
 

@@ -21,13 +21,14 @@ pub struct Row {
     pub provider_status: Option<String>,
     pub message: Option<String>,
     pub request_id: Option<String>,
+    pub detail: Option<String>,
     pub prev_hash: String,
 }
 
 /// The row's hash: SHA-256 over a JSON array of its fields. JSON keeps the
 /// encoding unambiguous (a field cannot leak into the next one).
 pub fn hash(row: &Row) -> String {
-    let canonical = serde_json::json!([
+    let mut canonical = serde_json::json!([
         row.id,
         row.at,
         row.kind,
@@ -42,6 +43,10 @@ pub fn hash(row: &Row) -> String {
         row.request_id,
         row.prev_hash,
     ]);
+    // Appended only when set: rows from before the column keep their hash.
+    if let (Some(d), Some(fields)) = (&row.detail, canonical.as_array_mut()) {
+        fields.push(serde_json::Value::String(d.clone()));
+    }
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
@@ -79,6 +84,7 @@ mod tests {
                     provider_status: None,
                     message: None,
                     request_id: None,
+                    detail: (id % 2 == 0).then(|| format!("detail {id}")),
                     prev_hash: prev.clone(),
                 };
                 let h = hash(&row);
@@ -110,6 +116,16 @@ mod tests {
         let mut rows = chain(5);
         rows.remove(1);
         assert_eq!(check(&rows), Some(3));
+    }
+
+    #[test]
+    fn an_edited_detail_breaks_the_chain() {
+        let mut rows = chain(4);
+        rows[1].0.detail = Some("123456789012".into());
+        assert_eq!(check(&rows), Some(2));
+        let mut rows = chain(4);
+        rows[1].0.detail = None;
+        assert_eq!(check(&rows), Some(2), "removing a detail is an edit too");
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct Intent<'a> {
     pub action: &'a str,
     pub space: &'a str,
     pub target: &'a str,
+    /// What else the action is about (accounts, an endpoint), if anything.
+    pub detail: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,8 +115,8 @@ impl AuditLog {
         let hash = chain::hash(&row);
         sqlx::query(
             "INSERT INTO audit_events (id, at, kind, intent_id, actor, action, space, target, \
-             outcome, provider_status, message, request_id, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             outcome, provider_status, message, request_id, detail, prev_hash, hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(row.id)
         .bind(&row.at)
@@ -128,6 +130,7 @@ impl AuditLog {
         .bind(&row.provider_status)
         .bind(&row.message)
         .bind(&row.request_id)
+        .bind(&row.detail)
         .bind(&row.prev_hash)
         .bind(&hash)
         .execute(&mut *tx)
@@ -151,14 +154,17 @@ impl AuditLog {
             provider_status: None,
             message: None,
             request_id: None,
+            detail: i.detail.map(str::to_string),
             prev_hash: String::new(),
         })
         .await
     }
 
     pub async fn record_outcome(&self, intent_id: i64, o: Outcome) -> Result<i64, AuditError> {
-        let (actor, action, space, target): (String, String, String, String) =
-            sqlx::query_as("SELECT actor, action, space, target FROM audit_events WHERE id = ? AND kind = 'intent'")
+        let (actor, action, space, target, detail): (String, String, String, String, Option<String>) =
+            sqlx::query_as(
+                "SELECT actor, action, space, target, detail FROM audit_events WHERE id = ? AND kind = 'intent'",
+            )
                 .bind(intent_id)
                 .fetch_one(&self.pool)
                 .await?;
@@ -175,6 +181,7 @@ impl AuditLog {
             provider_status: o.provider_status,
             message: Some(o.message),
             request_id: o.request_id,
+            detail,
             prev_hash: String::new(),
         })
         .await
@@ -215,7 +222,7 @@ impl AuditLog {
         .await?;
         let rows = sqlx::query(
             "SELECT i.id, i.at, i.actor, i.action, i.space, i.target, \
-             o.outcome, o.provider_status, o.message, o.request_id, o.at \
+             o.outcome, o.provider_status, o.message, o.request_id, o.at, i.detail \
              FROM audit_events i LEFT JOIN audit_events o ON o.intent_id = i.id \
              WHERE i.kind = 'intent' AND (?1 IS NULL OR i.space = ?1) \
              ORDER BY i.id DESC LIMIT ?2 OFFSET ?3",
@@ -239,6 +246,7 @@ impl AuditLog {
                 message: r.get(8),
                 request_id: r.get(9),
                 finished_at: r.get(10),
+                detail: r.get(11),
             })
             .collect();
         Ok((entries, total))
@@ -257,7 +265,7 @@ impl AuditLog {
     pub async fn verify(&self) -> Result<ChainStatus, AuditError> {
         let rows: Vec<(Row, String)> = sqlx::query(
             "SELECT id, at, kind, intent_id, actor, action, space, target, outcome, \
-             provider_status, message, request_id, prev_hash, hash FROM audit_events ORDER BY id",
+             provider_status, message, request_id, prev_hash, hash, detail FROM audit_events ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?
@@ -277,6 +285,7 @@ impl AuditLog {
                     provider_status: r.get(9),
                     message: r.get(10),
                     request_id: r.get(11),
+                    detail: r.get(14),
                     prev_hash: r.get(12),
                 },
                 r.get(13),

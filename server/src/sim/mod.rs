@@ -210,8 +210,19 @@ pub async fn serve(
 
 /// Starts the simulator on two free loopback ports.
 pub async fn spawn_loopback(opts: SimOptions) -> std::io::Result<SimAddrs> {
-    let platform = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let data = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    spawn(opts, None, None).await
+}
+
+/// Starts the simulator in the background, on the given addresses or on
+/// free loopback ports.
+pub async fn spawn(
+    opts: SimOptions,
+    platform: Option<SocketAddr>,
+    data: Option<SocketAddr>,
+) -> std::io::Result<SimAddrs> {
+    let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let platform = tokio::net::TcpListener::bind(platform.unwrap_or(loopback)).await?;
+    let data = tokio::net::TcpListener::bind(data.unwrap_or(loopback)).await?;
     let addrs = SimAddrs {
         platform: platform.local_addr()?,
         data: data.local_addr()?,

@@ -4,19 +4,29 @@
 
 use crate::audit::{AuditLog, Intent, Outcome, OutcomeKind};
 use crate::cache::{Loader, Read};
-use crate::provider::{Mutation, ProviderClient, ProviderError};
+use crate::provider::{AccountsChange, Mutated, Mutation, ProviderClient, ProviderError};
 use app::console::Console;
 use app::error::AppError;
 use app::model::{
-    ActionResult, AuditPage, Freshness, Overview, Peering, PeeringInfo, PeeringStatus, Space,
-    SpaceSummary, SpaceView,
+    ActionResult, AuditPage, DataActionResult, DataAddonSummary, Freshness, Overview, Peering,
+    PeeringInfo, PeeringStatus, PrivateLinkView, Space, SpaceSummary, SpaceView,
 };
 use app::validate::{self, Severity};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
+mod privatelink;
+
 const AUDIT_PAGE_SIZE: u32 = 50;
+
+/// What an audited action is: its name, where, on what, and any detail.
+struct Act<'a> {
+    action: &'a str,
+    space: &'a str,
+    target: &'a str,
+    detail: Option<&'a str>,
+}
 
 pub struct ServerConsole {
     provider: Arc<ProviderClient>,
@@ -26,6 +36,12 @@ pub struct ServerConsole {
     spaces: Loader<(), Vec<Space>>,
     info: Loader<String, PeeringInfo>,
     peerings: Loader<String, Vec<Peering>>,
+    apps: Loader<(), Vec<app::model::App>>,
+    addons: Loader<String, Vec<app::model::Addon>>,
+    /// `None` when the add-on has no PrivateLink.
+    links: Loader<String, Option<app::model::PrivateLink>>,
+    /// How long a page follows a provisioning PrivateLink.
+    privatelink_wait: Duration,
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -64,6 +80,7 @@ impl ServerConsole {
         audit: Arc<AuditLog>,
         operator: String,
         refresh: Duration,
+        privatelink_wait: Duration,
     ) -> Self {
         // Peering info hardly ever changes; peerings do.
         Self {
@@ -73,6 +90,10 @@ impl ServerConsole {
             spaces: Loader::new(refresh * 6, 1),
             info: Loader::new(refresh * 30, 1000),
             peerings: Loader::new(refresh, 1000),
+            apps: Loader::new(refresh * 6, 1),
+            addons: Loader::new(refresh * 6, 1000),
+            links: Loader::new(refresh, 1000),
+            privatelink_wait,
         }
     }
 
@@ -119,56 +140,56 @@ impl ServerConsole {
         }
     }
 
-    /// Runs a provider mutation inside the intent/outcome rule.
-    async fn act<F, Fut>(
+    /// Records the intent, refusing the action (fail closed) if it cannot.
+    async fn intent(
         &self,
         action: &str,
         space: &str,
-        pcx_id: &str,
-        verb: &str,
-        call: F,
-    ) -> Result<ActionResult, AppError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Mutation, ProviderError>>,
-    {
-        let intent_id = self
-            .audit
+        target: &str,
+        detail: Option<&str>,
+    ) -> Result<i64, AppError> {
+        self.audit
             .record_intent(Intent {
                 actor: &self.operator,
                 action,
                 space,
-                target: pcx_id,
+                target,
+                detail,
             })
             .await
-            .map_err(audit_refused)?;
-        let result = call().await;
-        self.peerings.invalidate(&space.to_string()).await;
-        self.spaces.invalidate(&()).await;
-        match result {
+            .map_err(audit_refused)
+    }
+
+    /// Runs one provider mutation inside the intent/outcome rule: the
+    /// intent is committed first, the call is made once, and its outcome
+    /// (or the error, or "unknown" when the answer was lost) is recorded.
+    /// `describe` turns the result into its status and a message.
+    async fn act<T, Fut>(
+        &self,
+        what: Act<'_>,
+        call: Fut,
+        describe: impl FnOnce(&T, Option<&str>) -> (String, String),
+    ) -> Result<(T, String), AppError>
+    where
+        Fut: std::future::Future<Output = Result<Mutated<T>, ProviderError>>,
+    {
+        let intent_id = self
+            .intent(what.action, what.space, what.target, what.detail)
+            .await?;
+        match call.await {
             Ok(m) => {
-                let status = m.value.status.clone();
-                let message = match &m.lost_answer {
-                    None => format!("{verb} {pcx_id}: it is now {status}."),
-                    Some(lost) => format!(
-                        "The provider's answer was lost ({lost}); read back, {pcx_id} is now {status}."
-                    ),
-                };
+                let (status, message) = describe(&m.value, m.lost_answer.as_deref());
                 self.finish(
                     intent_id,
                     Outcome {
                         kind: OutcomeKind::Ok,
-                        provider_status: Some(status.to_string()),
+                        provider_status: Some(status),
                         message: message.clone(),
                         request_id: m.request_id,
                     },
                 )
                 .await;
-                Ok(ActionResult {
-                    pcx_id: pcx_id.to_string(),
-                    status,
-                    message,
-                })
+                Ok((m.value, message))
             }
             Err(e) => {
                 let kind = if e.answer_may_be_lost() {
@@ -189,6 +210,46 @@ impl ServerConsole {
                 Err(e.into())
             }
         }
+    }
+
+    /// A peering mutation, and the caches it makes stale.
+    async fn act_on_peering<Fut>(
+        &self,
+        action: &str,
+        space: &str,
+        pcx_id: &str,
+        verb: &str,
+        call: Fut,
+    ) -> Result<ActionResult, AppError>
+    where
+        Fut: std::future::Future<Output = Result<Mutation, ProviderError>>,
+    {
+        let what = Act {
+            action,
+            space,
+            target: pcx_id,
+            detail: None,
+        };
+        let result = self
+            .act(what, call, |p: &Peering, lost| {
+                let message = match lost {
+                    None => format!("{verb} {pcx_id}: it is now {}.", p.status),
+                    Some(lost) => format!(
+                        "The provider's answer was lost ({lost}); read back, {pcx_id} is now {}.",
+                        p.status
+                    ),
+                };
+                (p.status.to_string(), message)
+            })
+            .await;
+        self.peerings.invalidate(&space.to_string()).await;
+        self.spaces.invalidate(&()).await;
+        let (peering, message) = result?;
+        Ok(ActionResult {
+            pcx_id: pcx_id.to_string(),
+            status: peering.status,
+            message,
+        })
     }
 
     /// Writes the outcome of every intent left open by a stop between the
@@ -347,9 +408,13 @@ impl Console for ServerConsole {
                 blockers.join(" ")
             )));
         }
-        self.act("peering.accept", space, pcx_id, "Accepted", || {
-            self.provider.accept_peering(space, pcx_id)
-        })
+        self.act_on_peering(
+            "peering.accept",
+            space,
+            pcx_id,
+            "Accepted",
+            self.provider.accept_peering(space, pcx_id),
+        )
         .await
     }
 
@@ -377,10 +442,69 @@ impl Console for ServerConsole {
                 peering.status
             )));
         }
-        self.act("peering.destroy", space, pcx_id, "Destroying", || {
-            self.provider.destroy_peering(space, pcx_id)
-        })
+        self.act_on_peering(
+            "peering.destroy",
+            space,
+            pcx_id,
+            "Destroying",
+            self.provider.destroy_peering(space, pcx_id),
+        )
         .await
+    }
+
+    async fn data_addons(&self, space: &str) -> Result<Vec<DataAddonSummary>, AppError> {
+        self.data_addons_of(space).await
+    }
+
+    async fn privatelink(&self, space: &str, addon: &str) -> Result<PrivateLinkView, AppError> {
+        self.privatelink_view(space, addon).await
+    }
+
+    async fn create_privatelink(
+        &self,
+        space: &str,
+        addon: &str,
+        accounts: &str,
+    ) -> Result<DataActionResult, AppError> {
+        self.create_link(space, addon, accounts).await
+    }
+
+    async fn destroy_privatelink(
+        &self,
+        space: &str,
+        addon: &str,
+        confirm: &str,
+    ) -> Result<DataActionResult, AppError> {
+        self.destroy_link(space, addon, confirm).await
+    }
+
+    async fn add_allowed_accounts(
+        &self,
+        space: &str,
+        addon: &str,
+        accounts: &str,
+    ) -> Result<DataActionResult, AppError> {
+        self.change_accounts(space, addon, accounts, AccountsChange::Add)
+            .await
+    }
+
+    async fn remove_allowed_account(
+        &self,
+        space: &str,
+        addon: &str,
+        account: &str,
+    ) -> Result<DataActionResult, AppError> {
+        self.change_accounts(space, addon, account, AccountsChange::Remove)
+            .await
+    }
+
+    async fn reveal_connection_url(
+        &self,
+        space: &str,
+        addon: &str,
+        endpoint_id: &str,
+    ) -> Result<String, AppError> {
+        self.reveal_url(space, addon, endpoint_id).await
     }
 
     async fn audit(&self, space: Option<String>, page: u32) -> Result<AuditPage, AppError> {

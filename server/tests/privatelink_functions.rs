@@ -1,0 +1,232 @@
+//! The PrivateLink server functions over HTTP against a running console:
+//! create, accounts, reveal, destroy, what is refused, and the audit trail.
+
+mod common;
+
+use common::{Console, SPACE};
+use reqwest::Method;
+use serde_json::json;
+
+const PG: &str = "postgresql-curved-12345";
+const REDIS: &str = "redis-sushi-12345";
+
+async fn audit_actions(c: &Console) -> Vec<(String, String, String)> {
+    let (status, page) = c.call("audit", &[]).await;
+    assert_eq!(status, 200, "{page}");
+    page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["outcome"].as_str().unwrap_or("pending").to_string(),
+                e["detail"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_space_lists_its_data_addons_only() {
+    let c = Console::start().await;
+    let (status, list) = c.call("data_addons", &[("space", SPACE)]).await;
+    assert_eq!(status, 200, "{list}");
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["addon"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["kafka-fluffy-12345", PG, REDIS]);
+    let redis = &list[2];
+    assert_eq!(redis["privatelink"], "Operational");
+    assert_eq!(redis["service"], "Redis");
+    assert!(list[1]["privatelink"].is_null());
+    let (_, other) = c.call("data_addons", &[("space", "acme-staging")]).await;
+    assert_eq!(other.as_array().unwrap().len(), 0);
+    // An add-on is reached only through its own space.
+    let (status, _) = c
+        .call(
+            "privatelink",
+            &[("space", "acme-staging"), ("addon", REDIS)],
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_detail_masks_urls_and_a_reveal_is_audited() {
+    let c = Console::start().await;
+    let (status, view) = c
+        .call("privatelink", &[("space", SPACE), ("addon", REDIS)])
+        .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["region"], "us-east-1");
+    let url = &view["urls"][0];
+    assert_eq!(url["var_name"], "REDIS_ENDPOINT_01C87AE3C05563935_URL");
+    let masked = url["masked"].as_str().unwrap();
+    assert!(
+        masked.contains("********") && masked.ends_with(":6379"),
+        "{masked}"
+    );
+    assert!(
+        !view.to_string().contains("p8f3c1e0a9b7d6e5"),
+        "no password in the view"
+    );
+    let (status, full) = c
+        .call(
+            "reveal_connection_url",
+            &[
+                ("space", SPACE),
+                ("addon", REDIS),
+                ("endpoint_id", "vpce-01c87ae3c05563935"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(full.as_str().unwrap().contains("p8f3c1e0a9b7d6e5"));
+    let actions = audit_actions(&c).await;
+    assert_eq!(actions[0].0, "privatelink.reveal_url");
+    assert_eq!(actions[0].1, "ok");
+    assert!(actions[0].2.contains("vpce-01c87ae3c05563935"));
+    // The secret is in the answer, never in the history.
+    let (_, page) = c.call("audit", &[]).await;
+    assert!(!page.to_string().contains("p8f3c1e0a9b7d6e5"));
+}
+
+#[tokio::test]
+async fn create_add_remove_destroy_all_audited() {
+    let c = Console::start().await;
+    let (status, body) = c
+        .call(
+            "create_privatelink",
+            &[
+                ("space", SPACE),
+                ("addon", PG),
+                ("accounts", "12345678901, 123456789012:user/a/b"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let text = body.to_string();
+    assert!(
+        text.contains("12 digits") && text.contains("path"),
+        "{text}"
+    );
+    let (status, done) = c
+        .call(
+            "create_privatelink",
+            &[
+                ("space", SPACE),
+                ("addon", PG),
+                ("accounts", "123456789012:user/ops"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["status"], "Provisioning");
+    let (status, _) = c
+        .call(
+            "create_privatelink",
+            &[
+                ("space", SPACE),
+                ("addon", PG),
+                ("accounts", "123456789012"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 409, "a second PrivateLink is refused");
+    let (status, done) = c
+        .call(
+            "add_allowed_accounts",
+            &[
+                ("space", SPACE),
+                ("addon", PG),
+                ("accounts", "210987654321:role/ci"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{done}");
+    let (status, done) = c
+        .call(
+            "remove_allowed_account",
+            &[
+                ("space", SPACE),
+                ("addon", PG),
+                ("account", "arn:aws:iam::210987654321:role/ci"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{done}");
+    let (status, _) = c
+        .call(
+            "destroy_privatelink",
+            &[("space", SPACE), ("addon", PG), ("confirm", "postgresql")],
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, done) = c
+        .call(
+            "destroy_privatelink",
+            &[("space", SPACE), ("addon", PG), ("confirm", PG)],
+        )
+        .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["status"], "Deprovisioning");
+    let actions: Vec<String> = audit_actions(&c).await.into_iter().map(|a| a.0).collect();
+    assert_eq!(
+        actions,
+        vec![
+            "privatelink.destroy",
+            "privatelink.account_remove",
+            "privatelink.account_add",
+            "privatelink.create"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn unknown_addons_are_refused_and_connections_appear() {
+    let c = Console::start().await;
+    let (status, _) = c
+        .call(
+            "create_privatelink",
+            &[
+                ("space", SPACE),
+                ("addon", "no-such-addon"),
+                ("accounts", "123456789012"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = c
+        .call(
+            "create_privatelink",
+            &[
+                ("space", SPACE),
+                ("addon", "Not An Addon"),
+                ("accounts", "123456789012"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    // A connection shows up with its URL once the AWS side connects.
+    c.sim
+        .control(
+            Method::POST,
+            &format!("/privatelink/{REDIS}/connections"),
+            json!({"owner": "123456789101:user/abc.xyz", "endpoint_id": "vpce-0aaaabbbbccccdddd"}),
+        )
+        .await;
+    let (_, view) = c
+        .call("privatelink", &[("space", SPACE), ("addon", REDIS)])
+        .await;
+    let urls = view["urls"].as_array().unwrap();
+    assert!(
+        urls.iter()
+            .any(|u| u["var_name"] == "REDIS_ENDPOINT_0AAAABBBBCCCCDDDD_URL"
+                && u["masked"].is_string()),
+        "{view}"
+    );
+}
