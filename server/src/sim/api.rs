@@ -82,14 +82,17 @@ pub fn router(state: Shared) -> Router<Shared> {
         .route("/apps/{app}/addons", get(app_addons))
         .route("/apps/{app}/config-vars", get(config_vars))
         .route("/actions/addons/resolve", post(resolve_addon))
-        .fallback(|| async {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "The requested API endpoint was not found.",
-            )
-        })
+        .fallback(no_such_endpoint)
         .layer(middleware::from_fn_with_state(state, envelope))
+}
+
+/// The provider's answer to a path it does not serve.
+pub async fn no_such_endpoint() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "The requested API endpoint was not found.",
+    )
 }
 
 /// A JSON body, or the provider's 422 when it is not one.

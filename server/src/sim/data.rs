@@ -29,12 +29,7 @@ pub struct DataTiming {
 
 impl DataTiming {
     pub fn scaled(scale: f64) -> Self {
-        let s = if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            1.0
-        };
-        let f = |d: Duration| Duration::seconds_f64(d.as_seconds_f64() / s);
+        let f = super::world::scaler(scale);
         Self {
             link_provisioning: f(LINK_PROVISIONING),
             account_provisioning: f(ACCOUNT_PROVISIONING),
@@ -272,6 +267,18 @@ impl DataWorld {
         Ok(l.link.clone())
     }
 
+    /// The link an accounts change is for, and the accounts as ARNs.
+    fn accounts_change(
+        &mut self,
+        addon: &str,
+        accounts: &[String],
+        now: OffsetDateTime,
+    ) -> Result<(usize, Vec<String>), SimError> {
+        self.advance(now);
+        let arns = Self::parse_accounts(accounts)?;
+        Ok((self.link_index(addon, now)?, arns))
+    }
+
     /// Adds accounts; one already allowed is left as it is (a no-op).
     pub fn add_accounts(
         &mut self,
@@ -279,9 +286,7 @@ impl DataWorld {
         accounts: &[String],
         now: OffsetDateTime,
     ) -> Result<PrivateLink, SimError> {
-        self.advance(now);
-        let arns = Self::parse_accounts(accounts)?;
-        let i = self.link_index(addon, now)?;
+        let (i, arns) = self.accounts_change(addon, accounts, now)?;
         let ready = now + self.timing.account_provisioning;
         let l = &mut self.links[i];
         for arn in arns {
@@ -302,9 +307,7 @@ impl DataWorld {
         accounts: &[String],
         now: OffsetDateTime,
     ) -> Result<PrivateLink, SimError> {
-        self.advance(now);
-        let arns = Self::parse_accounts(accounts)?;
-        let i = self.link_index(addon, now)?;
+        let (i, arns) = self.accounts_change(addon, accounts, now)?;
         let l = &mut self.links[i];
         if let Some(missing) = arns
             .iter()

@@ -3,7 +3,7 @@
 //! provider's CLI authenticates here with HTTP Basic, the token as password).
 
 use super::Shared;
-use super::api::{ApiError, body, envelope};
+use super::api::{ApiError, body, envelope, no_such_endpoint};
 use axum::{
     Json, Router,
     body::Bytes,
@@ -27,13 +27,7 @@ pub fn router(state: Shared) -> Router<Shared> {
             "/private-link/v0/databases/{addon}/allowed_accounts",
             axum::routing::put(add_accounts).patch(remove_accounts),
         )
-        .fallback(|| async {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "The requested API endpoint was not found.",
-            )
-        })
+        .fallback(no_such_endpoint)
         .layer(middleware::from_fn_with_state(state, envelope))
 }
 

@@ -21,15 +21,21 @@ pub struct Timing {
     pub deleting: Duration,
 }
 
+/// Shortens real-life durations by a time scale (10 makes 60 s into 6 s);
+/// a scale that is not a positive number counts as 1.
+pub fn scaler(scale: f64) -> impl Fn(Duration) -> Duration {
+    let s = if scale.is_finite() && scale > 0.0 {
+        scale
+    } else {
+        1.0
+    };
+    move |d: Duration| Duration::seconds_f64(d.as_seconds_f64() / s)
+}
+
 impl Timing {
     /// The real durations divided by `scale` (10 makes provisioning 6 s).
     pub fn scaled(scale: f64) -> Self {
-        let s = if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            1.0
-        };
-        let f = |d: Duration| Duration::seconds_f64(d.as_seconds_f64() / s);
+        let f = scaler(scale);
         Self {
             request_lag: f(REQUEST_LAG),
             provisioning: f(PROVISIONING),
