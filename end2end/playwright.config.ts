@@ -10,6 +10,10 @@ const port = Number(process.env.SPACEPORT_E2E_PORT ?? 3100);
 const simPort = port + 1;
 const bin = process.env.SPACEPORT_BIN ?? "target/debug/spaceport";
 const db = path.join(os.tmpdir(), `spaceport-e2e-${Date.now()}.db`);
+// A second console in real time with a 5-second PrivateLink wait limit, to
+// see a page stop following a PrivateLink that is still provisioning.
+const slowPort = port + 3;
+const slowDb = path.join(os.tmpdir(), `spaceport-e2e-slow-${Date.now()}.db`);
 
 export default defineConfig({
   testDir: "./tests",
@@ -36,7 +40,7 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: [{
     command: `${bin} --listen 127.0.0.1:${port} --database ${db} --sim-time-scale 30 --refresh-secs 1 --operator e2e-operator --sim-listen 127.0.0.1:${simPort}`,
     cwd: "..",
     url: `http://127.0.0.1:${port}/`,
@@ -44,5 +48,13 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",
-  },
+  }, {
+    command: `${bin} --listen 127.0.0.1:${slowPort} --database ${slowDb} --sim-time-scale 1 --privatelink-wait-secs 5`,
+    cwd: "..",
+    url: `http://127.0.0.1:${slowPort}/`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+  }],
 });

@@ -94,3 +94,13 @@ test("a PrivateLink for Postgres: create, wait, accounts, connect, reveal, destr
   await expect(page.locator(`tr.audit-entry[data-action="privatelink.reveal_url"]`)).toContainText(ENDPOINT);
   await expect(page.locator(".chain.ok")).toBeVisible();
 });
+
+test("following a provisioning PrivateLink stops at the configured limit", async ({ page }) => {
+  // The second console runs in real time (450 s to provision) with a 5 s limit.
+  const slow = `http://127.0.0.1:${Number(process.env.SPACEPORT_E2E_PORT ?? 3100) + 3}`;
+  await open(page, `${slow}/spaces/${SPACE}/addons/kafka-fluffy-12345`);
+  await expect(page.locator("[data-link-status]").first()).toHaveText("Provisioning");
+  await expect(page.locator(".waiting")).toContainText("5 to 10 minutes");
+  await expect(page.locator(".gave-up")).toContainText("Still provisioning after 5 seconds", { timeout: 20_000 });
+  await expect(page.locator("[data-link-status]").first()).toHaveText("Provisioning");
+});

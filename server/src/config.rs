@@ -63,10 +63,10 @@ pub struct ServeArgs {
     #[arg(long, env = "SPACEPORT_PROVIDER_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub provider_timeout_secs: u64,
 
-    /// Minutes a page follows a provisioning PrivateLink before it stops
+    /// Seconds a page follows a provisioning PrivateLink before it stops
     /// checking (the provider says 5 to 10 minutes).
-    #[arg(long, env = "SPACEPORT_PRIVATELINK_WAIT_MINS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=240))]
-    pub privatelink_wait_mins: u64,
+    #[arg(long, env = "SPACEPORT_PRIVATELINK_WAIT_SECS", default_value_t = 1200, value_parser = clap::value_parser!(u64).range(5..=14400))]
+    pub privatelink_wait_secs: u64,
 
     /// For the embedded simulated provider: how many times faster than real
     /// life peerings provision and requests arrive.

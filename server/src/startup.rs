@@ -78,7 +78,7 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         audit,
         args.operator.clone(),
         Duration::from_secs(args.refresh_secs),
-        Duration::from_secs(args.privatelink_wait_mins * 60),
+        Duration::from_secs(args.privatelink_wait_secs),
     ));
     match console.reconcile().await {
         Ok(0) => {}

@@ -375,13 +375,16 @@ fn LinkStatus(
     gave_up: RwSignal<bool>,
 ) -> impl IntoView {
     let provisioning = link.status == PrivateLinkStatus::Provisioning;
-    let limit_min = view.wait_limit_secs / 60;
+    let limit = match view.wait_limit_secs {
+        s if s % 60 == 0 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    };
     let waiting = move || {
         if gave_up.get() {
             return Some(
                 view! {
                     <p class="error gave-up" role="alert">
-                        {format!("Still provisioning after {limit_min} minutes, so Spaceport stopped checking. Reload the page to check again.")}
+                        {format!("Still provisioning after {limit}, so Spaceport stopped checking. Reload the page to check again.")}
                     </p>
                 }
                 .into_any(),
