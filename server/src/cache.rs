@@ -53,9 +53,14 @@ where
     where
         F: Future<Output = Result<V, ProviderError>>,
     {
+        // Set when this caller ran the load (not when it was served from
+        // the cache or joined someone else's load): only a new value needs
+        // to be kept as the last good one.
+        let ran = std::sync::atomic::AtomicBool::new(false);
         let loaded = self
             .fresh
             .try_get_with(key.clone(), async {
+                ran.store(true, std::sync::atomic::Ordering::Relaxed);
                 load.await.map(|value| Fetched {
                     value,
                     at: OffsetDateTime::now_utc(),
@@ -64,7 +69,9 @@ where
             .await;
         match loaded {
             Ok(f) => {
-                self.last_good.insert(key, f.clone()).await;
+                if ran.load(std::sync::atomic::Ordering::Relaxed) {
+                    self.last_good.insert(key, f.clone()).await;
+                }
                 Ok(Read {
                     value: f.value,
                     at: f.at,
