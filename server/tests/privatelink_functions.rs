@@ -230,3 +230,45 @@ async fn unknown_addons_are_refused_and_connections_appear() {
         "{view}"
     );
 }
+
+#[tokio::test]
+async fn open_privatelink_intents_are_reconciled_against_the_privatelink() {
+    let c = Console::start().await;
+    let log = server::audit::AuditLog::open(&c.db).await.unwrap();
+    for (action, target) in [
+        ("privatelink.create", REDIS),
+        ("privatelink.destroy", PG),
+        ("privatelink.reveal_url", REDIS),
+    ] {
+        log.record_intent(server::audit::Intent {
+            actor: "ops-test",
+            action,
+            space: SPACE,
+            target,
+            detail: None,
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(c.console.reconcile().await.unwrap(), 3);
+    let (_, page) = c.call("audit", &[]).await;
+    let messages: Vec<&str> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages[0].contains("nothing on the provider to read back"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("the add-on has no PrivateLink"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[2].contains("the PrivateLink is now Operational"),
+        "{messages:?}"
+    );
+    assert_eq!(page["entries"][2]["provider_status"], "Operational");
+}

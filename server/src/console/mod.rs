@@ -2,7 +2,7 @@
 //! record intent -> call the provider -> record outcome -> invalidate, and
 //! every read goes through the single-flight cache.
 
-use crate::audit::{AuditLog, Intent, Outcome, OutcomeKind};
+use crate::audit::{AuditLog, Intent, OpenIntent, Outcome, OutcomeKind};
 use crate::cache::{Loader, Read};
 use crate::provider::{AccountsChange, Mutated, Mutation, ProviderClient, ProviderError};
 use app::console::Console;
@@ -19,6 +19,14 @@ use time::OffsetDateTime;
 mod privatelink;
 
 const AUDIT_PAGE_SIZE: u32 = 50;
+
+/// What reading a resource back after a lost outcome found.
+struct ReadBack {
+    /// "the peering is now active", for the audit message.
+    now: String,
+    status: Option<String>,
+    request_id: Option<String>,
+}
 
 /// What an audited action is: its name, where, on what, and any detail.
 struct Act<'a> {
@@ -252,31 +260,68 @@ impl ServerConsole {
         })
     }
 
+    /// The current state of what an open intent acted on, read from the
+    /// provider: the peering, or the add-on's PrivateLink. A URL reveal
+    /// changed nothing on the provider, so there is nothing to read.
+    async fn read_back(&self, intent: &OpenIntent) -> Result<Option<ReadBack>, ProviderError> {
+        let (space, target) = (&intent.space, &intent.target);
+        if intent.action.starts_with("peering.") {
+            let a = self.provider.get_peering(space, target).await?;
+            let status = a.value.status.to_string();
+            return Ok(Some(ReadBack {
+                now: format!("the peering is now {status}"),
+                status: Some(status),
+                request_id: a.request_id,
+            }));
+        }
+        if intent.action == "privatelink.reveal_url" {
+            return Ok(None);
+        }
+        match self.provider.privatelink(target).await {
+            Ok(a) => {
+                let status = a.value.status.to_string();
+                Ok(Some(ReadBack {
+                    now: format!("the PrivateLink is now {status}"),
+                    status: Some(status),
+                    request_id: a.request_id,
+                }))
+            }
+            Err(ProviderError::Api {
+                status: 404,
+                request_id,
+                ..
+            }) => Ok(Some(ReadBack {
+                now: "the add-on has no PrivateLink".into(),
+                status: None,
+                request_id,
+            })),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Writes the outcome of every intent left open by a stop between the
     /// provider call and the outcome, by reading the resource back.
     pub async fn reconcile(&self) -> Result<usize, crate::audit::AuditError> {
         let open = self.audit.open_intents().await?;
+        const LOST: &str = "Reconciled at start-up: the outcome was not recorded";
         for intent in &open {
-            let outcome = match self
-                .provider
-                .get_peering(&intent.space, &intent.target)
-                .await
-            {
-                Ok(a) => Outcome {
+            let outcome = match self.read_back(intent).await {
+                Ok(Some(back)) => Outcome {
                     kind: OutcomeKind::Unknown,
-                    provider_status: Some(a.value.status.to_string()),
-                    message: format!(
-                        "Reconciled at start-up: the outcome was not recorded; the peering is now {}.",
-                        a.value.status
-                    ),
-                    request_id: a.request_id,
+                    provider_status: back.status,
+                    message: format!("{LOST}; {}.", back.now),
+                    request_id: back.request_id,
+                },
+                Ok(None) => Outcome {
+                    kind: OutcomeKind::Unknown,
+                    provider_status: None,
+                    message: format!("{LOST}; there is nothing on the provider to read back."),
+                    request_id: None,
                 },
                 Err(e) => Outcome {
                     kind: OutcomeKind::Unknown,
                     provider_status: e.status().map(|s| s.to_string()),
-                    message: format!(
-                        "Reconciled at start-up: the outcome was not recorded; reading back failed: {e}"
-                    ),
+                    message: format!("{LOST}; reading back failed: {e}"),
                     request_id: e.request_id().map(str::to_string),
                 },
             };

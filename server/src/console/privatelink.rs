@@ -98,7 +98,7 @@ impl ServerConsole {
         &self,
         space: &str,
     ) -> Result<Vec<DataAddonSummary>, AppError> {
-        let space = validate::space_ref(space).map_err(AppError::Invalid)?;
+        let space = super::valid_space(space)?;
         let addons = self.space_addons(space).await?;
         let links =
             futures::future::join_all(addons.iter().map(|(a, _)| self.read_link(&a.name))).await;
@@ -128,7 +128,7 @@ impl ServerConsole {
         space: &str,
         addon: &str,
     ) -> Result<PrivateLinkView, AppError> {
-        let space = validate::space_ref(space).map_err(AppError::Invalid)?;
+        let space = super::valid_space(space)?;
         let addon = valid_addon(addon)?;
         let (a, service) = self.space_addon(space, addon).await?;
         let link = self.read_link(addon).await?;
@@ -205,7 +205,7 @@ impl ServerConsole {
         addon: &str,
         accounts: &str,
     ) -> Result<DataActionResult, AppError> {
-        let space = validate::space_ref(space).map_err(AppError::Invalid)?;
+        let space = super::valid_space(space)?;
         let addon = valid_addon(addon)?;
         let accounts = valid_accounts(accounts)?;
         let (a, _) = self.space_addon(space, addon).await?;
@@ -245,7 +245,7 @@ impl ServerConsole {
         addon: &str,
         confirm: &str,
     ) -> Result<DataActionResult, AppError> {
-        let space = validate::space_ref(space).map_err(AppError::Invalid)?;
+        let space = super::valid_space(space)?;
         let addon = valid_addon(addon)?;
         if confirm.trim() != addon {
             return Err(AppError::Invalid(format!(
@@ -270,7 +270,7 @@ impl ServerConsole {
         accounts: &str,
         change: AccountsChange,
     ) -> Result<DataActionResult, AppError> {
-        let space = validate::space_ref(space).map_err(AppError::Invalid)?;
+        let space = super::valid_space(space)?;
         let addon = valid_addon(addon)?;
         let accounts = valid_accounts(accounts)?;
         self.space_addon(space, addon).await?;
@@ -302,7 +302,7 @@ impl ServerConsole {
         addon: &str,
         endpoint_id: &str,
     ) -> Result<String, AppError> {
-        let space = validate::space_ref(space).map_err(AppError::Invalid)?;
+        let space = super::valid_space(space)?;
         let addon = valid_addon(addon)?;
         let endpoint_id = validate::vpce_id(endpoint_id).map_err(AppError::Invalid)?;
         let (a, service) = self.space_addon(space, addon).await?;
