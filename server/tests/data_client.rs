@@ -77,7 +77,10 @@ async fn apps_addons_resolve_and_config_vars() {
         c.resolve_addon(REDIS, Some("marketing-site")).await,
         Err(ProviderError::Api { status: 404, .. })
     ));
-    let vars = c.config_vars(DEMO_APP).await.unwrap().value;
+    let vars = c.config_vars(DEMO_APP).await.unwrap();
+    // Secrets are never kept for revalidation: a second read is a full 200.
+    assert_eq!(c.config_vars(DEMO_APP).await.unwrap().status, 200);
+    let vars = vars.value;
     assert!(vars["REDIS_ENDPOINT_01C87AE3C05563935_URL"].starts_with("redis://"));
     assert!(vars["REDIS_ENDPOINT_01C87AE3C05563935_URL"].ends_with(":6379"));
 }

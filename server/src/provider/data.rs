@@ -1,7 +1,7 @@
 //! The Data API half of the client (PrivateLink endpoint services), and the
 //! Platform API reads around it: apps, their add-ons and config vars.
 
-use super::{Answer, Api, Mutated, ProviderClient, ProviderError};
+use super::{Answer, Api, Keep, Mutated, ProviderClient, ProviderError};
 use app::model::{Addon, App, PrivateLink};
 use reqwest::Method;
 use std::collections::BTreeMap;
@@ -22,12 +22,18 @@ impl ProviderClient {
         self.list(&["apps", app, "addons"]).await
     }
 
-    /// The app's config vars. They hold secrets: callers show them masked.
+    /// The app's config vars. They hold secrets: callers show them masked,
+    /// and the answer is never kept in the ETag cache.
     pub async fn config_vars(
         &self,
         app: &str,
     ) -> Result<Answer<BTreeMap<String, String>>, ProviderError> {
-        self.get(&["apps", app, "config-vars"]).await
+        self.get_from(
+            Api::Platform,
+            self.url(&["apps", app, "config-vars"]),
+            Keep::Never,
+        )
+        .await
     }
 
     /// The add-on named `addon` (on `app`, when given), as the provider's
@@ -61,6 +67,7 @@ impl ProviderClient {
         self.get_from(
             Api::Data,
             self.data_url(&["private-link", "v0", "databases", addon]),
+            Keep::Revalidate,
         )
         .await
     }

@@ -70,6 +70,14 @@ struct Cached {
     next_range: Option<String>,
 }
 
+/// Whether a GET answer may be kept for ETag revalidation. Answers that
+/// hold secrets (config vars) are never kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Revalidate,
+    Never,
+}
+
 /// Which of the provider's APIs a call goes to; they authenticate differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Api {
@@ -164,24 +172,29 @@ impl ProviderClient {
         }
     }
 
-    /// One GET, revalidating a cached answer with its ETag.
+    /// One GET, revalidating a cached answer with its ETag unless `keep`
+    /// says the answer must not be kept.
     async fn get_raw(
         &self,
         api: Api,
         url: Url,
         range: Option<&str>,
+        keep: Keep,
     ) -> Result<Answer<(bytes::Bytes, Option<String>)>, ProviderError> {
         let key = format!("{url} {}", range.unwrap_or(""));
         let (mut rb, request_id) = self.request_to(api, Method::GET, url);
         if let Some(r) = range {
             rb = rb.header(header::RANGE, r);
         }
-        let known = self
-            .etags
-            .lock()
-            .expect("etag lock")
-            .get(&key)
-            .map(|c| c.etag.clone());
+        let known = match keep {
+            Keep::Revalidate => self
+                .etags
+                .lock()
+                .expect("etag lock")
+                .get(&key)
+                .map(|c| c.etag.clone()),
+            Keep::Never => None,
+        };
         if let Some(etag) = &known {
             rb = rb.header(header::IF_NONE_MATCH, etag);
         }
@@ -211,7 +224,7 @@ impl ProviderClient {
             .flatten();
         let etag = header_str(&res, "ETag");
         let body = res.bytes().await.map_err(|e| self.transport_error(e))?;
-        if let Some(etag) = etag {
+        if let (Some(etag), Keep::Revalidate) = (etag, keep) {
             self.etags.lock().expect("etag lock").insert(
                 key,
                 Cached {
@@ -233,15 +246,17 @@ impl ProviderClient {
         &self,
         segments: &[&str],
     ) -> Result<Answer<T>, ProviderError> {
-        self.get_from(Api::Platform, self.url(segments)).await
+        self.get_from(Api::Platform, self.url(segments), Keep::Revalidate)
+            .await
     }
 
     async fn get_from<T: DeserializeOwned>(
         &self,
         api: Api,
         url: Url,
+        keep: Keep,
     ) -> Result<Answer<T>, ProviderError> {
-        let a = self.get_raw(api, url, None).await?;
+        let a = self.get_raw(api, url, None, keep).await?;
         Ok(Answer {
             value: decode(&a.value.0)?,
             status: a.status,
@@ -260,7 +275,12 @@ impl ProviderClient {
         let mut range: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let a = self
-                .get_raw(Api::Platform, url.clone(), range.as_deref())
+                .get_raw(
+                    Api::Platform,
+                    url.clone(),
+                    range.as_deref(),
+                    Keep::Revalidate,
+                )
                 .await?;
             let (body, next) = a.value;
             all.extend(decode::<Vec<T>>(&body)?);
