@@ -16,6 +16,9 @@ pub enum AppError {
     /// The request is well formed but the resource is not in a state that allows it.
     #[error("{0}")]
     Conflict(String),
+    /// No one is signed in, or the sign-in has expired.
+    #[error("{0}")]
+    Unauthenticated(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("The provider is rate limiting this account; try again in a minute. ({0})")]
@@ -40,6 +43,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             Self::Invalid(_) | Self::Transport(_) => 400,
+            Self::Unauthenticated(_) => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,

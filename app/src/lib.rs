@@ -7,6 +7,7 @@
 // goes past rustc's default query depth of 128.
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod components;
 pub mod error;
 pub mod model;
@@ -24,14 +25,21 @@ use leptos_router::{
     path,
 };
 
-/// The HTML document around the app, rendered on the server only.
+/// The HTML document around the app, rendered on the server only. It
+/// carries the page's CSP (with the nonce Leptos puts on its own scripts)
+/// and, for the browser to pick up when it hydrates, who is signed in.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_csp();
+    let me = use_context::<access::Me>().unwrap_or_default();
+    let me = serde_json::to_string(&me).unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="spaceport-me" content=me />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -39,6 +47,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Scripts run only with this response's nonce (or from this site, for the
+/// modules the hydration script imports); wasm may be compiled; styles,
+/// images and fetches come from this site only; nobody may frame a page.
+#[cfg(feature = "ssr")]
+fn set_page_csp() {
+    use leptos::nonce::use_nonce;
+    let (Some(nonce), Some(res)) = (
+        use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&csp) {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 
@@ -59,10 +89,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="topbar">
                 <A href="/" attr:class="brand">"Spaceport"</A>
-                <nav>
-                    <A href="/">"Spaces"</A>
-                    <A href="/audit">"Audit"</A>
-                </nav>
+                <TopNav />
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="error">"There is no such page."</p> }>
@@ -78,15 +105,63 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/users") view=pages::users::UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/signin") view=pages::signin::SignInPage />
+                    <Route path=path!("/password") view=pages::signin::PasswordPage />
                 </Routes>
             </main>
         </Router>
     }
 }
 
+/// The navigation, and who is signed in with a way out. Users is shown to
+/// admins only; the server refuses it to anyone else anyway.
+#[component]
+fn TopNav() -> impl IntoView {
+    let me = use_context::<access::Me>().unwrap_or_default();
+    let Some(caller) = me.0 else {
+        return ().into_any();
+    };
+    let admin = caller.can(access::Permission::ManageUsers);
+    view! {
+        <nav>
+            <A href="/">"Spaces"</A>
+            <A href="/audit">"Audit"</A>
+            {admin.then(|| view! { <A href="/users">"Users"</A> })}
+        </nav>
+        <div class="me">
+            <span class="who" data-role=caller.role.as_str()>
+                {caller.name.clone()} " · " {caller.role.as_str()}
+            </span>
+            <a href="/password">"Password"</a>
+            <form method="post" action="/signout" class="signout">
+                <button type="submit">"Sign out"</button>
+            </form>
+        </div>
+    }
+    .into_any()
+}
+
+/// Who the server said is signed in, read from the page it rendered.
+#[cfg(feature = "hydrate")]
+fn me_from_page() -> access::Me {
+    use wasm_bindgen::JsCast;
+    document()
+        .query_selector("meta[name=spaceport-me]")
+        .ok()
+        .flatten()
+        .and_then(|m| m.dyn_into::<web_sys::HtmlMetaElement>().ok())
+        .and_then(|m| serde_json::from_str(&m.content()).ok())
+        .unwrap_or_default()
+}
+
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    let me = me_from_page();
+    leptos::mount::hydrate_body(move || {
+        provide_context(me);
+        view! { <App /> }
+    });
 }

@@ -301,6 +301,28 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// A console user, as the user admin page lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub name: String,
+    pub role: crate::access::Role,
+    pub disabled: bool,
+    /// Signed in with a one-time password and not yet changed it.
+    pub must_change_password: bool,
+    /// A ready-made user of the embedded demo.
+    pub demo: bool,
+    pub created_at: String,
+    pub last_sign_in: Option<String>,
+}
+
+/// A user just invited, with the one-time password shown once to the admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invited {
+    pub name: String,
+    pub role: crate::access::Role,
+    pub password: String,
+}
+
 /// Whether the audit chain verified: every row's hash covers its content and
 /// the previous row's hash, so an edit or deletion breaks it from there on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

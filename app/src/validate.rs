@@ -70,6 +70,42 @@ pub fn space_ref(input: &str) -> Result<&str, String> {
     Ok(s)
 }
 
+/// A console user name: 1 to 64 of lowercase letters, digits, `.`, `_`,
+/// `-` and `@`, starting with a letter or digit (so an e-mail address fits).
+pub fn user_name(input: &str) -> Result<String, String> {
+    let s = input.trim().to_ascii_lowercase();
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c);
+    let valid = (1..=64).contains(&s.len())
+        && s.chars().all(ok_char)
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if valid {
+        Ok(s)
+    } else {
+        Err(format!(
+            "A user name is 1 to 64 lowercase letters, digits, '.', '_', '-' or '@', starting with a letter or digit; got \"{}\"",
+            input.trim()
+        ))
+    }
+}
+
+/// The shortest password a user may set; invitations generate longer ones.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// A new password: long enough, not all blank, and not absurdly long (the
+/// hash is costly, so length is bounded).
+pub fn new_password(input: &str) -> Result<&str, String> {
+    let n = input.chars().count();
+    if n < MIN_PASSWORD_LEN || input.trim().is_empty() {
+        return Err(format!(
+            "A password needs at least {MIN_PASSWORD_LEN} characters; this one has {n}."
+        ));
+    }
+    if n > 256 {
+        return Err("A password may have at most 256 characters.".into());
+    }
+    Ok(input)
+}
+
 fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
@@ -405,6 +441,19 @@ pub fn relative_time(at: &str, as_of: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_names_and_passwords() {
+        assert_eq!(user_name(" Alice@Example.com ").unwrap(), "alice@example.com");
+        assert!(user_name("").is_err());
+        assert!(user_name("-x").is_err());
+        assert!(user_name("a b").is_err());
+        assert!(user_name(&"a".repeat(65)).is_err());
+        assert!(new_password("short").unwrap_err().contains("at least 10"));
+        assert!(new_password("          ").is_err());
+        assert!(new_password("long enough!").is_ok());
+        assert!(new_password(&"x".repeat(257)).is_err());
+    }
     use crate::model::PeeringType;
     use proptest::prelude::*;
 

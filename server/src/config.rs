@@ -27,6 +27,38 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Run the simulated provider alone, for any client of the provider's API.
     Sim(SimArgs),
+    /// Manage the console's users (add, passwd, role, list, disable, enable).
+    User(UserArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct UserArgs {
+    /// SQLite file of the console (created if missing).
+    #[arg(long, env = "SPACEPORT_DATABASE", default_value = "spaceport.db", global = true)]
+    pub database: PathBuf,
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum UserAction {
+    /// Add a user. The password is asked for on a terminal, or read from
+    /// standard input (one line) when it is not one.
+    Add {
+        name: String,
+        #[arg(long, default_value = "viewer")]
+        role: String,
+    },
+    /// Set a user's password (asked for, or read from standard input).
+    Passwd { name: String },
+    /// Change a user's role: viewer, operator or admin.
+    Role { name: String, role: String },
+    /// List the users.
+    List,
+    /// Disable a user: they cannot sign in, and their sessions end.
+    Disable { name: String },
+    /// Enable a disabled user again.
+    Enable { name: String },
 }
 
 #[derive(Debug, Args, Clone)]
@@ -51,9 +83,19 @@ pub struct ServeArgs {
     #[arg(long, env = "HEROKU_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
 
-    /// The name the audit history records as the actor of every action.
-    #[arg(long, env = "SPACEPORT_OPERATOR", default_value = "operator")]
-    pub operator: String,
+    /// The address people use to reach the console, such as
+    /// https://spaceport.example.com behind a TLS proxy. Requests from this
+    /// origin are accepted as same-site; https makes the session cookie Secure.
+    #[arg(long, env = "SPACEPORT_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+
+    /// Seconds without a request after which a sign-in ends.
+    #[arg(long, env = "SPACEPORT_SESSION_IDLE_SECS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..=604800))]
+    pub session_idle_secs: u64,
+
+    /// Seconds after which a sign-in ends however busy it is.
+    #[arg(long, env = "SPACEPORT_SESSION_MAX_SECS", default_value_t = 43200, value_parser = clap::value_parser!(u64).range(1..=2592000))]
+    pub session_max_secs: u64,
 
     /// Seconds a provider read is reused before the provider is asked again.
     #[arg(long, env = "SPACEPORT_REFRESH_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]

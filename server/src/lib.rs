@@ -3,10 +3,12 @@
 //! cache, and carries the simulated provider.
 
 pub mod audit;
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod console;
 pub mod provider;
 pub mod sim;
 pub mod startup;
+pub mod user_command;
 pub mod web;

@@ -5,7 +5,13 @@ use crate::config::{ProviderChoice, ServeArgs, SimArgs};
 use crate::console::ServerConsole;
 use crate::provider::{ProviderClient, ProviderConfig};
 use crate::sim::{self, SimOptions};
-use crate::web::{AppState, app};
+use crate::auth::throttle::{Policy, Throttle};
+use crate::auth::users::Users;
+use crate::auth::{Auth, bootstrap};
+use crate::web::{AppState, Site, app};
+use std::net::SocketAddr;
+use tower_sessions::ExpiredDeletion;
+use tower_sessions_sqlx_store::SqliteStore;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +25,8 @@ pub enum StartError {
     Audit(#[from] crate::audit::AuditError),
     #[error("provider client: {0}")]
     Provider(#[from] crate::provider::ProviderError),
+    #[error("users: {0}")]
+    Users(#[from] bootstrap::BootstrapError),
 }
 
 /// A random token for the embedded simulator: the client sends it like a
@@ -32,14 +40,15 @@ fn random_token() -> String {
 /// The console as `serve` runs it, ready to be served: the router and the
 /// console behind it. Starts the embedded simulator when there is no token.
 pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>), StartError> {
-    let (url, data_url, token) = match args.provider().map_err(StartError::Config)? {
+    let choice = args.provider().map_err(StartError::Config)?;
+    let (url, data_url, token) = match &choice {
         ProviderChoice::Real {
             url,
             data_url,
             token,
         } => {
             tracing::info!(api = %url, data_api = %data_url, "using the provider's APIs");
-            (url, data_url, token)
+            (url.clone(), data_url.clone(), token.clone())
         }
         ProviderChoice::Simulated => {
             let token = random_token();
@@ -73,10 +82,26 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         request_timeout: Duration::from_secs(args.provider_timeout_secs),
     })?);
     let audit = Arc::new(AuditLog::open(&args.database).await?);
+    let users = Arc::new(Users::new(audit.pool().clone()));
+    let demo = matches!(choice, ProviderChoice::Simulated);
+    start_users(&users, &audit, demo).await?;
+    let sessions = SqliteStore::new(audit.pool().clone())
+        .with_table_name("sessions")
+        .map_err(StartError::Config)?;
+    sessions.migrate().await.map_err(crate::audit::AuditError::from)?;
+    spawn_session_sweeper(sessions.clone());
+    let auth = Arc::new(Auth {
+        users: users.clone(),
+        audit: audit.clone(),
+        throttle: Throttle::new(Policy::default()),
+        idle: Duration::from_secs(args.session_idle_secs),
+        max_age: Duration::from_secs(args.session_max_secs),
+        demo,
+    });
     let console = Arc::new(ServerConsole::new(
         provider,
         audit,
-        args.operator.clone(),
+        users,
         Duration::from_secs(args.refresh_secs),
         Duration::from_secs(args.privatelink_wait_secs),
     ));
@@ -97,6 +122,9 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
     let router = app(AppState {
         leptos,
         console: console.clone(),
+        auth,
+        sessions,
+        site: Site::from_public_url(args.public_url.as_ref()),
     });
     Ok((router, console))
 }
@@ -106,10 +134,65 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     println!("Spaceport is listening on http://{addr}");
-    axum::serve(listener, router)
+    serve_on(listener, router)
         .with_graceful_shutdown(shutdown())
         .await?;
     Ok(())
+}
+
+/// Serves the console on a listener, with each request's client address
+/// (the sign-in throttle counts failures per address).
+pub fn serve_on(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+) -> axum::serve::Serve<
+    tokio::net::TcpListener,
+    axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>,
+    axum::middleware::AddExtension<axum::Router, axum::extract::ConnectInfo<SocketAddr>>,
+> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+}
+
+/// The first admin on a new console, and the demo's users with the
+/// simulator (removed against the real provider). Their passwords are
+/// printed here, once, and never logged.
+async fn start_users(users: &Users, audit: &AuditLog, demo: bool) -> Result<(), StartError> {
+    if let Some(admin) = bootstrap::first_admin(users, audit).await? {
+        println!(
+            "First start: created the admin user \"{}\" with the one-time password\n\n    {}\n\n\
+             Sign in with it and choose your own password; it is not shown again.",
+            admin.name, admin.password
+        );
+    }
+    if demo {
+        let made = bootstrap::demo_users(users, audit).await?;
+        println!("Demo users (simulated provider only; new passwords on every start):");
+        for m in made {
+            println!("    {:<14} {:<9} {}", m.name, m.role.as_str(), m.password);
+        }
+    } else {
+        let n = bootstrap::remove_demo_users(users, audit).await?;
+        if n > 0 {
+            tracing::warn!(n, "removed the demo users: this console runs against the real provider");
+        }
+    }
+    Ok(())
+}
+
+/// Removes expired sessions from the database every ten minutes.
+fn spawn_session_sweeper(store: SqliteStore) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "expired sessions not removed");
+            }
+        }
+    });
 }
 
 pub async fn sim(args: SimArgs) -> Result<(), StartError> {

@@ -3,4 +3,6 @@
 pub mod audit;
 pub mod overview;
 pub mod privatelink;
+pub mod signin;
 pub mod space;
+pub mod users;

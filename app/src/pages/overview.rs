@@ -9,7 +9,8 @@ use leptos::prelude::*;
 
 #[server(endpoint = "overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
-    crate::console::console()?.overview().await
+    let (console, who) = crate::console::console()?;
+    console.overview(&who).await
 }
 
 #[component]

@@ -18,12 +18,14 @@ const WAIT_POLL: Duration = Duration::from_secs(3);
 
 #[server(endpoint = "data_addons")]
 pub async fn get_data_addons(space: String) -> Result<Vec<DataAddonSummary>, AppError> {
-    crate::console::console()?.data_addons(&space).await
+    let (console, who) = crate::console::console()?;
+    console.data_addons(&who, &space).await
 }
 
 #[server(endpoint = "privatelink")]
 pub async fn get_privatelink(space: String, addon: String) -> Result<PrivateLinkView, AppError> {
-    crate::console::console()?.privatelink(&space, &addon).await
+    let (console, who) = crate::console::console()?;
+    console.privatelink(&who, &space, &addon).await
 }
 
 #[server(endpoint = "create_privatelink")]
@@ -32,8 +34,8 @@ pub async fn create_privatelink(
     addon: String,
     accounts: String,
 ) -> Result<DataActionResult, AppError> {
-    crate::console::console()?
-        .create_privatelink(&space, &addon, &accounts)
+    let (console, who) = crate::console::console()?;
+    console.create_privatelink(&who, &space, &addon, &accounts)
         .await
 }
 
@@ -43,8 +45,8 @@ pub async fn destroy_privatelink(
     addon: String,
     confirm: String,
 ) -> Result<DataActionResult, AppError> {
-    crate::console::console()?
-        .destroy_privatelink(&space, &addon, &confirm)
+    let (console, who) = crate::console::console()?;
+    console.destroy_privatelink(&who, &space, &addon, &confirm)
         .await
 }
 
@@ -54,8 +56,8 @@ pub async fn add_allowed_accounts(
     addon: String,
     accounts: String,
 ) -> Result<DataActionResult, AppError> {
-    crate::console::console()?
-        .add_allowed_accounts(&space, &addon, &accounts)
+    let (console, who) = crate::console::console()?;
+    console.add_allowed_accounts(&who, &space, &addon, &accounts)
         .await
 }
 
@@ -65,8 +67,8 @@ pub async fn remove_allowed_account(
     addon: String,
     account: String,
 ) -> Result<DataActionResult, AppError> {
-    crate::console::console()?
-        .remove_allowed_account(&space, &addon, &account)
+    let (console, who) = crate::console::console()?;
+    console.remove_allowed_account(&who, &space, &addon, &account)
         .await
 }
 
@@ -76,8 +78,8 @@ pub async fn reveal_connection_url(
     addon: String,
     endpoint_id: String,
 ) -> Result<String, AppError> {
-    crate::console::console()?
-        .reveal_connection_url(&space, &addon, &endpoint_id)
+    let (console, who) = crate::console::console()?;
+    console.reveal_connection_url(&who, &space, &addon, &endpoint_id)
         .await
 }
 

@@ -16,13 +16,14 @@ const REFRESH_WHILE_TRANSIENT: Duration = Duration::from_millis(1500);
 
 #[server(endpoint = "space")]
 pub async fn get_space(space: String) -> Result<SpaceView, AppError> {
-    crate::console::console()?.space(&space).await
+    let (console, who) = crate::console::console()?;
+    console.space(&who, &space).await
 }
 
 #[server(endpoint = "accept_peering")]
 pub async fn accept_peering(space: String, pcx_id: String) -> Result<ActionResult, AppError> {
-    crate::console::console()?
-        .accept_peering(&space, &pcx_id)
+    let (console, who) = crate::console::console()?;
+    console.accept_peering(&who, &space, &pcx_id)
         .await
 }
 
@@ -32,8 +33,8 @@ pub async fn destroy_peering(
     pcx_id: String,
     confirm: String,
 ) -> Result<ActionResult, AppError> {
-    crate::console::console()?
-        .destroy_peering(&space, &pcx_id, &confirm)
+    let (console, who) = crate::console::console()?;
+    console.destroy_peering(&who, &space, &pcx_id, &confirm)
         .await
 }
 

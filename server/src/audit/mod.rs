@@ -187,6 +187,43 @@ impl AuditLog {
         .await
     }
 
+    /// Records something already done (a sign-in, a user change): its
+    /// intent and outcome, one after the other.
+    pub async fn record_event(&self, i: Intent<'_>, o: Outcome) -> Result<i64, AuditError> {
+        let id = self.record_intent(i).await?;
+        self.record_outcome(id, o).await?;
+        Ok(id)
+    }
+
+    /// Records a finished event that concerns no space (a sign-in, a user
+    /// change), naming `target`, with `ok` or `error` as its outcome.
+    pub async fn record_done(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        ok: bool,
+        message: String,
+        detail: Option<&str>,
+    ) -> Result<i64, AuditError> {
+        self.record_event(
+            Intent {
+                actor,
+                action,
+                space: "",
+                target,
+                detail,
+            },
+            Outcome {
+                kind: if ok { OutcomeKind::Ok } else { OutcomeKind::Error },
+                provider_status: None,
+                message,
+                request_id: None,
+            },
+        )
+        .await
+    }
+
     pub async fn open_intents(&self) -> Result<Vec<OpenIntent>, AuditError> {
         let rows = sqlx::query(
             "SELECT i.id, i.action, i.space, i.target FROM audit_events i \
@@ -255,7 +292,7 @@ impl AuditLog {
     /// The spaces that appear in the history, for the filter.
     pub async fn spaces(&self) -> Result<Vec<String>, AuditError> {
         Ok(
-            sqlx::query_scalar("SELECT DISTINCT space FROM audit_events ORDER BY space")
+            sqlx::query_scalar("SELECT DISTINCT space FROM audit_events WHERE space != '' ORDER BY space")
                 .fetch_all(&self.pool)
                 .await?,
         )

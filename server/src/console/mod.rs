@@ -5,11 +5,14 @@
 use crate::audit::{AuditLog, Intent, OpenIntent, Outcome, OutcomeKind};
 use crate::cache::{Loader, Read};
 use crate::provider::{AccountsChange, Mutated, Mutation, ProviderClient, ProviderError};
+use crate::auth::users::Users;
+use app::access::{Caller, Permission};
 use app::console::Console;
 use app::error::AppError;
 use app::model::{
-    ActionResult, AuditPage, DataActionResult, DataAddonSummary, Freshness, Overview, Peering,
-    PeeringInfo, PeeringStatus, PrivateLinkView, Space, SpaceSummary, SpaceView,
+    ActionResult, AuditPage, DataActionResult, DataAddonSummary, Freshness, Invited, Overview,
+    Peering, PeeringInfo, PeeringStatus, PrivateLinkView, Space, SpaceSummary, SpaceView,
+    UserSummary,
 };
 use app::validate::{self, Severity};
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 mod privatelink;
+mod users;
 
 const AUDIT_PAGE_SIZE: u32 = 50;
 
@@ -30,6 +34,8 @@ struct ReadBack {
 
 /// What an audited action is: its name, where, on what, and any detail.
 struct Act<'a> {
+    /// Who acts: the signed-in user.
+    actor: &'a str,
     action: &'a str,
     space: &'a str,
     target: &'a str,
@@ -39,8 +45,8 @@ struct Act<'a> {
 pub struct ServerConsole {
     provider: Arc<ProviderClient>,
     audit: Arc<AuditLog>,
-    /// Who the history names as the actor until sign-in exists.
-    operator: String,
+    /// The console's users, for the user admin page.
+    users: Arc<Users>,
     spaces: Loader<(), Vec<Space>>,
     info: Loader<String, PeeringInfo>,
     peerings: Loader<String, Vec<Peering>>,
@@ -86,7 +92,7 @@ impl ServerConsole {
     pub fn new(
         provider: Arc<ProviderClient>,
         audit: Arc<AuditLog>,
-        operator: String,
+        users: Arc<Users>,
         refresh: Duration,
         privatelink_wait: Duration,
     ) -> Self {
@@ -94,7 +100,7 @@ impl ServerConsole {
         Self {
             provider,
             audit,
-            operator,
+            users,
             spaces: Loader::new(refresh * 6, 1),
             info: Loader::new(refresh * 30, 1000),
             peerings: Loader::new(refresh, 1000),
@@ -151,6 +157,7 @@ impl ServerConsole {
     /// Records the intent, refusing the action (fail closed) if it cannot.
     async fn intent(
         &self,
+        actor: &str,
         action: &str,
         space: &str,
         target: &str,
@@ -158,7 +165,7 @@ impl ServerConsole {
     ) -> Result<i64, AppError> {
         self.audit
             .record_intent(Intent {
-                actor: &self.operator,
+                actor,
                 action,
                 space,
                 target,
@@ -182,7 +189,7 @@ impl ServerConsole {
         Fut: std::future::Future<Output = Result<Mutated<T>, ProviderError>>,
     {
         let intent_id = self
-            .intent(what.action, what.space, what.target, what.detail)
+            .intent(what.actor, what.action, what.space, what.target, what.detail)
             .await?;
         match call.await {
             Ok(m) => {
@@ -223,6 +230,7 @@ impl ServerConsole {
     /// A peering mutation, and the caches it makes stale.
     async fn act_on_peering<Fut>(
         &self,
+        actor: &str,
         action: &str,
         space: &str,
         pcx_id: &str,
@@ -233,6 +241,7 @@ impl ServerConsole {
         Fut: std::future::Future<Output = Result<Mutation, ProviderError>>,
     {
         let what = Act {
+            actor,
             action,
             space,
             target: pcx_id,
@@ -274,7 +283,9 @@ impl ServerConsole {
                 request_id: a.request_id,
             }));
         }
-        if intent.action == "privatelink.reveal_url" {
+        // A reveal changed nothing on the provider; sign-ins and user
+        // changes are local.
+        if !intent.action.starts_with("privatelink.") || intent.action == "privatelink.reveal_url" {
             return Ok(None);
         }
         match self.provider.privatelink(target).await {
@@ -342,7 +353,8 @@ fn valid_pcx(pcx_id: &str) -> Result<&str, AppError> {
 
 #[async_trait::async_trait]
 impl Console for ServerConsole {
-    async fn overview(&self) -> Result<Overview, AppError> {
+    async fn overview(&self, who: &Caller) -> Result<Overview, AppError> {
+        who.require(Permission::View)?;
         let spaces = self.read_spaces().await?;
         let reads =
             futures::future::join_all(spaces.value.iter().map(|s| self.read_peerings(&s.name)))
@@ -409,7 +421,8 @@ impl Console for ServerConsole {
         })
     }
 
-    async fn space(&self, space: &str) -> Result<SpaceView, AppError> {
+    async fn space(&self, who: &Caller, space: &str) -> Result<SpaceView, AppError> {
+        who.require(Permission::View)?;
         let space = valid_space(space)?;
         let (info, peerings) = tokio::join!(self.read_info(space), self.read_peerings(space));
         let (info, peerings) = (info?, peerings?);
@@ -424,7 +437,8 @@ impl Console for ServerConsole {
         })
     }
 
-    async fn accept_peering(&self, space: &str, pcx_id: &str) -> Result<ActionResult, AppError> {
+    async fn accept_peering(&self, who: &Caller, space: &str, pcx_id: &str) -> Result<ActionResult, AppError> {
+        who.require(Permission::AcceptPeering)?;
         let (space, pcx_id) = (valid_space(space)?, valid_pcx(pcx_id)?);
         let peering = self.current(space, pcx_id).await?;
         if peering.kind.is_provider_managed() {
@@ -454,6 +468,7 @@ impl Console for ServerConsole {
             )));
         }
         self.act_on_peering(
+            &who.name,
             "peering.accept",
             space,
             pcx_id,
@@ -465,10 +480,12 @@ impl Console for ServerConsole {
 
     async fn destroy_peering(
         &self,
+        who: &Caller,
         space: &str,
         pcx_id: &str,
         confirm: &str,
     ) -> Result<ActionResult, AppError> {
+        who.require(Permission::DestroyPeering)?;
         let (space, pcx_id) = (valid_space(space)?, valid_pcx(pcx_id)?);
         if confirm.trim() != pcx_id {
             return Err(AppError::Invalid(format!(
@@ -488,6 +505,7 @@ impl Console for ServerConsole {
             )));
         }
         self.act_on_peering(
+            &who.name,
             "peering.destroy",
             space,
             pcx_id,
@@ -497,62 +515,75 @@ impl Console for ServerConsole {
         .await
     }
 
-    async fn data_addons(&self, space: &str) -> Result<Vec<DataAddonSummary>, AppError> {
+    async fn data_addons(&self, who: &Caller, space: &str) -> Result<Vec<DataAddonSummary>, AppError> {
+        who.require(Permission::View)?;
         self.data_addons_of(space).await
     }
 
-    async fn privatelink(&self, space: &str, addon: &str) -> Result<PrivateLinkView, AppError> {
+    async fn privatelink(&self, who: &Caller, space: &str, addon: &str) -> Result<PrivateLinkView, AppError> {
+        who.require(Permission::View)?;
         self.privatelink_view(space, addon).await
     }
 
     async fn create_privatelink(
         &self,
+        who: &Caller,
         space: &str,
         addon: &str,
         accounts: &str,
     ) -> Result<DataActionResult, AppError> {
-        self.create_link(space, addon, accounts).await
+        who.require(Permission::CreatePrivateLink)?;
+        self.create_link(&who.name, space, addon, accounts).await
     }
 
     async fn destroy_privatelink(
         &self,
+        who: &Caller,
         space: &str,
         addon: &str,
         confirm: &str,
     ) -> Result<DataActionResult, AppError> {
-        self.destroy_link(space, addon, confirm).await
+        who.require(Permission::DestroyPrivateLink)?;
+        self.destroy_link(&who.name, space, addon, confirm).await
     }
 
     async fn add_allowed_accounts(
         &self,
+        who: &Caller,
         space: &str,
         addon: &str,
         accounts: &str,
     ) -> Result<DataActionResult, AppError> {
-        self.change_accounts(space, addon, accounts, AccountsChange::Add)
+        who.require(Permission::AddAccounts)?;
+        self.change_accounts(&who.name, space, addon, accounts, AccountsChange::Add)
             .await
     }
 
     async fn remove_allowed_account(
         &self,
+        who: &Caller,
         space: &str,
         addon: &str,
         account: &str,
     ) -> Result<DataActionResult, AppError> {
-        self.change_accounts(space, addon, account, AccountsChange::Remove)
+        who.require(Permission::RemoveAccount)?;
+        self.change_accounts(&who.name, space, addon, account, AccountsChange::Remove)
             .await
     }
 
     async fn reveal_connection_url(
         &self,
+        who: &Caller,
         space: &str,
         addon: &str,
         endpoint_id: &str,
     ) -> Result<String, AppError> {
-        self.reveal_url(space, addon, endpoint_id).await
+        who.require(Permission::RevealUrl)?;
+        self.reveal_url(&who.name, space, addon, endpoint_id).await
     }
 
-    async fn audit(&self, space: Option<String>, page: u32) -> Result<AuditPage, AppError> {
+    async fn audit(&self, who: &Caller, space: Option<String>, page: u32) -> Result<AuditPage, AppError> {
+        who.require(Permission::View)?;
         let fail = |e: crate::audit::AuditError| {
             tracing::error!(error = %e, "audit history could not be read");
             AppError::Internal
@@ -571,5 +602,35 @@ impl Console for ServerConsole {
             spaces: self.audit.spaces().await.map_err(fail)?,
             chain: self.audit.verify().await.map_err(fail)?,
         })
+    }
+
+    async fn users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError> {
+        who.require(Permission::ManageUsers)?;
+        self.list_users().await
+    }
+
+    async fn invite_user(&self, who: &Caller, name: &str, role: &str) -> Result<Invited, AppError> {
+        who.require(Permission::ManageUsers)?;
+        self.invite(who, name, role).await
+    }
+
+    async fn set_user_role(
+        &self,
+        who: &Caller,
+        name: &str,
+        role: &str,
+    ) -> Result<UserSummary, AppError> {
+        who.require(Permission::ManageUsers)?;
+        self.change_role(who, name, role).await
+    }
+
+    async fn set_user_disabled(
+        &self,
+        who: &Caller,
+        name: &str,
+        disabled: bool,
+    ) -> Result<UserSummary, AppError> {
+        who.require(Permission::ManageUsers)?;
+        self.change_disabled(who, name, disabled).await
     }
 }

@@ -201,6 +201,7 @@ impl ServerConsole {
 
     pub(super) async fn create_link(
         &self,
+        actor: &str,
         space: &str,
         addon: &str,
         accounts: &str,
@@ -226,6 +227,7 @@ impl ServerConsole {
         }
         let detail = accounts.join(", ");
         let what = Act {
+            actor,
             action: "privatelink.create",
             space,
             target: addon,
@@ -241,6 +243,7 @@ impl ServerConsole {
 
     pub(super) async fn destroy_link(
         &self,
+        actor: &str,
         space: &str,
         addon: &str,
         confirm: &str,
@@ -254,6 +257,7 @@ impl ServerConsole {
         }
         self.space_addon(space, addon).await?;
         let what = Act {
+            actor,
             action: "privatelink.destroy",
             space,
             target: addon,
@@ -265,6 +269,7 @@ impl ServerConsole {
 
     pub(super) async fn change_accounts(
         &self,
+        actor: &str,
         space: &str,
         addon: &str,
         accounts: &str,
@@ -280,6 +285,7 @@ impl ServerConsole {
         };
         let detail = accounts.join(", ");
         let what = Act {
+            actor,
             action,
             space,
             target: addon,
@@ -298,6 +304,7 @@ impl ServerConsole {
     /// recorded before the value is read, and the value is never logged.
     pub(super) async fn reveal_url(
         &self,
+        actor: &str,
         space: &str,
         addon: &str,
         endpoint_id: &str,
@@ -309,6 +316,7 @@ impl ServerConsole {
         let var = endpoint_config_var(service.attachment(), endpoint_id);
         let intent_id = self
             .intent(
+                actor,
                 "privatelink.reveal_url",
                 space,
                 addon,

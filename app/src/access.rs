@@ -1,0 +1,217 @@
+//! Who may do what. One table says which permission every server function
+//! needs; the server refuses a call before it reaches the function when the
+//! caller's role lacks it (and refuses a server function with no rule at
+//! all), and `Console` checks the same permission again. The UI reads the
+//! same rules to hide or disable what a role cannot do.
+
+use crate::error::AppError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A user's role; each one can do everything the one before it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Operator, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Operator => "operator",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn can(self, p: Permission) -> bool {
+        self >= p.least_role()
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "viewer" => Ok(Self::Viewer),
+            "operator" => Ok(Self::Operator),
+            "admin" => Ok(Self::Admin),
+            other => Err(format!(
+                "\"{other}\" is not a role; use viewer, operator or admin."
+            )),
+        }
+    }
+}
+
+/// Something a server function does that a role may or may not do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Permission {
+    /// See spaces, peerings, PrivateLinks and the audit history.
+    View,
+    AcceptPeering,
+    CreatePrivateLink,
+    AddAccounts,
+    DestroyPeering,
+    DestroyPrivateLink,
+    RemoveAccount,
+    RevealUrl,
+    ManageUsers,
+}
+
+impl Permission {
+    /// The least role that holds this permission.
+    pub fn least_role(self) -> Role {
+        match self {
+            Self::View => Role::Viewer,
+            Self::AcceptPeering | Self::CreatePrivateLink | Self::AddAccounts => Role::Operator,
+            Self::DestroyPeering
+            | Self::DestroyPrivateLink
+            | Self::RemoveAccount
+            | Self::RevealUrl
+            | Self::ManageUsers => Role::Admin,
+        }
+    }
+
+    /// "accept peerings", for "Your role cannot accept peerings".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::View => "view this console",
+            Self::AcceptPeering => "accept peerings",
+            Self::CreatePrivateLink => "create PrivateLinks",
+            Self::AddAccounts => "add allowed accounts",
+            Self::DestroyPeering => "destroy peerings",
+            Self::DestroyPrivateLink => "destroy PrivateLinks",
+            Self::RemoveAccount => "remove allowed accounts",
+            Self::RevealUrl => "reveal connection URLs",
+            Self::ManageUsers => "manage users",
+        }
+    }
+}
+
+/// The permission each server function needs, by its path. A server
+/// function missing here is refused to everyone, and a test lists every
+/// registered server function against this table.
+pub const SERVER_FN_RULES: &[(&str, Permission)] = &[
+    ("/api/overview", Permission::View),
+    ("/api/space", Permission::View),
+    ("/api/audit", Permission::View),
+    ("/api/data_addons", Permission::View),
+    ("/api/privatelink", Permission::View),
+    ("/api/accept_peering", Permission::AcceptPeering),
+    ("/api/create_privatelink", Permission::CreatePrivateLink),
+    ("/api/add_allowed_accounts", Permission::AddAccounts),
+    ("/api/destroy_peering", Permission::DestroyPeering),
+    ("/api/destroy_privatelink", Permission::DestroyPrivateLink),
+    ("/api/remove_allowed_account", Permission::RemoveAccount),
+    ("/api/reveal_connection_url", Permission::RevealUrl),
+    ("/api/users", Permission::ManageUsers),
+    ("/api/invite_user", Permission::ManageUsers),
+    ("/api/set_user_role", Permission::ManageUsers),
+    ("/api/set_user_disabled", Permission::ManageUsers),
+];
+
+/// The permission a server function path needs, if it has a rule.
+pub fn rule_for(path: &str) -> Option<Permission> {
+    SERVER_FN_RULES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, perm)| *perm)
+}
+
+/// The signed-in user a request is made by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caller {
+    pub name: String,
+    pub role: Role,
+}
+
+impl Caller {
+    pub fn can(&self, p: Permission) -> bool {
+        self.role.can(p)
+    }
+
+    /// Refuses, with a message that says what is missing, unless the
+    /// caller's role holds `p`.
+    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(refusal(self.role, p)))
+        }
+    }
+}
+
+/// "Your role (viewer) cannot accept peerings; an operator or admin can."
+pub fn refusal(role: Role, p: Permission) -> String {
+    let who = match p.least_role() {
+        Role::Admin => "an admin",
+        _ => "an operator or admin",
+    };
+    format!(
+        "Your role ({role}) cannot {}; {who} can. Nothing was changed.",
+        p.describe()
+    )
+}
+
+/// The caller of the page being rendered, in the reactive context on the
+/// server and, read from the page, in the browser. `None` on the sign-in page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Me(pub Option<Caller>);
+
+impl Me {
+    pub fn can(&self, p: Permission) -> bool {
+        self.0.as_ref().is_some_and(|c| c.can(p))
+    }
+}
+
+/// What the UI uses: can the person at the screen do `p`?
+pub fn i_can(p: Permission) -> bool {
+    leptos::prelude::use_context::<Me>().is_some_and(|me| me.can(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_and_parse() {
+        assert!(Role::Admin.can(Permission::DestroyPeering));
+        assert!(!Role::Operator.can(Permission::DestroyPeering));
+        assert!(Role::Operator.can(Permission::AcceptPeering));
+        assert!(!Role::Viewer.can(Permission::AcceptPeering));
+        assert!(Role::Viewer.can(Permission::View));
+        assert_eq!("Admin".parse::<Role>(), Ok(Role::Admin));
+        assert!("root".parse::<Role>().unwrap_err().contains("not a role"));
+    }
+
+    #[test]
+    fn every_rule_is_an_api_path_named_once() {
+        for (i, (path, _)) in SERVER_FN_RULES.iter().enumerate() {
+            assert!(path.starts_with("/api/"), "{path}");
+            assert!(
+                !SERVER_FN_RULES[i + 1..].iter().any(|(p, _)| p == path),
+                "{path} twice"
+            );
+        }
+        assert_eq!(rule_for("/api/nothing"), None);
+    }
+
+    #[test]
+    fn a_refusal_says_who_can() {
+        let m = refusal(Role::Viewer, Permission::AcceptPeering);
+        assert!(m.contains("viewer") && m.contains("operator or admin"), "{m}");
+        let m = refusal(Role::Operator, Permission::DestroyPeering);
+        assert!(m.contains("an admin can"), "{m}");
+    }
+}

@@ -1,0 +1,140 @@
+//! Who is signed in, and what they may reach. Users and their argon2
+//! hashes live in SQLite (`users`), sessions in SQLite too (tower-sessions'
+//! store); `gate` resolves each request's session to a `Caller` and refuses
+//! what the caller may not reach, before any page or server function runs.
+
+pub mod bootstrap;
+pub mod gate;
+pub mod handlers;
+pub mod password;
+pub mod throttle;
+pub mod users;
+
+use crate::audit::AuditLog;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use throttle::Throttle;
+use tower_sessions::Session;
+use users::{User, Users};
+
+/// Where in the session the sign-in is kept.
+const SIGNED_IN: &str = "signed_in";
+
+/// The sign-in a session carries. Times are Unix seconds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct SignedIn {
+    user_id: i64,
+    /// When the password was checked: the absolute expiry counts from here.
+    at: i64,
+    /// The last request, to the minute: the idle expiry counts from here.
+    seen: i64,
+}
+
+/// How often `seen` is written back; more often would be a write per request.
+const SEEN_EVERY_SECS: i64 = 60;
+
+pub struct Auth {
+    pub users: Arc<Users>,
+    pub audit: Arc<AuditLog>,
+    pub throttle: Throttle,
+    /// A session unused this long is over.
+    pub idle: Duration,
+    /// A session this old is over, however busy.
+    pub max_age: Duration,
+    /// The provider is the simulator, so the demo's users may sign in.
+    pub demo: bool,
+}
+
+/// What a request's session comes to.
+pub enum Resolved {
+    Nobody,
+    /// There was a sign-in, and it has expired.
+    Expired,
+    User(User),
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+impl Auth {
+    /// The signed-in user of a session, if the sign-in still holds: not
+    /// expired, the user still there, enabled, and not a demo user on the
+    /// real provider. A sign-in that no longer holds is removed.
+    pub async fn resolve(&self, session: &Session) -> Resolved {
+        let signed_in = match session.get::<SignedIn>(SIGNED_IN).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Resolved::Nobody,
+            Err(e) => {
+                tracing::error!(error = %e, "session could not be read");
+                return Resolved::Nobody;
+            }
+        };
+        let now = unix_now();
+        let expired = now - signed_in.at > self.max_age.as_secs() as i64
+            || now - signed_in.seen > self.idle.as_secs() as i64;
+        let user = if expired {
+            None
+        } else {
+            match self.users.by_id(signed_in.user_id).await {
+                Ok(u) => u.filter(|u| !u.disabled && (self.demo || !u.demo)),
+                Err(e) => {
+                    tracing::error!(error = %e, "user could not be read");
+                    None
+                }
+            }
+        };
+        let Some(user) = user else {
+            if let Err(e) = session.flush().await {
+                tracing::error!(error = %e, "session could not be removed");
+            }
+            return if expired {
+                Resolved::Expired
+            } else {
+                Resolved::Nobody
+            };
+        };
+        if now - signed_in.seen >= SEEN_EVERY_SECS {
+            let seen = SignedIn { seen: now, ..signed_in };
+            if let Err(e) = session.insert(SIGNED_IN, seen).await {
+                tracing::error!(error = %e, "session could not be updated");
+            }
+        }
+        Resolved::User(user)
+    }
+
+    /// Starts a sign-in: a new session id (so an id planted before the
+    /// sign-in is worthless after it), then the user in it.
+    async fn start_session(&self, session: &Session, user: &User) -> Result<(), String> {
+        session.cycle_id().await.map_err(|e| e.to_string())?;
+        let now = unix_now();
+        session
+            .insert(
+                SIGNED_IN,
+                SignedIn {
+                    user_id: user.id,
+                    at: now,
+                    seen: now,
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Records a finished event (a sign-in, a failed one, a sign-out).
+    async fn record(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        ok: bool,
+        message: String,
+        detail: Option<&str>,
+    ) -> Result<(), crate::audit::AuditError> {
+        self.audit
+            .record_done(actor, action, target, ok, message, detail)
+            .await
+            .map(|_| ())
+    }
+}

@@ -1,0 +1,223 @@
+//! The console's users in SQLite. The last-admin rule is part of the
+//! UPDATE statement itself, so two admins demoting each other at the same
+//! moment cannot both succeed and leave nobody able to manage users.
+
+use super::password;
+use app::access::Role;
+use app::model::UserSummary;
+use sqlx::{FromRow, SqlitePool};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("There is no user \"{0}\".")]
+    NotFound(String),
+    #[error("A user \"{0}\" already exists.")]
+    Exists(String),
+    #[error(
+        "\"{0}\" is the last enabled admin; make another user admin first, so someone can still manage users."
+    )]
+    LastAdmin(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the user database failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the password could not be hashed: {0}")]
+    Hash(String),
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    role: String,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub demo: bool,
+    pub created_at: String,
+    pub last_sign_in: Option<String>,
+}
+
+impl User {
+    /// The role; the table's CHECK constraint keeps it one of three.
+    pub fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::Viewer)
+    }
+
+    pub fn summary(&self) -> UserSummary {
+        UserSummary {
+            name: self.name.clone(),
+            role: self.role(),
+            disabled: self.disabled,
+            must_change_password: self.must_change_password,
+            demo: self.demo,
+            created_at: self.created_at.clone(),
+            last_sign_in: self.last_sign_in.clone(),
+        }
+    }
+}
+
+/// What a new user is made with.
+pub struct NewUser<'a> {
+    pub name: &'a str,
+    pub role: Role,
+    pub password: &'a str,
+    /// The password was generated for them; they must set their own.
+    pub one_time: bool,
+    pub demo: bool,
+}
+
+const COLUMNS: &str = "id, name, role, password_hash, must_change_password, disabled, demo, \
+                       created_at, last_sign_in";
+
+/// Enabled admins other than the row being changed; the last-admin rule.
+const ANOTHER_ADMIN: &str =
+    "EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.disabled = 0 AND o.id != users.id)";
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+pub struct Users {
+    pool: SqlitePool,
+}
+
+impl Users {
+    /// Over the console's database, whose migrations created the table.
+    pub fn new(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn create(&self, new: NewUser<'_>) -> Result<User, UserError> {
+        let name = app::validate::user_name(new.name).map_err(UserError::Invalid)?;
+        app::validate::new_password(new.password).map_err(UserError::Invalid)?;
+        let hash = password::hash(new.password)
+            .await
+            .map_err(UserError::Hash)?;
+        let created = sqlx::query_as::<_, User>(&format!(
+            "INSERT INTO users (name, role, password_hash, must_change_password, demo, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING {COLUMNS}"
+        ))
+        .bind(&name)
+        .bind(new.role.as_str())
+        .bind(&hash)
+        .bind(new.one_time)
+        .bind(new.demo)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        created.ok_or(UserError::Exists(name))
+    }
+
+    pub async fn by_name(&self, name: &str) -> Result<Option<User>, UserError> {
+        let name = name.trim().to_ascii_lowercase();
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE name = ?"))
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn by_id(&self, id: i64) -> Result<Option<User>, UserError> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn list(&self) -> Result<Vec<User>, UserError> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY name"))
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Users other than the demo's.
+    pub async fn count_real(&self) -> Result<i64, UserError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE demo = 0")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn existing(&self, name: &str) -> Result<User, UserError> {
+        self.by_name(name)
+            .await?
+            .ok_or_else(|| UserError::NotFound(name.trim().to_string()))
+    }
+
+    /// Changes a role, refusing to demote the last enabled admin.
+    pub async fn set_role(&self, name: &str, role: Role) -> Result<User, UserError> {
+        let user = self.existing(name).await?;
+        let changed = sqlx::query_as::<_, User>(&format!(
+            "UPDATE users SET role = ?1 WHERE id = ?2 \
+             AND (role != 'admin' OR ?1 = 'admin' OR disabled = 1 OR {ANOTHER_ADMIN}) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(role.as_str())
+        .bind(user.id)
+        .fetch_optional(&self.pool)
+        .await?;
+        changed.ok_or(UserError::LastAdmin(user.name))
+    }
+
+    /// Disables or re-enables a user, refusing to disable the last enabled admin.
+    pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<User, UserError> {
+        let user = self.existing(name).await?;
+        let changed = sqlx::query_as::<_, User>(&format!(
+            "UPDATE users SET disabled = ?1 WHERE id = ?2 \
+             AND (?1 = 0 OR role != 'admin' OR disabled = 1 OR {ANOTHER_ADMIN}) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(disabled)
+        .bind(user.id)
+        .fetch_optional(&self.pool)
+        .await?;
+        changed.ok_or(UserError::LastAdmin(user.name))
+    }
+
+    /// Sets a password; `one_time` when someone else chose it.
+    pub async fn set_password(
+        &self,
+        name: &str,
+        password: &str,
+        one_time: bool,
+    ) -> Result<User, UserError> {
+        let user = self.existing(name).await?;
+        app::validate::new_password(password).map_err(UserError::Invalid)?;
+        let hash = password::hash(password).await.map_err(UserError::Hash)?;
+        Ok(sqlx::query_as(&format!(
+            "UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ? \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(hash)
+        .bind(one_time)
+        .bind(user.id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn record_sign_in(&self, id: i64) -> Result<(), UserError> {
+        sqlx::query("UPDATE users SET last_sign_in = ? WHERE id = ?")
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes the demo's users; returns how many there were.
+    pub async fn delete_demo(&self) -> Result<u64, UserError> {
+        Ok(sqlx::query("DELETE FROM users WHERE demo = 1")
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+}

@@ -1,0 +1,144 @@
+//! The axum application: Leptos pages and server functions, with the
+//! console and the caller in their context, and the middleware around them:
+//! from the outside in, trace, security headers, the same-site check,
+//! sessions, and the gate that signs requests in and applies the roles.
+
+use crate::auth::gate::gate;
+use crate::auth::{Auth, handlers};
+use app::access::{Caller, Me};
+use app::console::SharedConsole;
+use app::error::AppError;
+use axum::{
+    Router,
+    body::Body,
+    extract::Request,
+    http::StatusCode,
+    middleware::{self, Next},
+    response::Response,
+    routing::post,
+};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+mod security;
+
+/// Where the console is reached, as far as cookies and origins go.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// `scheme://host[:port]` of `--public-url`, if given.
+    pub public_origin: Option<String>,
+    /// Served over https (behind a proxy): the session cookie is Secure.
+    pub secure: bool,
+}
+
+impl Site {
+    pub fn from_public_url(url: Option<&url::Url>) -> Self {
+        Self {
+            public_origin: url.map(|u| u.origin().ascii_serialization()),
+            secure: url.is_some_and(|u| u.scheme() == "https"),
+        }
+    }
+
+    fn is_public_origin(&self, origin: &str) -> bool {
+        self.public_origin.as_deref() == Some(origin)
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos: LeptosOptions,
+    pub console: SharedConsole,
+    pub auth: Arc<Auth>,
+    pub sessions: SqliteStore,
+    pub site: Site,
+}
+
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let console = state.console.clone();
+    let options = state.leptos.clone();
+    // HttpOnly (no script reads it), SameSite=Strict (no other site's page
+    // sends it), Secure over https, where the `__Host-` prefix also pins it
+    // to this host. The store keeps a session `idle` past its last write;
+    // the gate enforces idle and absolute expiry itself.
+    let cookie = if state.site.secure {
+        "__Host-spaceport"
+    } else {
+        "spaceport"
+    };
+    let sessions = SessionManagerLayer::new(state.sessions.clone())
+        .with_name(cookie)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(state.site.secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(state.auth.idle).unwrap_or(time::Duration::HOUR),
+        ));
+    let auth = state.auth.clone();
+    Router::new()
+        .route("/signin", post(handlers::sign_in).with_state(auth.clone()))
+        .route("/signout", post(handlers::sign_out).with_state(auth.clone()))
+        .route(
+            "/password",
+            post(handlers::change_password).with_state(auth.clone()),
+        )
+        .leptos_routes_with_context(
+            &state.leptos,
+            routes,
+            move || {
+                provide_context(console.clone());
+                // The page's caller, from the request the gate annotated.
+                let caller = use_context::<http::request::Parts>()
+                    .and_then(|p| p.extensions.get::<Caller>().cloned());
+                provide_context(Me(caller));
+            },
+            move || app::shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .layer(middleware::from_fn(server_fn_status))
+        .layer(middleware::from_fn_with_state(auth, gate))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            state.site.clone(),
+            security::same_site_only,
+        ))
+        .layer(middleware::from_fn(security::headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state.leptos)
+}
+
+/// Server functions answer every error with 500; this gives each its own
+/// status (400 for bad input, 404, 409, 429, 502...) from the `AppError` in
+/// the body, and logs the ones that are really the server's fault.
+async fn server_fn_status(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    match serde_json::from_slice::<AppError>(&bytes) {
+        Ok(e) => {
+            if let Ok(status) = StatusCode::from_u16(e.status_code()) {
+                parts.status = status;
+            }
+            if e == AppError::Internal {
+                tracing::error!("a server function failed internally");
+            }
+        }
+        Err(_) => {
+            tracing::error!(body = %String::from_utf8_lossy(&bytes), "unparsable server function error")
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

@@ -1,0 +1,120 @@
+//! What every response and every state-changing request goes through:
+//! refusing cross-site requests that change state, and the security headers.
+
+use super::Site;
+use crate::auth::gate::refuse_call;
+use app::error::AppError;
+use axum::{
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+/// The CSP of anything that is not a page (server-function answers,
+/// redirects, files): it may load nothing and be framed by nobody. Pages
+/// get their own, with the nonce of their scripts (see `app::shell`).
+const NOT_A_PAGE_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Why a request is cross-site, if it is. Browsers send `Sec-Fetch-Site`
+/// and `Origin` on every POST; a client that sends neither (curl, a
+/// script) is not a browser another site can drive, so it passes here and
+/// still needs a session.
+fn cross_site(site: &Site, headers: &HeaderMap) -> Option<String> {
+    if let Some(fetch_site) = headers.get("sec-fetch-site") {
+        let v = fetch_site.to_str().unwrap_or("");
+        if v != "same-origin" && v != "none" {
+            return Some(format!("Sec-Fetch-Site is {v}"));
+        }
+    }
+    let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or("null");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let same_host = origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| !host.is_empty() && rest == host);
+    if same_host || site.is_public_origin(origin) {
+        None
+    } else {
+        Some(format!("Origin {origin} is not this site"))
+    }
+}
+
+/// Refuses a state-changing request made from another site. Only GET, HEAD
+/// and OPTIONS pass unchecked, and none of them changes anything here.
+pub async fn same_site_only(State(site): State<Site>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && let Some(why) = cross_site(&site, req.headers()) {
+        tracing::warn!(path = %req.uri().path(), %why, "refused a cross-site request");
+        let message = "Refused: this request came from another site. Nothing was changed.";
+        if req.uri().path().starts_with("/api/") {
+            return refuse_call(AppError::Forbidden(message.into()));
+        }
+        return (StatusCode::FORBIDDEN, message).into_response();
+    }
+    next.run(req).await
+}
+
+/// The headers every response carries.
+pub async fn headers(req: Request, next: Next) -> Response {
+    let is_file = req.uri().path().starts_with("/pkg/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(NOT_A_PAGE_CSP),
+        );
+    }
+    // Pages and answers carry who-sees-what; no shared cache may keep them.
+    if !is_file {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn same_origin_passes_and_other_sites_do_not() {
+        let site = Site::from_public_url(None);
+        let ok = headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]);
+        assert_eq!(cross_site(&site, &ok), None);
+        let evil = headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")]);
+        assert!(cross_site(&site, &evil).is_some());
+        let null = headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]);
+        assert!(cross_site(&site, &null).is_some());
+        let fetch = headers(&[("host", "h"), ("sec-fetch-site", "cross-site")]);
+        assert!(cross_site(&site, &fetch).is_some());
+        let sibling = headers(&[("host", "h"), ("sec-fetch-site", "same-site")]);
+        assert!(cross_site(&site, &sibling).is_some());
+        assert_eq!(cross_site(&site, &headers(&[("host", "h")])), None);
+    }
+
+    #[test]
+    fn the_public_url_is_this_site_behind_a_proxy() {
+        let url = url::Url::parse("https://spaceport.example.com/").unwrap();
+        let site = Site::from_public_url(Some(&url));
+        assert!(site.secure);
+        let proxied = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "https://spaceport.example.com"),
+        ]);
+        assert_eq!(cross_site(&site, &proxied), None);
+    }
+}
