@@ -123,6 +123,19 @@ async fn main() {
     let sim_data = format!("http://{}", sim_addr.data);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
+    {
+        let audit = server::audit::AuditLog::open(&db).await.unwrap();
+        server::auth::users::Users::new(audit.pool().clone())
+            .create(server::auth::users::NewUser {
+                name: "bench",
+                role: app::access::Role::Admin,
+                password: "bench-password",
+                one_time: false,
+                demo: false,
+            })
+            .await
+            .unwrap();
+    }
     let cli = Cli::try_parse_from([
         "spaceport",
         "--database",
@@ -140,11 +153,24 @@ async fn main() {
     let (router, _console) = server::startup::build(&cli.serve).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move { server::startup::serve_on(listener, router).await });
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // Sign-in costs an argon2 verification; measured once, then every
+    // request below carries the session.
+    let t = Instant::now();
+    let res = http
+        .post(format!("{base}/signin"))
+        .form(&[("name", "bench"), ("password", "bench-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/", "the bench user signs in");
+    println!("sign-in (argon2 verify + session): {} ms", ms(t.elapsed()));
     let provider_calls = {
         let (http, sim) = (http.clone(), sim.clone());
         move || {

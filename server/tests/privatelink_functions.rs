@@ -11,7 +11,7 @@ const PG: &str = "postgresql-curved-12345";
 const REDIS: &str = "redis-sushi-12345";
 
 async fn audit_actions(c: &Console) -> Vec<(String, String, String)> {
-    let (status, page) = c.call("audit", &[]).await;
+    let (status, page) = c.call("audit", &[("space", SPACE)]).await;
     assert_eq!(status, 200, "{page}");
     page["entries"]
         .as_array()
@@ -241,7 +241,7 @@ async fn open_privatelink_intents_are_reconciled_against_the_privatelink() {
         ("privatelink.reveal_url", REDIS),
     ] {
         log.record_intent(server::audit::Intent {
-            actor: "ops-test",
+            actor: "t-admin",
             action,
             space: SPACE,
             target,
@@ -251,7 +251,7 @@ async fn open_privatelink_intents_are_reconciled_against_the_privatelink() {
         .unwrap();
     }
     assert_eq!(c.console.reconcile().await.unwrap(), 3);
-    let (_, page) = c.call("audit", &[]).await;
+    let (_, page) = c.call("audit", &[("space", SPACE)]).await;
     let messages: Vec<&str> = page["entries"]
         .as_array()
         .unwrap()

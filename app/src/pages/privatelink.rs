@@ -9,6 +9,7 @@ use crate::model::{
     DataActionResult, DataAddonSummary, PrivateLink, PrivateLinkStatus, PrivateLinkView,
 };
 use crate::validate::aws_principals;
+use crate::access::{Permission, i_can};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use std::time::Duration;
@@ -282,7 +283,15 @@ fn AddonDetail(
     let header = format!("{} · {} · {}", view.app, view.service.label(), view.plan);
     let back = format!("/spaces/{}", view.space);
     let body = match view.link.clone() {
-        None if view.eligible => view! { <CreateForm view=view.clone() create /> }.into_any(),
+        None if view.eligible && i_can(Permission::CreatePrivateLink) => {
+            view! { <CreateForm view=view.clone() create /> }.into_any()
+        }
+        None if view.eligible => view! {
+            <p class="muted role-note">
+                "This add-on has no PrivateLink. An operator or admin can create one."
+            </p>
+        }
+        .into_any(),
         None => view! {
             <p class="muted">"This plan cannot have a PrivateLink: only private and shield data plans can."</p>
         }
@@ -292,7 +301,8 @@ fn AddonDetail(
             {view! { <Accounts view=view.clone() link=link.clone() add remove /> }.into_any()}
             {view! { <Connections view=view.clone() link=link.clone() /> }.into_any()}
             {view! { <AwsHalf view=view.clone() link=link.clone() /> }.into_any()}
-            {view! { <DestroyForm view=view.clone() destroy /> }.into_any()}
+            {i_can(Permission::DestroyPrivateLink)
+                .then(|| view! { <DestroyForm view=view.clone() destroy /> }.into_any())}
         }
         .into_any(),
     };
@@ -438,6 +448,8 @@ fn Accounts(
 ) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let confirming = RwSignal::new(None::<String>);
+    // Viewers see the form greyed out, so they know it exists and who can use it.
+    let can_add = i_can(Permission::AddAccounts);
     let (space, addon) = (view.space.clone(), view.addon.clone());
     let (space2, addon2) = (space.clone(), addon.clone());
     let rows = link
@@ -452,9 +464,17 @@ fn Accounts(
                     </td>
                     <td>{a.status.clone()}</td>
                     <td>
-                        <button class="danger remove" on:click=move |_| confirming.set(Some(arn.clone()))>
-                            "Remove"
-                        </button>
+                        {i_can(Permission::RemoveAccount)
+                            .then(|| {
+                                view! {
+                                    <button
+                                        class="danger remove"
+                                        on:click=move |_| confirming.set(Some(arn.clone()))
+                                    >
+                                        "Remove"
+                                    </button>
+                                }
+                            })}
                     </td>
                 </tr>
             }
@@ -478,6 +498,8 @@ fn Accounts(
                 <input
                     name="add-accounts"
                     placeholder="123456789012:user/NAME"
+                    disabled=!can_add
+                    title=(!can_add).then_some("An operator or admin can add accounts.")
                     prop:value=move || text.get()
                     on:input=move |ev| text.set(event_target_value(&ev))
                 />
@@ -485,7 +507,7 @@ fn Accounts(
             <Feedback text />
             <button
                 class="add"
-                disabled=move || !matches!(account_feedback(&text.get()), Some(Ok(_)))
+                disabled=move || !can_add || !matches!(account_feedback(&text.get()), Some(Ok(_)))
                 on:click=move |_| {
                     add.dispatch(AddAllowedAccounts {
                         space: space.clone(),
@@ -601,18 +623,23 @@ fn ConnectionRow(
                     Some(Err(error)) => view! { <ErrorMessage error /> }.into_any(),
                     None => view! { <code class="masked">{masked.clone()}</code> }.into_any(),
                 }}
-                <button
-                    class="reveal"
-                    on:click=move |_| {
-                        reveal.dispatch(RevealConnectionUrl {
-                            space: space.clone(),
-                            addon: addon.clone(),
-                            endpoint_id: endpoint.clone(),
-                        });
-                    }
-                >
-                    "Reveal"
-                </button>
+                {i_can(Permission::RevealUrl)
+                    .then(|| {
+                        view! {
+                            <button
+                                class="reveal"
+                                on:click=move |_| {
+                                    reveal.dispatch(RevealConnectionUrl {
+                                        space: space.clone(),
+                                        addon: addon.clone(),
+                                        endpoint_id: endpoint.clone(),
+                                    });
+                                }
+                            >
+                                "Reveal"
+                            </button>
+                        }
+                    })}
             </div>
         }
         .into_any(),

@@ -7,6 +7,7 @@ use crate::components::{Copyable, ErrorMessage, FreshnessNote, RelativeTime, Sta
 use crate::error::AppError;
 use crate::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
 use crate::validate::{Severity, accept_findings};
+use crate::access::{Permission, i_can};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use std::time::Duration;
@@ -255,7 +256,7 @@ fn PeeringRow(
 ) -> impl IntoView {
     let p = peering.clone();
     let or_dash = |v: Option<String>| v.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into());
-    let accept = peering.can_accept().then(|| {
+    let accept = (peering.can_accept() && i_can(Permission::AcceptPeering)).then(|| {
         let p = p.clone();
         view! {
             <button class="accept" on:click=move |_| dialog.set(Some(Dialog::Accept(p.clone())))>
@@ -263,7 +264,7 @@ fn PeeringRow(
             </button>
         }
     });
-    let destroy = peering.can_destroy().then(|| {
+    let destroy = (peering.can_destroy() && i_can(Permission::DestroyPeering)).then(|| {
         let p = p.clone();
         view! {
             <button class="danger destroy" on:click=move |_| dialog.set(Some(Dialog::Destroy(p.clone())))>

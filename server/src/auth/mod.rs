@@ -31,7 +31,8 @@ struct SignedIn {
     seen: i64,
 }
 
-/// How often `seen` is written back; more often would be a write per request.
+/// How often `seen` is written back at most; more often would be a write
+/// per request. A short idle limit gets a write per half of it.
 const SEEN_EVERY_SECS: i64 = 60;
 
 pub struct Auth {
@@ -95,7 +96,8 @@ impl Auth {
                 Resolved::Nobody
             };
         };
-        if now - signed_in.seen >= SEEN_EVERY_SECS {
+        let seen_every = SEEN_EVERY_SECS.min(self.idle.as_secs() as i64 / 2);
+        if now - signed_in.seen >= seen_every {
             let seen = SignedIn { seen: now, ..signed_in };
             if let Err(e) = session.insert(SIGNED_IN, seen).await {
                 tracing::error!(error = %e, "session could not be updated");

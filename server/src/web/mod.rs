@@ -64,8 +64,9 @@ pub fn app(state: AppState) -> Router {
     let options = state.leptos.clone();
     // HttpOnly (no script reads it), SameSite=Strict (no other site's page
     // sends it), Secure over https, where the `__Host-` prefix also pins it
-    // to this host. The store keeps a session `idle` past its last write;
-    // the gate enforces idle and absolute expiry itself.
+    // to this host. The store and the cookie keep a session up to its
+    // absolute limit; the gate ends it sooner when idle, and can then say
+    // the sign-in expired rather than that there was none.
     let cookie = if state.site.secure {
         "__Host-spaceport"
     } else {
@@ -78,7 +79,7 @@ pub fn app(state: AppState) -> Router {
         .with_secure(state.site.secure)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(
-            time::Duration::try_from(state.auth.idle).unwrap_or(time::Duration::HOUR),
+            time::Duration::try_from(state.auth.max_age).unwrap_or(time::Duration::HOUR),
         ));
     let auth = state.auth.clone();
     Router::new()

@@ -61,8 +61,56 @@ impl Sim {
     }
 }
 
+/// The password of every user the tests make.
+pub const PASSWORD: &str = "test-password-1";
+
+/// Makes `t-viewer`, `t-operator` and `t-admin` in the console's database,
+/// before it starts (so no first admin is made).
+pub async fn make_users(db: &std::path::Path) {
+    let audit = server::audit::AuditLog::open(db).await.unwrap();
+    let users = server::auth::users::Users::new(audit.pool().clone());
+    for role in app::access::Role::ALL {
+        users
+            .create(server::auth::users::NewUser {
+                name: &format!("t-{role}"),
+                role,
+                password: PASSWORD,
+                one_time: false,
+                demo: false,
+            })
+            .await
+            .unwrap();
+    }
+}
+
+/// An HTTP client that keeps cookies, like a browser.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Signs `client` in; returns the status and where the answer points.
+pub async fn sign_in(client: &reqwest::Client, base: &str, name: &str, password: &str) -> String {
+    let res = client
+        .post(format!("{base}/signin"))
+        .form(&[("name", name), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .expect("server answers");
+    assert_eq!(res.status().as_u16(), 303, "sign-in answers with a redirect");
+    res.headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 pub struct Console {
     pub base: String,
+    /// Signed in as `t-admin`, who may do everything.
     pub http: reqwest::Client,
     pub sim: Sim,
     pub console: std::sync::Arc<server::console::ServerConsole>,
@@ -72,10 +120,16 @@ pub struct Console {
 
 impl Console {
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// A console with extra command-line flags.
+    pub async fn start_with(extra: &[&str]) -> Self {
         let sim = Sim::start(600.0).await;
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("audit.db");
-        let cli = Cli::try_parse_from([
+        make_users(&db).await;
+        let mut args = vec![
             "spaceport",
             "--listen",
             "127.0.0.1:0",
@@ -87,21 +141,23 @@ impl Console {
             &sim.data_url,
             "--api-key",
             TOKEN,
-            "--operator",
-            "ops-test",
             "--refresh-secs",
             "1",
-        ])
-        .unwrap();
+        ];
+        args.extend_from_slice(extra);
+        let cli = Cli::try_parse_from(args).unwrap();
         let (router, console) = server::startup::build(&cli.serve)
             .await
             .expect("console builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        tokio::spawn(async move { server::startup::serve_on(listener, router).await });
+        let base = format!("http://{addr}");
+        let http = browser();
+        sign_in(&http, &base, "t-admin", PASSWORD).await;
         Self {
-            base: format!("http://{addr}"),
-            http: reqwest::Client::new(),
+            base,
+            http,
             sim,
             console,
             db,
@@ -109,10 +165,26 @@ impl Console {
         }
     }
 
+    /// A client signed in as `t-<role>`.
+    pub async fn as_role(&self, role: app::access::Role) -> reqwest::Client {
+        let client = browser();
+        sign_in(&client, &self.base, &format!("t-{role}"), PASSWORD).await;
+        client
+    }
+
     /// Calls a server function the way the browser does (URL-encoded POST).
     pub async fn call(&self, name: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
-        let res = self
-            .http
+        self.call_as(&self.http, name, form).await
+    }
+
+    /// Calls a server function with `client`'s session.
+    pub async fn call_as(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let res = client
             .post(format!("{}/api/{name}", self.base))
             .header("Accept", "application/json")
             .form(form)
@@ -136,4 +208,20 @@ impl Console {
             .map(|p| p["status"].as_str().unwrap().to_string())
             .unwrap_or_default()
     }
+}
+
+/// An audit page without the sign-in records the test's own sign-ins left,
+/// so a test counts only the actions it made.
+pub fn without_sign_ins(mut page: serde_json::Value) -> serde_json::Value {
+    let entries: Vec<serde_json::Value> = page["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| !e["action"].as_str().unwrap_or("").starts_with("auth."))
+        .collect();
+    let removed = page["entries"].as_array().map_or(0, |a| a.len()) - entries.len();
+    page["total"] = serde_json::json!(page["total"].as_i64().unwrap_or(0) - removed as i64);
+    page["entries"] = serde_json::Value::Array(entries);
+    page
 }

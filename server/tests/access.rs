@@ -1,0 +1,484 @@
+//! Who may do what, over HTTP against a running console: the role x server
+//! function matrix, sign-in and its expiry, the session cookie, cross-site
+//! requests, the brute-force limit, the last-admin rule and the user
+//! commands. A refused call must change nothing: no audit row, no call to
+//! the provider.
+
+mod common;
+
+use app::access::{Role, SERVER_FN_RULES, rule_for};
+use common::{Console, PASSWORD, PCX, SPACE, browser, sign_in};
+use std::time::Duration;
+
+const PG: &str = "postgresql-curved-12345";
+const REDIS: &str = "redis-sushi-12345";
+
+/// A call to every server function, with arguments that reach its rules.
+/// A server function missing here (or from `SERVER_FN_RULES`) fails
+/// `every_server_function_has_a_rule_and_a_case`.
+const CASES: &[(&str, &[(&str, &str)])] = &[
+    ("overview", &[]),
+    ("space", &[("space", SPACE)]),
+    ("audit", &[]),
+    ("data_addons", &[("space", SPACE)]),
+    ("privatelink", &[("space", SPACE), ("addon", REDIS)]),
+    ("accept_peering", &[("space", SPACE), ("pcx_id", PCX)]),
+    ("create_privatelink", &[("space", SPACE), ("addon", PG), ("accounts", "123456789012")]),
+    ("add_allowed_accounts", &[("space", SPACE), ("addon", REDIS), ("accounts", "210987654321")]),
+    ("destroy_peering", &[("space", SPACE), ("pcx_id", PCX), ("confirm", PCX)]),
+    ("destroy_privatelink", &[("space", SPACE), ("addon", REDIS), ("confirm", REDIS)]),
+    ("remove_allowed_account", &[("space", SPACE), ("addon", REDIS), ("account", "123456789012")]),
+    (
+        "reveal_connection_url",
+        &[("space", SPACE), ("addon", REDIS), ("endpoint_id", "vpce-01c87ae3c05563935")],
+    ),
+    ("users", &[]),
+    ("invite_user", &[("name", "newcomer"), ("role", "viewer")]),
+    ("set_user_role", &[("name", "t-viewer"), ("role", "viewer")]),
+    ("set_user_disabled", &[("name", "t-operator"), ("disabled", "false")]),
+];
+
+/// Rows in the audit history, and calls the provider has answered.
+async fn footprint(c: &Console) -> (i64, u64) {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", c.db.display()))
+        .await
+        .unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let stats: serde_json::Value = c
+        .sim
+        .control(reqwest::Method::GET, "/stats", serde_json::json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    (rows, stats["calls"].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn every_server_function_has_a_rule_and_a_case() {
+    let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    assert!(registered.len() >= CASES.len(), "{registered:?}");
+    for path in &registered {
+        assert!(rule_for(path).is_some(), "{path} has no access rule in app::access::SERVER_FN_RULES");
+        assert!(
+            CASES.iter().any(|(name, _)| format!("/api/{name}") == *path),
+            "{path} has no case in this test's matrix"
+        );
+    }
+    for (path, _) in SERVER_FN_RULES {
+        assert!(registered.iter().any(|r| r == path), "rule for {path}, which does not exist");
+    }
+}
+
+#[tokio::test]
+async fn the_role_matrix_holds_for_direct_calls() {
+    let c = Console::start().await;
+    let anonymous = browser();
+    let mut clients = vec![(None, anonymous)];
+    for role in Role::ALL {
+        clients.push((Some(role), c.as_role(role).await));
+    }
+    for (name, form) in CASES {
+        let permission = rule_for(&format!("/api/{name}")).unwrap();
+        for (role, client) in &clients {
+            let before = footprint(&c).await;
+            let (status, body) = c.call_as(client, name, form).await;
+            let allowed = role.is_some_and(|r| r.can(permission));
+            let who = role.map_or("nobody".to_string(), |r| r.to_string());
+            if allowed {
+                assert!(
+                    status != 401 && status != 403,
+                    "{who} may call {name}, got {status}: {body}"
+                );
+                continue;
+            }
+            let want = if role.is_some() { 403 } else { 401 };
+            assert_eq!(status, want, "{who} calling {name}: {body}");
+            let message = body.to_string();
+            assert!(
+                message.contains("Your role") || message.contains("Sign in"),
+                "{who} calling {name}: {message}"
+            );
+            assert_eq!(footprint(&c).await, before, "{who} calling {name} changed something");
+        }
+    }
+}
+
+#[tokio::test]
+async fn console_checks_the_role_itself() {
+    // The same rules hold for a caller that reaches the Console some other way.
+    let c = Console::start().await;
+    let viewer = app::access::Caller {
+        name: "t-viewer".into(),
+        role: Role::Viewer,
+    };
+    use app::console::Console as _;
+    let e = c.console.accept_peering(&viewer, SPACE, PCX).await.unwrap_err();
+    assert_eq!(e.status_code(), 403, "{e}");
+    let e = c.console.invite_user(&viewer, "x", "admin").await.unwrap_err();
+    assert_eq!(e.status_code(), 403, "{e}");
+    assert!(c.console.overview(&viewer).await.is_ok());
+}
+
+#[tokio::test]
+async fn no_server_function_changes_state_over_get() {
+    let c = Console::start().await;
+    let before = footprint(&c).await;
+    for (name, form) in CASES {
+        let res = c
+            .http
+            .get(format!("{}/api/{name}", c.base))
+            .query(form)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error(), "GET {name}: {}", res.status());
+    }
+    assert_eq!(footprint(&c).await, before);
+    assert_eq!(c.peering_status(PCX).await, "pending-acceptance");
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let c = Console::start().await;
+    let before = footprint(&c).await;
+    let accept = [("space", SPACE), ("pcx_id", PCX)];
+    for (header, value) in [
+        ("Origin", "http://evil.example"),
+        ("Origin", "null"),
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Sec-Fetch-Site", "same-site"),
+    ] {
+        let res = c
+            .http
+            .post(format!("{}/api/accept_peering", c.base))
+            .header(header, value)
+            .form(&accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 403, "{header}: {value}");
+        assert!(res.text().await.unwrap().contains("another site"));
+    }
+    // Signing in (or out) from another site is refused too.
+    let res = browser()
+        .post(format!("{}/signin", c.base))
+        .header("Origin", "http://evil.example")
+        .form(&[("name", "t-admin"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    assert_eq!(footprint(&c).await, before);
+    assert_eq!(c.peering_status(PCX).await, "pending-acceptance");
+    // The same call from this site goes through.
+    let origin = c.base.clone();
+    let res = c
+        .http
+        .post(format!("{}/api/accept_peering", c.base))
+        .header("Origin", origin)
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&accept)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+}
+
+fn set_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn sign_in_raw(base: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{base}/signin"))
+        .form(&[("name", "t-viewer"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_strict_and_renewed_at_sign_in() {
+    let c = Console::start().await;
+    let cookie = set_cookie(&sign_in_raw(&c.base).await);
+    assert!(cookie.starts_with("spaceport="), "{cookie}");
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+
+    // Signing in again in the same browser gives a new id; the old one is dead.
+    let old = cookie.split(';').next().unwrap().to_string();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .post(format!("{}/signin", c.base))
+        .header("Cookie", &old)
+        .form(&[("name", "t-viewer"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let new = set_cookie(&res);
+    let new = new.split(';').next().unwrap();
+    assert_ne!(new, old);
+    let with = |cookie: &str| {
+        client
+            .post(format!("{}/api/overview", c.base))
+            .header("Cookie", cookie.to_string())
+            .send()
+    };
+    assert_eq!(with(new).await.unwrap().status().as_u16(), 200);
+    assert_eq!(with(&old).await.unwrap().status().as_u16(), 401);
+
+    // Behind https the cookie is Secure and pinned to the host.
+    let https = Console::start_with(&["--public-url", "https://spaceport.example.com"]).await;
+    let cookie = set_cookie(&sign_in_raw(&https.base).await);
+    assert!(cookie.starts_with("__Host-spaceport="), "{cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session() {
+    let c = Console::start().await;
+    let viewer = c.as_role(Role::Viewer).await;
+    assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 200);
+    let res = viewer.post(format!("{}/signout", c.base)).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 401);
+    let page = viewer.get(format!("{}/", c.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 303);
+    assert!(page.headers()["location"].to_str().unwrap().starts_with("/signin"));
+}
+
+#[tokio::test]
+async fn a_session_ends_when_idle() {
+    let c = Console::start_with(&["--session-idle-secs", "2"]).await;
+    let viewer = c.as_role(Role::Viewer).await;
+    assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 200);
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    let (status, body) = c.call_as(&viewer, "overview", &[]).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.to_string().contains("expired"), "{body}");
+}
+
+#[tokio::test]
+async fn a_busy_session_still_ends_at_its_limit() {
+    let c = Console::start_with(&["--session-max-secs", "3", "--session-idle-secs", "60"]).await;
+    let viewer = c.as_role(Role::Viewer).await;
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_millis(2500) {
+        assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 200);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 401);
+    let page = viewer.get(format!("{}/audit", c.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn repeated_failures_slow_then_lock_a_user() {
+    let c = Console::start().await;
+    let client = browser();
+    let mut codes = Vec::new();
+    for _ in 0..6 {
+        let to = sign_in(&client, &c.base, "t-viewer", "wrong password!").await;
+        codes.push(to);
+    }
+    assert!(codes[0].contains("error=bad"), "{codes:?}");
+    assert!(codes[3].contains("error=slow"), "{codes:?}");
+    assert!(codes[5].contains("error=locked") && codes[5].contains("scope=user"), "{codes:?}");
+    // Locked: even the right password is refused, and says for how long.
+    let to = sign_in(&client, &c.base, "t-viewer", PASSWORD).await;
+    assert!(to.contains("error=locked") && to.contains("wait=15"), "{to}");
+    assert_eq!(c.call_as(&client, "overview", &[]).await.0, 401);
+    // Another user from the same address is not locked out.
+    assert_eq!(sign_in(&browser(), &c.base, "t-operator", PASSWORD).await, "/");
+    // Every failure is in the history, with the name tried.
+    let (_, page) = c.call("audit", &[]).await;
+    let failed = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "auth.sign_in" && e["outcome"] == "error" && e["target"] == "t-viewer")
+        .count();
+    assert_eq!(failed, 6);
+}
+
+#[tokio::test]
+async fn the_last_admin_stays_an_admin() {
+    let c = Console::start().await;
+    let (status, body) = c
+        .call("set_user_role", &[("name", "t-admin"), ("role", "operator")])
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("last enabled admin"), "{body}");
+    let users = server::auth::users::Users::new(
+        server::audit::AuditLog::open(&c.db).await.unwrap().pool().clone(),
+    );
+    assert!(matches!(
+        users.set_disabled("t-admin", true).await,
+        Err(server::auth::users::UserError::LastAdmin(_))
+    ));
+    let (status, body) = c.call("set_user_disabled", &[("name", "t-admin"), ("disabled", "true")]).await;
+    assert_eq!(status, 409, "{body}");
+    // With a second admin, the first may step down; then the second is last.
+    let (status, _) = c.call("set_user_role", &[("name", "t-operator"), ("role", "admin")]).await;
+    assert_eq!(status, 200);
+    let (status, body) = c.call("set_user_role", &[("name", "t-admin"), ("role", "viewer")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(matches!(
+        users.set_role("t-operator", Role::Viewer).await,
+        Err(server::auth::users::UserError::LastAdmin(_))
+    ));
+    let (_, page) = c.call("audit", &[]).await;
+    let roles: Vec<&serde_json::Value> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "user.role")
+        .collect();
+    assert_eq!(roles.len(), 3, "{roles:?}");
+    assert_eq!(roles[0]["actor"], "t-admin");
+    assert_eq!(roles[2]["outcome"], "error");
+}
+
+#[tokio::test]
+async fn an_invited_user_must_set_a_password_first() {
+    let c = Console::start().await;
+    let (status, invited) = c
+        .call("invite_user", &[("name", "Newcomer@Example.com"), ("role", "operator")])
+        .await;
+    assert_eq!(status, 200, "{invited}");
+    assert_eq!(invited["name"], "newcomer@example.com");
+    let one_time = invited["password"].as_str().unwrap();
+    let (status, _) = c.call("invite_user", &[("name", "newcomer@example.com"), ("role", "viewer")]).await;
+    assert_eq!(status, 409);
+
+    let client = browser();
+    assert_eq!(sign_in(&client, &c.base, "newcomer@example.com", one_time).await, "/password");
+    let (status, body) = c.call_as(&client, "overview", &[]).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.to_string().contains("Set your own password"));
+    let page = client.get(format!("{}/", c.base)).send().await.unwrap();
+    assert_eq!(page.headers()["location"], "/password");
+    let change = |current: &str, new: &str, repeat: &str| {
+        client
+            .post(format!("{}/password", c.base))
+            .form(&[("current", current), ("new", new), ("repeat", repeat)])
+            .send()
+    };
+    let res = change(one_time, "short", "short").await.unwrap();
+    assert_eq!(res.headers()["location"], "/password?error=weak");
+    let res = change(one_time, "my own password", "my own passwort").await.unwrap();
+    assert_eq!(res.headers()["location"], "/password?error=mismatch");
+    let res = change(one_time, "my own password", "my own password").await.unwrap();
+    assert_eq!(res.headers()["location"], "/?password_changed=1");
+    assert_eq!(c.call_as(&client, "overview", &[]).await.0, 200);
+    // The one-time password is spent.
+    assert!(sign_in(&browser(), &c.base, "newcomer@example.com", one_time).await.contains("error="));
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_signed_out_at_once() {
+    let c = Console::start().await;
+    let viewer = c.as_role(Role::Viewer).await;
+    assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 200);
+    let (status, _) = c.call("set_user_disabled", &[("name", "t-viewer"), ("disabled", "true")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 401);
+    assert!(sign_in(&browser(), &c.base, "t-viewer", PASSWORD).await.contains("error=bad"));
+    // An admin cannot disable themselves.
+    let (status, _) = c.call("set_user_disabled", &[("name", "t-admin"), ("disabled", "true")]).await;
+    assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn pages_carry_a_csp_with_a_nonce_and_the_security_headers() {
+    let c = Console::start().await;
+    let res = c.http.get(format!("{}/spaces/{SPACE}", c.base)).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let h = res.headers().clone();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("a nonce in the CSP");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    let html = res.text().await.unwrap();
+    // Every inline script carries this response's nonce.
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{html}");
+    // A nonce is never reused.
+    let again = c.http.get(format!("{}/spaces/{SPACE}", c.base)).send().await.unwrap();
+    assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(nonce));
+}
+
+fn spaceport(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spaceport"))
+        .arg("user")
+        .args(args)
+        .arg("--database")
+        .arg(db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn users_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let (ok, out) = spaceport(&db, &["add", "alice", "--role", "operator"], "alice-password-1\n");
+    assert!(ok, "{out}");
+    let (ok, out) = spaceport(&db, &["add", "alice", "--role", "viewer"], "another-password\n");
+    assert!(!ok && out.contains("already exists"), "{out}");
+    let (ok, out) = spaceport(&db, &["add", "bob", "--role", "root"], "bob-password-12\n");
+    assert!(!ok && out.contains("not a role"), "{out}");
+    let (ok, out) = spaceport(&db, &["add", "carol"], "short\n");
+    assert!(!ok && out.contains("at least 10"), "{out}");
+    let (ok, out) = spaceport(&db, &["role", "alice", "admin"], "");
+    assert!(ok, "{out}");
+    let (ok, out) = spaceport(&db, &["disable", "alice"], "");
+    assert!(!ok && out.contains("last enabled admin"), "{out}");
+    let (ok, out) = spaceport(&db, &["passwd", "alice"], "alice-password-2\n");
+    assert!(ok, "{out}");
+    let (ok, out) = spaceport(&db, &["list"], "");
+    assert!(ok && out.contains("alice") && out.contains("admin"), "{out}");
+    assert!(!out.contains("carol"), "{out}");
+    let audit = server::audit::AuditLog::open(&db).await.unwrap();
+    let (entries, _) = audit.page(None, 1, 50).await.unwrap();
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["user.password", "user.role", "user.create"]);
+    assert!(entries.iter().all(|e| e.actor == "command line"));
+    let users = server::auth::users::Users::new(audit.pool().clone());
+    let alice = users.by_name("alice").await.unwrap().unwrap();
+    assert!(server::auth::password::verify("alice-password-2", &alice.password_hash).await);
+}
