@@ -2,18 +2,30 @@ import { defineConfig } from "@playwright/test";
 import * as os from "node:os";
 import * as path from "node:path";
 
-// The console under test: the binary cargo-leptos built, on the embedded
-// simulated provider, with a fresh SQLite file, from the repository root
-// (where target/site is). Time runs 30x faster: provisioning takes 2 s.
+// The console under test: the binary cargo-leptos built, with a fresh
+// SQLite file, from the repository root (where target/site is). Its
+// provider is the simulator run on its own, with a token of this run, as a
+// real provider would be; time runs 30x faster (provisioning takes 2 s).
+// Its users (e2e-viewer, e2e-operator, e2e-admin) are made by
+// start-console.sh with `spaceport user add`.
 const port = Number(process.env.SPACEPORT_E2E_PORT ?? 3100);
-// The embedded simulator's control surface, which tests use as the AWS side.
+// The simulator: its Platform API and control surface (the AWS side, which
+// tests drive), and its Data API on the next port.
 const simPort = port + 1;
 const bin = process.env.SPACEPORT_BIN ?? "target/debug/spaceport";
-const db = path.join(os.tmpdir(), `spaceport-e2e-${Date.now()}.db`);
-// A second console in real time with a 5-second PrivateLink wait limit, to
-// see a page stop following a PrivateLink that is still provisioning.
+// Set once, in the runner; the workers inherit them.
+process.env.SPACEPORT_E2E_TOKEN ??= `e2e-${Date.now()}-${Math.random().toString(36).slice(2)}-token`;
+process.env.SPACEPORT_E2E_DB ??= path.join(os.tmpdir(), `spaceport-e2e-${Date.now()}.db`);
+process.env.SPACEPORT_E2E_LOG ??= path.join(os.tmpdir(), `spaceport-e2e-${Date.now()}.log`);
+const token = process.env.SPACEPORT_E2E_TOKEN;
+const db = process.env.SPACEPORT_E2E_DB;
+const log = process.env.SPACEPORT_E2E_LOG;
+// A second console in real time on the embedded simulator, with a 5-second
+// PrivateLink wait limit, to see a page stop following a PrivateLink that is
+// still provisioning.
 const slowPort = port + 3;
 const slowDb = path.join(os.tmpdir(), `spaceport-e2e-slow-${Date.now()}.db`);
+const slowLog = path.join(os.tmpdir(), `spaceport-e2e-slow-${Date.now()}.log`);
 
 export default defineConfig({
   testDir: "./tests",
@@ -40,18 +52,34 @@ export default defineConfig({
       ],
     },
   },
+  // The token-secrecy check runs once everything else has.
+  projects: [
+    { name: "console", testIgnore: /secrecy/ },
+    { name: "secrecy", testMatch: /secrecy/, dependencies: ["console"] },
+  ],
   webServer: [{
-    command: `${bin} --listen 127.0.0.1:${port} --database ${db} --sim-time-scale 30 --refresh-secs 1 --operator e2e-operator --sim-listen 127.0.0.1:${simPort}`,
+    command: `${bin} sim --listen 127.0.0.1:${simPort} --data-listen 127.0.0.1:${simPort + 1} --time-scale 30`,
     cwd: "..",
-    url: `http://127.0.0.1:${port}/`,
+    env: { SPACEPORT_SIM_TOKEN: token },
+    url: `http://127.0.0.1:${simPort}/_sim/stats`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+  }, {
+    command: `bash end2end/start-console.sh ${bin} ${db} ${log} --listen 127.0.0.1:${port} --refresh-secs 1 --api-url http://127.0.0.1:${simPort} --data-api-url http://127.0.0.1:${simPort + 1}`,
+    cwd: "..",
+    // As a deployment would: the token in the environment, logging requests too.
+    env: { HEROKU_API_KEY: token, RUST_LOG: "info,tower_http=debug" },
+    url: `http://127.0.0.1:${port}/signin`,
     timeout: 60_000,
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",
   }, {
-    command: `${bin} --listen 127.0.0.1:${slowPort} --database ${slowDb} --sim-time-scale 1 --privatelink-wait-secs 5`,
+    command: `bash end2end/start-console.sh ${bin} ${slowDb} ${slowLog} --listen 127.0.0.1:${slowPort} --sim-time-scale 1 --privatelink-wait-secs 5`,
     cwd: "..",
-    url: `http://127.0.0.1:${slowPort}/`,
+    url: `http://127.0.0.1:${slowPort}/signin`,
     timeout: 60_000,
     reuseExistingServer: false,
     stdout: "ignore",

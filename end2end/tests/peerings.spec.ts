@@ -1,16 +1,11 @@
 import { expect, test, type Page } from "@playwright/test";
+import { open } from "./signin";
 
 const SPACE = "spaces-peering-example";
 const PENDING = "pcx-111aaa111";
 const TOKYO = "acme-prod-tokyo";
 const TO_DESTROY = "pcx-0a1b2c3d4e5f60718";
 const TO_KEEP = "pcx-0b2c3d4e5f6071829";
-
-/** Opens a page and waits until the browser has taken it over (hydrated). */
-async function open(page: Page, url: string) {
-  await page.goto(url);
-  await page.locator("body[data-hydrated]").waitFor();
-}
 
 /** Marks the window so a later check can prove no reload happened. */
 async function markWindow(page: Page) {
@@ -36,7 +31,7 @@ test("the overview lists every space and puts pending requests first", async ({ 
 });
 
 test("accepting pcx-111aaa111 shows the request, then follows it to active without a reload", async ({ page }) => {
-  await open(page, `/spaces/${SPACE}`);
+  await open(page, `/spaces/${SPACE}`, "operator");
   const row = page.locator(`tr[data-pcx="${PENDING}"]`);
   await expect(row).toHaveAttribute("data-status", "pending-acceptance");
   await expect(row).toContainText(/in [67] days/);
@@ -59,7 +54,7 @@ test("accepting pcx-111aaa111 shows the request, then follows it to active witho
 });
 
 test("destroying needs the PCX ID typed, and a wrong one is refused", async ({ page }) => {
-  await open(page, `/spaces/${TOKYO}`);
+  await open(page, `/spaces/${TOKYO}`, "admin");
   const keep = page.locator(`tr[data-pcx="${TO_KEEP}"]`);
   await keep.getByRole("button", { name: "Destroy" }).click();
   let dialog = page.getByRole("dialog", { name: "Destroy peering" });
@@ -107,6 +102,7 @@ test("both actions are in the audit history, with the actor and the outcome", as
   const accept = page.locator(`tr.audit-entry[data-action="peering.accept"][data-target="${PENDING}"]`);
   const destroy = page.locator(`tr.audit-entry[data-action="peering.destroy"][data-target="${TO_DESTROY}"]`);
   await expect(accept).toContainText("e2e-operator");
+  await expect(destroy).toContainText("e2e-admin");
   await expect(accept.locator(".outcome")).toHaveText("ok");
   await expect(destroy.locator(".outcome")).toHaveText("ok");
   await expect(destroy).toContainText("deleting");

@@ -1,19 +1,15 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { open } from "./signin";
 
 const SPACE = "spaces-peering-example";
 const PG = "postgresql-curved-12345";
 const ENDPOINT = "vpce-0123456789abcdef0";
-// The embedded simulator's control surface (see playwright.config.ts).
+// The simulator's control surface (see playwright.config.ts).
 const SIM = `http://127.0.0.1:${Number(process.env.SPACEPORT_E2E_PORT ?? 3100) + 1}/_sim`;
-
-async function open(page: Page, url: string) {
-  await page.goto(url);
-  await page.locator("body[data-hydrated]").waitFor();
-}
 
 test("a PrivateLink for Postgres: create, wait, accounts, connect, reveal, destroy, audit", async ({ page, request }) => {
   test.setTimeout(120_000);
-  await open(page, `/spaces/${SPACE}`);
+  await open(page, `/spaces/${SPACE}`, "admin");
   const addons = page.locator("tr.addon");
   await expect(addons).toHaveCount(3);
   await expect(page.locator('tr.addon[data-addon="redis-sushi-12345"]')).toContainText("Operational");
@@ -79,7 +75,7 @@ test("a PrivateLink for Postgres: create, wait, accounts, connect, reveal, destr
   await expect(page.locator(".notice")).toContainText("Deprovisioning");
 
   // All of it is in the audit history.
-  await open(page, `/audit?space=${SPACE}`);
+  await open(page, `/audit?space=${SPACE}`, "admin");
   for (const action of [
     "privatelink.create",
     "privatelink.account_add",

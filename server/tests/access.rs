@@ -423,7 +423,7 @@ async fn pages_carry_a_csp_with_a_nonce_and_the_security_headers() {
         .and_then(|r| r.split('\'').next())
         .expect("a nonce in the CSP");
     assert_eq!(h["x-content-type-options"], "nosniff");
-    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["referrer-policy"], "same-origin");
     let html = res.text().await.unwrap();
     // Every inline script carries this response's nonce.
     let scripts = html.matches("<script").count();

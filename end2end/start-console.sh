@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Starts a console for the browser tests: first its users, made with
+# `spaceport user add` the way a deployment script would (one per role,
+# password `e2e-password-<role>` on standard input), then the console
+# itself, its whole output kept in a log file the token-secrecy test reads.
+#
+#   start-console.sh BIN DATABASE LOG [console flags...]
+set -euo pipefail
+bin=$1 db=$2 log=$3
+shift 3
+mkdir -p "$(dirname "$log")"
+for role in viewer operator admin; do
+  printf '%s\n' "e2e-password-$role" | "$bin" user add "e2e-$role" --role "$role" --database "$db" >/dev/null
+done
+exec "$bin" --database "$db" "$@" >"$log" 2>&1
