@@ -210,7 +210,10 @@ mod tests {
     #[test]
     fn a_refusal_says_who_can() {
         let m = refusal(Role::Viewer, Permission::AcceptPeering);
-        assert!(m.contains("viewer") && m.contains("operator or admin"), "{m}");
+        assert!(
+            m.contains("viewer") && m.contains("operator or admin"),
+            "{m}"
+        );
         let m = refusal(Role::Operator, Permission::DestroyPeering);
         assert!(m.contains("an admin can"), "{m}");
     }

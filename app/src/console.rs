@@ -18,7 +18,12 @@ pub trait Console: Send + Sync + 'static {
     async fn overview(&self, who: &Caller) -> Result<Overview, AppError>;
     /// One space's peering info and peerings.
     async fn space(&self, who: &Caller, space: &str) -> Result<SpaceView, AppError>;
-    async fn accept_peering(&self, who: &Caller, space: &str, pcx_id: &str) -> Result<ActionResult, AppError>;
+    async fn accept_peering(
+        &self,
+        who: &Caller,
+        space: &str,
+        pcx_id: &str,
+    ) -> Result<ActionResult, AppError>;
     /// `confirm` must repeat the PCX ID, as the provider's CLI demands.
     async fn destroy_peering(
         &self,
@@ -28,9 +33,18 @@ pub trait Console: Send + Sync + 'static {
         confirm: &str,
     ) -> Result<ActionResult, AppError>;
     /// The data add-ons of a space's apps, with their PrivateLink status.
-    async fn data_addons(&self, who: &Caller, space: &str) -> Result<Vec<DataAddonSummary>, AppError>;
+    async fn data_addons(
+        &self,
+        who: &Caller,
+        space: &str,
+    ) -> Result<Vec<DataAddonSummary>, AppError>;
     /// One add-on's PrivateLink, its connections and their masked URLs.
-    async fn privatelink(&self, who: &Caller, space: &str, addon: &str) -> Result<PrivateLinkView, AppError>;
+    async fn privatelink(
+        &self,
+        who: &Caller,
+        space: &str,
+        addon: &str,
+    ) -> Result<PrivateLinkView, AppError>;
     /// `accounts` in any accepted form, separated by commas or new lines.
     async fn create_privatelink(
         &self,
@@ -70,13 +84,23 @@ pub trait Console: Send + Sync + 'static {
         endpoint_id: &str,
     ) -> Result<String, AppError>;
     /// One page (from 1) of the audit history, newest first.
-    async fn audit(&self, who: &Caller, space: Option<String>, page: u32) -> Result<AuditPage, AppError>;
+    async fn audit(
+        &self,
+        who: &Caller,
+        space: Option<String>,
+        page: u32,
+    ) -> Result<AuditPage, AppError>;
     /// Every user, for the user admin page.
     async fn users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError>;
     /// Creates a user with a one-time password, returned once.
     async fn invite_user(&self, who: &Caller, name: &str, role: &str) -> Result<Invited, AppError>;
     /// The last enabled admin cannot be demoted.
-    async fn set_user_role(&self, who: &Caller, name: &str, role: &str) -> Result<UserSummary, AppError>;
+    async fn set_user_role(
+        &self,
+        who: &Caller,
+        name: &str,
+        role: &str,
+    ) -> Result<UserSummary, AppError>;
     /// The last enabled admin cannot be disabled.
     async fn set_user_disabled(
         &self,

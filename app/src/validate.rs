@@ -444,7 +444,10 @@ mod tests {
 
     #[test]
     fn user_names_and_passwords() {
-        assert_eq!(user_name(" Alice@Example.com ").unwrap(), "alice@example.com");
+        assert_eq!(
+            user_name(" Alice@Example.com ").unwrap(),
+            "alice@example.com"
+        );
         assert!(user_name("").is_err());
         assert!(user_name("-x").is_err());
         assert!(user_name("a b").is_err());

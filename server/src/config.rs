@@ -34,7 +34,12 @@ pub enum Command {
 #[derive(Debug, Args, Clone)]
 pub struct UserArgs {
     /// SQLite file of the console (created if missing).
-    #[arg(long, env = "SPACEPORT_DATABASE", default_value = "spaceport.db", global = true)]
+    #[arg(
+        long,
+        env = "SPACEPORT_DATABASE",
+        default_value = "spaceport.db",
+        global = true
+    )]
     pub database: PathBuf,
     #[command(subcommand)]
     pub action: UserAction,

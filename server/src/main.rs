@@ -14,9 +14,9 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Some(Command::Sim(args)) => startup::sim(args).await.map_err(|e| e.to_string()),
         Some(Command::Serve(args)) => startup::serve(*args).await.map_err(|e| e.to_string()),
-        Some(Command::User(args)) => {
-            server::user_command::run(args).await.map_err(|e| e.to_string())
-        }
+        Some(Command::User(args)) => server::user_command::run(args)
+            .await
+            .map_err(|e| e.to_string()),
         None => startup::serve(cli.serve).await.map_err(|e| e.to_string()),
     };
     match result {

@@ -1,19 +1,19 @@
 //! Start-up: from parsed arguments to a running console.
 
 use crate::audit::AuditLog;
+use crate::auth::throttle::{Policy, Throttle};
+use crate::auth::users::Users;
+use crate::auth::{Auth, bootstrap};
 use crate::config::{ProviderChoice, ServeArgs, SimArgs};
 use crate::console::ServerConsole;
 use crate::provider::{ProviderClient, ProviderConfig};
 use crate::sim::{self, SimOptions};
-use crate::auth::throttle::{Policy, Throttle};
-use crate::auth::users::Users;
-use crate::auth::{Auth, bootstrap};
 use crate::web::{AppState, Site, app};
 use std::net::SocketAddr;
-use tower_sessions::ExpiredDeletion;
-use tower_sessions_sqlx_store::SqliteStore;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_sessions::ExpiredDeletion;
+use tower_sessions_sqlx_store::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -88,7 +88,10 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
     let sessions = SqliteStore::new(audit.pool().clone())
         .with_table_name("sessions")
         .map_err(StartError::Config)?;
-    sessions.migrate().await.map_err(crate::audit::AuditError::from)?;
+    sessions
+        .migrate()
+        .await
+        .map_err(crate::audit::AuditError::from)?;
     spawn_session_sweeper(sessions.clone());
     let auth = Arc::new(Auth {
         users: users.clone(),
@@ -176,7 +179,10 @@ async fn start_users(users: &Users, audit: &AuditLog, demo: bool) -> Result<(), 
     } else {
         let n = bootstrap::remove_demo_users(users, audit).await?;
         if n > 0 {
-            tracing::warn!(n, "removed the demo users: this console runs against the real provider");
+            tracing::warn!(
+                n,
+                "removed the demo users: this console runs against the real provider"
+            );
         }
     }
     Ok(())

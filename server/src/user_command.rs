@@ -24,17 +24,23 @@ pub enum UserCommandError {
 /// the first line of standard input (so `printf '%s\n' "$PW" | spaceport
 /// user add ...` works in a script).
 fn read_password() -> Result<String, UserCommandError> {
-    let input = |e: std::io::Error| UserCommandError::Input(format!("cannot read the password: {e}"));
+    let input =
+        |e: std::io::Error| UserCommandError::Input(format!("cannot read the password: {e}"));
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("New password: ").map_err(input)?;
         let again = rpassword::prompt_password("Again: ").map_err(input)?;
         if first != again {
-            return Err(UserCommandError::Input("The two passwords differ; nothing was changed.".into()));
+            return Err(UserCommandError::Input(
+                "The two passwords differ; nothing was changed.".into(),
+            ));
         }
         return Ok(first);
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(input)?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(input)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
@@ -70,29 +76,54 @@ pub async fn run(args: UserArgs) -> Result<(), UserCommandError> {
                     demo: false,
                 })
                 .await?;
-            record("user.create", user.name.clone(), format!("Created {} as {role}.", user.name)).await?;
+            record(
+                "user.create",
+                user.name.clone(),
+                format!("Created {} as {role}.", user.name),
+            )
+            .await?;
             println!("Added {} ({role}).", user.name);
         }
         UserAction::Passwd { name } => {
             let password = read_password()?;
             let user = users.set_password(&name, &password, false).await?;
-            record("user.password", user.name.clone(), format!("Set the password of {}.", user.name)).await?;
+            record(
+                "user.password",
+                user.name.clone(),
+                format!("Set the password of {}.", user.name),
+            )
+            .await?;
             println!("Set the password of {}.", user.name);
         }
         UserAction::Role { name, role } => {
             let role = parse_role(&role)?;
             let user = users.set_role(&name, role).await?;
-            record("user.role", user.name.clone(), format!("{} is now {role}.", user.name)).await?;
+            record(
+                "user.role",
+                user.name.clone(),
+                format!("{} is now {role}.", user.name),
+            )
+            .await?;
             println!("{} is now {role}.", user.name);
         }
         UserAction::Disable { name } => {
             let user = users.set_disabled(&name, true).await?;
-            record("user.disable", user.name.clone(), format!("Disabled {}.", user.name)).await?;
+            record(
+                "user.disable",
+                user.name.clone(),
+                format!("Disabled {}.", user.name),
+            )
+            .await?;
             println!("Disabled {}.", user.name);
         }
         UserAction::Enable { name } => {
             let user = users.set_disabled(&name, false).await?;
-            record("user.enable", user.name.clone(), format!("Enabled {}.", user.name)).await?;
+            record(
+                "user.enable",
+                user.name.clone(),
+                format!("Enabled {}.", user.name),
+            )
+            .await?;
             println!("Enabled {}.", user.name);
         }
         UserAction::List => {

@@ -23,19 +23,53 @@ const CASES: &[(&str, &[(&str, &str)])] = &[
     ("data_addons", &[("space", SPACE)]),
     ("privatelink", &[("space", SPACE), ("addon", REDIS)]),
     ("accept_peering", &[("space", SPACE), ("pcx_id", PCX)]),
-    ("create_privatelink", &[("space", SPACE), ("addon", PG), ("accounts", "123456789012")]),
-    ("add_allowed_accounts", &[("space", SPACE), ("addon", REDIS), ("accounts", "210987654321")]),
-    ("destroy_peering", &[("space", SPACE), ("pcx_id", PCX), ("confirm", PCX)]),
-    ("destroy_privatelink", &[("space", SPACE), ("addon", REDIS), ("confirm", REDIS)]),
-    ("remove_allowed_account", &[("space", SPACE), ("addon", REDIS), ("account", "123456789012")]),
+    (
+        "create_privatelink",
+        &[
+            ("space", SPACE),
+            ("addon", PG),
+            ("accounts", "123456789012"),
+        ],
+    ),
+    (
+        "add_allowed_accounts",
+        &[
+            ("space", SPACE),
+            ("addon", REDIS),
+            ("accounts", "210987654321"),
+        ],
+    ),
+    (
+        "destroy_peering",
+        &[("space", SPACE), ("pcx_id", PCX), ("confirm", PCX)],
+    ),
+    (
+        "destroy_privatelink",
+        &[("space", SPACE), ("addon", REDIS), ("confirm", REDIS)],
+    ),
+    (
+        "remove_allowed_account",
+        &[
+            ("space", SPACE),
+            ("addon", REDIS),
+            ("account", "123456789012"),
+        ],
+    ),
     (
         "reveal_connection_url",
-        &[("space", SPACE), ("addon", REDIS), ("endpoint_id", "vpce-01c87ae3c05563935")],
+        &[
+            ("space", SPACE),
+            ("addon", REDIS),
+            ("endpoint_id", "vpce-01c87ae3c05563935"),
+        ],
     ),
     ("users", &[]),
     ("invite_user", &[("name", "newcomer"), ("role", "viewer")]),
     ("set_user_role", &[("name", "t-viewer"), ("role", "viewer")]),
-    ("set_user_disabled", &[("name", "t-operator"), ("disabled", "false")]),
+    (
+        "set_user_disabled",
+        &[("name", "t-operator"), ("disabled", "false")],
+    ),
 ];
 
 /// Rows in the audit history, and calls the provider has answered.
@@ -64,14 +98,22 @@ async fn every_server_function_has_a_rule_and_a_case() {
         .collect();
     assert!(registered.len() >= CASES.len(), "{registered:?}");
     for path in &registered {
-        assert!(rule_for(path).is_some(), "{path} has no access rule in app::access::SERVER_FN_RULES");
         assert!(
-            CASES.iter().any(|(name, _)| format!("/api/{name}") == *path),
+            rule_for(path).is_some(),
+            "{path} has no access rule in app::access::SERVER_FN_RULES"
+        );
+        assert!(
+            CASES
+                .iter()
+                .any(|(name, _)| format!("/api/{name}") == *path),
             "{path} has no case in this test's matrix"
         );
     }
     for (path, _) in SERVER_FN_RULES {
-        assert!(registered.iter().any(|r| r == path), "rule for {path}, which does not exist");
+        assert!(
+            registered.iter().any(|r| r == path),
+            "rule for {path}, which does not exist"
+        );
     }
 }
 
@@ -104,7 +146,11 @@ async fn the_role_matrix_holds_for_direct_calls() {
                 message.contains("Your role") || message.contains("Sign in"),
                 "{who} calling {name}: {message}"
             );
-            assert_eq!(footprint(&c).await, before, "{who} calling {name} changed something");
+            assert_eq!(
+                footprint(&c).await,
+                before,
+                "{who} calling {name} changed something"
+            );
         }
     }
 }
@@ -118,9 +164,17 @@ async fn console_checks_the_role_itself() {
         role: Role::Viewer,
     };
     use app::console::Console as _;
-    let e = c.console.accept_peering(&viewer, SPACE, PCX).await.unwrap_err();
+    let e = c
+        .console
+        .accept_peering(&viewer, SPACE, PCX)
+        .await
+        .unwrap_err();
     assert_eq!(e.status_code(), 403, "{e}");
-    let e = c.console.invite_user(&viewer, "x", "admin").await.unwrap_err();
+    let e = c
+        .console
+        .invite_user(&viewer, "x", "admin")
+        .await
+        .unwrap_err();
     assert_eq!(e.status_code(), 403, "{e}");
     assert!(c.console.overview(&viewer).await.is_ok());
 }
@@ -137,7 +191,11 @@ async fn no_server_function_changes_state_over_get() {
             .send()
             .await
             .unwrap();
-        assert!(res.status().is_client_error(), "GET {name}: {}", res.status());
+        assert!(
+            res.status().is_client_error(),
+            "GET {name}: {}",
+            res.status()
+        );
     }
     assert_eq!(footprint(&c).await, before);
     assert_eq!(c.peering_status(PCX).await, "pending-acceptance");
@@ -250,7 +308,10 @@ async fn the_session_cookie_is_http_only_strict_and_renewed_at_sign_in() {
     let https = Console::start_with(&["--public-url", "https://spaceport.example.com"]).await;
     let cookie = set_cookie(&sign_in_raw(&https.base).await);
     assert!(cookie.starts_with("__Host-spaceport="), "{cookie}");
-    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
 }
 
 #[tokio::test]
@@ -258,12 +319,21 @@ async fn sign_out_ends_the_session() {
     let c = Console::start().await;
     let viewer = c.as_role(Role::Viewer).await;
     assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 200);
-    let res = viewer.post(format!("{}/signout", c.base)).send().await.unwrap();
+    let res = viewer
+        .post(format!("{}/signout", c.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 401);
     let page = viewer.get(format!("{}/", c.base)).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 303);
-    assert!(page.headers()["location"].to_str().unwrap().starts_with("/signin"));
+    assert!(
+        page.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/signin")
+    );
 }
 
 #[tokio::test]
@@ -288,7 +358,11 @@ async fn a_busy_session_still_ends_at_its_limit() {
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 401);
-    let page = viewer.get(format!("{}/audit", c.base)).send().await.unwrap();
+    let page = viewer
+        .get(format!("{}/audit", c.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status().as_u16(), 303);
 }
 
@@ -303,20 +377,31 @@ async fn repeated_failures_slow_then_lock_a_user() {
     }
     assert!(codes[0].contains("error=bad"), "{codes:?}");
     assert!(codes[3].contains("error=slow"), "{codes:?}");
-    assert!(codes[5].contains("error=locked") && codes[5].contains("scope=user"), "{codes:?}");
+    assert!(
+        codes[5].contains("error=locked") && codes[5].contains("scope=user"),
+        "{codes:?}"
+    );
     // Locked: even the right password is refused, and says for how long.
     let to = sign_in(&client, &c.base, "t-viewer", PASSWORD).await;
-    assert!(to.contains("error=locked") && to.contains("wait=15"), "{to}");
+    assert!(
+        to.contains("error=locked") && to.contains("wait=15"),
+        "{to}"
+    );
     assert_eq!(c.call_as(&client, "overview", &[]).await.0, 401);
     // Another user from the same address is not locked out.
-    assert_eq!(sign_in(&browser(), &c.base, "t-operator", PASSWORD).await, "/");
+    assert_eq!(
+        sign_in(&browser(), &c.base, "t-operator", PASSWORD).await,
+        "/"
+    );
     // Every failure is in the history, with the name tried.
     let (_, page) = c.call("audit", &[]).await;
     let failed = page["entries"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["action"] == "auth.sign_in" && e["outcome"] == "error" && e["target"] == "t-viewer")
+        .filter(|e| {
+            e["action"] == "auth.sign_in" && e["outcome"] == "error" && e["target"] == "t-viewer"
+        })
         .count();
     assert_eq!(failed, 6);
 }
@@ -325,23 +410,42 @@ async fn repeated_failures_slow_then_lock_a_user() {
 async fn the_last_admin_stays_an_admin() {
     let c = Console::start().await;
     let (status, body) = c
-        .call("set_user_role", &[("name", "t-admin"), ("role", "operator")])
+        .call(
+            "set_user_role",
+            &[("name", "t-admin"), ("role", "operator")],
+        )
         .await;
     assert_eq!(status, 409, "{body}");
     assert!(body.to_string().contains("last enabled admin"), "{body}");
     let users = server::auth::users::Users::new(
-        server::audit::AuditLog::open(&c.db).await.unwrap().pool().clone(),
+        server::audit::AuditLog::open(&c.db)
+            .await
+            .unwrap()
+            .pool()
+            .clone(),
     );
     assert!(matches!(
         users.set_disabled("t-admin", true).await,
         Err(server::auth::users::UserError::LastAdmin(_))
     ));
-    let (status, body) = c.call("set_user_disabled", &[("name", "t-admin"), ("disabled", "true")]).await;
+    let (status, body) = c
+        .call(
+            "set_user_disabled",
+            &[("name", "t-admin"), ("disabled", "true")],
+        )
+        .await;
     assert_eq!(status, 409, "{body}");
     // With a second admin, the first may step down; then the second is last.
-    let (status, _) = c.call("set_user_role", &[("name", "t-operator"), ("role", "admin")]).await;
+    let (status, _) = c
+        .call(
+            "set_user_role",
+            &[("name", "t-operator"), ("role", "admin")],
+        )
+        .await;
     assert_eq!(status, 200);
-    let (status, body) = c.call("set_user_role", &[("name", "t-admin"), ("role", "viewer")]).await;
+    let (status, body) = c
+        .call("set_user_role", &[("name", "t-admin"), ("role", "viewer")])
+        .await;
     assert_eq!(status, 200, "{body}");
     assert!(matches!(
         users.set_role("t-operator", Role::Viewer).await,
@@ -363,16 +467,27 @@ async fn the_last_admin_stays_an_admin() {
 async fn an_invited_user_must_set_a_password_first() {
     let c = Console::start().await;
     let (status, invited) = c
-        .call("invite_user", &[("name", "Newcomer@Example.com"), ("role", "operator")])
+        .call(
+            "invite_user",
+            &[("name", "Newcomer@Example.com"), ("role", "operator")],
+        )
         .await;
     assert_eq!(status, 200, "{invited}");
     assert_eq!(invited["name"], "newcomer@example.com");
     let one_time = invited["password"].as_str().unwrap();
-    let (status, _) = c.call("invite_user", &[("name", "newcomer@example.com"), ("role", "viewer")]).await;
+    let (status, _) = c
+        .call(
+            "invite_user",
+            &[("name", "newcomer@example.com"), ("role", "viewer")],
+        )
+        .await;
     assert_eq!(status, 409);
 
     let client = browser();
-    assert_eq!(sign_in(&client, &c.base, "newcomer@example.com", one_time).await, "/password");
+    assert_eq!(
+        sign_in(&client, &c.base, "newcomer@example.com", one_time).await,
+        "/password"
+    );
     let (status, body) = c.call_as(&client, "overview", &[]).await;
     assert_eq!(status, 403, "{body}");
     assert!(body.to_string().contains("Set your own password"));
@@ -386,13 +501,21 @@ async fn an_invited_user_must_set_a_password_first() {
     };
     let res = change(one_time, "short", "short").await.unwrap();
     assert_eq!(res.headers()["location"], "/password?error=weak");
-    let res = change(one_time, "my own password", "my own passwort").await.unwrap();
+    let res = change(one_time, "my own password", "my own passwort")
+        .await
+        .unwrap();
     assert_eq!(res.headers()["location"], "/password?error=mismatch");
-    let res = change(one_time, "my own password", "my own password").await.unwrap();
+    let res = change(one_time, "my own password", "my own password")
+        .await
+        .unwrap();
     assert_eq!(res.headers()["location"], "/?password_changed=1");
     assert_eq!(c.call_as(&client, "overview", &[]).await.0, 200);
     // The one-time password is spent.
-    assert!(sign_in(&browser(), &c.base, "newcomer@example.com", one_time).await.contains("error="));
+    assert!(
+        sign_in(&browser(), &c.base, "newcomer@example.com", one_time)
+            .await
+            .contains("error=")
+    );
 }
 
 #[tokio::test]
@@ -400,19 +523,38 @@ async fn a_disabled_user_is_signed_out_at_once() {
     let c = Console::start().await;
     let viewer = c.as_role(Role::Viewer).await;
     assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 200);
-    let (status, _) = c.call("set_user_disabled", &[("name", "t-viewer"), ("disabled", "true")]).await;
+    let (status, _) = c
+        .call(
+            "set_user_disabled",
+            &[("name", "t-viewer"), ("disabled", "true")],
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 401);
-    assert!(sign_in(&browser(), &c.base, "t-viewer", PASSWORD).await.contains("error=bad"));
+    assert!(
+        sign_in(&browser(), &c.base, "t-viewer", PASSWORD)
+            .await
+            .contains("error=bad")
+    );
     // An admin cannot disable themselves.
-    let (status, _) = c.call("set_user_disabled", &[("name", "t-admin"), ("disabled", "true")]).await;
+    let (status, _) = c
+        .call(
+            "set_user_disabled",
+            &[("name", "t-admin"), ("disabled", "true")],
+        )
+        .await;
     assert_eq!(status, 409);
 }
 
 #[tokio::test]
 async fn pages_carry_a_csp_with_a_nonce_and_the_security_headers() {
     let c = Console::start().await;
-    let res = c.http.get(format!("{}/spaces/{SPACE}", c.base)).send().await.unwrap();
+    let res = c
+        .http
+        .get(format!("{}/spaces/{SPACE}", c.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let h = res.headers().clone();
     let csp = h["content-security-policy"].to_str().unwrap();
@@ -428,10 +570,24 @@ async fn pages_carry_a_csp_with_a_nonce_and_the_security_headers() {
     // Every inline script carries this response's nonce.
     let scripts = html.matches("<script").count();
     assert!(scripts > 0);
-    assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{html}");
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "{html}"
+    );
     // A nonce is never reused.
-    let again = c.http.get(format!("{}/spaces/{SPACE}", c.base)).send().await.unwrap();
-    assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(nonce));
+    let again = c
+        .http
+        .get(format!("{}/spaces/{SPACE}", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !again.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains(nonce)
+    );
 }
 
 fn spaceport(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
@@ -446,9 +602,15 @@ fn spaceport(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -456,9 +618,17 @@ fn spaceport(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String)
 async fn users_are_managed_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.db");
-    let (ok, out) = spaceport(&db, &["add", "alice", "--role", "operator"], "alice-password-1\n");
+    let (ok, out) = spaceport(
+        &db,
+        &["add", "alice", "--role", "operator"],
+        "alice-password-1\n",
+    );
     assert!(ok, "{out}");
-    let (ok, out) = spaceport(&db, &["add", "alice", "--role", "viewer"], "another-password\n");
+    let (ok, out) = spaceport(
+        &db,
+        &["add", "alice", "--role", "viewer"],
+        "another-password\n",
+    );
     assert!(!ok && out.contains("already exists"), "{out}");
     let (ok, out) = spaceport(&db, &["add", "bob", "--role", "root"], "bob-password-12\n");
     assert!(!ok && out.contains("not a role"), "{out}");
@@ -471,7 +641,10 @@ async fn users_are_managed_from_the_command_line() {
     let (ok, out) = spaceport(&db, &["passwd", "alice"], "alice-password-2\n");
     assert!(ok, "{out}");
     let (ok, out) = spaceport(&db, &["list"], "");
-    assert!(ok && out.contains("alice") && out.contains("admin"), "{out}");
+    assert!(
+        ok && out.contains("alice") && out.contains("admin"),
+        "{out}"
+    );
     assert!(!out.contains("carol"), "{out}");
     let audit = server::audit::AuditLog::open(&db).await.unwrap();
     let (entries, _) = audit.page(None, 1, 50).await.unwrap();

@@ -3,13 +3,13 @@
 //! connections and their (masked) URLs, get the AWS half filled in, and
 //! destroy it. The space page lists the add-ons with `DataAddons`.
 
+use crate::access::{Permission, i_can};
 use crate::components::{Copyable, ErrorMessage, FreshnessNote};
 use crate::error::AppError;
 use crate::model::{
     DataActionResult, DataAddonSummary, PrivateLink, PrivateLinkStatus, PrivateLinkView,
 };
 use crate::validate::aws_principals;
-use crate::access::{Permission, i_can};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use std::time::Duration;
@@ -36,7 +36,8 @@ pub async fn create_privatelink(
     accounts: String,
 ) -> Result<DataActionResult, AppError> {
     let (console, who) = crate::console::console()?;
-    console.create_privatelink(&who, &space, &addon, &accounts)
+    console
+        .create_privatelink(&who, &space, &addon, &accounts)
         .await
 }
 
@@ -47,7 +48,8 @@ pub async fn destroy_privatelink(
     confirm: String,
 ) -> Result<DataActionResult, AppError> {
     let (console, who) = crate::console::console()?;
-    console.destroy_privatelink(&who, &space, &addon, &confirm)
+    console
+        .destroy_privatelink(&who, &space, &addon, &confirm)
         .await
 }
 
@@ -58,7 +60,8 @@ pub async fn add_allowed_accounts(
     accounts: String,
 ) -> Result<DataActionResult, AppError> {
     let (console, who) = crate::console::console()?;
-    console.add_allowed_accounts(&who, &space, &addon, &accounts)
+    console
+        .add_allowed_accounts(&who, &space, &addon, &accounts)
         .await
 }
 
@@ -69,7 +72,8 @@ pub async fn remove_allowed_account(
     account: String,
 ) -> Result<DataActionResult, AppError> {
     let (console, who) = crate::console::console()?;
-    console.remove_allowed_account(&who, &space, &addon, &account)
+    console
+        .remove_allowed_account(&who, &space, &addon, &account)
         .await
 }
 
@@ -80,7 +84,8 @@ pub async fn reveal_connection_url(
     endpoint_id: String,
 ) -> Result<String, AppError> {
     let (console, who) = crate::console::console()?;
-    console.reveal_connection_url(&who, &space, &addon, &endpoint_id)
+    console
+        .reveal_connection_url(&who, &space, &addon, &endpoint_id)
         .await
 }
 

@@ -121,9 +121,21 @@ mod tests {
         for code in ["bad", "slow", "locked", "unavailable"] {
             assert!(sign_in_message(code, "user", "15").is_some(), "{code}");
         }
-        assert!(sign_in_message("locked", "address", "3").unwrap().contains("this address"));
+        assert!(
+            sign_in_message("locked", "address", "3")
+                .unwrap()
+                .contains("this address")
+        );
         assert!(sign_in_message("<script>", "", "").is_none());
-        for code in ["current", "mismatch", "same", "weak", "missing", "locked", "unavailable"] {
+        for code in [
+            "current",
+            "mismatch",
+            "same",
+            "weak",
+            "missing",
+            "locked",
+            "unavailable",
+        ] {
             assert!(password_message(code).is_some(), "{code}");
         }
     }

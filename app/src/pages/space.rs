@@ -3,11 +3,11 @@
 //! peering is in a transient status, so an accepted request is seen to reach
 //! `active` without a reload.
 
+use crate::access::{Permission, i_can};
 use crate::components::{Copyable, ErrorMessage, FreshnessNote, RelativeTime, StatusBadge};
 use crate::error::AppError;
 use crate::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
 use crate::validate::{Severity, accept_findings};
-use crate::access::{Permission, i_can};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use std::time::Duration;
@@ -24,8 +24,7 @@ pub async fn get_space(space: String) -> Result<SpaceView, AppError> {
 #[server(endpoint = "accept_peering")]
 pub async fn accept_peering(space: String, pcx_id: String) -> Result<ActionResult, AppError> {
     let (console, who) = crate::console::console()?;
-    console.accept_peering(&who, &space, &pcx_id)
-        .await
+    console.accept_peering(&who, &space, &pcx_id).await
 }
 
 #[server(endpoint = "destroy_peering")]
@@ -35,7 +34,8 @@ pub async fn destroy_peering(
     confirm: String,
 ) -> Result<ActionResult, AppError> {
     let (console, who) = crate::console::console()?;
-    console.destroy_peering(&who, &space, &pcx_id, &confirm)
+    console
+        .destroy_peering(&who, &space, &pcx_id, &confirm)
         .await
 }
 

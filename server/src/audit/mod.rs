@@ -215,7 +215,11 @@ impl AuditLog {
                 detail,
             },
             Outcome {
-                kind: if ok { OutcomeKind::Ok } else { OutcomeKind::Error },
+                kind: if ok {
+                    OutcomeKind::Ok
+                } else {
+                    OutcomeKind::Error
+                },
                 provider_status: None,
                 message,
                 request_id: None,
@@ -291,11 +295,11 @@ impl AuditLog {
 
     /// The spaces that appear in the history, for the filter.
     pub async fn spaces(&self) -> Result<Vec<String>, AuditError> {
-        Ok(
-            sqlx::query_scalar("SELECT DISTINCT space FROM audit_events WHERE space != '' ORDER BY space")
-                .fetch_all(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT space FROM audit_events WHERE space != '' ORDER BY space",
         )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Recomputes the whole chain.

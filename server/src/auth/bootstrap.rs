@@ -40,15 +40,15 @@ pub async fn first_admin(users: &Users, audit: &AuditLog) -> Result<Option<Made>
         })
         .await?;
     audit
-    .record_done(
-        SYSTEM_ACTOR,
-        "user.create",
-        &user.name,
-        true,
-        "First start: created the first admin with a one-time password.".into(),
-        Some("role admin"),
-    )
-    .await?;
+        .record_done(
+            SYSTEM_ACTOR,
+            "user.create",
+            &user.name,
+            true,
+            "First start: created the first admin with a one-time password.".into(),
+            Some("role admin"),
+        )
+        .await?;
     Ok(Some(Made {
         name: user.name,
         role: Role::Admin,
@@ -81,15 +81,15 @@ pub async fn demo_users(users: &Users, audit: &AuditLog) -> Result<Vec<Made>, Bo
                     })
                     .await?;
                 audit
-                .record_done(
-                    SYSTEM_ACTOR,
-                    "user.create",
-                    &name,
-                    true,
-                    "Created a demo user (simulated provider only).".into(),
-                    Some(&format!("role {role}")),
-                )
-                .await?;
+                    .record_done(
+                        SYSTEM_ACTOR,
+                        "user.create",
+                        &name,
+                        true,
+                        "Created a demo user (simulated provider only).".into(),
+                        Some(&format!("role {role}")),
+                    )
+                    .await?;
             }
         }
         made.push(Made {
@@ -106,15 +106,15 @@ pub async fn remove_demo_users(users: &Users, audit: &AuditLog) -> Result<u64, B
     let n = users.delete_demo().await?;
     if n > 0 {
         audit
-        .record_done(
-            SYSTEM_ACTOR,
-            "user.delete",
-            "demo-*",
-            true,
-            format!("Removed {n} demo users: this console runs against the real provider."),
-            None,
-        )
-        .await?;
+            .record_done(
+                SYSTEM_ACTOR,
+                "user.delete",
+                "demo-*",
+                true,
+                format!("Removed {n} demo users: this console runs against the real provider."),
+                None,
+            )
+            .await?;
     }
     Ok(n)
 }

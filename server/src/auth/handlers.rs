@@ -7,6 +7,7 @@
 use super::gate::local_path;
 use super::throttle::{Scope, Verdict};
 use super::{Auth, password};
+use crate::audit::{Intent, Outcome, OutcomeKind};
 use app::access::Caller;
 use axum::{
     Form,
@@ -64,7 +65,13 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         return back_to_sign_in("bad", &[], "/");
     };
     // The throttle counts by what was typed, valid name or not.
-    let typed: String = form.name.trim().to_ascii_lowercase().chars().take(64).collect();
+    let typed: String = form
+        .name
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .take(64)
+        .collect();
     match auth.throttle.check(&typed, address) {
         Verdict::Locked(scope, wait) => return locked(scope, wait, &form.next),
         Verdict::Slow(d) => tokio::time::sleep(d).await,
@@ -87,7 +94,9 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         _ if !password_ok => Some("wrong user name or password"),
         None => Some("wrong user name or password"),
         Some(u) if u.disabled => Some("the user is disabled"),
-        Some(u) if u.demo && !auth.demo => Some("demo users cannot sign in against the real provider"),
+        Some(u) if u.demo && !auth.demo => {
+            Some("demo users cannot sign in against the real provider")
+        }
         Some(_) => None,
     };
     let actor = if app::validate::user_name(&typed).is_ok() {
@@ -98,12 +107,23 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
     if let Some(why) = refused_because {
         let lock = auth.throttle.failed(&typed, address);
         let message = match lock {
-            Some(Scope::User) => format!("Sign-in refused: {why}; this user is now locked for a while."),
-            Some(Scope::Address) => format!("Sign-in refused: {why}; this address is now locked for a while."),
+            Some(Scope::User) => {
+                format!("Sign-in refused: {why}; this user is now locked for a while.")
+            }
+            Some(Scope::Address) => {
+                format!("Sign-in refused: {why}; this address is now locked for a while.")
+            }
             None => format!("Sign-in refused: {why}."),
         };
         if let Err(e) = auth
-            .record(actor, "auth.sign_in", actor, false, message, from.as_deref())
+            .record(
+                actor,
+                "auth.sign_in",
+                actor,
+                false,
+                message,
+                from.as_deref(),
+            )
             .await
         {
             tracing::error!(error = %e, "failed sign-in could not be audited");
@@ -149,7 +169,14 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
 pub async fn sign_out(State(auth): State<Arc<Auth>>, session: Session, req: Request) -> Response {
     if let Some(c) = req.extensions().get::<Caller>()
         && let Err(e) = auth
-            .record(&c.name, "auth.sign_out", &c.name, true, "Signed out.".into(), None)
+            .record(
+                &c.name,
+                "auth.sign_out",
+                &c.name,
+                true,
+                "Signed out.".into(),
+                None,
+            )
             .await
     {
         tracing::error!(error = %e, "sign-out could not be audited");
@@ -207,21 +234,45 @@ pub async fn change_password(
     if app::validate::new_password(&form.new).is_err() {
         return back_to_password("weak");
     }
-    if let Err(e) = auth
-        .record(
-            &caller.name,
-            "user.password",
-            &caller.name,
-            true,
-            "Changed their own password.".into(),
-            None,
-        )
-        .await
-    {
-        tracing::error!(error = %e, "password change could not be audited; refused");
-        return back_to_password("unavailable");
+    // Intent first (no record, no change), then the change, then its outcome.
+    let intent = auth
+        .audit
+        .record_intent(Intent {
+            actor: &caller.name,
+            action: "user.password",
+            space: "",
+            target: &caller.name,
+            detail: None,
+        })
+        .await;
+    let intent_id = match intent {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(error = %e, "password change could not be audited; refused");
+            return back_to_password("unavailable");
+        }
+    };
+    let changed = auth
+        .users
+        .set_password(&caller.name, &form.new, false)
+        .await;
+    let outcome = Outcome {
+        kind: if changed.is_ok() {
+            OutcomeKind::Ok
+        } else {
+            OutcomeKind::Error
+        },
+        provider_status: None,
+        message: match &changed {
+            Ok(_) => "Changed their own password.".into(),
+            Err(e) => e.to_string(),
+        },
+        request_id: None,
+    };
+    if let Err(e) = auth.audit.record_outcome(intent_id, outcome).await {
+        tracing::error!(error = %e, intent_id, "password change outcome not recorded");
     }
-    if let Err(e) = auth.users.set_password(&caller.name, &form.new, false).await {
+    if let Err(e) = changed {
         tracing::error!(error = %e, "password could not be changed");
         return back_to_password("unavailable");
     }

@@ -98,7 +98,10 @@ impl Auth {
         };
         let seen_every = SEEN_EVERY_SECS.min(self.idle.as_secs() as i64 / 2);
         if now - signed_in.seen >= seen_every {
-            let seen = SignedIn { seen: now, ..signed_in };
+            let seen = SignedIn {
+                seen: now,
+                ..signed_in
+            };
             if let Err(e) = session.insert(SIGNED_IN, seen).await {
                 tracing::error!(error = %e, "session could not be updated");
             }

@@ -2,8 +2,8 @@
 //! random passwords given to a first admin, an invited user or a demo user.
 //! Hashing is deliberately slow, so it runs on the blocking pool.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
 
 /// A PHC string (`$argon2id$v=19$...`) for `password`, with a fresh salt.

@@ -3,9 +3,9 @@
 //! every read goes through the single-flight cache.
 
 use crate::audit::{AuditLog, Intent, OpenIntent, Outcome, OutcomeKind};
+use crate::auth::users::Users;
 use crate::cache::{Loader, Read};
 use crate::provider::{AccountsChange, Mutated, Mutation, ProviderClient, ProviderError};
-use crate::auth::users::Users;
 use app::access::{Caller, Permission};
 use app::console::Console;
 use app::error::AppError;
@@ -189,7 +189,13 @@ impl ServerConsole {
         Fut: std::future::Future<Output = Result<Mutated<T>, ProviderError>>,
     {
         let intent_id = self
-            .intent(what.actor, what.action, what.space, what.target, what.detail)
+            .intent(
+                what.actor,
+                what.action,
+                what.space,
+                what.target,
+                what.detail,
+            )
             .await?;
         match call.await {
             Ok(m) => {
@@ -437,7 +443,12 @@ impl Console for ServerConsole {
         })
     }
 
-    async fn accept_peering(&self, who: &Caller, space: &str, pcx_id: &str) -> Result<ActionResult, AppError> {
+    async fn accept_peering(
+        &self,
+        who: &Caller,
+        space: &str,
+        pcx_id: &str,
+    ) -> Result<ActionResult, AppError> {
         who.require(Permission::AcceptPeering)?;
         let (space, pcx_id) = (valid_space(space)?, valid_pcx(pcx_id)?);
         let peering = self.current(space, pcx_id).await?;
@@ -515,12 +526,21 @@ impl Console for ServerConsole {
         .await
     }
 
-    async fn data_addons(&self, who: &Caller, space: &str) -> Result<Vec<DataAddonSummary>, AppError> {
+    async fn data_addons(
+        &self,
+        who: &Caller,
+        space: &str,
+    ) -> Result<Vec<DataAddonSummary>, AppError> {
         who.require(Permission::View)?;
         self.data_addons_of(space).await
     }
 
-    async fn privatelink(&self, who: &Caller, space: &str, addon: &str) -> Result<PrivateLinkView, AppError> {
+    async fn privatelink(
+        &self,
+        who: &Caller,
+        space: &str,
+        addon: &str,
+    ) -> Result<PrivateLinkView, AppError> {
         who.require(Permission::View)?;
         self.privatelink_view(space, addon).await
     }
@@ -582,7 +602,12 @@ impl Console for ServerConsole {
         self.reveal_url(&who.name, space, addon, endpoint_id).await
     }
 
-    async fn audit(&self, who: &Caller, space: Option<String>, page: u32) -> Result<AuditPage, AppError> {
+    async fn audit(
+        &self,
+        who: &Caller,
+        space: Option<String>,
+        page: u32,
+    ) -> Result<AuditPage, AppError> {
         who.require(Permission::View)?;
         let fail = |e: crate::audit::AuditError| {
             tracing::error!(error = %e, "audit history could not be read");

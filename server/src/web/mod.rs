@@ -84,7 +84,10 @@ pub fn app(state: AppState) -> Router {
     let auth = state.auth.clone();
     Router::new()
         .route("/signin", post(handlers::sign_in).with_state(auth.clone()))
-        .route("/signout", post(handlers::sign_out).with_state(auth.clone()))
+        .route(
+            "/signout",
+            post(handlers::sign_out).with_state(auth.clone()),
+        )
         .route(
             "/password",
             post(handlers::change_password).with_state(auth.clone()),

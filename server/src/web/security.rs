@@ -62,10 +62,16 @@ pub async fn headers(req: Request, next: Next) -> Response {
     let is_file = req.uri().path().starts_with("/pkg/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     // Same-origin: other sites learn nothing, and this site's own form posts
     // keep a real Origin (under no-referrer, browsers send `Origin: null`).
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
@@ -95,9 +101,15 @@ mod tests {
     #[test]
     fn same_origin_passes_and_other_sites_do_not() {
         let site = Site::from_public_url(None);
-        let ok = headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]);
+        let ok = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000"),
+        ]);
         assert_eq!(cross_site(&site, &ok), None);
-        let evil = headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")]);
+        let evil = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://evil.example"),
+        ]);
         assert!(cross_site(&site, &evil).is_some());
         let null = headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]);
         assert!(cross_site(&site, &null).is_some());
@@ -105,7 +117,11 @@ mod tests {
         assert!(cross_site(&site, &fetch).is_some());
         let sibling = headers(&[("host", "h"), ("sec-fetch-site", "same-site")]);
         assert!(cross_site(&site, &sibling).is_some());
-        let form = headers(&[("host", "h"), ("origin", "null"), ("sec-fetch-site", "same-origin")]);
+        let form = headers(&[
+            ("host", "h"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin"),
+        ]);
         assert_eq!(cross_site(&site, &form), None);
         assert_eq!(cross_site(&site, &headers(&[("host", "h")])), None);
     }

@@ -100,7 +100,11 @@ pub async fn sign_in(client: &reqwest::Client, base: &str, name: &str, password:
         .send()
         .await
         .expect("server answers");
-    assert_eq!(res.status().as_u16(), 303, "sign-in answers with a redirect");
+    assert_eq!(
+        res.status().as_u16(),
+        303,
+        "sign-in answers with a redirect"
+    );
     res.headers()
         .get("location")
         .and_then(|l| l.to_str().ok())
