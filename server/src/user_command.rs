@@ -51,15 +51,9 @@ fn parse_role(role: &str) -> Result<Role, UserCommandError> {
 pub async fn run(args: UserArgs) -> Result<(), UserCommandError> {
     let audit = AuditLog::open(&args.database).await?;
     let users = Users::new(audit.pool().clone());
-    let record = |action: &'static str, target: String, message: String| {
-        let audit = &audit;
-        async move {
-            audit
-                .record_done(ACTOR, action, &target, true, message, None)
-                .await
-        }
-    };
-    match args.action {
+    // Each change says what it did; that sentence is both the audit
+    // record's message and what is printed.
+    let (action, target, message) = match args.action {
         UserAction::Add { name, role } => {
             let role = parse_role(&role)?;
             let name = app::validate::user_name(&name).map_err(UserCommandError::Input)?;
@@ -76,74 +70,59 @@ pub async fn run(args: UserArgs) -> Result<(), UserCommandError> {
                     demo: false,
                 })
                 .await?;
-            record(
-                "user.create",
-                user.name.clone(),
-                format!("Created {} as {role}.", user.name),
-            )
-            .await?;
-            println!("Added {} ({role}).", user.name);
+            let message = format!("Added {} as {role}.", user.name);
+            ("user.create", user.name, message)
         }
         UserAction::Passwd { name } => {
             let password = read_password()?;
             let user = users.set_password(&name, &password, false).await?;
-            record(
-                "user.password",
-                user.name.clone(),
-                format!("Set the password of {}.", user.name),
-            )
-            .await?;
-            println!("Set the password of {}.", user.name);
+            let message = format!("Set the password of {}.", user.name);
+            ("user.password", user.name, message)
         }
         UserAction::Role { name, role } => {
             let role = parse_role(&role)?;
             let user = users.set_role(&name, role).await?;
-            record(
-                "user.role",
-                user.name.clone(),
-                format!("{} is now {role}.", user.name),
-            )
-            .await?;
-            println!("{} is now {role}.", user.name);
+            let message = format!("{} is now {role}.", user.name);
+            ("user.role", user.name, message)
         }
         UserAction::Disable { name } => {
             let user = users.set_disabled(&name, true).await?;
-            record(
-                "user.disable",
-                user.name.clone(),
-                format!("Disabled {}.", user.name),
-            )
-            .await?;
-            println!("Disabled {}.", user.name);
+            let message = format!("Disabled {}.", user.name);
+            ("user.disable", user.name, message)
         }
         UserAction::Enable { name } => {
             let user = users.set_disabled(&name, false).await?;
-            record(
-                "user.enable",
-                user.name.clone(),
-                format!("Enabled {}.", user.name),
-            )
-            .await?;
-            println!("Enabled {}.", user.name);
+            let message = format!("Enabled {}.", user.name);
+            ("user.enable", user.name, message)
         }
         UserAction::List => {
-            println!("{:<32} {:<9} {:<9} LAST SIGN-IN", "NAME", "ROLE", "STATUS");
-            for u in users.list().await? {
-                let status = match (u.disabled, u.must_change_password, u.demo) {
-                    (true, _, _) => "disabled",
-                    (_, _, true) => "demo",
-                    (_, true, _) => "invited",
-                    _ => "active",
-                };
-                println!(
-                    "{:<32} {:<9} {:<9} {}",
-                    u.name,
-                    u.role().as_str(),
-                    status,
-                    u.last_sign_in.as_deref().unwrap_or("never")
-                );
-            }
+            print_users(&users).await?;
+            return Ok(());
         }
+    };
+    audit
+        .record_done(ACTOR, action, &target, true, message.clone(), None)
+        .await?;
+    println!("{message}");
+    Ok(())
+}
+
+async fn print_users(users: &Users) -> Result<(), UserCommandError> {
+    println!("{:<32} {:<9} {:<9} LAST SIGN-IN", "NAME", "ROLE", "STATUS");
+    for u in users.list().await? {
+        let status = match (u.disabled, u.must_change_password, u.demo) {
+            (true, _, _) => "disabled",
+            (_, _, true) => "demo",
+            (_, true, _) => "invited",
+            _ => "active",
+        };
+        println!(
+            "{:<32} {:<9} {:<9} {}",
+            u.name,
+            u.role().as_str(),
+            status,
+            u.last_sign_in.as_deref().unwrap_or("never")
+        );
     }
     Ok(())
 }

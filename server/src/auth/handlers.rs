@@ -116,7 +116,8 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
             None => format!("Sign-in refused: {why}."),
         };
         if let Err(e) = auth
-            .record(
+            .audit
+            .record_done(
                 actor,
                 "auth.sign_in",
                 actor,
@@ -139,7 +140,8 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
     };
     // Fail closed: a sign-in that cannot be recorded does not happen.
     if let Err(e) = auth
-        .record(
+        .audit
+        .record_done(
             &user.name,
             "auth.sign_in",
             &user.name,
@@ -169,7 +171,8 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
 pub async fn sign_out(State(auth): State<Arc<Auth>>, session: Session, req: Request) -> Response {
     if let Some(c) = req.extensions().get::<Caller>()
         && let Err(e) = auth
-            .record(
+            .audit
+            .record_done(
                 &c.name,
                 "auth.sign_out",
                 &c.name,

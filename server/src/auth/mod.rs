@@ -126,20 +126,4 @@ impl Auth {
             .await
             .map_err(|e| e.to_string())
     }
-
-    /// Records a finished event (a sign-in, a failed one, a sign-out).
-    async fn record(
-        &self,
-        actor: &str,
-        action: &str,
-        target: &str,
-        ok: bool,
-        message: String,
-        detail: Option<&str>,
-    ) -> Result<(), crate::audit::AuditError> {
-        self.audit
-            .record_done(actor, action, target, ok, message, detail)
-            .await
-            .map(|_| ())
-    }
 }
