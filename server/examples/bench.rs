@@ -170,7 +170,7 @@ async fn main() {
         .await
         .unwrap();
     assert_eq!(res.headers()["location"], "/", "the bench user signs in");
-    println!("sign-in (argon2 verify + session): {} ms", ms(t.elapsed()));
+    println!("sign-in (argon2 verify + session): {}", ms(t.elapsed()));
     let provider_calls = {
         let (http, sim) = (http.clone(), sim.clone());
         move || {
