@@ -121,6 +121,19 @@ pub const SERVER_FN_RULES: &[(&str, Permission)] = &[
     ("/api/set_user_disabled", Permission::ManageUsers),
 ];
 
+/// Pages that only some roles may open; every other page needs a sign-in
+/// and nothing more (its data comes from server functions with their own
+/// rules).
+pub const PAGE_RULES: &[(&str, Permission)] = &[("/users", Permission::ManageUsers)];
+
+/// The permission a page needs beyond a sign-in, if any.
+pub fn page_rule_for(path: &str) -> Option<Permission> {
+    PAGE_RULES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, perm)| *perm)
+}
+
 /// The permission a server function path needs, if it has a rule.
 pub fn rule_for(path: &str) -> Option<Permission> {
     SERVER_FN_RULES

@@ -180,6 +180,24 @@ async fn console_checks_the_role_itself() {
 }
 
 #[tokio::test]
+async fn the_users_page_is_for_admins() {
+    let c = Console::start().await;
+    for (role, want) in [
+        (Role::Viewer, 403),
+        (Role::Operator, 403),
+        (Role::Admin, 200),
+    ] {
+        let client = c.as_role(role).await;
+        let res = client
+            .get(format!("{}/users", c.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), want, "{role}");
+    }
+}
+
+#[tokio::test]
 async fn no_server_function_changes_state_over_get() {
     let c = Console::start().await;
     let before = footprint(&c).await;

@@ -6,7 +6,7 @@
 //! may call it.
 
 use super::{Auth, Resolved};
-use app::access::{Caller, refusal, rule_for};
+use app::access::{Caller, page_rule_for, refusal, rule_for};
 use app::error::AppError;
 use axum::{
     extract::{Request, State},
@@ -123,6 +123,11 @@ pub async fn gate(
     }
     if must_change && path != "/password" {
         return Redirect::to("/password").into_response();
+    }
+    if let (Some(user), Some(permission)) = (&user, page_rule_for(&path))
+        && !user.role().can(permission)
+    {
+        return (StatusCode::FORBIDDEN, refusal(user.role(), permission)).into_response();
     }
     next.run(req).await
 }
