@@ -126,20 +126,21 @@ pub const SERVER_FN_RULES: &[(&str, Permission)] = &[
 /// rules).
 pub const PAGE_RULES: &[(&str, Permission)] = &[("/users", Permission::ManageUsers)];
 
-/// The permission a page needs beyond a sign-in, if any.
-pub fn page_rule_for(path: &str) -> Option<Permission> {
-    PAGE_RULES
+fn lookup(table: &[(&str, Permission)], path: &str) -> Option<Permission> {
+    table
         .iter()
         .find(|(p, _)| *p == path)
         .map(|(_, perm)| *perm)
 }
 
+/// The permission a page needs beyond a sign-in, if any.
+pub fn page_rule_for(path: &str) -> Option<Permission> {
+    lookup(PAGE_RULES, path)
+}
+
 /// The permission a server function path needs, if it has a rule.
 pub fn rule_for(path: &str) -> Option<Permission> {
-    SERVER_FN_RULES
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, perm)| *perm)
+    lookup(SERVER_FN_RULES, path)
 }
 
 /// The signed-in user a request is made by.

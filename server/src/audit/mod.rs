@@ -31,6 +31,24 @@ pub struct Intent<'a> {
     pub detail: Option<&'a str>,
 }
 
+impl<'a> Intent<'a> {
+    /// An intent about no space: a sign-in, a user change.
+    pub fn local(
+        actor: &'a str,
+        action: &'a str,
+        target: &'a str,
+        detail: Option<&'a str>,
+    ) -> Self {
+        Self {
+            actor,
+            action,
+            space: "",
+            target,
+            detail,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutcomeKind {
     Ok,
@@ -195,8 +213,8 @@ impl AuditLog {
         Ok(id)
     }
 
-    /// Records a finished event that concerns no space (a sign-in, a user
-    /// change), naming `target`, with `ok` or `error` as its outcome.
+    /// Records a finished event that concerns no space (a sign-in, a
+    /// sign-out), naming `target`, with `ok` or `error` as its outcome.
     pub async fn record_done(
         &self,
         actor: &str,
@@ -207,13 +225,7 @@ impl AuditLog {
         detail: Option<&str>,
     ) -> Result<i64, AuditError> {
         self.record_event(
-            Intent {
-                actor,
-                action,
-                space: "",
-                target,
-                detail,
-            },
+            Intent::local(actor, action, target, detail),
             Outcome {
                 kind: if ok {
                     OutcomeKind::Ok
@@ -226,6 +238,50 @@ impl AuditLog {
             },
         )
         .await
+    }
+
+    /// Records the outcome of an intent, retrying a few times: the action
+    /// has happened, so its record must not be lost. If it still fails the
+    /// intent stays open and is reconciled at the next start.
+    pub async fn settle(&self, intent_id: i64, outcome: Outcome) {
+        for attempt in 1..=3 {
+            match self.record_outcome(intent_id, outcome.clone()).await {
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::error!(intent_id, attempt, error = %e, "audit outcome not written");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// Runs a change to the console's own data (a user, a password) under
+    /// the intent/outcome rule: the intent is committed first, and if it
+    /// cannot be the change is not made (the outer `Err`); then the change,
+    /// then its outcome, `describe`d on success or the error's own words.
+    pub async fn audited<T, E: std::fmt::Display>(
+        &self,
+        intent: Intent<'_>,
+        change: impl std::future::Future<Output = Result<T, E>>,
+        describe: impl FnOnce(&T) -> String,
+    ) -> Result<Result<T, E>, AuditError> {
+        let intent_id = self.record_intent(intent).await?;
+        let result = change.await;
+        let (kind, message) = match &result {
+            Ok(v) => (OutcomeKind::Ok, describe(v)),
+            Err(e) => (OutcomeKind::Error, e.to_string()),
+        };
+        self.settle(
+            intent_id,
+            Outcome {
+                kind,
+                provider_status: None,
+                message,
+                request_id: None,
+            },
+        )
+        .await;
+        Ok(result)
     }
 
     pub async fn open_intents(&self) -> Result<Vec<OpenIntent>, AuditError> {

@@ -3,7 +3,7 @@
 
 use super::password;
 use super::users::{NewUser, UserError, Users};
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, Intent};
 use app::access::Role;
 
 /// The actor the history names for what the console does by itself.
@@ -30,25 +30,21 @@ pub async fn first_admin(users: &Users, audit: &AuditLog) -> Result<Option<Made>
         return Ok(None);
     }
     let pw = password::random();
-    let user = users
-        .create(NewUser {
-            name: "admin",
-            role: Role::Admin,
-            password: &pw,
-            one_time: true,
-            demo: false,
-        })
-        .await?;
-    audit
-        .record_done(
-            SYSTEM_ACTOR,
-            "user.create",
-            &user.name,
-            true,
-            "First start: created the first admin with a one-time password.".into(),
-            Some("role admin"),
+    // Intent first: an admin made without a record (and so without its
+    // password printed, as start-up would stop) would lock the console.
+    let user = audit
+        .audited(
+            Intent::local(SYSTEM_ACTOR, "user.create", "admin", Some("role admin")),
+            users.create(NewUser {
+                name: "admin",
+                role: Role::Admin,
+                password: &pw,
+                one_time: true,
+                demo: false,
+            }),
+            |_| "First start: created the first admin with a one-time password.".into(),
         )
-        .await?;
+        .await??;
     Ok(Some(Made {
         name: user.name,
         role: Role::Admin,
@@ -71,25 +67,20 @@ pub async fn demo_users(users: &Users, audit: &AuditLog) -> Result<Vec<Made>, Bo
             // A real user took the name; leave them alone.
             Some(_) => continue,
             None => {
-                users
-                    .create(NewUser {
-                        name: &name,
-                        role,
-                        password: &pw,
-                        one_time: false,
-                        demo: true,
-                    })
-                    .await?;
+                let detail = format!("role {role}");
                 audit
-                    .record_done(
-                        SYSTEM_ACTOR,
-                        "user.create",
-                        &name,
-                        true,
-                        "Created a demo user (simulated provider only).".into(),
-                        Some(&format!("role {role}")),
+                    .audited(
+                        Intent::local(SYSTEM_ACTOR, "user.create", &name, Some(&detail)),
+                        users.create(NewUser {
+                            name: &name,
+                            role,
+                            password: &pw,
+                            one_time: false,
+                            demo: true,
+                        }),
+                        |_| "Created a demo user (simulated provider only).".into(),
                     )
-                    .await?;
+                    .await??;
             }
         }
         made.push(Made {

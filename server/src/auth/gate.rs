@@ -92,7 +92,8 @@ pub async fn gate(
     if path == "/signout" {
         return next.run(req).await;
     }
-    if let Some(fn_path) = path.strip_prefix("/api/").map(|_| path.as_str()) {
+    if path.starts_with("/api/") {
+        let fn_path = path.as_str();
         let Some(user) = &user else {
             let why = if expired {
                 "Your sign-in has expired; sign in again. Nothing was changed."

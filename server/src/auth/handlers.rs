@@ -7,7 +7,7 @@
 use super::gate::local_path;
 use super::throttle::{Scope, Verdict};
 use super::{Auth, password};
-use crate::audit::{Intent, Outcome, OutcomeKind};
+use crate::audit::Intent;
 use app::access::Caller;
 use axum::{
     Form,
@@ -90,53 +90,56 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         .unwrap_or(password::DECOY);
     let password_ok = password::verify(&form.password, hash).await;
     let from = address.map(|a| format!("from {a}"));
-    let refused_because = match &user {
-        _ if !password_ok => Some("wrong user name or password"),
-        None => Some("wrong user name or password"),
-        Some(u) if u.disabled => Some("the user is disabled"),
-        Some(u) if u.demo && !auth.demo => {
-            Some("demo users cannot sign in against the real provider")
+    let checked = match user {
+        Some(u) if password_ok => {
+            if u.disabled {
+                Err("the user is disabled")
+            } else if u.demo && !auth.demo {
+                Err("demo users cannot sign in against the real provider")
+            } else {
+                Ok(u)
+            }
         }
-        Some(_) => None,
+        _ => Err("wrong user name or password"),
     };
     let actor = if app::validate::user_name(&typed).is_ok() {
         typed.as_str()
     } else {
         "(not a user name)"
     };
-    if let Some(why) = refused_because {
-        let lock = auth.throttle.failed(&typed, address);
-        let message = match lock {
-            Some(Scope::User) => {
-                format!("Sign-in refused: {why}; this user is now locked for a while.")
+    let user = match checked {
+        Ok(u) => u,
+        Err(why) => {
+            let lock = auth.throttle.failed(&typed, address);
+            let message = match lock {
+                Some(Scope::User) => {
+                    format!("Sign-in refused: {why}; this user is now locked for a while.")
+                }
+                Some(Scope::Address) => {
+                    format!("Sign-in refused: {why}; this address is now locked for a while.")
+                }
+                None => format!("Sign-in refused: {why}."),
+            };
+            if let Err(e) = auth
+                .audit
+                .record_done(
+                    actor,
+                    "auth.sign_in",
+                    actor,
+                    false,
+                    message,
+                    from.as_deref(),
+                )
+                .await
+            {
+                tracing::error!(error = %e, "failed sign-in could not be audited");
             }
-            Some(Scope::Address) => {
-                format!("Sign-in refused: {why}; this address is now locked for a while.")
-            }
-            None => format!("Sign-in refused: {why}."),
-        };
-        if let Err(e) = auth
-            .audit
-            .record_done(
-                actor,
-                "auth.sign_in",
-                actor,
-                false,
-                message,
-                from.as_deref(),
-            )
-            .await
-        {
-            tracing::error!(error = %e, "failed sign-in could not be audited");
+            return match auth.throttle.check(&typed, address) {
+                Verdict::Locked(scope, wait) => locked(scope, wait, &form.next),
+                Verdict::Slow(_) => back_to_sign_in("slow", &[], &form.next),
+                Verdict::Go => back_to_sign_in("bad", &[], &form.next),
+            };
         }
-        return match auth.throttle.check(&typed, address) {
-            Verdict::Locked(scope, wait) => locked(scope, wait, &form.next),
-            Verdict::Slow(_) => back_to_sign_in("slow", &[], &form.next),
-            Verdict::Go => back_to_sign_in("bad", &[], &form.next),
-        };
-    }
-    let Some(user) = user else {
-        return back_to_sign_in("bad", &[], &form.next);
     };
     // Fail closed: a sign-in that cannot be recorded does not happen.
     if let Err(e) = auth
@@ -238,46 +241,24 @@ pub async fn change_password(
         return back_to_password("weak");
     }
     // Intent first (no record, no change), then the change, then its outcome.
-    let intent = auth
+    let changed = auth
         .audit
-        .record_intent(Intent {
-            actor: &caller.name,
-            action: "user.password",
-            space: "",
-            target: &caller.name,
-            detail: None,
-        })
+        .audited(
+            Intent::local(&caller.name, "user.password", &caller.name, None),
+            auth.users.set_password(&caller.name, &form.new, false),
+            |_| "Changed their own password.".into(),
+        )
         .await;
-    let intent_id = match intent {
-        Ok(id) => id,
+    match changed {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "password could not be changed");
+            return back_to_password("unavailable");
+        }
         Err(e) => {
             tracing::error!(error = %e, "password change could not be audited; refused");
             return back_to_password("unavailable");
         }
-    };
-    let changed = auth
-        .users
-        .set_password(&caller.name, &form.new, false)
-        .await;
-    let outcome = Outcome {
-        kind: if changed.is_ok() {
-            OutcomeKind::Ok
-        } else {
-            OutcomeKind::Error
-        },
-        provider_status: None,
-        message: match &changed {
-            Ok(_) => "Changed their own password.".into(),
-            Err(e) => e.to_string(),
-        },
-        request_id: None,
-    };
-    if let Err(e) = auth.audit.record_outcome(intent_id, outcome).await {
-        tracing::error!(error = %e, intent_id, "password change outcome not recorded");
-    }
-    if let Err(e) = changed {
-        tracing::error!(error = %e, "password could not be changed");
-        return back_to_password("unavailable");
     }
     // A new id after a credential change, like after a sign-in.
     if let Err(e) = auth.start_session(&session, &user).await {

@@ -139,19 +139,9 @@ impl ServerConsole {
         Ok(self.provider.get_peering(space, pcx_id).await?.value)
     }
 
-    /// Records the outcome, retrying a few times: the action has happened, so
-    /// its record must not be lost. If it still fails the intent stays open
-    /// and is reconciled at the next start.
+    /// Records the outcome; see `AuditLog::settle`.
     async fn finish(&self, intent_id: i64, outcome: Outcome) {
-        for attempt in 1..=3 {
-            match self.audit.record_outcome(intent_id, outcome.clone()).await {
-                Ok(_) => return,
-                Err(e) => {
-                    tracing::error!(intent_id, attempt, error = %e, "audit outcome not written");
-                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
-                }
-            }
-        }
+        self.audit.settle(intent_id, outcome).await
     }
 
     /// Records the intent, refusing the action (fail closed) if it cannot.

@@ -3,7 +3,7 @@
 //! first (no record, no change), then the change, then its outcome.
 
 use super::{ServerConsole, audit_refused};
-use crate::audit::{Intent, Outcome, OutcomeKind};
+use crate::audit::Intent;
 use crate::auth::password;
 use crate::auth::users::{NewUser, User, UserError};
 use app::access::Caller;
@@ -38,40 +38,22 @@ impl ServerConsole {
     where
         F: std::future::Future<Output = Result<User, UserError>>,
     {
-        let intent_id = self
+        let result = self
             .audit
-            .record_intent(Intent {
-                actor: &who.name,
-                action,
-                space: "",
-                target,
-                detail: Some(detail),
-            })
+            .audited(
+                Intent::local(&who.name, action, target, Some(detail)),
+                change,
+                |u: &User| {
+                    format!(
+                        "{} is now {}{}.",
+                        u.name,
+                        u.role(),
+                        if u.disabled { ", disabled" } else { "" }
+                    )
+                },
+            )
             .await
             .map_err(audit_refused)?;
-        let result = change.await;
-        let (kind, message) = match &result {
-            Ok(u) => (
-                OutcomeKind::Ok,
-                format!(
-                    "{} is now {}{}.",
-                    u.name,
-                    u.role(),
-                    if u.disabled { ", disabled" } else { "" }
-                ),
-            ),
-            Err(e) => (OutcomeKind::Error, e.to_string()),
-        };
-        self.finish(
-            intent_id,
-            Outcome {
-                kind,
-                provider_status: None,
-                message,
-                request_id: None,
-            },
-        )
-        .await;
         Ok(result?)
     }
 
