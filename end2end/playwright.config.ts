@@ -61,7 +61,7 @@ export default defineConfig({
     command: `${bin} sim --listen 127.0.0.1:${simPort} --data-listen 127.0.0.1:${simPort + 1} --time-scale 30`,
     cwd: "..",
     env: { SPACEPORT_SIM_TOKEN: token },
-    url: `http://127.0.0.1:${simPort}/_sim/stats`,
+    url: `http://127.0.0.1:${simPort}/_sim/health`,
     timeout: 60_000,
     reuseExistingServer: false,
     stdout: "ignore",

@@ -148,20 +148,38 @@ pub fn rule_for(path: &str) -> Option<Permission> {
 pub struct Caller {
     pub name: String,
     pub role: Role,
+    /// One of the demo's ready-made users. Their passwords are printed at
+    /// every start, so they manage no users: a demo admin must not be able
+    /// to make a real one.
+    #[serde(default)]
+    pub demo: bool,
 }
+
+/// Why a demo user may not manage users.
+pub const DEMO_REFUSAL: &str = "The demo's users cannot manage users; sign in as a user made with \
+                                `spaceport user add`. Nothing was changed.";
 
 impl Caller {
     pub fn can(&self, p: Permission) -> bool {
-        self.role.can(p)
+        self.role.can(p) && !(self.demo && p == Permission::ManageUsers)
     }
 
     /// Refuses, with a message that says what is missing, unless the
-    /// caller's role holds `p`.
+    /// caller may do `p`.
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
         if self.can(p) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(refusal(self.role, p)))
+            Err(AppError::Forbidden(self.refusal(p)))
+        }
+    }
+
+    /// What a refusal of `p` says to this caller.
+    pub fn refusal(&self, p: Permission) -> String {
+        if self.role.can(p) {
+            DEMO_REFUSAL.to_string()
+        } else {
+            refusal(self.role, p)
         }
     }
 }

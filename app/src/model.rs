@@ -531,8 +531,8 @@ pub struct DataAddonSummary {
 pub struct ConnectionUrl {
     pub endpoint_id: String,
     pub var_name: String,
-    /// The URL with its password replaced by `********`; `None` until the
-    /// app has the config var.
+    /// What a viewer may see of the URL (scheme, host, port, path; see the
+    /// server's `console::mask`); `None` until the app has the config var.
     pub masked: Option<String>,
 }
 
@@ -560,38 +560,4 @@ pub struct DataActionResult {
     pub addon: String,
     pub status: PrivateLinkStatus,
     pub message: String,
-}
-
-/// Replaces the password of a URL (`scheme://user:password@host`) with
-/// `********`; a URL without one is returned as it is.
-pub fn mask_url_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let Some((creds, host)) = rest.rsplit_once('@') else {
-        return url.to_string();
-    };
-    match creds.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:********@{host}"),
-        None => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod mask_tests {
-    use super::mask_url_password;
-
-    #[test]
-    fn passwords_are_masked_and_nothing_else() {
-        assert_eq!(
-            mask_url_password("redis://default:s3cr3t@vpce-1.example.com:6379"),
-            "redis://default:********@vpce-1.example.com:6379"
-        );
-        assert_eq!(
-            mask_url_password("kafka+ssl://host:9096"),
-            "kafka+ssl://host:9096"
-        );
-        assert_eq!(mask_url_password("not a url"), "not a url");
-        assert!(!mask_url_password("postgres://u:p@ss@h:5432/d").contains("p@ss"));
-    }
 }

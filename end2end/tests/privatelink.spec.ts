@@ -6,6 +6,8 @@ const PG = "postgresql-curved-12345";
 const ENDPOINT = "vpce-0123456789abcdef0";
 // The simulator's control surface (see playwright.config.ts).
 const SIM = `http://127.0.0.1:${Number(process.env.SPACEPORT_E2E_PORT ?? 3100) + 1}/_sim`;
+// The control surface asks for the simulator's token, like its API.
+const AS_AWS = { Authorization: `Bearer ${process.env.SPACEPORT_E2E_TOKEN ?? ""}` };
 
 test("a PrivateLink for Postgres: create, wait, accounts, connect, reveal, destroy, audit", async ({ page, request }) => {
   test.setTimeout(120_000);
@@ -45,9 +47,13 @@ test("a PrivateLink for Postgres: create, wait, accounts, connect, reveal, destr
   await expect(added).toHaveCount(0);
 
   // The AWS side connects a VPC endpoint from the allowed account.
-  const refused = await request.post(`${SIM}/privatelink/${PG}/connections`, { data: { owner: "999999999999" } });
+  const refused = await request.post(`${SIM}/privatelink/${PG}/connections`, {
+    headers: AS_AWS,
+    data: { owner: "999999999999" },
+  });
   expect(refused.status()).toBe(403);
   const connected = await request.post(`${SIM}/privatelink/${PG}/connections`, {
+    headers: AS_AWS,
     data: { owner: "123456789012:user/ops", endpoint_id: ENDPOINT },
   });
   expect(connected.status()).toBe(201);

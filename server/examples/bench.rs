@@ -154,8 +154,15 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { server::startup::serve_on(listener, router).await });
+    // A browser on the console's own pages says so with every request.
+    let mut same_origin = reqwest::header::HeaderMap::new();
+    same_origin.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
+        .default_headers(same_origin)
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -178,6 +185,7 @@ async fn main() {
             async move {
                 let v: serde_json::Value = http
                     .get(format!("{sim}/_sim/stats"))
+                    .bearer_auth(TOKEN)
                     .send()
                     .await
                     .unwrap()
@@ -230,6 +238,7 @@ async fn main() {
     for i in 0..accepts {
         let res: serde_json::Value = http
             .request(Method::POST, format!("{sim}/_sim/spaces/{SPACE}/peering-requests"))
+            .bearer_auth(TOKEN)
             .json(&serde_json::json!({"aws_account_id": "210987654321", "vpc_id": "vpc-0fedcba987654321",
                 "cidr_block": format!("10.{}.{}.0/24", 100 + i / 256, i % 256), "immediate": true}))
             .send()

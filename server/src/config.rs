@@ -37,7 +37,7 @@ pub struct UserArgs {
     #[arg(
         long,
         env = "SPACEPORT_DATABASE",
-        default_value = "spaceport.db",
+        default_value = DEFAULT_DATABASE,
         global = true
     )]
     pub database: PathBuf,
@@ -72,9 +72,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SPACEPORT_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
-    /// SQLite file holding the audit history (created if missing).
-    #[arg(long, env = "SPACEPORT_DATABASE", default_value = "spaceport.db")]
-    pub database: PathBuf,
+    /// SQLite file holding the audit history, users and sessions (created
+    /// if missing). Default: spaceport.db, or spaceport-demo.db on the
+    /// simulated provider, so a demo never touches a real console's file.
+    #[arg(long, env = "SPACEPORT_DATABASE")]
+    pub database: Option<PathBuf>,
 
     /// The provider's Platform API. Needs --api-key.
     #[arg(long, env = "HEROKU_API_URL")]
@@ -93,6 +95,12 @@ pub struct ServeArgs {
     /// origin are accepted as same-site; https makes the session cookie Secure.
     #[arg(long, env = "SPACEPORT_PUBLIC_URL")]
     pub public_url: Option<url::Url>,
+
+    /// Proxies (addresses or CIDR blocks, comma-separated) whose
+    /// X-Forwarded-For names the client. Without it the header is ignored,
+    /// and behind a proxy every client would share the proxy's address.
+    #[arg(long, env = "SPACEPORT_TRUSTED_PROXY", value_delimiter = ',', num_args = 1.., value_parser = crate::web::client::parse_proxy)]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
 
     /// Seconds without a request after which a sign-in ends.
     #[arg(long, env = "SPACEPORT_SESSION_IDLE_SECS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..=604800))]
@@ -177,7 +185,21 @@ pub enum ProviderChoice {
     Simulated,
 }
 
+/// The console's database when none is given.
+pub const DEFAULT_DATABASE: &str = "spaceport.db";
+/// The same on the simulated provider: the demo keeps a file of its own.
+pub const DEMO_DATABASE: &str = "spaceport-demo.db";
+
 impl ServeArgs {
+    /// The database file: as given, or the default for the provider.
+    pub fn database_path(&self) -> PathBuf {
+        match (&self.database, self.provider()) {
+            (Some(path), _) => path.clone(),
+            (None, Ok(ProviderChoice::Simulated)) => PathBuf::from(DEMO_DATABASE),
+            (None, _) => PathBuf::from(DEFAULT_DATABASE),
+        }
+    }
+
     pub fn provider(&self) -> Result<ProviderChoice, String> {
         let or = |u: &Option<url::Url>, default: &str| {
             u.clone()

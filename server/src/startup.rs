@@ -8,6 +8,8 @@ use crate::config::{ProviderChoice, ServeArgs, SimArgs};
 use crate::console::ServerConsole;
 use crate::provider::{ProviderClient, ProviderConfig};
 use crate::sim::{self, SimOptions};
+use crate::auth::refusals::Refusals;
+use crate::web::client::TrustedProxies;
 use crate::web::{AppState, Site, app};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +29,57 @@ pub enum StartError {
     Provider(#[from] crate::provider::ProviderError),
     #[error("users: {0}")]
     Users(#[from] bootstrap::BootstrapError),
+    #[error(
+        "the database {database} serves {bound}, not {wanted}. Start it against {bound}, or \
+         give another --database (the demo's own is spaceport-demo.db)."
+    )]
+    OtherProvider {
+        database: String,
+        bound: String,
+        wanted: String,
+    },
+}
+
+/// How the database names the provider it serves.
+fn provider_name(choice: &ProviderChoice) -> String {
+    match choice {
+        ProviderChoice::Simulated => "the simulated provider".into(),
+        ProviderChoice::Real { url, .. } => url.to_string(),
+    }
+}
+
+/// Ties the database to the provider of its first start and refuses any
+/// other: a demo started on a real console's file would otherwise make
+/// demo users (and let them make real ones) that survive into real use,
+/// and a console moved to another account would mix two histories.
+async fn bind_provider(
+    audit: &AuditLog,
+    database: &std::path::Path,
+    choice: &ProviderChoice,
+) -> Result<(), StartError> {
+    let wanted = provider_name(choice);
+    sqlx::query(
+        "INSERT INTO console_settings (key, value) VALUES ('provider', ?) \
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(&wanted)
+    .execute(audit.pool())
+    .await
+    .map_err(crate::audit::AuditError::from)?;
+    let bound: String =
+        sqlx::query_scalar("SELECT value FROM console_settings WHERE key = 'provider'")
+            .fetch_one(audit.pool())
+            .await
+            .map_err(crate::audit::AuditError::from)?;
+    if bound == wanted {
+        Ok(())
+    } else {
+        Err(StartError::OtherProvider {
+            database: database.display().to_string(),
+            bound,
+            wanted,
+        })
+    }
 }
 
 /// A random token for the embedded simulator: the client sends it like a
@@ -81,7 +134,9 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(args.provider_timeout_secs),
     })?);
-    let audit = Arc::new(AuditLog::open(&args.database).await?);
+    let database = args.database_path();
+    let audit = Arc::new(AuditLog::open(&database).await?);
+    bind_provider(&audit, &database, &choice).await?;
     let users = Arc::new(Users::new(audit.pool().clone()));
     let demo = matches!(choice, ProviderChoice::Simulated);
     start_users(&users, &audit, demo).await?;
@@ -97,6 +152,7 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         users: users.clone(),
         audit: audit.clone(),
         throttle: Throttle::new(Policy::default()),
+        refusals: Arc::new(Refusals::new(audit.clone())),
         idle: Duration::from_secs(args.session_idle_secs),
         max_age: Duration::from_secs(args.session_max_secs),
         demo,
@@ -128,6 +184,7 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         auth,
         sessions,
         site: Site::from_public_url(args.public_url.as_ref()),
+        proxies: TrustedProxies(Arc::new(args.trusted_proxy.clone())),
     });
     Ok((router, console))
 }

@@ -7,13 +7,18 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 /// The message for a sign-in code, or none.
-fn sign_in_message(code: &str, scope: &str, wait: &str) -> Option<String> {
+fn sign_in_message(code: &str, scope: &str, wait: &str, secs: &str) -> Option<String> {
     let wait = if wait.is_empty() { "15" } else { wait };
+    let secs = if secs.is_empty() { "a few" } else { secs };
     Some(match code {
         "bad" => "Wrong user name or password.".into(),
-        "slow" => "Wrong user name or password. After several failed attempts each new one is \
-                   slowed down, and a few more lock sign-in for 15 minutes."
-            .into(),
+        "slow" if scope == "address" => format!(
+            "Too many sign-ins from this address at once. Try again in {secs} second(s)."
+        ),
+        "slow" => format!(
+            "Too many failed sign-ins for this user: each new attempt waits longer than the \
+             one before. Try again in {secs} second(s)."
+        ),
         "locked" if scope == "address" => format!(
             "Too many failed sign-ins from this address. Sign-in from here is refused for \
              {wait} more minute(s), even with the right password."
@@ -33,7 +38,7 @@ fn sign_in_message(code: &str, scope: &str, wait: &str) -> Option<String> {
 pub fn SignInPage() -> impl IntoView {
     let q = use_query_map().read_untracked();
     let get = |k: &str| q.get(k).unwrap_or_default();
-    let error = sign_in_message(&get("error"), &get("scope"), &get("wait"));
+    let error = sign_in_message(&get("error"), &get("scope"), &get("wait"), &get("secs"));
     let note = if !get("expired").is_empty() {
         Some("Your sign-in expired; sign in again.")
     } else if !get("signed_out").is_empty() {
@@ -119,14 +124,19 @@ mod tests {
     #[test]
     fn every_code_the_server_sends_has_a_message() {
         for code in ["bad", "slow", "locked", "unavailable"] {
-            assert!(sign_in_message(code, "user", "15").is_some(), "{code}");
+            assert!(sign_in_message(code, "user", "15", "2").is_some(), "{code}");
         }
         assert!(
-            sign_in_message("locked", "address", "3")
+            sign_in_message("locked", "address", "3", "")
                 .unwrap()
                 .contains("this address")
         );
-        assert!(sign_in_message("<script>", "", "").is_none());
+        assert!(
+            sign_in_message("slow", "user", "", "8")
+                .unwrap()
+                .contains("in 8 second")
+        );
+        assert!(sign_in_message("<script>", "", "", "").is_none());
         for code in [
             "current",
             "mismatch",

@@ -5,8 +5,10 @@
 //! permission, so a new server function is closed until someone decides who
 //! may call it.
 
+use super::refusals::Refused;
 use super::{Auth, Resolved};
-use app::access::{Caller, page_rule_for, refusal, rule_for};
+use crate::web::client::ClientAddr;
+use app::access::{Caller, page_rule_for, rule_for};
 use app::error::AppError;
 use axum::{
     extract::{Request, State},
@@ -38,9 +40,21 @@ pub fn refuse_call(e: AppError) -> Response {
         .into_response()
 }
 
-/// Only a path of this site is followed after sign-in (no `//host`).
+/// A `next` to follow after sign-in, if it is a path of this console.
+///
+/// Browsers drop tabs and newlines from a URL and read `\` as `/`, so a
+/// check on the first characters is not enough (`/<TAB>/evil.example`
+/// becomes `//evil.example`). Only visible ASCII is taken, and only when
+/// the URL parser, which follows the browsers' rules, resolves it against
+/// this console's own origin without leaving it.
 pub fn local_path(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+    let visible = !next.is_empty() && next.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if !visible || !next.starts_with('/') || next.contains('\\') {
+        return None;
+    }
+    let home = url::Url::parse("http://console.invalid/").expect("static URL");
+    let resolved = home.join(next).ok()?;
+    (resolved.origin() == home.origin()).then_some(next)
 }
 
 fn to_sign_in(req: &Request, expired: bool) -> Response {
@@ -75,11 +89,13 @@ pub async fn gate(
         _ => None,
     };
     let must_change = user.as_ref().is_some_and(|u| u.must_change_password);
-    if let Some(u) = &user {
-        req.extensions_mut().insert(Caller {
-            name: u.name.clone(),
-            role: u.role(),
-        });
+    let caller = user.as_ref().map(|u| Caller {
+        name: u.name.clone(),
+        role: u.role(),
+        demo: u.demo,
+    });
+    if let Some(c) = &caller {
+        req.extensions_mut().insert(c.clone());
     }
     let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
 
@@ -94,7 +110,7 @@ pub async fn gate(
     }
     if path.starts_with("/api/") {
         let fn_path = path.as_str();
-        let Some(user) = &user else {
+        let Some(caller) = &caller else {
             let why = if expired {
                 "Your sign-in has expired; sign in again. Nothing was changed."
             } else {
@@ -113,24 +129,54 @@ pub async fn gate(
                 "This server function has no access rule, so nobody may call it.".into(),
             ));
         };
-        if !user.role().can(permission) {
-            tracing::info!(user = %user.name, path = %fn_path, "refused: role lacks permission");
-            return refuse_call(AppError::Forbidden(refusal(user.role(), permission)));
+        if !caller.can(permission) {
+            tracing::info!(user = %caller.name, path = %fn_path, "refused: role lacks permission");
+            let message = caller.refusal(permission);
+            record_refusal(&auth, &req, caller, &message).await;
+            return refuse_call(AppError::Forbidden(message));
         }
         return next.run(req).await;
     }
-    if user.is_none() {
+    let Some(caller) = &caller else {
         return to_sign_in(&req, expired);
-    }
+    };
     if must_change && path != "/password" {
         return Redirect::to("/password").into_response();
     }
-    if let (Some(user), Some(permission)) = (&user, page_rule_for(&path))
-        && !user.role().can(permission)
+    if let Some(permission) = page_rule_for(&path)
+        && !caller.can(permission)
     {
-        return (StatusCode::FORBIDDEN, refusal(user.role(), permission)).into_response();
+        let message = caller.refusal(permission);
+        record_refusal(&auth, &req, caller, &message).await;
+        return (StatusCode::FORBIDDEN, message).into_response();
     }
     next.run(req).await
+}
+
+/// Puts a refusal of a signed-in caller in the history, within their
+/// budget of such records.
+fn record_refusal<'a>(
+    auth: &'a Auth,
+    req: &Request,
+    caller: &'a Caller,
+    message: &str,
+) -> impl std::future::Future<Output = ()> + Send + 'a {
+    // What is needed of the request is taken now: the request itself is
+    // not held across the write.
+    let address = req.extensions().get::<ClientAddr>().and_then(|c| c.0);
+    let path = req.uri().path().to_string();
+    let message = message.to_string();
+    async move {
+        auth.refusals
+            .record(Refused {
+                source: &caller.name,
+                actor: &caller.name,
+                target: &path,
+                message,
+                detail: address.map(|a| format!("from {a}")),
+            })
+            .await;
+    }
 }
 
 #[cfg(test)]
@@ -143,5 +189,18 @@ mod tests {
         assert_eq!(local_path("//evil.example"), None);
         assert_eq!(local_path("https://evil.example"), None);
         assert_eq!(local_path("/\\evil.example"), None);
+        for hostile in [
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/ /x",
+            "/%5C/x\\",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(local_path(hostile), None, "{hostile:?}");
+        }
+        // Encoded, these are harmless paths of this console.
+        assert_eq!(local_path("/%09/evil.example"), Some("/%09/evil.example"));
+        assert_eq!(local_path("/%2F%2Fevil"), Some("/%2F%2Fevil"));
     }
 }

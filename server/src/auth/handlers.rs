@@ -5,17 +5,20 @@
 //! the page turns into a message; no free text from the request is echoed.
 
 use super::gate::local_path;
-use super::throttle::{Scope, Verdict};
+use super::refusals::Refused;
+use super::throttle::{Refusal, Scope};
 use super::{Auth, password};
 use crate::audit::Intent;
 use app::access::Caller;
+use crate::web::client::ClientAddr;
 use axum::{
     Form,
-    extract::{ConnectInfo, FromRequest, Request, State},
+    extract::{FromRequest, Request, State},
+    http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use tower_sessions::Session;
 
@@ -44,19 +47,45 @@ fn back_to_sign_in(code: &str, extra: &[(&str, &str)], next: &str) -> Response {
     Redirect::to(&format!("/signin?{}", url.query().unwrap_or(""))).into_response()
 }
 
-fn locked(scope: Scope, wait: std::time::Duration, next: &str) -> Response {
-    let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
-    let scope = match scope {
+/// Back to the sign-in page, saying why the attempt was not made.
+fn held_back(refusal: Refusal, next: &str) -> Response {
+    let scope = |s: Scope| match s {
         Scope::User => "user",
         Scope::Address => "address",
     };
-    back_to_sign_in("locked", &[("scope", scope), ("wait", &minutes)], next)
+    match refusal {
+        Refusal::Locked(s, wait) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+            back_to_sign_in("locked", &[("scope", scope(s)), ("wait", &minutes)], next)
+        }
+        Refusal::Wait(s, wait) => {
+            let secs = wait.as_secs_f64().ceil().max(1.0).to_string();
+            back_to_sign_in("slow", &[("scope", scope(s)), ("secs", &secs)], next)
+        }
+    }
 }
 
+/// "Busy, try again": every password-checking thread was taken.
+fn busy() -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, "1")],
+        "The server is busy checking passwords; try again in a moment. Nothing was changed.",
+    )
+        .into_response()
+}
+
+/// What the history names for a sign-in attempt: the user when one of
+/// that name exists. Anything else typed into the name field (people type
+/// passwords there) is kept nowhere.
+pub const UNKNOWN_NAME: &str = "an unknown name";
+
 fn client_address(req: &Request) -> Option<IpAddr> {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+    req.extensions().get::<ClientAddr>().and_then(|c| c.0)
+}
+
+fn from(address: Option<IpAddr>) -> Option<String> {
+    address.map(|a| format!("from {a}"))
 }
 
 pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Request) -> Response {
@@ -72,11 +101,6 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         .chars()
         .take(64)
         .collect();
-    match auth.throttle.check(&typed, address) {
-        Verdict::Locked(scope, wait) => return locked(scope, wait, &form.next),
-        Verdict::Slow(d) => tokio::time::sleep(d).await,
-        Verdict::Go => {}
-    }
     let user = match auth.users.by_name(&typed).await {
         Ok(u) => u,
         Err(e) => {
@@ -84,12 +108,40 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
             return back_to_sign_in("unavailable", &[], &form.next);
         }
     };
+    let named = user
+        .as_ref()
+        .map_or_else(|| UNKNOWN_NAME.to_string(), |u| u.name.clone());
+    let attempt = match auth.throttle.begin(&typed, address) {
+        Ok(a) => a,
+        Err(refusal) => {
+            let source = address.map_or_else(|| typed.clone(), |a| a.to_string());
+            auth.refusals
+                .record(Refused {
+                    source: &source,
+                    actor: &named,
+                    target: &named,
+                    message: match refusal {
+                        Refusal::Locked(..) => "Sign-in refused: locked after too many failures.",
+                        Refusal::Wait(..) => "Sign-in refused: too many failures, held back.",
+                    }
+                    .into(),
+                    detail: from(address),
+                })
+                .await;
+            return held_back(refusal, &form.next);
+        }
+    };
+    if let Some(d) = attempt.delay {
+        tokio::time::sleep(d).await;
+    }
     let hash = user
         .as_ref()
         .map(|u| u.password_hash.as_str())
         .unwrap_or(password::DECOY);
-    let password_ok = password::verify(&form.password, hash).await;
-    let from = address.map(|a| format!("from {a}"));
+    let Ok(password_ok) = password::verify(&form.password, hash).await else {
+        // Not evaluated: the attempt is released, not counted.
+        return busy();
+    };
     let checked = match user {
         Some(u) if password_ok => {
             if u.disabled {
@@ -102,42 +154,33 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         }
         _ => Err("wrong user name or password"),
     };
-    let actor = if app::validate::user_name(&typed).is_ok() {
-        typed.as_str()
-    } else {
-        "(not a user name)"
-    };
     let user = match checked {
         Ok(u) => u,
         Err(why) => {
-            let lock = auth.throttle.failed(&typed, address);
-            let message = match lock {
-                Some(Scope::User) => {
-                    format!("Sign-in refused: {why}; this user is now locked for a while.")
-                }
+            let message = match attempt.failed() {
                 Some(Scope::Address) => {
                     format!("Sign-in refused: {why}; this address is now locked for a while.")
                 }
-                None => format!("Sign-in refused: {why}."),
+                _ => format!("Sign-in refused: {why}."),
             };
             if let Err(e) = auth
                 .audit
                 .record_done(
-                    actor,
+                    &named,
                     "auth.sign_in",
-                    actor,
+                    &named,
                     false,
                     message,
-                    from.as_deref(),
+                    from(address).as_deref(),
                 )
                 .await
             {
                 tracing::error!(error = %e, "failed sign-in could not be audited");
             }
-            return match auth.throttle.check(&typed, address) {
-                Verdict::Locked(scope, wait) => locked(scope, wait, &form.next),
-                Verdict::Slow(_) => back_to_sign_in("slow", &[], &form.next),
-                Verdict::Go => back_to_sign_in("bad", &[], &form.next),
+            // A lock this failure started is said now; a wait, at the next try.
+            return match auth.throttle.begin(&typed, address) {
+                Err(locked @ Refusal::Locked(..)) => held_back(locked, &form.next),
+                _ => back_to_sign_in("bad", &[], &form.next),
             };
         }
     };
@@ -150,14 +193,14 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
             &user.name,
             true,
             format!("Signed in as {}.", user.role()),
-            from.as_deref(),
+            from(address).as_deref(),
         )
         .await
     {
         tracing::error!(error = %e, "sign-in could not be audited; refused");
         return back_to_sign_in("unavailable", &[], &form.next);
     }
-    auth.throttle.succeeded(&typed);
+    attempt.succeeded();
     if let Err(e) = auth.start_session(&session, &user).await {
         tracing::error!(error = %e, "session could not be started");
         return back_to_sign_in("unavailable", &[], &form.next);
@@ -220,16 +263,21 @@ pub async fn change_password(
     let Ok(Form(form)) = Form::<PasswordForm>::from_request(req, &()).await else {
         return back_to_password("missing");
     };
-    if let Verdict::Locked(scope, wait) = auth.throttle.check(&caller.name, address) {
-        return locked(scope, wait, "/password");
-    }
+    let attempt = match auth.throttle.begin(&caller.name, address) {
+        Ok(a) => a,
+        Err(_) => return back_to_password("locked"),
+    };
     let user = match auth.users.by_name(&caller.name).await {
         Ok(Some(u)) => u,
         _ => return back_to_password("unavailable"),
     };
-    if !password::verify(&form.current, &user.password_hash).await {
-        auth.throttle.failed(&caller.name, address);
-        return back_to_password("current");
+    match password::verify(&form.current, &user.password_hash).await {
+        Ok(true) => attempt.succeeded(),
+        Ok(false) => {
+            attempt.failed();
+            return back_to_password("current");
+        }
+        Err(_) => return busy(),
     }
     if form.new != form.repeat {
         return back_to_password("mismatch");
@@ -249,8 +297,8 @@ pub async fn change_password(
             |_| "Changed their own password.".into(),
         )
         .await;
-    match changed {
-        Ok(Ok(_)) => {}
+    let user = match changed {
+        Ok(Ok(user)) => user,
         Ok(Err(e)) => {
             tracing::error!(error = %e, "password could not be changed");
             return back_to_password("unavailable");
@@ -259,8 +307,9 @@ pub async fn change_password(
             tracing::error!(error = %e, "password change could not be audited; refused");
             return back_to_password("unavailable");
         }
-    }
-    // A new id after a credential change, like after a sign-in.
+    };
+    // A new id after a credential change, like after a sign-in, under the
+    // user's new session epoch: this session goes on, their others end.
     if let Err(e) = auth.start_session(&session, &user).await {
         tracing::error!(error = %e, "session could not be renewed");
     }

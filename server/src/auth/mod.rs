@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod gate;
 pub mod handlers;
 pub mod password;
+pub mod refusals;
 pub mod throttle;
 pub mod users;
 
@@ -29,6 +30,10 @@ struct SignedIn {
     at: i64,
     /// The last request, to the minute: the idle expiry counts from here.
     seen: i64,
+    /// The user's session epoch at sign-in; a credential change moves the
+    /// user's on, which ends this sign-in.
+    #[serde(default)]
+    epoch: i64,
 }
 
 /// How often `seen` is written back at most; more often would be a write
@@ -39,6 +44,7 @@ pub struct Auth {
     pub users: Arc<Users>,
     pub audit: Arc<AuditLog>,
     pub throttle: Throttle,
+    pub refusals: Arc<refusals::Refusals>,
     /// A session unused this long is over.
     pub idle: Duration,
     /// A session this old is over, however busy.
@@ -79,7 +85,9 @@ impl Auth {
             None
         } else {
             match self.users.by_id(signed_in.user_id).await {
-                Ok(u) => u.filter(|u| !u.disabled && (self.demo || !u.demo)),
+                Ok(u) => u.filter(|u| {
+                    !u.disabled && (self.demo || !u.demo) && u.session_epoch == signed_in.epoch
+                }),
                 Err(e) => {
                     tracing::error!(error = %e, "user could not be read");
                     None
@@ -110,17 +118,27 @@ impl Auth {
     }
 
     /// Starts a sign-in: a new session id (so an id planted before the
-    /// sign-in is worthless after it), then the user in it.
+    /// sign-in is worthless after it), then the user in it, under their
+    /// current session epoch. A session that already holds a sign-in of
+    /// the same user (signing in again, or a password change) keeps that
+    /// sign-in's start: renewing the id must not renew the absolute limit.
     async fn start_session(&self, session: &Session, user: &User) -> Result<(), String> {
-        session.cycle_id().await.map_err(|e| e.to_string())?;
         let now = unix_now();
+        let at = match session.get::<SignedIn>(SIGNED_IN).await {
+            Ok(Some(s)) if s.user_id == user.id && now - s.at <= self.max_age.as_secs() as i64 => {
+                s.at
+            }
+            _ => now,
+        };
+        session.cycle_id().await.map_err(|e| e.to_string())?;
         session
             .insert(
                 SIGNED_IN,
                 SignedIn {
                     user_id: user.id,
-                    at: now,
+                    at,
                     seen: now,
+                    epoch: user.session_epoch,
                 },
             )
             .await

@@ -1,27 +1,36 @@
-//! Brute-force protection for sign-in. Failures are counted per user name
-//! and per client address over a window: past a first threshold every
-//! attempt is slowed, past a second the name or address is refused for a
-//! while, even with the right password. Kept in memory: a restart forgets
-//! the counts, which costs an attacker a restart they cannot cause.
+//! Brute-force protection for sign-in.
+//!
+//! An attempt is reserved before its password is checked and settled after,
+//! so a burst of parallel guesses counts the ones still in flight: a
+//! hundred guesses sent at once get no more passwords evaluated than a
+//! hundred sent one by one.
+//!
+//! Per user name, failures slow the name down progressively (each wait
+//! twice the one before, up to a cap) instead of locking it: anyone can
+//! type someone else's name, and a hard lock would let them keep an admin
+//! out for good. Per client address, failures past a first threshold are
+//! slowed and past a second the address is locked for a while, even with
+//! the right password. IPv6 clients are counted per /64, the block one
+//! client usually holds. Kept in memory: a restart forgets the counts,
+//! which costs an attacker a restart they cannot cause.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Thresholds for one kind of key (a user name or an address).
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Failures after which each attempt waits `delay`.
-    pub slow_after: u32,
-    /// Failures after which attempts are refused for `lockout`.
-    pub lock_after: u32,
-}
-
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
-    pub user: Limits,
-    pub address: Limits,
+    /// Attempts a user name gets in a window before it has to wait.
+    pub user_free: u32,
+    /// The first wait; each further failure doubles it...
+    pub user_first_wait: Duration,
+    /// ...up to this.
+    pub user_max_wait: Duration,
+    /// Failures from one address after which each attempt waits `delay`.
+    pub address_slow_after: u32,
+    /// Failures from one address after which it is locked for `lockout`.
+    pub address_lock_after: u32,
     /// Failures older than this are forgotten.
     pub window: Duration,
     pub delay: Duration,
@@ -31,15 +40,12 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Self {
-            user: Limits {
-                slow_after: 3,
-                lock_after: 6,
-            },
+            user_free: 3,
+            user_first_wait: Duration::from_secs(1),
+            user_max_wait: Duration::from_secs(60),
             // An office behind one address has many users; it gets more room.
-            address: Limits {
-                slow_after: 10,
-                lock_after: 30,
-            },
+            address_slow_after: 10,
+            address_lock_after: 30,
             window: Duration::from_secs(15 * 60),
             delay: Duration::from_secs(1),
             lockout: Duration::from_secs(15 * 60),
@@ -53,21 +59,49 @@ pub enum Scope {
     Address,
 }
 
-/// What an attempt may do before its password is even checked.
+/// Why an attempt may not go now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Go,
-    /// Go, after waiting this long.
-    Slow(Duration),
-    /// Refused; the lock lifts after this long.
+pub enum Refusal {
+    /// Try again after this long.
+    Wait(Scope, Duration),
+    /// Locked; the lock lifts after this long.
     Locked(Scope, Duration),
 }
 
+/// What a key has done lately.
 #[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    since: Instant,
+struct Record {
+    failures: u32,
+    last_failure: Instant,
     locked_until: Option<Instant>,
+    /// Attempts reserved and not yet settled.
+    in_flight: u32,
+}
+
+impl Record {
+    fn new(now: Instant) -> Self {
+        Self {
+            failures: 0,
+            last_failure: now,
+            locked_until: None,
+            in_flight: 0,
+        }
+    }
+
+    /// Forgets failures past the window and a lock that has lifted.
+    fn age(&mut self, now: Instant, window: Duration) {
+        if self.locked_until.is_some_and(|u| u <= now) {
+            self.locked_until = None;
+            self.failures = 0;
+        }
+        if self.locked_until.is_none() && now.duration_since(self.last_failure) >= window {
+            self.failures = 0;
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        self.failures == 0 && self.in_flight == 0 && self.locked_until.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,103 +110,189 @@ enum Key {
     Address(IpAddr),
 }
 
-pub struct Throttle {
-    policy: Policy,
-    failures: Mutex<HashMap<Key, Failures>>,
+/// The address a client is counted under: itself for IPv4 (also when
+/// written as IPv4-mapped IPv6), its /64 for IPv6.
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(prefix.into())
+            }
+        },
+    }
 }
 
-/// Past this many keys, expired entries are swept on the next failure.
+pub struct Throttle {
+    policy: Policy,
+    records: Mutex<HashMap<Key, Record>>,
+}
+
+/// Past this many keys, idle entries are swept on the next attempt.
 const SWEEP_AT: usize = 10_000;
+
+/// A reserved attempt. Settle it with `failed` or `succeeded`; dropped
+/// unsettled (the check itself failed), it frees its place.
+pub struct Attempt<'a> {
+    throttle: &'a Throttle,
+    user: Key,
+    address: Option<Key>,
+    /// How long to wait before checking the password.
+    pub delay: Option<Duration>,
+    settled: bool,
+}
+
+impl Attempt<'_> {
+    /// Counts the failure; returns the lock it started, if it did.
+    pub fn failed(mut self) -> Option<Scope> {
+        self.settled = true;
+        self.throttle.settle(&self.user, self.address.as_ref(), true)
+    }
+
+    /// A right password clears the user's failures (not the address's: one
+    /// good account must not unlock guessing at the others).
+    pub fn succeeded(mut self) {
+        self.settled = true;
+        self.throttle.settle(&self.user, self.address.as_ref(), false);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.throttle.release(&self.user, self.address.as_ref());
+        }
+    }
+}
 
 impl Throttle {
     pub fn new(policy: Policy) -> Self {
         Self {
             policy,
-            failures: Mutex::new(HashMap::new()),
+            records: Mutex::new(HashMap::new()),
         }
     }
 
-    fn limits(&self, key: &Key) -> Limits {
-        match key {
-            Key::User(_) => self.policy.user,
-            Key::Address(_) => self.policy.address,
-        }
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Record>> {
+        self.records.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn keys(user: &str, address: Option<IpAddr>) -> Vec<(Key, Scope)> {
-        let mut keys = vec![(Key::User(user.to_string()), Scope::User)];
-        if let Some(a) = address {
-            keys.push((Key::Address(a), Scope::Address));
-        }
-        keys
+    /// How long a user name waits after `failures` failures.
+    fn user_wait(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(self.policy.user_free).min(20);
+        self.policy
+            .user_first_wait
+            .saturating_mul(1 << doublings)
+            .min(self.policy.user_max_wait)
     }
 
-    pub fn check(&self, user: &str, address: Option<IpAddr>) -> Verdict {
-        self.check_at(user, address, Instant::now())
+    /// Reserves an attempt for `user` from `address`, or says why not now.
+    pub fn begin(&self, user: &str, address: Option<IpAddr>) -> Result<Attempt<'_>, Refusal> {
+        self.begin_at(user, address, Instant::now())
     }
 
-    fn check_at(&self, user: &str, address: Option<IpAddr>, now: Instant) -> Verdict {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let mut verdict = Verdict::Go;
-        for (key, scope) in Self::keys(user, address) {
-            let Some(f) = map.get(&key) else { continue };
-            if let Some(until) = f.locked_until
-                && until > now
-            {
-                return Verdict::Locked(scope, until - now);
-            }
-            if now.duration_since(f.since) < self.policy.window
-                && f.count >= self.limits(&key).slow_after
-            {
-                verdict = Verdict::Slow(self.policy.delay);
-            }
-        }
-        verdict
-    }
-
-    /// Counts a failed attempt; returns the lock it started, if it did.
-    pub fn failed(&self, user: &str, address: Option<IpAddr>) -> Option<Scope> {
-        self.failed_at(user, address, Instant::now())
-    }
-
-    fn failed_at(&self, user: &str, address: Option<IpAddr>, now: Instant) -> Option<Scope> {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+    fn begin_at(
+        &self,
+        user: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<Attempt<'_>, Refusal> {
+        let p = self.policy;
+        let user_key = Key::User(user.to_string());
+        let address_key = address.map(|a| Key::Address(address_key(a)));
+        let mut map = self.lock();
         if map.len() > SWEEP_AT {
-            let window = self.policy.window;
-            map.retain(|_, f| {
-                now.duration_since(f.since) < window || f.locked_until.is_some_and(|u| u > now)
+            map.retain(|_, r| {
+                r.age(now, p.window);
+                !r.is_idle()
             });
         }
-        let mut locked = None;
-        for (key, scope) in Self::keys(user, address) {
-            let limits = self.limits(&key);
-            let f = map.entry(key).or_insert(Failures {
-                count: 0,
-                since: now,
-                locked_until: None,
-            });
-            let expired_lock = f.locked_until.is_some_and(|u| u <= now);
-            if expired_lock || now.duration_since(f.since) >= self.policy.window {
-                *f = Failures {
-                    count: 0,
-                    since: now,
-                    locked_until: None,
-                };
+        let mut delay = None;
+        if let Some(key) = &address_key {
+            let r = map.entry(key.clone()).or_insert_with(|| Record::new(now));
+            r.age(now, p.window);
+            if let Some(until) = r.locked_until {
+                return Err(Refusal::Locked(Scope::Address, until - now));
             }
-            f.count += 1;
-            if f.count >= limits.lock_after && f.locked_until.is_none() {
-                f.locked_until = Some(now + self.policy.lockout);
-                locked = locked.or(Some(scope));
+            let used = r.failures + r.in_flight;
+            if used >= p.address_lock_after {
+                return Err(Refusal::Wait(Scope::Address, p.delay));
+            }
+            if used >= p.address_slow_after {
+                delay = Some(p.delay);
+            }
+        }
+        let r = map.entry(user_key.clone()).or_insert_with(|| Record::new(now));
+        r.age(now, p.window);
+        if r.failures + r.in_flight >= p.user_free {
+            // Past the free attempts, one at a time, each after its wait.
+            let ready = r.last_failure + self.user_wait(r.failures);
+            if r.in_flight > 0 || ready > now {
+                let wait = ready.saturating_duration_since(now).max(p.user_first_wait);
+                return Err(Refusal::Wait(Scope::User, wait));
+            }
+        }
+        r.in_flight += 1;
+        if let Some(key) = &address_key
+            && let Some(a) = map.get_mut(key)
+        {
+            a.in_flight += 1;
+        }
+        Ok(Attempt {
+            throttle: self,
+            user: user_key,
+            address: address_key,
+            delay,
+            settled: false,
+        })
+    }
+
+    fn release(&self, user: &Key, address: Option<&Key>) {
+        let mut map = self.lock();
+        for key in std::iter::once(user).chain(address) {
+            if let Some(r) = map.get_mut(key) {
+                r.in_flight = r.in_flight.saturating_sub(1);
+            }
+        }
+    }
+
+    fn settle(&self, user: &Key, address: Option<&Key>, failed: bool) -> Option<Scope> {
+        self.settle_at(user, address, failed, Instant::now())
+    }
+
+    fn settle_at(
+        &self,
+        user: &Key,
+        address: Option<&Key>,
+        failed: bool,
+        now: Instant,
+    ) -> Option<Scope> {
+        let p = self.policy;
+        let mut map = self.lock();
+        let mut locked = None;
+        for key in std::iter::once(user).chain(address) {
+            let r = map.entry(key.clone()).or_insert_with(|| Record::new(now));
+            r.in_flight = r.in_flight.saturating_sub(1);
+            match (key, failed) {
+                (Key::User(_), false) => r.failures = 0,
+                (Key::Address(_), false) => {}
+                (_, true) => {
+                    r.failures += 1;
+                    r.last_failure = now;
+                }
+            }
+            if failed
+                && matches!(key, Key::Address(_))
+                && r.failures >= p.address_lock_after
+                && r.locked_until.is_none()
+            {
+                r.locked_until = Some(now + p.lockout);
+                locked = Some(Scope::Address);
             }
         }
         locked
-    }
-
-    /// A right password clears the user's count (not the address's: one
-    /// good account must not unlock guessing at the others).
-    pub fn succeeded(&self, user: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&Key::User(user.to_string()));
     }
 }
 
@@ -184,58 +304,114 @@ mod tests {
         Some(s.parse().unwrap())
     }
 
-    #[test]
-    fn a_user_is_slowed_then_locked_then_let_go() {
-        let t = Throttle::new(Policy::default());
-        let now = Instant::now();
-        for _ in 0..3 {
-            assert_eq!(t.check_at("alice", ip("10.0.0.1"), now), Verdict::Go);
-            assert_eq!(t.failed_at("alice", ip("10.0.0.1"), now), None);
-        }
-        assert_eq!(
-            t.check_at("alice", ip("10.0.0.1"), now),
-            Verdict::Slow(Duration::from_secs(1))
-        );
-        t.failed_at("alice", ip("10.0.0.1"), now);
-        t.failed_at("alice", ip("10.0.0.1"), now);
-        assert_eq!(t.failed_at("alice", ip("10.0.0.1"), now), Some(Scope::User));
-        assert!(matches!(
-            t.check_at("alice", ip("10.0.0.2"), now),
-            Verdict::Locked(Scope::User, _)
-        ));
-        // Another user from the same address is not locked.
-        assert_eq!(t.check_at("bob", ip("10.0.0.1"), now), Verdict::Go);
-        let later = now + Duration::from_secs(15 * 60 + 1);
-        assert_eq!(t.check_at("alice", ip("10.0.0.1"), later), Verdict::Go);
+    fn fail(t: &Throttle, user: &str, address: Option<IpAddr>, now: Instant) -> Option<Scope> {
+        let a = t.begin_at(user, address, now).expect("may try");
+        let (u, ad) = (a.user.clone(), a.address.clone());
+        std::mem::forget(a);
+        t.settle_at(&u, ad.as_ref(), true, now)
     }
 
     #[test]
-    fn an_address_trying_many_names_is_locked() {
+    fn a_name_slows_down_progressively_and_is_never_locked() {
+        let t = Throttle::new(Policy::default());
+        let mut now = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(fail(&t, "alice", ip("10.0.0.1"), now), None);
+        }
+        // Each wait is twice the one before.
+        for wait in [1, 2, 4, 8, 16, 32, 60, 60] {
+            let wait = Duration::from_secs(wait);
+            assert_eq!(
+                t.begin_at("alice", ip("10.0.0.2"), now).err(),
+                Some(Refusal::Wait(Scope::User, wait))
+            );
+            now += wait;
+            fail(&t, "alice", ip(&format!("10.0.1.{}", wait.as_secs())), now);
+        }
+        // Waited out, the owner may try, and a right password clears it.
+        now += Duration::from_secs(60);
+        t.begin_at("alice", ip("10.0.0.3"), now).unwrap().succeeded();
+        assert!(t.begin_at("alice", ip("10.0.0.3"), now).is_ok());
+        // Another name from the same address was never slowed.
+        assert!(t.begin_at("bob", ip("10.0.0.1"), now).is_ok());
+    }
+
+    #[test]
+    fn attempts_in_flight_count_against_the_limit() {
+        let t = Throttle::new(Policy::default());
+        let now = Instant::now();
+        let held: Vec<_> = (0..3)
+            .map(|_| t.begin_at("carol", None, now).unwrap())
+            .collect();
+        assert!(matches!(
+            t.begin_at("carol", None, now),
+            Err(Refusal::Wait(Scope::User, _))
+        ));
+        // An attempt dropped unsettled frees its place.
+        drop(held);
+        assert!(t.begin_at("carol", None, now).is_ok());
+    }
+
+    #[test]
+    fn an_address_trying_many_names_is_slowed_then_locked() {
+        let t = Throttle::new(Policy::default());
+        let now = Instant::now();
+        for i in 0..10 {
+            fail(&t, &format!("user{i}"), ip("10.0.0.9"), now);
+        }
+        let slowed = t.begin_at("someone", ip("10.0.0.9"), now).unwrap();
+        assert_eq!(slowed.delay, Some(Duration::from_secs(1)));
+        drop(slowed);
+        for i in 10..29 {
+            assert_eq!(fail(&t, &format!("user{i}"), ip("10.0.0.9"), now), None);
+        }
+        assert_eq!(
+            fail(&t, "user29", ip("10.0.0.9"), now),
+            Some(Scope::Address)
+        );
+        assert!(matches!(
+            t.begin_at("someone-else", ip("10.0.0.9"), now).err(),
+            Some(Refusal::Locked(Scope::Address, _))
+        ));
+        assert!(t.begin_at("someone-else", ip("10.0.0.8"), now).is_ok());
+        let later = now + Duration::from_secs(15 * 60 + 1);
+        assert!(t.begin_at("someone-else", ip("10.0.0.9"), later).is_ok());
+    }
+
+    #[test]
+    fn ipv6_counts_per_64_and_mapped_ipv4_as_ipv4() {
+        let a = address_key("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = address_key("2001:db8:1:2:bbbb::2".parse().unwrap());
+        let c = address_key("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(
+            address_key("::ffff:192.0.2.7".parse().unwrap()),
+            "192.0.2.7".parse::<IpAddr>().unwrap()
+        );
         let t = Throttle::new(Policy::default());
         let now = Instant::now();
         for i in 0..30 {
-            t.failed_at(&format!("user{i}"), ip("10.0.0.9"), now);
+            fail(
+                &t,
+                &format!("u{i}"),
+                ip(&format!("2001:db8:1:2::{:x}", i + 1)),
+                now,
+            );
         }
-        assert!(matches!(
-            t.check_at("someone-else", ip("10.0.0.9"), now),
-            Verdict::Locked(Scope::Address, _)
-        ));
-        assert_eq!(t.check_at("someone-else", ip("10.0.0.8"), now), Verdict::Go);
+        assert!(t.begin_at("x", ip("2001:db8:1:2:ffff::9"), now).is_err());
+        assert!(t.begin_at("x", ip("2001:db8:1:3::9"), now).is_ok());
     }
 
     #[test]
-    fn success_clears_the_user_and_old_failures_expire() {
+    fn old_failures_are_forgotten() {
         let t = Throttle::new(Policy::default());
         let now = Instant::now();
-        for _ in 0..4 {
-            t.failed_at("carol", None, now);
+        for _ in 0..3 {
+            fail(&t, "dave", None, now);
         }
-        t.succeeded("carol");
-        assert_eq!(t.check_at("carol", None, now), Verdict::Go);
-        for _ in 0..4 {
-            t.failed_at("dave", None, now);
-        }
+        assert!(t.begin_at("dave", None, now).is_err());
         let later = now + Duration::from_secs(16 * 60);
-        assert_eq!(t.check_at("dave", None, later), Verdict::Go);
+        assert!(t.begin_at("dave", None, later).is_ok());
     }
 }

@@ -1,6 +1,8 @@
 //! The console's users in SQLite. The last-admin rule is part of the
 //! UPDATE statement itself, so two admins demoting each other at the same
-//! moment cannot both succeed and leave nobody able to manage users.
+//! moment cannot both succeed and leave nobody able to manage users. Every
+//! change of a password, a role or the enabled state moves the user's
+//! session epoch on, which ends the sessions signed in before it.
 
 use super::password;
 use app::access::Role;
@@ -36,6 +38,8 @@ pub struct User {
     pub demo: bool,
     pub created_at: String,
     pub last_sign_in: Option<String>,
+    /// Sessions signed in under another epoch are over (see the migration).
+    pub session_epoch: i64,
 }
 
 impl User {
@@ -68,7 +72,7 @@ pub struct NewUser<'a> {
 }
 
 const COLUMNS: &str = "id, name, role, password_hash, must_change_password, disabled, demo, \
-                       created_at, last_sign_in";
+                       created_at, last_sign_in, session_epoch";
 
 /// Enabled admins other than the row being changed; the last-admin rule.
 const ANOTHER_ADMIN: &str =
@@ -157,7 +161,7 @@ impl Users {
     pub async fn set_role(&self, name: &str, role: Role) -> Result<User, UserError> {
         let user = self.existing(name).await?;
         let changed = sqlx::query_as::<_, User>(&format!(
-            "UPDATE users SET role = ?1 WHERE id = ?2 \
+            "UPDATE users SET role = ?1, session_epoch = session_epoch + (role != ?1) WHERE id = ?2 \
              AND (role != 'admin' OR ?1 = 'admin' OR disabled = 1 OR {ANOTHER_ADMIN}) \
              RETURNING {COLUMNS}"
         ))
@@ -172,7 +176,8 @@ impl Users {
     pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<User, UserError> {
         let user = self.existing(name).await?;
         let changed = sqlx::query_as::<_, User>(&format!(
-            "UPDATE users SET disabled = ?1 WHERE id = ?2 \
+            "UPDATE users SET disabled = ?1, session_epoch = session_epoch + (disabled != ?1) \
+             WHERE id = ?2 \
              AND (?1 = 0 OR role != 'admin' OR disabled = 1 OR {ANOTHER_ADMIN}) \
              RETURNING {COLUMNS}"
         ))
@@ -194,7 +199,8 @@ impl Users {
         app::validate::new_password(password).map_err(UserError::Invalid)?;
         let hash = password::hash(password).await.map_err(UserError::Hash)?;
         Ok(sqlx::query_as(&format!(
-            "UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ? \
+            "UPDATE users SET password_hash = ?, must_change_password = ?, \
+             session_epoch = session_epoch + 1 WHERE id = ? \
              RETURNING {COLUMNS}"
         ))
         .bind(hash)

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
+pub mod mask;
 mod privatelink;
 mod users;
 

@@ -6,7 +6,7 @@ use crate::provider::{AccountsChange, ProviderError};
 use app::error::AppError;
 use app::model::{
     Addon, ConnectionUrl, DataActionResult, DataAddonSummary, DataService, PrivateLink,
-    PrivateLinkStatus, PrivateLinkView, endpoint_config_var, mask_url_password,
+    PrivateLinkStatus, PrivateLinkView, endpoint_config_var,
     plan_allows_privatelink,
 };
 use app::validate;
@@ -142,7 +142,7 @@ impl ServerConsole {
                 let var_name = endpoint_config_var(service.attachment(), &c.endpoint_id);
                 urls.push(ConnectionUrl {
                     endpoint_id: c.endpoint_id.clone(),
-                    masked: vars.get(&var_name).map(|v| mask_url_password(v)),
+                    masked: vars.get(&var_name).map(|v| super::mask::mask_url(v)),
                     var_name,
                 });
             }

@@ -266,7 +266,7 @@ async fn destroy(
 
 /// Whether the request carries the token: `Bearer <token>`, or Basic with
 /// the token as password (what `.netrc`-based clients send).
-fn authorized(st: &SimState, headers: &HeaderMap) -> bool {
+pub(super) fn authorized(st: &SimState, headers: &HeaderMap) -> bool {
     let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -1,22 +1,27 @@
 //! The simulator's control surface, under `/_sim`: plays the AWS side (a new
 //! peering request from a given account, VPC and CIDR) and sets the faults
 //! and settings that demos and tests need. Not part of the provider's API.
+//!
+//! It asks for the simulator's token like the API does, and for JSON
+//! bodies: without both, any web page a developer visits could post a
+//! `text/plain` form to it and inject peering requests. Only `/health`
+//! (for readiness checks) is open.
 
 use super::api::ApiError;
 use super::world::PeeringRequest;
 use super::{Faults, Settings, Shared};
 use axum::{
     Json, Router,
-    extract::{Path, State},
-    http::StatusCode,
+    extract::{Path, Request, State},
+    http::{Method, StatusCode, header},
+    middleware::Next,
     response::{IntoResponse, Response},
     routing::{get, post, put},
 };
 use rand::Rng;
 
-pub fn router() -> Router<Shared> {
+pub fn router(state: Shared) -> Router<Shared> {
     Router::new()
-        .route("/health", get(|| async { "ok" }))
         .route("/spaces/{space}/peering-requests", post(request_peering))
         .route(
             "/faults",
@@ -25,6 +30,36 @@ pub fn router() -> Router<Shared> {
         .route("/settings", put(set_settings).get(get_settings))
         .route("/stats", get(stats))
         .route("/privatelink/{addon}/connections", post(connect_endpoint))
+        .layer(axum::middleware::from_fn_with_state(state, guard))
+        .route("/health", get(|| async { "ok" }))
+}
+
+/// The token, and a JSON body on whatever carries one.
+async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Response {
+    if !super::api::authorized(&st, req.headers()) {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "The control surface needs the simulator's token (Authorization: Bearer TOKEN).",
+        )
+        .into_response();
+    }
+    let has_body = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if has_body && !json {
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "The control surface takes JSON (Content-Type: application/json).",
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// A VPC endpoint created on the AWS side, connecting to an add-on's

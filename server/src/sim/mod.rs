@@ -183,7 +183,7 @@ pub(crate) fn basic_password(encoded: &str) -> Option<String> {
 /// state (and one rate-limit bucket, as the provider's account does).
 pub fn routers(state: Shared) -> (Router, Router) {
     let platform = Router::new()
-        .nest("/_sim", control::router())
+        .nest("/_sim", control::router(state.clone()))
         .merge(api::router(state.clone()))
         .with_state(state.clone());
     let data = data_api::router(state.clone()).with_state(state);

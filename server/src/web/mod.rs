@@ -1,7 +1,8 @@
 //! The axum application: Leptos pages and server functions, with the
 //! console and the caller in their context, and the middleware around them:
-//! from the outside in, trace, security headers, the same-site check,
-//! sessions, and the gate that signs requests in and applies the roles.
+//! from the outside in, trace, security headers, the client's address, the
+//! same-site check, sessions, and the gate that signs requests in and
+//! applies the roles.
 
 use crate::auth::gate::gate;
 use crate::auth::{Auth, handlers};
@@ -25,6 +26,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
+pub mod client;
 mod security;
 
 /// Where the console is reached, as far as cookies and origins go.
@@ -47,6 +49,16 @@ impl Site {
     fn is_public_origin(&self, origin: &str) -> bool {
         self.public_origin.as_deref() == Some(origin)
     }
+
+    /// The session cookie's name: over https the `__Host-` prefix also pins
+    /// it to this host.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-spaceport"
+        } else {
+            "spaceport"
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -56,6 +68,7 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub sessions: SqliteStore,
     pub site: Site,
+    pub proxies: client::TrustedProxies,
 }
 
 pub fn app(state: AppState) -> Router {
@@ -67,13 +80,8 @@ pub fn app(state: AppState) -> Router {
     // to this host. The store and the cookie keep a session up to its
     // absolute limit; the gate ends it sooner when idle, and can then say
     // the sign-in expired rather than that there was none.
-    let cookie = if state.site.secure {
-        "__Host-spaceport"
-    } else {
-        "spaceport"
-    };
     let sessions = SessionManagerLayer::new(state.sessions.clone())
-        .with_name(cookie)
+        .with_name(state.site.cookie_name())
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_secure(state.site.secure)
@@ -109,8 +117,15 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(auth, gate))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
-            state.site.clone(),
+            security::SameSite {
+                site: state.site.clone(),
+                refusals: state.auth.refusals.clone(),
+            },
             security::same_site_only,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.proxies.clone(),
+            client::client_address,
         ))
         .layer(middleware::from_fn(security::headers))
         .layer(TraceLayer::new_for_http())

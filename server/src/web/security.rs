@@ -2,7 +2,10 @@
 //! refusing cross-site requests that change state, and the security headers.
 
 use super::Site;
+use super::client::ClientAddr;
 use crate::auth::gate::refuse_call;
+use crate::auth::refusals::{Refusals, Refused};
+use std::sync::Arc;
 use app::error::AppError;
 use axum::{
     extract::{Request, State},
@@ -17,17 +20,29 @@ use axum::{
 const NOT_A_PAGE_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// Why a request is cross-site, if it is. Browsers send `Sec-Fetch-Site`
-/// and `Origin` on every POST; a client that sends neither (curl, a
-/// script) is not a browser another site can drive, so it passes here and
-/// still needs a session.
+/// and `Origin` on every POST. A request that sends neither (or says
+/// `Sec-Fetch-Site: none`, typed in by the user) is not from a page of this
+/// site either: it passes only when it carries no session, as a script
+/// signing in with curl does, and still needs a session for anything else.
 fn cross_site(site: &Site, headers: &HeaderMap) -> Option<String> {
     // The browser's own word, when it gives it, settles it: under a strict
     // referrer policy it may send `Origin: null` for a same-origin form.
     if let Some(fetch_site) = headers.get("sec-fetch-site") {
         let v = fetch_site.to_str().unwrap_or("");
-        return (v != "same-origin" && v != "none").then(|| format!("Sec-Fetch-Site is {v}"));
+        return match v {
+            "same-origin" => None,
+            "none" if carries_session(site, headers) => {
+                Some("a signed-in request came from no page (Sec-Fetch-Site is none)".into())
+            }
+            "none" => None,
+            other => Some(format!("Sec-Fetch-Site is {other}")),
+        };
     }
-    let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or("null");
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return carries_session(site, headers)
+            .then(|| "a signed-in request said neither its Origin nor its Sec-Fetch-Site".into());
+    };
+    let origin = origin.to_str().unwrap_or("null");
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -42,14 +57,47 @@ fn cross_site(site: &Site, headers: &HeaderMap) -> Option<String> {
     }
 }
 
-/// Refuses a state-changing request made from another site. Only GET, HEAD
-/// and OPTIONS pass unchecked, and none of them changes anything here.
-pub async fn same_site_only(State(site): State<Site>, req: Request, next: Next) -> Response {
+/// Whether the request carries this console's session cookie.
+fn carries_session(site: &Site, headers: &HeaderMap) -> bool {
+    let name = site.cookie_name();
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|pair| pair.trim().split_once('=').is_some_and(|(k, _)| k == name))
+}
+
+/// What the same-site check needs: where the console is, and where its
+/// refusals are recorded.
+#[derive(Clone)]
+pub struct SameSite {
+    pub site: Site,
+    pub refusals: Arc<Refusals>,
+}
+
+/// Refuses a state-changing request made from another site, and records
+/// the refusal. Only GET, HEAD and OPTIONS pass unchecked, and none of
+/// them changes anything here.
+pub async fn same_site_only(State(guard): State<SameSite>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && let Some(why) = cross_site(&site, req.headers()) {
-        tracing::warn!(path = %req.uri().path(), %why, "refused a cross-site request");
+    if !safe && let Some(why) = cross_site(&guard.site, req.headers()) {
+        let path = req.uri().path();
+        tracing::warn!(%path, %why, "refused a cross-site request");
         let message = "Refused: this request came from another site. Nothing was changed.";
-        if req.uri().path().starts_with("/api/") {
+        let address = req.extensions().get::<ClientAddr>().and_then(|c| c.0);
+        let source = address.map_or_else(|| "an unknown address".to_string(), |a| a.to_string());
+        guard
+            .refusals
+            .record(Refused {
+                source: &source,
+                actor: "a request from another site",
+                target: path,
+                message: format!("{message} ({why})"),
+                detail: address.map(|a| format!("from {a}")),
+            })
+            .await;
+        if path.starts_with("/api/") {
             return refuse_call(AppError::Forbidden(message.into()));
         }
         return (StatusCode::FORBIDDEN, message).into_response();
@@ -123,7 +171,15 @@ mod tests {
             ("sec-fetch-site", "same-origin"),
         ]);
         assert_eq!(cross_site(&site, &form), None);
+        // No word on where it came from: fine without a session (a script
+        // signing in), refused with one.
         assert_eq!(cross_site(&site, &headers(&[("host", "h")])), None);
+        let bare = headers(&[("host", "h"), ("cookie", "a=1; spaceport=abc")]);
+        assert!(cross_site(&site, &bare).is_some());
+        let typed = headers(&[("host", "h"), ("cookie", "spaceport=abc"), ("sec-fetch-site", "none")]);
+        assert!(cross_site(&site, &typed).is_some());
+        let other_cookie = headers(&[("host", "h"), ("cookie", "notspaceport=abc")]);
+        assert_eq!(cross_site(&site, &other_cookie), None);
     }
 
     #[test]

@@ -43,6 +43,7 @@ impl Sim {
     ) -> reqwest::Response {
         self.http
             .request(method, format!("{}/_sim{path}", self.url))
+            .bearer_auth(TOKEN)
             .json(&body)
             .send()
             .await
@@ -83,10 +84,22 @@ pub async fn make_users(db: &std::path::Path) {
     }
 }
 
-/// An HTTP client that keeps cookies, like a browser.
+/// An HTTP client that keeps cookies and says where its requests come
+/// from, like a browser on the console's own pages.
 pub fn browser() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
+    browser_with(headers)
+}
+
+/// An HTTP client that keeps cookies and sends `headers` with every request.
+pub fn browser_with(headers: reqwest::header::HeaderMap) -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
+        .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -112,6 +125,14 @@ pub async fn sign_in(client: &reqwest::Client, base: &str, name: &str, password:
         .to_string()
 }
 
+/// Serves a console's router on a free loopback port; returns its base URL.
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { server::startup::serve_on(listener, router).await });
+    format!("http://{addr}")
+}
+
 pub struct Console {
     pub base: String,
     /// Signed in as `t-admin`, who may do everything.
@@ -129,10 +150,16 @@ impl Console {
 
     /// A console with extra command-line flags.
     pub async fn start_with(extra: &[&str]) -> Self {
-        let sim = Sim::start(600.0).await;
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("audit.db");
         make_users(&db).await;
+        Self::start_in(dir, db, extra).await
+    }
+
+    /// A console on `db` (in `dir`, kept as long as the console), whose
+    /// users already exist, against a simulator of its own.
+    pub async fn start_in(dir: tempfile::TempDir, db: std::path::PathBuf, extra: &[&str]) -> Self {
+        let sim = Sim::start(600.0).await;
         let mut args = vec![
             "spaceport",
             "--listen",
@@ -153,10 +180,7 @@ impl Console {
         let (router, console) = server::startup::build(&cli.serve)
             .await
             .expect("console builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { server::startup::serve_on(listener, router).await });
-        let base = format!("http://{addr}");
+        let base = serve(router).await;
         let http = browser();
         sign_in(&http, &base, "t-admin", PASSWORD).await;
         Self {
@@ -228,4 +252,30 @@ pub fn without_sign_ins(mut page: serde_json::Value) -> serde_json::Value {
     page["total"] = serde_json::json!(page["total"].as_i64().unwrap_or(0) - removed as i64);
     page["entries"] = serde_json::Value::Array(entries);
     page
+}
+
+/// Runs `spaceport user ARGS --database DB` with `stdin`; whether it
+/// succeeded, and everything it printed.
+pub fn spaceport(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spaceport"))
+        .arg("user")
+        .args(args)
+        .arg("--database")
+        .arg(db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
 }

@@ -1,0 +1,508 @@
+//! The console tried as an attacker would, over HTTP against a running
+//! console: sign-in redirects, guessing bursts, proxies, sessions that
+//! outlive a credential change, what a failed sign-in leaves in the
+//! history, a demo that could plant an admin, file permissions, requests
+//! without a browser's origin headers, and refusals in the history.
+
+mod common;
+
+use app::access::Role;
+use clap::Parser;
+use common::{Console, PASSWORD, PCX, SPACE, browser, sign_in, spaceport};
+use std::time::Duration;
+
+/// Every row of the audit history, oldest first, as (actor, action,
+/// target, outcome, message, detail).
+async fn history(db: &std::path::Path) -> Vec<[String; 6]> {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query_as::<_, (String, String, String, Option<String>, Option<String>, Option<String>)>(
+        "SELECT actor, action, target, outcome, message, detail FROM audit_events \
+         WHERE kind = 'outcome' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(a, b, c, d, e, f)| {
+        [
+            a,
+            b,
+            c,
+            d.unwrap_or_default(),
+            e.unwrap_or_default(),
+            f.unwrap_or_default(),
+        ]
+    })
+    .collect()
+}
+
+/// Posts the sign-in form with `next`; the status and the Location.
+async fn sign_in_to(base: &str, name: &str, password: &str, next: &str) -> (u16, String) {
+    let res = browser()
+        .post(format!("{base}/signin"))
+        .form(&[("name", name), ("password", password), ("next", next)])
+        .send()
+        .await
+        .unwrap();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| String::from_utf8_lossy(l.as_bytes()).to_string())
+        .unwrap_or_default();
+    (res.status().as_u16(), location)
+}
+
+/// Where a browser goes with this Location, from a page of the console:
+/// the URL parser follows the browsers' rules (it drops tabs and
+/// newlines, reads `\` as `/`).
+fn stays_on_the_console(location: &str) -> bool {
+    let home = url::Url::parse("http://console.test/signin").unwrap();
+    location.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        && home
+            .join(location)
+            .is_ok_and(|u| u.origin() == home.origin())
+}
+
+#[tokio::test]
+async fn sign_in_never_sends_anyone_off_site() {
+    let c = Console::start().await;
+    let hostile = [
+        "/%09/evil.example/x",
+        "/\t/evil.example/x",
+        "/\n/evil.example/x",
+        "/\r\nSet-Cookie: x=1",
+        "/\\evil.example",
+        "/%5Cevil.example",
+        "\\\\evil.example",
+        "//evil.example",
+        "/%2F%2Fevil.example",
+        "%2F%2Fevil.example",
+        "https://evil.example/",
+        "https:evil.example",
+        "javascript:alert(1)",
+        " //evil.example",
+        "/ /evil.example",
+        "/\u{0}/evil.example",
+        "/é/x",
+    ];
+    for next in hostile {
+        // A wrong password comes back to the sign-in page with `next`...
+        let (status, location) = sign_in_to(&c.base, "t-viewer", "wrong password!", next).await;
+        assert_eq!(status, 303, "{next:?}");
+        assert!(stays_on_the_console(&location), "{next:?} -> {location:?}");
+        // ...and the right one goes to `next` only if it stays here.
+        let (status, location) = sign_in_to(&c.base, "t-operator", PASSWORD, next).await;
+        assert_eq!(status, 303, "{next:?}: a bad `next` is no server error");
+        assert!(stays_on_the_console(&location), "{next:?} -> {location:?}");
+    }
+    // A path of the console is still followed, query and all.
+    let (_, location) = sign_in_to(&c.base, "t-operator", PASSWORD, "/spaces/x?y=1").await;
+    assert_eq!(location, "/spaces/x?y=1");
+}
+
+#[tokio::test]
+async fn a_burst_of_guesses_evaluates_only_the_allowed_passwords() {
+    let c = Console::start().await;
+    let guesses = (0..100).map(|i| {
+        let base = c.base.clone();
+        // The right password hides at the end of the burst.
+        let password = if i == 99 {
+            PASSWORD.to_string()
+        } else {
+            format!("wrong password {i}")
+        };
+        tokio::spawn(async move { sign_in_to(&base, "t-viewer", &password, "/").await })
+    });
+    let answers = futures::future::join_all(guesses).await;
+    for a in &answers {
+        let (status, _) = a.as_ref().unwrap();
+        assert!(*status == 303 || *status == 429, "{status}");
+    }
+    // Only an evaluated password leaves "wrong user name or password".
+    let evaluated = history(&c.db)
+        .await
+        .iter()
+        .filter(|r| r[1] == "auth.sign_in" && r[4].contains("wrong user name or password"))
+        .count();
+    assert!(
+        evaluated <= 4,
+        "{evaluated} passwords were evaluated for one name in a burst"
+    );
+}
+
+#[tokio::test]
+async fn guessing_slows_a_name_down_but_cannot_lock_its_owner_out() {
+    let c = Console::start().await;
+    for _ in 0..3 {
+        let (_, to) = sign_in_to(&c.base, "t-viewer", "wrong password!", "/").await;
+        assert!(to.contains("error=bad"), "{to}");
+    }
+    // The next attempt must wait, and is told how long.
+    let (_, to) = sign_in_to(&c.base, "t-viewer", "wrong password!", "/").await;
+    assert!(to.contains("error=slow") && to.contains("secs="), "{to}");
+    // Once the wait is over, the owner signs in: no long lock anyone can set off.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (_, to) = sign_in_to(&c.base, "t-viewer", PASSWORD, "/").await;
+    assert_eq!(to, "/");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_address() {
+    let c = Console::start_with(&["--trusted-proxy", "127.0.0.0/8"]).await;
+    let attempt = |from: &'static str, name: &'static str, password: &'static str| {
+        let base = c.base.clone();
+        async move {
+            let res = browser()
+                .post(format!("{base}/signin"))
+                .header("x-forwarded-for", format!("198.51.100.77, {from}"))
+                .form(&[("name", name), ("password", password), ("next", "/")])
+                .send()
+                .await
+                .unwrap();
+            res.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+    // One client guesses many names until its address is locked...
+    for i in 0..30 {
+        let name: &'static str = Box::leak(format!("nobody-{i}").into_boxed_str());
+        attempt("203.0.113.9", name, "wrong password!").await;
+    }
+    let to = attempt("203.0.113.9", "t-viewer", PASSWORD).await;
+    assert!(to.contains("scope=address"), "{to}");
+    // ...and another client behind the same proxy is not.
+    assert_eq!(attempt("203.0.113.10", "t-viewer", PASSWORD).await, "/");
+    // The rightmost address not of a trusted proxy counts, not what the
+    // client wrote further left.
+    let history = history(&c.db).await;
+    assert!(
+        history.iter().any(|r| r[5].contains("203.0.113.10")),
+        "{history:?}"
+    );
+    assert!(!history.iter().any(|r| r[5].contains("198.51.100.77")));
+
+    // Without --trusted-proxy, X-Forwarded-For is nobody's word.
+    let direct = Console::start().await;
+    let res = browser()
+        .post(format!("{}/signin", direct.base))
+        .header("x-forwarded-for", "203.0.113.10")
+        .form(&[("name", "t-viewer"), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let history = self::history(&direct.db).await;
+    assert!(!history.iter().any(|r| r[5].contains("203.0.113.10")));
+    assert!(history.iter().any(|r| r[5].contains("127.0.0.1")));
+}
+
+/// A client signed in as `name`.
+async fn signed_in(c: &Console, name: &str, password: &str) -> reqwest::Client {
+    let client = browser();
+    assert_eq!(sign_in(&client, &c.base, name, password).await, "/");
+    client
+}
+
+async fn change_password(c: &Console, client: &reqwest::Client, current: &str, new: &str) {
+    let res = client
+        .post(format!("{}/password", c.base))
+        .form(&[("current", current), ("new", new), ("repeat", new)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        "/?password_changed=1"
+    );
+}
+
+#[tokio::test]
+async fn a_credential_change_ends_the_other_sessions() {
+    let c = Console::start().await;
+    // A password changed on the page: the other browser is signed out,
+    // this one stays.
+    let laptop = signed_in(&c, "t-viewer", PASSWORD).await;
+    let phone = signed_in(&c, "t-viewer", PASSWORD).await;
+    change_password(&c, &laptop, PASSWORD, "a-new-password-1").await;
+    assert_eq!(c.call_as(&laptop, "overview", &[]).await.0, 200);
+    assert_eq!(c.call_as(&phone, "overview", &[]).await.0, 401);
+
+    // A password set with `spaceport user passwd`.
+    let operator = signed_in(&c, "t-operator", PASSWORD).await;
+    assert_eq!(c.call_as(&operator, "overview", &[]).await.0, 200);
+    let (ok, out) = spaceport(&c.db, &["passwd", "t-operator"], "another-password-2\n");
+    assert!(ok, "{out}");
+    assert_eq!(c.call_as(&operator, "overview", &[]).await.0, 401);
+
+    // A role changed by an admin.
+    let viewer = signed_in(&c, "t-viewer", "a-new-password-1").await;
+    let (status, body) = c
+        .call("set_user_role", &[("name", "t-viewer"), ("role", "operator")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 401);
+}
+
+#[tokio::test]
+async fn renewing_a_session_keeps_its_absolute_limit() {
+    let c = Console::start_with(&["--session-max-secs", "3", "--session-idle-secs", "60"]).await;
+    let viewer = signed_in(&c, "t-viewer", PASSWORD).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    change_password(&c, &viewer, PASSWORD, "a-new-password-1").await;
+    assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 200);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_failed_sign_in_keeps_no_unknown_name() {
+    let c = Console::start().await;
+    // Someone types their password into the name field.
+    sign_in_to(&c.base, "hunter2-correct-horse", "whatever-else", "/").await;
+    sign_in_to(&c.base, "t-viewer", "wrong password!", "/").await;
+    let history = history(&c.db).await;
+    let text = format!("{history:?}");
+    assert!(!text.contains("hunter2"), "{text}");
+    let failed: Vec<_> = history
+        .iter()
+        .filter(|r| r[1] == "auth.sign_in" && r[3] == "error")
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(failed[0][2], "an unknown name");
+    assert!(failed[0][5].contains("127.0.0.1"), "{failed:?}");
+    assert_eq!(failed[1][2], "t-viewer");
+}
+
+#[tokio::test]
+async fn the_database_and_its_journal_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = Console::start().await;
+    // Something written, so the journal files exist.
+    assert_eq!(c.call("audit", &[]).await.0, 200);
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{}{suffix}", c.db.display());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{path} is {mode:o}");
+    }
+}
+
+/// Builds a console from a command line; the router, or why not.
+async fn build(args: &[&str]) -> Result<axum::Router, String> {
+    let cli = server::config::Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+    server::startup::build(&cli.serve)
+        .await
+        .map(|(router, _)| router)
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn a_database_serves_the_provider_it_started_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("real.db");
+    let db = db.to_str().unwrap();
+    common::make_users(std::path::Path::new(db)).await;
+    let sim = common::Sim::start(600.0).await;
+    let real = [
+        "spaceport",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        db,
+        "--api-url",
+        &sim.url,
+        "--data-api-url",
+        &sim.data_url,
+        "--api-key",
+        common::TOKEN,
+    ];
+    let _first = build(&real).await.expect("the first start chooses");
+    // The same database without a token (the simulated provider) is refused...
+    let err = build(&["spaceport", "--listen", "127.0.0.1:0", "--database", db])
+        .await
+        .unwrap_err();
+    assert!(err.contains("simulated provider") && err.contains(&sim.url), "{err}");
+    // ...and so is another provider.
+    let mut elsewhere = real;
+    elsewhere[7] = "http://127.0.0.1:9/";
+    let err = build(&elsewhere).await.unwrap_err();
+    assert!(err.contains("http://127.0.0.1:9/"), "{err}");
+    // The real one still starts.
+    let _again = build(&real).await.expect("the same provider starts again");
+    // The command line says so with a failure, and says why.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spaceport"))
+        .args(["--listen", "127.0.0.1:0", "--database", db])
+        .env_remove("HEROKU_API_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("serves"));
+}
+
+#[tokio::test]
+async fn the_demo_keeps_its_own_file_and_its_users_manage_nobody() {
+    // Without a token and without --database, the demo's own file.
+    let cli = server::config::Cli::try_parse_from(["spaceport"]).unwrap();
+    assert_eq!(cli.serve.database_path().to_str(), Some("spaceport-demo.db"));
+    let cli = server::config::Cli::try_parse_from(["spaceport", "--api-key", "k"]).unwrap();
+    assert_eq!(cli.serve.database_path().to_str(), Some("spaceport.db"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    // A user made with `spaceport user add` on a demo database is fine.
+    let (ok, out) = spaceport(&db, &["add", "t-admin", "--role", "admin"], "test-password-1\n");
+    assert!(ok, "{out}");
+    let router = build(&[
+        "spaceport",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        db.to_str().unwrap(),
+    ])
+    .await
+    .expect("the demo starts");
+    let base = common::serve(router).await;
+    // The demo's admin (its password is new at every start; set one here).
+    let audit = server::audit::AuditLog::open(&db).await.unwrap();
+    server::auth::users::Users::new(audit.pool().clone())
+        .set_password("demo-admin", PASSWORD, false)
+        .await
+        .unwrap();
+    let demo_admin = browser();
+    assert_eq!(sign_in(&demo_admin, &base, "demo-admin", PASSWORD).await, "/");
+    let invite = |client: &reqwest::Client, name: &str| {
+        client
+            .post(format!("{base}/api/invite_user"))
+            .form(&[("name", name), ("role", "admin")])
+            .send()
+    };
+    let res = invite(&demo_admin, "planted").await.unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    assert!(res.text().await.unwrap().contains("demo"));
+    let real_admin = browser();
+    assert_eq!(sign_in(&real_admin, &base, "t-admin", PASSWORD).await, "/");
+    assert_eq!(invite(&real_admin, "colleague").await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn a_signed_in_post_without_origin_headers_is_refused() {
+    let c = Console::start().await;
+    // A session used by something that says nothing of where the request
+    // comes from, or says it was typed in (`none`).
+    for fetch_site in [None, Some("none")] {
+        let bare = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        assert_eq!(sign_in(&bare, &c.base, "t-operator", PASSWORD).await, "/");
+        let mut req = bare
+            .post(format!("{}/api/accept_peering", c.base))
+            .form(&[("space", SPACE), ("pcx_id", PCX)]);
+        if let Some(v) = fetch_site {
+            req = req.header("sec-fetch-site", v);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 403, "{fetch_site:?}");
+        assert!(res.text().await.unwrap().contains("Nothing was changed"));
+    }
+    assert_eq!(c.peering_status(PCX).await, "pending-acceptance");
+    // A script without a session may still sign in.
+    let script = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = script
+        .post(format!("{}/signin", c.base))
+        .form(&[("name", "t-viewer"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn refusals_are_audited_but_cannot_flood_the_history() {
+    let c = Console::start().await;
+    let viewer = c.as_role(Role::Viewer).await;
+    let (status, _) = c
+        .call_as(&viewer, "accept_peering", &[("space", SPACE), ("pcx_id", PCX)])
+        .await;
+    assert_eq!(status, 403);
+    let cross = c
+        .http
+        .post(format!("{}/api/accept_peering", c.base))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("space", SPACE), ("pcx_id", PCX)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status().as_u16(), 403);
+    let refused: Vec<_> = history(&c.db)
+        .await
+        .into_iter()
+        .filter(|r| r[1] == "auth.refused")
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert_eq!(refused[0][0], "t-viewer");
+    assert!(refused[0][4].contains("accept peerings"), "{refused:?}");
+    assert!(refused[1][4].contains("another site"), "{refused:?}");
+
+    // A flood of refusals from one source leaves a bounded trace.
+    for _ in 0..200 {
+        c.call_as(&viewer, "destroy_peering", &[("space", SPACE)])
+            .await;
+    }
+    let refused = history(&c.db)
+        .await
+        .into_iter()
+        .filter(|r| r[1] == "auth.refused")
+        .count();
+    assert!(refused <= 25, "{refused} refusals recorded");
+}
+
+#[tokio::test]
+async fn the_simulators_control_surface_needs_its_token_and_json() {
+    let sim = common::Sim::start(600.0).await;
+    let url = format!("{}/_sim/spaces/{SPACE}/peering-requests", sim.url);
+    let body = r#"{"aws_account_id":"210987654321","vpc_id":"vpc-0fedcba987654321","cidr_block":"10.200.0.0/16","immediate":true}"#;
+    let http = reqwest::Client::new();
+    // What a web page can send anywhere: a text/plain POST, no token.
+    let res = http
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+    let res = http
+        .post(&url)
+        .bearer_auth(common::TOKEN)
+        .header("content-type", "text/plain")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 415);
+    let res = http
+        .post(&url)
+        .bearer_auth(common::TOKEN)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    // Only the injected request from the token's holder arrived.
+    let peerings = sim
+        .client()
+        .list_peerings(SPACE)
+        .await
+        .unwrap()
+        .value
+        .into_iter()
+        .filter(|p| p.aws_account_id.as_deref() == Some("210987654321"))
+        .count();
+    assert_eq!(peerings, 1);
+}
