@@ -23,6 +23,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("The provider is rate limiting this account; try again in a minute. ({0})")]
     RateLimited(String),
+    /// This console holds back a user who calls it faster than it allows.
+    #[error("{0}")]
+    TooFast(String),
     #[error("The provider cannot be reached: {0}")]
     Unreachable(String),
     /// The provider refused or failed; its own message is passed on.
@@ -47,7 +50,7 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
-            Self::RateLimited(_) => 429,
+            Self::RateLimited(_) | Self::TooFast(_) => 429,
             Self::Unreachable(_) | Self::Provider(_) => 502,
             Self::AuditUnavailable(_) => 503,
             Self::Internal => 500,

@@ -264,7 +264,21 @@ pub struct SpaceSummary {
 pub struct Overview {
     pub spaces: Vec<SpaceSummary>,
     pub freshness: Freshness,
+    /// What the provider said is left of the account's hourly budget of
+    /// calls, in its latest answer; `None` before it has answered.
+    #[serde(default)]
+    pub provider_budget: Option<ProviderBudget>,
 }
+
+/// The provider's `RateLimit-Remaining`, and when it was reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderBudget {
+    pub remaining: u64,
+    pub at: String,
+}
+
+/// The provider's hourly budget of calls for a whole account.
+pub const PROVIDER_HOURLY_CALLS: u64 = 4500;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpaceView {

@@ -135,6 +135,17 @@ async fn main() {
             })
             .await
             .unwrap();
+        // The name the guessing bursts below aim at.
+        server::auth::users::Users::new(audit.pool().clone())
+            .create(server::auth::users::NewUser {
+                name: "victim",
+                role: app::access::Role::Admin,
+                password: "victim-password",
+                one_time: false,
+                demo: false,
+            })
+            .await
+            .unwrap();
     }
     let cli = Cli::try_parse_from([
         "spaceport",
@@ -148,6 +159,10 @@ async fn main() {
         TOKEN,
         "--refresh-secs",
         "10",
+        // One user drives all the load here; the per-user limit would
+        // measure itself rather than the console.
+        "--user-calls-per-minute",
+        "1000000",
     ])
     .unwrap();
     let (router, _console) = server::startup::build(&cli.serve).await.unwrap();
@@ -320,4 +335,79 @@ async fn main() {
         ms(t.elapsed()),
         entries.len()
     );
+
+    // 6. A viewer looping reads of spaces that do not exist, by made-up
+    //    names and mixed-case UUIDs: answered from the list of spaces.
+    let calls_before = provider_calls().await;
+    let unknown = 3000;
+    let t = Instant::now();
+    let (lat, wall) = hammer(&http, &base, unknown, concurrency, |h, b| {
+        let n = uuid::Uuid::new_v4();
+        let space = if n.as_bytes()[0] % 2 == 0 {
+            n.to_string().to_uppercase()
+        } else {
+            format!("no-such-space-{}", &n.to_string()[..8])
+        };
+        h.post(format!("{b}/api/space")).form(&[("space", space)])
+    })
+    .await;
+    report("unknown spaces (404)", &lat, wall);
+    println!(
+        "  provider calls for {unknown} unknown-space reads: {} (over {:.1} s)",
+        provider_calls().await - calls_before,
+        t.elapsed().as_secs_f64()
+    );
+
+    // 7. Guessing bursts: 100 wrong passwords for one name at once, then
+    //    100 unknown names at once, from one address. Counts the passwords
+    //    actually evaluated (each leaves "wrong user name or password" in
+    //    the history) and the peak memory of each burst.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let evaluated = || {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM audit_events WHERE kind = 'outcome' \
+                 AND message LIKE '%wrong user name or password%'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    for (name, same_name) in [("one name", true), ("unknown names", false)] {
+        let before = evaluated().await;
+        // Resets the peak (VmHWM) to the current size, so the burst's own peak shows.
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let rss = rss_kib("VmRSS:");
+        let t = Instant::now();
+        let guesses = (0..100).map(|i| {
+            let (http, base) = (http.clone(), base.clone());
+            let name = if same_name {
+                "victim".to_string()
+            } else {
+                format!("nobody-{i}")
+            };
+            tokio::spawn(async move {
+                http.post(format!("{base}/signin"))
+                    .form(&[("name", name.as_str()), ("password", "a wrong password")])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        });
+        let statuses = futures::future::join_all(guesses).await;
+        let busy = statuses.iter().filter(|s| matches!(s, Ok(429))).count();
+        println!(
+            "guessing burst, {name}: 100 parallel sign-ins in {}, {} passwords evaluated, {busy} answered busy; \
+             VmRSS {rss} KiB before, peak {} KiB",
+            ms(t.elapsed()),
+            evaluated().await - before,
+            rss_kib("VmHWM:")
+        );
+    }
 }

@@ -110,6 +110,13 @@ pub struct ServeArgs {
     #[arg(long, env = "SPACEPORT_SESSION_MAX_SECS", default_value_t = 43200, value_parser = clap::value_parser!(u64).range(1..=2592000))]
     pub session_max_secs: u64,
 
+    /// Server-function calls one user may make a minute (a minute's worth
+    /// may come at once). Past it, calls are refused with 429 until the
+    /// budget refills, so one user cannot spend the provider's hourly
+    /// budget, which the whole account shares.
+    #[arg(long, env = "SPACEPORT_USER_CALLS_PER_MINUTE", default_value_t = 300, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
+    pub user_calls_per_minute: u32,
+
     /// Seconds a provider read is reused before the provider is asked again.
     #[arg(long, env = "SPACEPORT_REFRESH_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub refresh_secs: u64,

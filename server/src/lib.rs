@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod console;
+pub mod limit;
 pub mod provider;
 pub mod sim;
 pub mod startup;

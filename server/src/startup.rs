@@ -1,14 +1,15 @@
 //! Start-up: from parsed arguments to a running console.
 
 use crate::audit::AuditLog;
+use crate::auth::refusals::Refusals;
 use crate::auth::throttle::{Policy, Throttle};
 use crate::auth::users::Users;
 use crate::auth::{Auth, bootstrap};
 use crate::config::{ProviderChoice, ServeArgs, SimArgs};
 use crate::console::ServerConsole;
+use crate::limit::KeyedBuckets;
 use crate::provider::{ProviderClient, ProviderConfig};
 use crate::sim::{self, SimOptions};
-use crate::auth::refusals::Refusals;
 use crate::web::client::TrustedProxies;
 use crate::web::{AppState, Site, app};
 use std::net::SocketAddr;
@@ -122,7 +123,8 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
                 args.sim_time_scale
             );
             println!(
-                "  Its Data API is at {data_url}; its control surface (the AWS side) at {url}_sim/"
+                "  Its Data API is at {data_url}; its control surface (the AWS side) at {url}_sim/,\n  \
+                 with the simulator's token {token} (it unlocks this simulator and nothing else)."
             );
             (url, data_url, token)
         }
@@ -153,6 +155,11 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         audit: audit.clone(),
         throttle: Throttle::new(Policy::default()),
         refusals: Arc::new(Refusals::new(audit.clone())),
+        // A minute's worth at once, then the steady rate.
+        calls: KeyedBuckets::new(
+            args.user_calls_per_minute,
+            f64::from(args.user_calls_per_minute) / 60.0,
+        ),
         idle: Duration::from_secs(args.session_idle_secs),
         max_age: Duration::from_secs(args.session_max_secs),
         demo,

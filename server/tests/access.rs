@@ -78,10 +78,11 @@ async fn footprint(c: &Console) -> (i64, u64) {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", c.db.display()))
         .await
         .unwrap();
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action != 'auth.refused'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action != 'auth.refused'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     let stats: serde_json::Value = c
         .sim
         .control(reqwest::Method::GET, "/stats", serde_json::json!({}))
@@ -412,7 +413,10 @@ async fn repeated_failures_hold_a_user_back() {
         let to = sign_in(&client, &c.base, "t-viewer", "wrong password!").await;
         codes.push(to);
     }
-    assert!(codes[..3].iter().all(|c| c.contains("error=bad")), "{codes:?}");
+    assert!(
+        codes[..3].iter().all(|c| c.contains("error=bad")),
+        "{codes:?}"
+    );
     assert!(
         codes[3..]
             .iter()
@@ -436,7 +440,9 @@ async fn repeated_failures_hold_a_user_back() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|e| e["action"] == action && e["outcome"] == outcome && e["target"] == "t-viewer")
+            .filter(|e| {
+                e["action"] == action && e["outcome"] == outcome && e["target"] == "t-viewer"
+            })
             .count()
     };
     assert_eq!(count("auth.sign_in", "error"), 3);

@@ -3,7 +3,7 @@
 
 use crate::components::{ErrorMessage, FreshnessNote};
 use crate::error::AppError;
-use crate::model::Overview;
+use crate::model::{Overview, PROVIDER_HOURLY_CALLS};
 use crate::validate::relative_time;
 use leptos::prelude::*;
 
@@ -36,8 +36,21 @@ fn SpaceList(overview: Overview) -> impl IntoView {
     spaces.sort_by(|a, b| b.pending.cmp(&a.pending).then_with(|| a.name.cmp(&b.name)));
     let empty = spaces.is_empty();
     let as_of = overview.freshness.as_of.clone();
+    let budget = overview.provider_budget.map(|b| {
+        let when = relative_time(&b.at, &as_of).unwrap_or_default();
+        let low = b.remaining < PROVIDER_HOURLY_CALLS / 10;
+        view! {
+            <p class=if low { "budget low" } else { "budget" } title=b.at.clone()>
+                {format!(
+                    "Provider budget: {} of {PROVIDER_HOURLY_CALLS} calls left this hour (reported {when}).",
+                    b.remaining,
+                )}
+            </p>
+        }
+    });
     view! {
         <FreshnessNote freshness=overview.freshness />
+        {budget}
         {empty.then(|| view! { <p>"This account has no Private Spaces."</p> })}
         <table class="spaces">
             <thead>

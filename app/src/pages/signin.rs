@@ -12,9 +12,9 @@ fn sign_in_message(code: &str, scope: &str, wait: &str, secs: &str) -> Option<St
     let secs = if secs.is_empty() { "a few" } else { secs };
     Some(match code {
         "bad" => "Wrong user name or password.".into(),
-        "slow" if scope == "address" => format!(
-            "Too many sign-ins from this address at once. Try again in {secs} second(s)."
-        ),
+        "slow" if scope == "address" => {
+            format!("Too many sign-ins from this address at once. Try again in {secs} second(s).")
+        }
         "slow" => format!(
             "Too many failed sign-ins for this user: each new attempt waits longer than the \
              one before. Try again in {secs} second(s)."

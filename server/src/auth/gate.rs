@@ -135,6 +135,15 @@ pub async fn gate(
             record_refusal(&auth, &req, caller, &message).await;
             return refuse_call(AppError::Forbidden(message));
         }
+        // Each call may cost provider calls from the account's shared
+        // hourly budget; one user looping must not spend everyone's.
+        if let Err(wait) = auth.calls.take(&caller.name) {
+            let secs = wait.as_secs_f64().ceil().max(1.0);
+            return refuse_call(AppError::TooFast(format!(
+                "You are calling this console faster than it allows for one user; wait {secs} \
+                 second(s) and try again. Nothing was changed."
+            )));
+        }
         return next.run(req).await;
     }
     let Some(caller) = &caller else {

@@ -9,8 +9,8 @@ use super::refusals::Refused;
 use super::throttle::{Refusal, Scope};
 use super::{Auth, password};
 use crate::audit::Intent;
-use app::access::Caller;
 use crate::web::client::ClientAddr;
+use app::access::Caller;
 use axum::{
     Form,
     extract::{FromRequest, Request, State},

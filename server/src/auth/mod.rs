@@ -45,6 +45,8 @@ pub struct Auth {
     pub audit: Arc<AuditLog>,
     pub throttle: Throttle,
     pub refusals: Arc<refusals::Refusals>,
+    /// Server-function calls per user (see `--user-calls-per-minute`).
+    pub calls: crate::limit::KeyedBuckets<String>,
     /// A session unused this long is over.
     pub idle: Duration,
     /// A session this old is over, however busy.

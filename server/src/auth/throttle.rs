@@ -148,14 +148,16 @@ impl Attempt<'_> {
     /// Counts the failure; returns the lock it started, if it did.
     pub fn failed(mut self) -> Option<Scope> {
         self.settled = true;
-        self.throttle.settle(&self.user, self.address.as_ref(), true)
+        self.throttle
+            .settle(&self.user, self.address.as_ref(), true)
     }
 
     /// A right password clears the user's failures (not the address's: one
     /// good account must not unlock guessing at the others).
     pub fn succeeded(mut self) {
         self.settled = true;
-        self.throttle.settle(&self.user, self.address.as_ref(), false);
+        self.throttle
+            .settle(&self.user, self.address.as_ref(), false);
     }
 }
 
@@ -224,7 +226,9 @@ impl Throttle {
                 delay = Some(p.delay);
             }
         }
-        let r = map.entry(user_key.clone()).or_insert_with(|| Record::new(now));
+        let r = map
+            .entry(user_key.clone())
+            .or_insert_with(|| Record::new(now));
         r.age(now, p.window);
         if r.failures + r.in_flight >= p.user_free {
             // Past the free attempts, one at a time, each after its wait.
@@ -330,7 +334,9 @@ mod tests {
         }
         // Waited out, the owner may try, and a right password clears it.
         now += Duration::from_secs(60);
-        t.begin_at("alice", ip("10.0.0.3"), now).unwrap().succeeded();
+        t.begin_at("alice", ip("10.0.0.3"), now)
+            .unwrap()
+            .succeeded();
         assert!(t.begin_at("alice", ip("10.0.0.3"), now).is_ok());
         // Another name from the same address was never slowed.
         assert!(t.begin_at("bob", ip("10.0.0.1"), now).is_ok());

@@ -55,6 +55,8 @@ pub struct ServerConsole {
     addons: Loader<String, Vec<app::model::Addon>>,
     /// `None` when the add-on has no PrivateLink.
     links: Loader<String, Option<app::model::PrivateLink>>,
+    /// Apps' config vars, masked (see `console::mask`).
+    masked_vars: Loader<String, std::collections::BTreeMap<String, String>>,
     /// How long a page follows a provisioning PrivateLink.
     privatelink_wait: Duration,
 }
@@ -108,8 +110,32 @@ impl ServerConsole {
             apps: Loader::new(refresh * 6, 1),
             addons: Loader::new(refresh * 6, 1000),
             links: Loader::new(refresh, 1000),
+            masked_vars: Loader::new(refresh, 1000),
             privatelink_wait,
         }
+    }
+
+    /// The name of the space `space` refers to (by name or id, in any
+    /// case), checked against the list of spaces. A space the list does not
+    /// have is "not found" without asking the provider: unknown spaces were
+    /// never cached, so anyone could spend the account's hourly budget by
+    /// asking for made-up ones. The list itself is re-read at most once a
+    /// refresh period (times six), so a new space shows within a minute.
+    async fn space_named(&self, space: &str) -> Result<String, AppError> {
+        let space = validate::space_ref(space).map_err(AppError::Invalid)?;
+        let spaces = self.read_spaces().await?;
+        spaces
+            .value
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(space) || s.id.eq_ignore_ascii_case(space))
+            .map(|s| s.name.clone())
+            .ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "There is no space \"{space}\" among the spaces this console can see \
+                     (as of {}).",
+                    rfc3339(spaces.at)
+                ))
+            })
     }
 
     async fn read_spaces(&self) -> Result<Read<Vec<Space>>, ProviderError> {
@@ -340,10 +366,6 @@ impl ServerConsole {
     }
 }
 
-fn valid_space(space: &str) -> Result<&str, AppError> {
-    validate::space_ref(space).map_err(AppError::Invalid)
-}
-
 fn valid_pcx(pcx_id: &str) -> Result<&str, AppError> {
     validate::pcx_id(pcx_id).map_err(AppError::Invalid)
 }
@@ -415,12 +437,17 @@ impl Console for ServerConsole {
         Ok(Overview {
             spaces: summaries,
             freshness: freshness(times),
+            provider_budget: self.provider.budget().map(|b| app::model::ProviderBudget {
+                remaining: b.remaining,
+                at: rfc3339(b.at),
+            }),
         })
     }
 
     async fn space(&self, who: &Caller, space: &str) -> Result<SpaceView, AppError> {
         who.require(Permission::View)?;
-        let space = valid_space(space)?;
+        let space = self.space_named(space).await?;
+        let space = space.as_str();
         let (info, peerings) = tokio::join!(self.read_info(space), self.read_peerings(space));
         let (info, peerings) = (info?, peerings?);
         Ok(SpaceView {
@@ -441,7 +468,9 @@ impl Console for ServerConsole {
         pcx_id: &str,
     ) -> Result<ActionResult, AppError> {
         who.require(Permission::AcceptPeering)?;
-        let (space, pcx_id) = (valid_space(space)?, valid_pcx(pcx_id)?);
+        let pcx_id = valid_pcx(pcx_id)?;
+        let space = self.space_named(space).await?;
+        let space = space.as_str();
         let peering = self.current(space, pcx_id).await?;
         if peering.kind.is_provider_managed() {
             return Err(AppError::Forbidden(
@@ -488,7 +517,9 @@ impl Console for ServerConsole {
         confirm: &str,
     ) -> Result<ActionResult, AppError> {
         who.require(Permission::DestroyPeering)?;
-        let (space, pcx_id) = (valid_space(space)?, valid_pcx(pcx_id)?);
+        let pcx_id = valid_pcx(pcx_id)?;
+        let space = self.space_named(space).await?;
+        let space = space.as_str();
         if confirm.trim() != pcx_id {
             return Err(AppError::Invalid(format!(
                 "To destroy, type the PCX ID {pcx_id} exactly; nothing was destroyed."

@@ -6,8 +6,7 @@ use crate::provider::{AccountsChange, ProviderError};
 use app::error::AppError;
 use app::model::{
     Addon, ConnectionUrl, DataActionResult, DataAddonSummary, DataService, PrivateLink,
-    PrivateLinkStatus, PrivateLinkView, endpoint_config_var,
-    plan_allows_privatelink,
+    PrivateLinkStatus, PrivateLinkView, endpoint_config_var, plan_allows_privatelink,
 };
 use app::validate;
 
@@ -59,6 +58,26 @@ impl ServerConsole {
             .await
     }
 
+    /// An app's config vars, each masked as a URL, kept for a refresh
+    /// period like any other read: every add-on view used to read them
+    /// afresh. Only the masked values are kept; a reveal reads afresh.
+    async fn read_masked_vars(
+        &self,
+        app: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, ProviderError> {
+        let read = self
+            .masked_vars
+            .get(app.to_string(), async {
+                let vars = self.provider.config_vars(app).await?.value;
+                Ok(vars
+                    .into_iter()
+                    .map(|(k, v)| (k, super::mask::mask_url(&v)))
+                    .collect())
+            })
+            .await?;
+        Ok(read.value)
+    }
+
     /// The data add-ons of the space's apps.
     async fn space_addons(&self, space: &str) -> Result<Vec<(Addon, DataService)>, AppError> {
         let apps = self.read_apps().await?;
@@ -98,7 +117,8 @@ impl ServerConsole {
         &self,
         space: &str,
     ) -> Result<Vec<DataAddonSummary>, AppError> {
-        let space = super::valid_space(space)?;
+        let space = self.space_named(space).await?;
+        let space = space.as_str();
         let addons = self.space_addons(space).await?;
         let links =
             futures::future::join_all(addons.iter().map(|(a, _)| self.read_link(&a.name))).await;
@@ -128,21 +148,21 @@ impl ServerConsole {
         space: &str,
         addon: &str,
     ) -> Result<PrivateLinkView, AppError> {
-        let space = super::valid_space(space)?;
+        let space = self.space_named(space).await?;
+        let space = space.as_str();
         let addon = valid_addon(addon)?;
         let (a, service) = self.space_addon(space, addon).await?;
         let link = self.read_link(addon).await?;
         let info = self.read_info(space).await?;
-        // The URL config vars of the endpoints, masked. Read fresh and never
-        // cached: they hold secrets.
+        // The URL config vars of the endpoints, masked.
         let mut urls = Vec::new();
         if let Some(l) = link.value.as_ref().filter(|l| !l.connections.is_empty()) {
-            let vars = self.provider.config_vars(&a.app.name).await?.value;
+            let vars = self.read_masked_vars(&a.app.name).await?;
             for c in &l.connections {
                 let var_name = endpoint_config_var(service.attachment(), &c.endpoint_id);
                 urls.push(ConnectionUrl {
                     endpoint_id: c.endpoint_id.clone(),
-                    masked: vars.get(&var_name).map(|v| super::mask::mask_url(v)),
+                    masked: vars.get(&var_name).cloned(),
                     var_name,
                 });
             }
@@ -206,7 +226,8 @@ impl ServerConsole {
         addon: &str,
         accounts: &str,
     ) -> Result<DataActionResult, AppError> {
-        let space = super::valid_space(space)?;
+        let space = self.space_named(space).await?;
+        let space = space.as_str();
         let addon = valid_addon(addon)?;
         let accounts = valid_accounts(accounts)?;
         let (a, _) = self.space_addon(space, addon).await?;
@@ -248,7 +269,8 @@ impl ServerConsole {
         addon: &str,
         confirm: &str,
     ) -> Result<DataActionResult, AppError> {
-        let space = super::valid_space(space)?;
+        let space = self.space_named(space).await?;
+        let space = space.as_str();
         let addon = valid_addon(addon)?;
         if confirm.trim() != addon {
             return Err(AppError::Invalid(format!(
@@ -275,7 +297,8 @@ impl ServerConsole {
         accounts: &str,
         change: AccountsChange,
     ) -> Result<DataActionResult, AppError> {
-        let space = super::valid_space(space)?;
+        let space = self.space_named(space).await?;
+        let space = space.as_str();
         let addon = valid_addon(addon)?;
         let accounts = valid_accounts(accounts)?;
         self.space_addon(space, addon).await?;
@@ -309,7 +332,8 @@ impl ServerConsole {
         addon: &str,
         endpoint_id: &str,
     ) -> Result<String, AppError> {
-        let space = super::valid_space(space)?;
+        let space = self.space_named(space).await?;
+        let space = space.as_str();
         let addon = valid_addon(addon)?;
         let endpoint_id = validate::vpce_id(endpoint_id).map_err(AppError::Invalid)?;
         let (a, service) = self.space_addon(space, addon).await?;

@@ -45,9 +45,8 @@ impl ProviderClient {
     ) -> Result<Addon, ProviderError> {
         let url = self.url(&["actions", "addons", "resolve"]);
         let (rb, request_id) = self.request(Method::POST, url);
-        let res = rb
-            .json(&serde_json::json!({"addon": addon, "app": app}))
-            .send()
+        let res = self
+            .send(rb.json(&serde_json::json!({"addon": addon, "app": app})))
             .await
             .map_err(|e| self.transport_error(e))?;
         if !res.status().is_success() {

@@ -12,8 +12,7 @@ pub use error::ProviderError;
 use app::model::{Peering, PeeringInfo, ProviderErrorBody, Space};
 use reqwest::{Method, StatusCode, header};
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
 
@@ -93,9 +92,22 @@ pub struct ProviderClient {
     data_base: Url,
     token: String,
     timeout_secs: u64,
-    /// GET answers by URL and Range, revalidated with If-None-Match.
-    etags: Mutex<HashMap<String, Cached>>,
+    /// GET answers by URL and Range, revalidated with If-None-Match. Bounded:
+    /// every distinct URL asked for would otherwise stay for good.
+    etags: moka::sync::Cache<String, Arc<Cached>>,
+    /// The provider's `RateLimit-Remaining` in its latest answer, and when.
+    budget: Mutex<Option<Budget>>,
 }
+
+/// What is left of the account's hourly budget of provider calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub remaining: u64,
+    pub at: time::OffsetDateTime,
+}
+
+/// ETag answers kept at most.
+const ETAG_CAPACITY: u64 = 2_000;
 
 impl ProviderClient {
     pub fn new(cfg: ProviderConfig) -> Result<Self, ProviderError> {
@@ -111,8 +123,30 @@ impl ProviderClient {
             data_base: with_slash(cfg.data_api_url),
             token: cfg.token,
             timeout_secs: cfg.request_timeout.as_secs(),
-            etags: Mutex::new(HashMap::new()),
+            etags: moka::sync::Cache::new(ETAG_CAPACITY),
+            budget: Mutex::new(None),
         })
+    }
+
+    /// Sends a request and notes the budget its answer reports.
+    async fn send(&self, rb: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+        let res = rb.send().await?;
+        let remaining = match res.status() {
+            StatusCode::TOO_MANY_REQUESTS => Some(0),
+            _ => header_str(&res, "RateLimit-Remaining").and_then(|v| v.parse().ok()),
+        };
+        if let Some(remaining) = remaining {
+            *self.budget.lock().unwrap_or_else(|e| e.into_inner()) = Some(Budget {
+                remaining,
+                at: time::OffsetDateTime::now_utc(),
+            });
+        }
+        Ok(res)
+    }
+
+    /// The budget the provider reported last, if it has answered yet.
+    pub fn budget(&self) -> Option<Budget> {
+        *self.budget.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn url(&self, segments: &[&str]) -> Url {
@@ -187,24 +221,18 @@ impl ProviderClient {
             rb = rb.header(header::RANGE, r);
         }
         let known = match keep {
-            Keep::Revalidate => self
-                .etags
-                .lock()
-                .expect("etag lock")
-                .get(&key)
-                .map(|c| c.etag.clone()),
+            Keep::Revalidate => self.etags.get(&key).map(|c| c.etag.clone()),
             Keep::Never => None,
         };
         if let Some(etag) = &known {
             rb = rb.header(header::IF_NONE_MATCH, etag);
         }
-        let res = rb.send().await.map_err(|e| self.transport_error(e))?;
+        let res = self.send(rb).await.map_err(|e| self.transport_error(e))?;
         let status = res.status();
         let rid = header_str(&res, "Request-Id").or(Some(request_id.clone()));
         let remaining = header_str(&res, "RateLimit-Remaining").and_then(|v| v.parse().ok());
         if status == StatusCode::NOT_MODIFIED {
-            let cache = self.etags.lock().expect("etag lock");
-            if let Some(c) = cache.get(&key) {
+            if let Some(c) = self.etags.get(&key) {
                 return Ok(Answer {
                     value: (c.body.clone(), c.next_range.clone()),
                     status: 304,
@@ -225,13 +253,13 @@ impl ProviderClient {
         let etag = header_str(&res, "ETag");
         let body = res.bytes().await.map_err(|e| self.transport_error(e))?;
         if let (Some(etag), Keep::Revalidate) = (etag, keep) {
-            self.etags.lock().expect("etag lock").insert(
+            self.etags.insert(
                 key,
-                Cached {
+                Arc::new(Cached {
                     etag,
                     body: body.clone(),
                     next_range: next_range.clone(),
-                },
+                }),
             );
         }
         Ok(Answer {
@@ -372,7 +400,7 @@ impl ProviderClient {
         if let Some(body) = &body {
             rb = rb.json(body);
         }
-        let err = match rb.send().await {
+        let err = match self.send(rb).await {
             Err(e) => self.transport_error(e),
             Ok(res) if res.status().is_success() => {
                 let status = res.status().as_u16();

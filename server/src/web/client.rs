@@ -143,6 +143,10 @@ mod tests {
         assert!(parse_proxy("10.0.0.0/8").is_ok());
         assert!(parse_proxy("fd00::/8").is_ok());
         assert_eq!(parse_proxy("127.0.0.1").unwrap().prefix_len(), 32);
-        assert!(parse_proxy("10.0.0.0/33").unwrap_err().contains("not an address"));
+        assert!(
+            parse_proxy("10.0.0.0/33")
+                .unwrap_err()
+                .contains("not an address")
+        );
     }
 }

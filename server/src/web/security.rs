@@ -5,7 +5,6 @@ use super::Site;
 use super::client::ClientAddr;
 use crate::auth::gate::refuse_call;
 use crate::auth::refusals::{Refusals, Refused};
-use std::sync::Arc;
 use app::error::AppError;
 use axum::{
     extract::{Request, State},
@@ -13,6 +12,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use std::sync::Arc;
 
 /// The CSP of anything that is not a page (server-function answers,
 /// redirects, files): it may load nothing and be framed by nobody. Pages
@@ -176,7 +176,11 @@ mod tests {
         assert_eq!(cross_site(&site, &headers(&[("host", "h")])), None);
         let bare = headers(&[("host", "h"), ("cookie", "a=1; spaceport=abc")]);
         assert!(cross_site(&site, &bare).is_some());
-        let typed = headers(&[("host", "h"), ("cookie", "spaceport=abc"), ("sec-fetch-site", "none")]);
+        let typed = headers(&[
+            ("host", "h"),
+            ("cookie", "spaceport=abc"),
+            ("sec-fetch-site", "none"),
+        ]);
         assert!(cross_site(&site, &typed).is_some());
         let other_cookie = headers(&[("host", "h"), ("cookie", "notspaceport=abc")]);
         assert_eq!(cross_site(&site, &other_cookie), None);
