@@ -343,7 +343,7 @@ async fn main() {
     let t = Instant::now();
     let (lat, wall) = hammer(&http, &base, unknown, concurrency, |h, b| {
         let n = uuid::Uuid::new_v4();
-        let space = if n.as_bytes()[0] % 2 == 0 {
+        let space = if n.as_bytes()[0].is_multiple_of(2) {
             n.to_string().to_uppercase()
         } else {
             format!("no-such-space-{}", &n.to_string()[..8])
