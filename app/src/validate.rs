@@ -642,12 +642,23 @@ mod tests {
             }
         }
 
+        /// Every parser of user input, over anything at all (printable or
+        /// not, any length): none panics, and every refusal says why.
         #[test]
-        fn cidr_never_panics(s in ".{0,40}") {
-            let _ = cidr(&s);
-            let _ = pcx_id(&s);
-            let _ = aws_account_id(&s);
-            let _ = space_ref(&s);
+        fn every_parser_refuses_with_a_message(s in "(?s).{0,80}") {
+            let said = |r: Result<(), String>| r.err().is_none_or(|m| m.trim().len() > 10);
+            prop_assert!(said(cidr(&s).map(drop)));
+            prop_assert!(said(pcx_id(&s).map(drop)));
+            prop_assert!(said(vpc_id(&s).map(drop)));
+            prop_assert!(said(vpce_id(&s).map(drop)));
+            prop_assert!(said(aws_account_id(&s).map(drop)));
+            prop_assert!(said(space_ref(&s).map(drop)));
+            prop_assert!(said(addon_name(&s).map(drop)));
+            prop_assert!(said(user_name(&s).map(drop)));
+            prop_assert!(said(new_password(&s).map(drop)));
+            prop_assert!(said(aws_principal(&s).map(drop)));
+            prop_assert!(said(aws_principals(&s).map(drop)));
+            prop_assert!(said(s.parse::<crate::access::Role>().map(drop)));
         }
 
         #[test]

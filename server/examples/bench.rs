@@ -125,27 +125,20 @@ async fn main() {
     let db = dir.path().join("bench.db");
     {
         let audit = server::audit::AuditLog::open(&db).await.unwrap();
-        server::auth::users::Users::new(audit.pool().clone())
-            .create(server::auth::users::NewUser {
-                name: "bench",
-                role: app::access::Role::Admin,
-                password: "bench-password",
-                one_time: false,
-                demo: false,
-            })
-            .await
-            .unwrap();
-        // The name the guessing bursts below aim at.
-        server::auth::users::Users::new(audit.pool().clone())
-            .create(server::auth::users::NewUser {
-                name: "victim",
-                role: app::access::Role::Admin,
-                password: "victim-password",
-                one_time: false,
-                demo: false,
-            })
-            .await
-            .unwrap();
+        let users = server::auth::users::Users::new(audit.pool().clone());
+        // The bench's own user, and the name the guessing bursts aim at.
+        for name in ["bench", "victim"] {
+            users
+                .create(server::auth::users::NewUser {
+                    name,
+                    role: app::access::Role::Admin,
+                    password: &format!("{name}-password"),
+                    one_time: false,
+                    demo: false,
+                })
+                .await
+                .unwrap();
+        }
     }
     let cli = Cli::try_parse_from([
         "spaceport",

@@ -212,4 +212,18 @@ mod tests {
         assert_eq!(local_path("/%09/evil.example"), Some("/%09/evil.example"));
         assert_eq!(local_path("/%2F%2Fevil"), Some("/%2F%2Fevil"));
     }
+
+    proptest::proptest! {
+        /// Whatever `next` is, what is followed stays on the console, the
+        /// way a browser resolves it.
+        #[test]
+        fn a_followed_next_stays_home(next in "(?s).{0,40}", prefix in "[/\\\\ \t\n]{0,3}") {
+            let next = format!("{prefix}{next}");
+            if let Some(path) = local_path(&next) {
+                let home = url::Url::parse("http://console.test/").unwrap();
+                let went = home.join(path).unwrap();
+                proptest::prop_assert_eq!(went.origin(), home.origin());
+            }
+        }
+    }
 }

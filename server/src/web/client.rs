@@ -138,6 +138,15 @@ mod tests {
         assert_eq!(proxies.client(ip("10.0.0.1"), &two), ip("203.0.113.6"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn a_proxy_value_parses_or_says_why(s in "(?s).{0,40}") {
+            if let Err(m) = parse_proxy(&s) {
+                proptest::prop_assert!(m.contains("not an address"));
+            }
+        }
+    }
+
     #[test]
     fn proxies_parse_as_blocks_or_addresses() {
         assert!(parse_proxy("10.0.0.0/8").is_ok());
