@@ -8,6 +8,7 @@
 #![recursion_limit = "256"]
 
 pub mod access;
+pub mod aws;
 pub mod components;
 pub mod error;
 pub mod model;

@@ -448,36 +448,91 @@ open_enum!(
     }
 );
 
+// The Data API's PrivateLink answers are read loosely: the provider's own
+// CLI plugin treats `service_name` as possibly null and its fixtures spell
+// the app `app` or `apps`, and in practice any field may come back null. A
+// missing or null field becomes empty (a status, `Unknown`), so one odd
+// field never blanks a page.
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AllowedAccount {
+    #[serde(default, deserialize_with = "null_as_default")]
     pub arn: String,
     /// `Provisioning`, `Active`, or another value the provider adds.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub status: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointConnection {
+    #[serde(default, deserialize_with = "null_as_default")]
     pub endpoint_id: String,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub owner_arn: String,
     /// `Available` once usable; AWS's other endpoint states are passed through.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub hostname: String,
+}
+
+/// A name given as `{"name": ...}`, as a bare string, as a list of either
+/// (the first counts), or not at all.
+pub fn loosely_named<'de, D: Deserializer<'de>>(d: D) -> Result<Named, D::Error> {
+    let name = match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) => s,
+        Some(serde_json::Value::Array(items)) => items
+            .into_iter()
+            .next()
+            .map(|v| match v {
+                serde_json::Value::String(s) => s,
+                v => v["name"].as_str().unwrap_or_default().to_string(),
+            })
+            .unwrap_or_default(),
+        Some(v) => v["name"].as_str().unwrap_or_default().to_string(),
+        None => String::new(),
+    };
+    Ok(Named { name })
+}
+
+fn status_or_unknown<'de, D: Deserializer<'de>>(d: D) -> Result<PrivateLinkStatus, D::Error> {
+    Ok(Option::<String>::deserialize(d)?
+        .filter(|s| !s.is_empty())
+        .map_or(PrivateLinkStatus::Unknown, PrivateLinkStatus::from))
+}
+
+fn unknown_status() -> PrivateLinkStatus {
+    PrivateLinkStatus::Unknown
 }
 
 /// The Data API's PrivateLink object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrivateLink {
+    #[serde(default, deserialize_with = "loosely_named")]
     pub addon: Named,
+    #[serde(default, alias = "apps", deserialize_with = "loosely_named")]
     pub app: Named,
+    #[serde(default = "unknown_status", deserialize_with = "status_or_unknown")]
     pub status: PrivateLinkStatus,
-    /// Empty while provisioning.
-    #[serde(default)]
+    /// Empty while provisioning (the provider may send null).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub service_name: String,
     #[serde(default, deserialize_with = "null_as_default")]
     pub allowed_accounts: Vec<AllowedAccount>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub connections: Vec<EndpointConnection>,
+}
+
+impl Addon {
+    /// The name the add-on is attached under (`REDIS`, `CACHE`,
+    /// `HEROKU_POSTGRESQL_ORANGE`), from the config vars it sets
+    /// (`<ATTACHMENT>_URL`); the service's usual one when it lists none.
+    pub fn attachment(&self, service: DataService) -> String {
+        self.config_vars
+            .iter()
+            .find_map(|v| v.strip_suffix("_URL").filter(|a| !a.is_empty()))
+            .map_or_else(|| service.attachment().to_string(), str::to_string)
+    }
 }
 
 /// The config var that holds a VPC endpoint's connection URL:
@@ -491,6 +546,46 @@ pub fn endpoint_config_var(attachment: &str, endpoint_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_privatelink_answer_with_nulls_everywhere_still_reads() {
+        let nulls = r#"{"addon":null,"app":null,"status":null,"service_name":null,
+            "allowed_accounts":[{"arn":null,"status":null}],
+            "connections":[{"endpoint_id":"vpce-1","owner_arn":null,"status":null,"hostname":null}]}"#;
+        let l: PrivateLink = serde_json::from_str(nulls).unwrap();
+        assert_eq!(l.status, PrivateLinkStatus::Unknown);
+        assert!(l.service_name.is_empty() && l.app.name.is_empty());
+        assert_eq!(l.connections[0].endpoint_id, "vpce-1");
+        let bare: PrivateLink = serde_json::from_str("{}").unwrap();
+        assert!(bare.connections.is_empty());
+        // The plugin's fixtures spell the app `apps`, as an object or a list.
+        for apps in [r#"{"name":"a1"}"#, r#"[{"name":"a1"}]"#, r#""a1""#] {
+            let l: PrivateLink = serde_json::from_str(&format!(r#"{{"apps":{apps}}}"#)).unwrap();
+            assert_eq!(l.app.name, "a1", "{apps}");
+        }
+    }
+
+    #[test]
+    fn the_attachment_comes_from_the_addons_config_vars() {
+        let addon = |vars: &[&str]| Addon {
+            id: "i".into(),
+            name: "n".into(),
+            addon_service: Named::default(),
+            plan: Named::default(),
+            app: Named::default(),
+            state: String::new(),
+            config_vars: vars.iter().map(|v| v.to_string()).collect(),
+        };
+        assert_eq!(
+            addon(&["CACHE_URL"]).attachment(DataService::Redis),
+            "CACHE"
+        );
+        assert_eq!(
+            addon(&["HEROKU_POSTGRESQL_ORANGE_URL"]).attachment(DataService::Postgres),
+            "HEROKU_POSTGRESQL_ORANGE"
+        );
+        assert_eq!(addon(&[]).attachment(DataService::Kafka), "KAFKA");
+    }
 
     #[test]
     fn the_seed_documents_config_var_name() {

@@ -169,9 +169,16 @@ pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
 pub fn space_reserved_blocks(info: &PeeringInfo) -> Vec<Ipv4Net> {
     std::iter::once(&info.vpc_cidr)
         .chain(info.unavailable_cidr_blocks.iter())
+        .map(String::as_str)
+        .chain(std::iter::once(ALWAYS_RESERVED))
         .filter_map(|c| cidr(c).ok())
         .collect()
 }
+
+/// Reserved in every Private Space besides its own ranges (the peering
+/// document lists it with the default 10.0.0.0/16 and 10.1.0.0/16), though
+/// peering info does not always name it.
+pub const ALWAYS_RESERVED: &str = "172.17.0.0/16";
 
 /// How serious a finding about a peering request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

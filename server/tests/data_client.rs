@@ -32,6 +32,7 @@ async fn basic_auth_with_the_token_as_password() {
     let ok = http
         .get(&url)
         .basic_auth("", Some(TOKEN))
+        .header("Accept", common::API_VERSION)
         .send()
         .await
         .unwrap();
@@ -69,7 +70,12 @@ async fn apps_addons_resolve_and_config_vars() {
         .collect();
     assert_eq!(
         services,
-        vec!["heroku-kafka", "heroku-postgresql", "heroku-redis"]
+        vec![
+            "heroku-kafka",
+            "heroku-postgresql",
+            "heroku-redis",
+            "heroku-redis"
+        ]
     );
     let resolved = c.resolve_addon(REDIS, Some(DEMO_APP)).await.unwrap();
     assert_eq!(resolved.plan.name, "heroku-redis:private-7");

@@ -38,8 +38,11 @@ async fn a_space_lists_its_data_addons_only() {
         .iter()
         .map(|a| a["addon"].as_str().unwrap())
         .collect();
-    assert_eq!(names, vec!["kafka-fluffy-12345", PG, REDIS]);
-    let redis = &list[2];
+    assert_eq!(
+        names,
+        vec!["kafka-fluffy-12345", PG, "redis-cache-67890", REDIS]
+    );
+    let redis = &list[3];
     assert_eq!(redis["privatelink"], "Operational");
     assert_eq!(redis["service"], "Redis");
     assert!(list[1]["privatelink"].is_null());

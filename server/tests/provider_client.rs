@@ -54,6 +54,7 @@ async fn follows_next_range_across_pages() {
     let raw = reqwest::Client::new()
         .get(format!("{}/spaces/acme-staging/peerings", sim.url))
         .bearer_auth(TOKEN)
+        .header("Accept", common::API_VERSION)
         .send()
         .await
         .unwrap();
@@ -219,6 +220,7 @@ async fn the_cli_accept_form_and_destroy() {
     let res = http
         .post(format!("{}/spaces/{SPACE}/peerings", sim.url))
         .bearer_auth(TOKEN)
+        .header("Accept", common::API_VERSION)
         .send()
         .await
         .unwrap();

@@ -680,7 +680,7 @@ fn AwsHalf(view: PrivateLinkView, link: PrivateLink) -> impl IntoView {
     };
     let scheme = match view.service {
         crate::model::DataService::Redis => {
-            "redis://user:password@<vpc-endpoint-dns-name>:6379 (plain 6379 over PrivateLink, not the stunnel port 6380)"
+            "rediss://user:password@<vpc-endpoint-dns-name>:6379 (TLS on 6379 over PrivateLink: Key-Value Store 6 and later on private and shield plans require it; not the stunnel port 6380)"
         }
         crate::model::DataService::Postgres => {
             "postgres://user:password@<vpc-endpoint-dns-name>:5432/database"

@@ -189,7 +189,7 @@ fn Peerings(
     filter: RwSignal<String>,
 ) -> impl IntoView {
     let as_of = view.freshness.as_of.clone();
-    let vpc_cidr = view.info.vpc_cidr.clone();
+    let info = view.info.clone();
     let peerings = view.peerings;
     let present: Vec<String> = PeeringStatus::KNOWN
         .iter()
@@ -207,7 +207,9 @@ fn Peerings(
             .iter()
             .filter(|p| wanted.is_empty() || p.status.as_str() == wanted)
             .cloned()
-            .map(|p| view! { <PeeringRow peering=p as_of=as_of.clone() vpc_cidr=vpc_cidr.clone() dialog /> })
+            .map(
+                |p| view! { <PeeringRow peering=p as_of=as_of.clone() info=info.clone() dialog /> },
+            )
             .collect_view()
     };
     view! {
@@ -251,7 +253,7 @@ fn Peerings(
 fn PeeringRow(
     peering: Peering,
     as_of: String,
-    vpc_cidr: String,
+    info: PeeringInfo,
     dialog: RwSignal<Option<Dialog>>,
 ) -> impl IntoView {
     let p = peering.clone();
@@ -272,19 +274,10 @@ fn PeeringRow(
             </button>
         }
     });
-    // Once active, the AWS side still needs routes: offer them filled in.
+    // Once active, the AWS side still needs routes, a security group and
+    // a network ACL: offer them filled in.
     let routes = (peering.status == PeeringStatus::Active && !peering.kind.is_provider_managed())
-        .then(|| {
-            view! {
-                <details class="aws-half">
-                    <summary>"Routes"</summary>
-                    <Copyable value=format!(
-                        "aws ec2 create-route --route-table-id rtb-YOURS --destination-cidr-block {vpc_cidr} --vpc-peering-connection-id {}",
-                        peering.pcx_id,
-                    ) />
-                </details>
-            }
-        });
+        .then(|| view! { <PeeringAwsHalf info=info.clone() peering=peering.clone() /> });
     view! {
         <tr class="peering" data-pcx=peering.pcx_id.clone() data-status=peering.status.to_string()>
             <td>
@@ -303,6 +296,43 @@ fn PeeringRow(
             </td>
             <td class="actions">{accept} {destroy} {routes}</td>
         </tr>
+    }
+}
+
+/// The AWS half of an active peering, as commands to copy.
+#[component]
+fn PeeringAwsHalf(info: PeeringInfo, peering: Peering) -> impl IntoView {
+    let half = crate::aws::peering_aws_half(&info, &peering);
+    let copies = |commands: Vec<String>| {
+        commands
+            .into_iter()
+            .map(|c| view! { <Copyable value=c /> })
+            .collect_view()
+    };
+    view! {
+        <details class="aws-half peering-aws">
+            <summary>"The AWS half"</summary>
+            <p>"1. Find the route tables of your VPC:"</p>
+            <Copyable value=half.route_tables />
+            <p>"2. In each, route the space through this peering: the whole VPC CIDR,"</p>
+            <Copyable value=half.whole_vpc_route />
+            <p>"or only the Space CIDRs, where the dynos and load balancers are:"</p>
+            {copies(half.space_cidr_routes)}
+            <p>
+                "3. Let the dynos in: the security group of what they reach, on your port ("
+                <code>{crate::aws::PORT}</code>
+                "),"
+            </p>
+            {copies(half.security_group)}
+            <p>"and, if your subnets have their own network ACL, both ways (ACLs are stateless):"</p>
+            {copies(half.network_acl)}
+            <ul class="limits">
+                {crate::aws::PEERING_LIMITS
+                    .iter()
+                    .map(|l| view! { <li>{*l}</li> })
+                    .collect_view()}
+            </ul>
+        </details>
     }
 }
 

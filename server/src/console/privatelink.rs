@@ -159,7 +159,7 @@ impl ServerConsole {
         if let Some(l) = link.value.as_ref().filter(|l| !l.connections.is_empty()) {
             let vars = self.read_masked_vars(&a.app.name).await?;
             for c in &l.connections {
-                let var_name = endpoint_config_var(service.attachment(), &c.endpoint_id);
+                let var_name = endpoint_config_var(&a.attachment(service), &c.endpoint_id);
                 urls.push(ConnectionUrl {
                     endpoint_id: c.endpoint_id.clone(),
                     masked: vars.get(&var_name).cloned(),
@@ -337,7 +337,7 @@ impl ServerConsole {
         let addon = valid_addon(addon)?;
         let endpoint_id = validate::vpce_id(endpoint_id).map_err(AppError::Invalid)?;
         let (a, service) = self.space_addon(space, addon).await?;
-        let var = endpoint_config_var(service.attachment(), endpoint_id);
+        let var = endpoint_config_var(&a.attachment(service), endpoint_id);
         let intent_id = self
             .intent(
                 actor,

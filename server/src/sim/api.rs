@@ -66,6 +66,7 @@ pub fn router(state: Shared) -> Router<Shared> {
         .route("/spaces", get(list_spaces))
         .route("/spaces/{space}", get(get_space))
         .route("/spaces/{space}/peering-info", get(peering_info))
+        .route("/spaces/{space}/nat", get(nat))
         .route(
             "/spaces/{space}/peerings",
             get(list_peerings).post(accept_cli_form),
@@ -83,7 +84,43 @@ pub fn router(state: Shared) -> Router<Shared> {
         .route("/apps/{app}/config-vars", get(config_vars))
         .route("/actions/addons/resolve", post(resolve_addon))
         .fallback(no_such_endpoint)
+        // The provider answers a wrong method on a known path as an unknown
+        // endpoint (404 JSON), not with 405.
+        .method_not_allowed_fallback(no_such_endpoint)
         .layer(middleware::from_fn_with_state(state, envelope))
+}
+
+/// The space's outbound addresses, as the Terraform provider's
+/// `heroku_space` reads them: two stable public IPs per space.
+async fn nat(State(st): State<Shared>, Path(space): Path<String>) -> ApiResult {
+    let w = st.world();
+    let s = &w.space(&space)?.space;
+    let seed = s.id.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "created_at": s.created_at,
+            "sources": [format!("52.4.{seed}.10"), format!("52.4.{seed}.11")],
+            "state": "enabled",
+            "updated_at": s.updated_at,
+        }),
+    ))
+}
+
+/// Whether the request asks for version 3 of the API, as every client must
+/// (`application/vnd.heroku+json; version=3`, or a variant such as
+/// `version=3.dogwood`).
+fn accepts_version_3(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|media| {
+            let mut parts = media.split(';').map(str::trim);
+            parts.next() == Some("application/vnd.heroku+json")
+                && parts.any(|p| p == "version=3" || p.starts_with("version=3."))
+        })
 }
 
 /// The provider's answer to a path it does not serve.
@@ -134,15 +171,15 @@ fn list<T: Serialize>(
         },
         Some(Ok(h)) => range::parse(h, default_max).ok_or_else(|| {
             ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "requested_range_not_satisfiable",
                 format!("Invalid Range header: {h}"),
             )
         })?,
         Some(Err(_)) => {
             return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "requested_range_not_satisfiable",
                 "Invalid Range header.",
             ));
         }
@@ -312,6 +349,16 @@ pub async fn envelope(State(st): State<Shared>, req: Request, next: Next) -> Res
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "Invalid credentials provided.",
+            )
+            .into_response(),
+        )
+    } else if !accepts_version_3(req.headers()) {
+        (
+            st.remaining(),
+            ApiError::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "not_acceptable",
+                "Accept: application/vnd.heroku+json; version=3 is required.",
             )
             .into_response(),
         )

@@ -56,6 +56,8 @@ pub struct SimLink {
     /// Allowed accounts and connections still settling, with when they do.
     settling_accounts: Vec<(String, OffsetDateTime)>,
     settling_connections: Vec<(String, OffsetDateTime)>,
+    /// Answered with nulls where the real provider is known to send them.
+    sparse: bool,
 }
 
 impl SimLink {
@@ -67,7 +69,16 @@ impl SimLink {
             gone_at: None,
             settling_accounts: Vec::new(),
             settling_connections: Vec::new(),
+            sparse: false,
         }
+    }
+
+    /// This link's answers carry nulls: no service name, no app, no
+    /// accounts, connections without owner and hostname. The real Data
+    /// API sends such answers, so a client must read them.
+    pub fn sparse(mut self) -> Self {
+        self.sparse = true;
+        self
     }
 
     fn gone(&self, now: OffsetDateTime) -> bool {
@@ -179,6 +190,32 @@ impl DataWorld {
         Ok(self.links[i].link.clone())
     }
 
+    /// A link as the Data API answers it: with nulls for a sparse one.
+    pub fn answer(
+        &mut self,
+        addon: &str,
+        now: OffsetDateTime,
+    ) -> Result<serde_json::Value, SimError> {
+        let link = self.link(addon, now)?;
+        let sparse = self
+            .links
+            .iter()
+            .any(|l| l.sparse && l.link.addon.name == link.addon.name);
+        let mut v = serde_json::to_value(&link).unwrap_or_default();
+        if sparse {
+            for field in ["service_name", "app", "allowed_accounts"] {
+                v[field] = serde_json::Value::Null;
+            }
+            if let Some(cs) = v["connections"].as_array_mut() {
+                for c in cs {
+                    c["owner_arn"] = serde_json::Value::Null;
+                    c["hostname"] = serde_json::Value::Null;
+                }
+            }
+        }
+        Ok(v)
+    }
+
     fn parse_accounts(accounts: &[String]) -> Result<Vec<String>, SimError> {
         accounts
             .iter()
@@ -244,6 +281,7 @@ impl DataWorld {
                 .map(|a| (a, ready.max(now + self.timing.link_provisioning)))
                 .collect(),
             settling_connections: Vec::new(),
+            sparse: false,
         });
         Ok(link)
     }
@@ -404,11 +442,14 @@ impl DataWorld {
         l.settling_connections
             .push((endpoint_id.clone(), now + pending));
         // The URL config var appears with the connection; its value is secret.
-        let service = self.addon(&addon_name)?.1.addon_service.name.clone();
-        let kind = DataService::from_service(&service).unwrap_or(DataService::Redis);
+        let addon = self.addon(&addon_name)?.1.clone();
+        let kind =
+            DataService::from_service(&addon.addon_service.name).unwrap_or(DataService::Redis);
+        // Key-Value Store over PrivateLink speaks TLS on 6379 (`rediss://`),
+        // as the seed document connects.
         let url = match kind {
             DataService::Redis => format!(
-                "redis://default:{}@{}:6379",
+                "rediss://default:{}@{}:6379",
                 hex_from(&endpoint_id, 32),
                 connection.hostname
             ),
@@ -422,8 +463,10 @@ impl DataWorld {
             DataService::Kafka => format!("kafka+ssl://{}:9096", connection.hostname),
         };
         if let Some(app) = self.apps.iter_mut().find(|a| a.app.name == app_name) {
-            app.config_vars
-                .insert(endpoint_config_var(kind.attachment(), &endpoint_id), url);
+            app.config_vars.insert(
+                endpoint_config_var(&addon.attachment(kind), &endpoint_id),
+                url,
+            );
         }
         Ok(connection)
     }
@@ -568,7 +611,7 @@ mod tests {
         let l = w.link(r, t0() + Duration::seconds(60)).unwrap();
         assert_eq!(l.connections[1].status, "Available");
         let vars = &w.app("privatelink-vpc-endpoint-demo").unwrap().config_vars;
-        assert!(vars["REDIS_ENDPOINT_0AAAABBBBCCCCDDDD_URL"].starts_with("redis://"));
+        assert!(vars["REDIS_ENDPOINT_0AAAABBBBCCCCDDDD_URL"].starts_with("rediss://"));
         // Not while provisioning.
         let k = w.connect(
             "kafka-fluffy-12345",

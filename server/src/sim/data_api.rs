@@ -28,6 +28,7 @@ pub fn router(state: Shared) -> Router<Shared> {
             axum::routing::put(add_accounts).patch(remove_accounts),
         )
         .fallback(no_such_endpoint)
+        .method_not_allowed_fallback(no_such_endpoint)
         .layer(middleware::from_fn_with_state(state, envelope))
 }
 
@@ -43,7 +44,7 @@ fn now() -> OffsetDateTime {
 }
 
 async fn show(State(st): State<Shared>, Path(addon): Path<String>) -> ApiResult {
-    Ok(Json(st.data().link(&addon, now())?).into_response())
+    Ok(Json(st.data().answer(&addon, now())?).into_response())
 }
 
 async fn create(State(st): State<Shared>, Path(addon): Path<String>, bytes: Bytes) -> ApiResult {

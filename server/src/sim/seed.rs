@@ -285,7 +285,21 @@ pub fn world(now: OffsetDateTime, timing: Timing) -> World {
                 vpc_id: "vpc-7a8b9c0d",
                 octet: 6,
             },
-            vec![managed("10.7.0.0/16")],
+            vec![
+                // From the range every space reserves: AWS leaves it pending,
+                // the console blocks it, and the provider refuses to accept it.
+                PeeringSeed {
+                    expires_in: Some(5 * day),
+                    ..customer(
+                        "pcx-15c6d7e8f9a0b1c29",
+                        "172.17.8.0/24",
+                        PendingAcceptance,
+                        "678901234567",
+                        "vpc-0127aa11bb22cc33d",
+                    )
+                },
+                managed("10.7.0.0/16"),
+            ],
         ),
     ];
     let spaces = spaces
@@ -350,7 +364,20 @@ pub fn data_world(now: OffsetDateTime, timing: super::data::DataTiming) -> super
     );
     demo_vars.insert(
         endpoint_config_var("REDIS", ENDPOINT),
-        format!("redis://default:p8f3c1e0a9b7d6e5@{HOST}:6379"),
+        format!("rediss://default:p8f3c1e0a9b7d6e5@{HOST}:6379"),
+    );
+    // A second Redis, attached as CACHE, whose PrivateLink answers carry
+    // nulls (see `SimLink::sparse`).
+    const CACHE_ENDPOINT: &str = "vpce-0a1b2c3d4e5f60718";
+    const CACHE_HOST: &str =
+        "vpce-0a1b2c3d4e5f60718-wxyz.vpce-svc-0c0ffee0c0ffee000.us-east-1.vpce.amazonaws.com";
+    demo_vars.insert(
+        "CACHE_URL".to_string(),
+        "rediss://default:c4c8e9f1a2b3d4e5@ec2-3-93-20-2.compute-1.amazonaws.com:6380".to_string(),
+    );
+    demo_vars.insert(
+        endpoint_config_var("CACHE", CACHE_ENDPOINT),
+        format!("rediss://default:c4c8e9f1a2b3d4e5@{CACHE_HOST}:6379"),
     );
     demo_vars.insert(
         "DATABASE_URL".to_string(),
@@ -376,6 +403,14 @@ pub fn data_world(now: OffsetDateTime, timing: super::data::DataTiming) -> super
                     "heroku-redis:private-7",
                     DEMO,
                     &["REDIS_URL"],
+                ),
+                addon(
+                    "a1b2c3d4-0005-4e5f-8a9b-0c1d2e3f4a05",
+                    "redis-cache-67890",
+                    "heroku-redis",
+                    "heroku-redis:private-7",
+                    DEMO,
+                    &["CACHE_URL"],
                 ),
                 addon(
                     "a1b2c3d4-0002-4e5f-8a9b-0c1d2e3f4a02",
@@ -433,9 +468,29 @@ pub fn data_world(now: OffsetDateTime, timing: super::data::DataTiming) -> super
         },
         "us-east-1",
     );
+    let cache = SimLink::operational(
+        PrivateLink {
+            addon: named("redis-cache-67890"),
+            app: named(DEMO),
+            status: PrivateLinkStatus::Operational,
+            service_name: "com.amazonaws.vpce.us-east-1.vpce-svc-0c0ffee0c0ffee000".into(),
+            allowed_accounts: vec![AllowedAccount {
+                arn: "arn:aws:iam::123456789101:root".into(),
+                status: "Active".into(),
+            }],
+            connections: vec![EndpointConnection {
+                endpoint_id: CACHE_ENDPOINT.into(),
+                owner_arn: "arn:aws:iam::123456789101:root".into(),
+                status: "Available".into(),
+                hostname: CACHE_HOST.into(),
+            }],
+        },
+        "us-east-1",
+    )
+    .sparse();
     let mut world = DataWorld {
         apps,
-        links: vec![redis],
+        links: vec![redis, cache],
         timing,
     };
     // The Kafka add-on's PrivateLink was created just now and provisions.

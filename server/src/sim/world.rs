@@ -225,6 +225,7 @@ impl World {
         now: OffsetDateTime,
     ) -> Result<Peering, SimError> {
         let provisioning = self.timing.provisioning;
+        let info = self.space_mut(key)?.info.clone();
         let p = self.customer_peering_mut(key, pcx_id, now)?;
         match &p.peering.status {
             PeeringStatus::PendingAcceptance => {}
@@ -239,6 +240,20 @@ impl World {
                 )));
             }
         }
+        // The provider refuses to accept what could not be routed: a peer
+        // outside RFC1918, or one overlapping the space's reserved blocks.
+        // AWS leaves such a request pending; only the provider says no.
+        let request = p.peering.clone();
+        if let Some(blocker) = validate::accept_findings(&request, &info, &[], "")
+            .into_iter()
+            .find(|f| f.severity == validate::Severity::Blocker && !f.message.contains("expired"))
+        {
+            return Err(SimError::InvalidParams(format!(
+                "The peering connection {pcx_id} cannot be accepted: {}",
+                blocker.message
+            )));
+        }
+        let p = self.customer_peering_mut(key, pcx_id, now)?;
         p.peering.status = PeeringStatus::Provisioning;
         p.peering.kind = PeeringType::CustomerManaged;
         p.next = Some((now + provisioning, PeeringStatus::Active));
@@ -268,7 +283,9 @@ impl World {
     }
 
     /// A request sent from the AWS side. Like AWS, it is created and then
-    /// fails if the peer's CIDR is outside RFC1918 or overlaps the space.
+    /// fails only if the peer's CIDR overlaps the space's VPC CIDR (AWS
+    /// knows nothing of the space's other reserved blocks or of RFC1918).
+    /// Anything else waits for acceptance, where the provider refuses it.
     pub fn request(
         &mut self,
         key: &str,
@@ -286,10 +303,8 @@ impl World {
             self.timing.request_lag
         };
         let space = self.space_mut(key)?;
-        let clash = !validate::is_rfc1918(&net)
-            || validate::space_reserved_blocks(&space.info)
-                .iter()
-                .any(|r| validate::overlaps(&net, r));
+        let clash =
+            validate::cidr(&space.info.vpc_cidr).is_ok_and(|vpc| validate::overlaps(&net, &vpc));
         let visible_from = now + lag;
         let expires_at = req
             .expires_in_secs
@@ -463,7 +478,7 @@ mod tests {
     }
 
     #[test]
-    fn an_overlapping_request_fails_as_aws_does() {
+    fn only_a_vpc_overlap_fails_as_aws_does() {
         let mut w = world();
         let mut r = req("10.0.0.0/20");
         r.immediate = true;
@@ -471,12 +486,27 @@ mod tests {
             .request(SPACE, &r, "pcx-0bbbbbbbbbbbbbbbb".into(), t0())
             .unwrap();
         assert_eq!(p.status, PeeringStatus::Failed);
-        let mut r = req("100.64.0.0/16");
-        r.immediate = true;
-        let p = w
-            .request(SPACE, &r, "pcx-0cccccccccccccccc".into(), t0())
-            .unwrap();
-        assert_eq!(p.status, PeeringStatus::Failed);
+        // Outside RFC1918, in an unavailable block, in the always-reserved
+        // range: AWS leaves them pending, and the provider refuses to accept.
+        for (cidr, pcx) in [
+            ("100.64.0.0/16", "pcx-0cccccccccccccccc"),
+            ("10.1.4.0/24", "pcx-0dddddddddddddddd"),
+            ("172.17.2.0/24", "pcx-0eeeeeeeeeeeeeeee"),
+        ] {
+            let mut r = req(cidr);
+            r.immediate = true;
+            let p = w.request(SPACE, &r, pcx.into(), t0()).unwrap();
+            assert_eq!(p.status, PeeringStatus::PendingAcceptance, "{cidr}");
+            let refused = w.accept(SPACE, pcx, t0()).unwrap_err();
+            assert!(
+                matches!(&refused, SimError::InvalidParams(m) if m.contains("cannot be accepted")),
+                "{cidr}: {refused:?}"
+            );
+            assert_eq!(
+                w.peering(SPACE, pcx, t0()).unwrap().status,
+                PeeringStatus::PendingAcceptance
+            );
+        }
     }
 
     #[test]

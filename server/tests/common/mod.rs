@@ -11,6 +11,8 @@ use std::time::Duration;
 pub const TOKEN: &str = "test-token-7f3a";
 pub const SPACE: &str = "spaces-peering-example";
 pub const PCX: &str = "pcx-111aaa111";
+/// The `Accept` every client of the provider's APIs must send.
+pub const API_VERSION: &str = "application/vnd.heroku+json; version=3";
 
 pub struct Sim {
     pub url: String,
