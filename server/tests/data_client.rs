@@ -87,7 +87,7 @@ async fn apps_addons_resolve_and_config_vars() {
     // Secrets are never kept for revalidation: a second read is a full 200.
     assert_eq!(c.config_vars(DEMO_APP).await.unwrap().status, 200);
     let vars = vars.value;
-    assert!(vars["REDIS_ENDPOINT_01C87AE3C05563935_URL"].starts_with("redis://"));
+    assert!(vars["REDIS_ENDPOINT_01C87AE3C05563935_URL"].starts_with("rediss://"));
     assert!(vars["REDIS_ENDPOINT_01C87AE3C05563935_URL"].ends_with(":6379"));
 }
 

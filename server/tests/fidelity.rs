@@ -169,11 +169,14 @@ async fn the_platform_api_errors_the_way_the_provider_does() {
         None,
     );
     assert_eq!(dogwood.await.unwrap().status().as_u16(), 200);
-    let bad_range = call(reqwest::Method::GET, "/spaces", Some(v3), Some("garbage"));
-    assert_eq!(
-        answer(bad_range.await.unwrap()).await,
-        (416, "requested_range_not_satisfiable".into())
-    );
+    for bad in ["garbage", "name ..; max=0", "name ..; colour=blue"] {
+        let bad_range = call(reqwest::Method::GET, "/spaces", Some(v3), Some(bad));
+        assert_eq!(
+            answer(bad_range.await.unwrap()).await,
+            (416, "requested_range_not_satisfiable".into()),
+            "{bad}"
+        );
+    }
     // The Terraform provider's heroku_space reads the space's NAT.
     let nat: serde_json::Value = call(
         reqwest::Method::GET,

@@ -184,6 +184,16 @@ fn list<T: Serialize>(
             ));
         }
     };
+    if spec.field != field {
+        return Err(ApiError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "requested_range_not_satisfiable",
+            format!(
+                "This list can only be ranged by {field}, not {}.",
+                spec.field
+            ),
+        ));
+    }
     let page = range::page(items, key, &spec);
     let mut res = match &page.next_range {
         Some(_) => json(StatusCode::PARTIAL_CONTENT, &page.items),
