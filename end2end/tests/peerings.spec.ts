@@ -96,6 +96,21 @@ test("the filter shows one status at a time", async ({ page }) => {
   await expect(page.locator("tr.peering")).toHaveAttribute("data-status", "failed");
 });
 
+test("an active peering offers the AWS half with its values filled in", async ({ page }) => {
+  await open(page, `/spaces/${TOKYO}`);
+  const half = page.locator(`tr[data-pcx="${TO_KEEP}"] details.peering-aws`);
+  await half.locator("summary").click();
+  await expect(half).toContainText("describe-route-tables --region ap-northeast-1 --filters Name=vpc-id,Values=vpc-0111aa11bb22cc33d");
+  await expect(half).toContainText(`--destination-cidr-block 10.2.0.0/16 --vpc-peering-connection-id ${TO_KEEP}`);
+  await expect(half).toContainText("authorize-security-group-ingress");
+  await expect(half).toContainText("--cidr 10.2.");
+  await expect(half).toContainText("No transitive routing");
+  await expect(half.locator("button.copy").first()).toBeVisible();
+  // The overview says what is left of the provider's hourly budget.
+  await open(page, "/");
+  await expect(page.locator(".budget")).toContainText(/of 4500 calls left this hour/);
+});
+
 test("both actions are in the audit history, with the actor and the outcome", async ({ page }) => {
   await open(page, "/audit");
   await expect(page.locator(".chain.ok")).toContainText("Hash chain verified");
