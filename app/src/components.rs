@@ -15,6 +15,15 @@ pub fn StatusBadge(status: PeeringStatus) -> impl IntoView {
     view! { <span class=class data-status=status.to_string()>{status.to_string()}</span> }
 }
 
+/// Several values, each with its own copy button.
+#[component]
+pub fn CopyableList(values: Vec<String>) -> impl IntoView {
+    values
+        .into_iter()
+        .map(|value| view! { <Copyable value /> })
+        .collect_view()
+}
+
 /// A value with a button that copies it.
 #[component]
 pub fn Copyable(value: String) -> impl IntoView {

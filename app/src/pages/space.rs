@@ -4,7 +4,9 @@
 //! `active` without a reload.
 
 use crate::access::{Permission, i_can};
-use crate::components::{Copyable, ErrorMessage, FreshnessNote, RelativeTime, StatusBadge};
+use crate::components::{
+    Copyable, CopyableList, ErrorMessage, FreshnessNote, RelativeTime, StatusBadge,
+};
 use crate::error::AppError;
 use crate::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
 use crate::validate::{Severity, accept_findings};
@@ -138,12 +140,6 @@ fn ActionMessage(
 
 #[component]
 fn PeeringInfoPanel(info: PeeringInfo) -> impl IntoView {
-    let list = |blocks: Vec<String>| {
-        blocks
-            .into_iter()
-            .map(|b| view! { <Copyable value=b /> })
-            .collect_view()
-    };
     view! {
         <section class="panel peering-info">
             <h2>"Peering info"</h2>
@@ -160,7 +156,7 @@ fn PeeringInfoPanel(info: PeeringInfo) -> impl IntoView {
                     .into_iter()
                     .map(|(label, values)| view! {
                         <dt>{label}</dt>
-                        <dd>{list(values)}</dd>
+                        <dd><CopyableList values /></dd>
                     })
                     .collect_view()}
             </dl>
@@ -303,12 +299,6 @@ fn PeeringRow(
 #[component]
 fn PeeringAwsHalf(info: PeeringInfo, peering: Peering) -> impl IntoView {
     let half = crate::aws::peering_aws_half(&info, &peering);
-    let copies = |commands: Vec<String>| {
-        commands
-            .into_iter()
-            .map(|c| view! { <Copyable value=c /> })
-            .collect_view()
-    };
     view! {
         <details class="aws-half peering-aws">
             <summary>"The AWS half"</summary>
@@ -317,15 +307,15 @@ fn PeeringAwsHalf(info: PeeringInfo, peering: Peering) -> impl IntoView {
             <p>"2. In each, route the space through this peering: the whole VPC CIDR,"</p>
             <Copyable value=half.whole_vpc_route />
             <p>"or only the Space CIDRs, where the dynos and load balancers are:"</p>
-            {copies(half.space_cidr_routes)}
+            <CopyableList values=half.space_cidr_routes />
             <p>
                 "3. Let the dynos in: the security group of what they reach, on your port ("
                 <code>{crate::aws::PORT}</code>
                 "),"
             </p>
-            {copies(half.security_group)}
+            <CopyableList values=half.security_group />
             <p>"and, if your subnets have their own network ACL, both ways (ACLs are stateless):"</p>
-            {copies(half.network_acl)}
+            <CopyableList values=half.network_acl />
             <ul class="limits">
                 {crate::aws::PEERING_LIMITS
                     .iter()
