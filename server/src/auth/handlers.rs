@@ -114,7 +114,10 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
     let attempt = match auth.throttle.begin(&typed, address) {
         Ok(a) => a,
         Err(refusal) => {
-            let source = address.map_or_else(|| typed.clone(), |a| a.to_string());
+            let source = address.map_or_else(
+                || typed.clone(),
+                |a| super::throttle::address_key(a).to_string(),
+            );
             auth.refusals
                 .record(Refused {
                     source: &source,

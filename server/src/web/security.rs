@@ -86,7 +86,12 @@ pub async fn same_site_only(State(guard): State<SameSite>, req: Request, next: N
         tracing::warn!(%path, %why, "refused a cross-site request");
         let message = "Refused: this request came from another site. Nothing was changed.";
         let address = req.extensions().get::<ClientAddr>().and_then(|c| c.0);
-        let source = address.map_or_else(|| "an unknown address".to_string(), |a| a.to_string());
+        // Counted like the sign-in throttle counts: IPv6 per /64, so a
+        // client cannot rotate addresses to write more.
+        let source = address.map_or_else(
+            || "an unknown address".to_string(),
+            |a| crate::auth::throttle::address_key(a).to_string(),
+        );
         guard
             .refusals
             .record(Refused {
