@@ -2,8 +2,13 @@ use clap::Parser;
 use server::config::{Cli, Command};
 use server::startup;
 
+fn main() -> std::process::ExitCode {
+    server::auth::password::return_large_blocks();
+    run()
+}
+
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn run() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
