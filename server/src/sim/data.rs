@@ -196,13 +196,10 @@ impl DataWorld {
         addon: &str,
         now: OffsetDateTime,
     ) -> Result<serde_json::Value, SimError> {
-        let link = self.link(addon, now)?;
-        let sparse = self
-            .links
-            .iter()
-            .any(|l| l.sparse && l.link.addon.name == link.addon.name);
-        let mut v = serde_json::to_value(&link).unwrap_or_default();
-        if sparse {
+        self.advance(now);
+        let l = &self.links[self.link_index(addon, now)?];
+        let mut v = serde_json::to_value(&l.link).unwrap_or_default();
+        if l.sparse {
             for field in ["service_name", "app", "allowed_accounts"] {
                 v[field] = serde_json::Value::Null;
             }
