@@ -172,7 +172,7 @@ fn record_refusal<'a>(
 ) -> impl std::future::Future<Output = ()> + Send + 'a {
     // What is needed of the request is taken now: the request itself is
     // not held across the write.
-    let address = req.extensions().get::<ClientAddr>().and_then(|c| c.0);
+    let address = ClientAddr::of(req);
     let path = req.uri().path().to_string();
     let message = message.to_string();
     async move {
@@ -182,7 +182,7 @@ fn record_refusal<'a>(
                 actor: &caller.name,
                 target: &path,
                 message,
-                detail: address.map(|a| format!("from {a}")),
+                detail: ClientAddr::detail(address),
             })
             .await;
     }

@@ -18,7 +18,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use std::net::IpAddr;
 use std::sync::Arc;
 use tower_sessions::Session;
 
@@ -80,16 +79,8 @@ fn busy() -> Response {
 /// passwords there) is kept nowhere.
 pub const UNKNOWN_NAME: &str = "an unknown name";
 
-fn client_address(req: &Request) -> Option<IpAddr> {
-    req.extensions().get::<ClientAddr>().and_then(|c| c.0)
-}
-
-fn from(address: Option<IpAddr>) -> Option<String> {
-    address.map(|a| format!("from {a}"))
-}
-
 pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Request) -> Response {
-    let address = client_address(&req);
+    let address = ClientAddr::of(&req);
     let Ok(Form(form)) = Form::<SignInForm>::from_request(req, &()).await else {
         return back_to_sign_in("bad", &[], "/");
     };
@@ -128,7 +119,7 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
                         Refusal::Wait(..) => "Sign-in refused: too many failures, held back.",
                     }
                     .into(),
-                    detail: from(address),
+                    detail: ClientAddr::detail(address),
                 })
                 .await;
             return held_back(refusal, &form.next);
@@ -160,7 +151,8 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
     let user = match checked {
         Ok(u) => u,
         Err(why) => {
-            let message = match attempt.failed() {
+            let locked = attempt.failed();
+            let message = match locked {
                 Some(Scope::Address) => {
                     format!("Sign-in refused: {why}; this address is now locked for a while.")
                 }
@@ -174,16 +166,18 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
                     &named,
                     false,
                     message,
-                    from(address).as_deref(),
+                    ClientAddr::detail(address).as_deref(),
                 )
                 .await
             {
                 tracing::error!(error = %e, "failed sign-in could not be audited");
             }
             // A lock this failure started is said now; a wait, at the next try.
-            return match auth.throttle.begin(&typed, address) {
-                Err(locked @ Refusal::Locked(..)) => held_back(locked, &form.next),
-                _ => back_to_sign_in("bad", &[], &form.next),
+            return match locked {
+                Some(scope) => {
+                    held_back(Refusal::Locked(scope, auth.throttle.lockout()), &form.next)
+                }
+                None => back_to_sign_in("bad", &[], &form.next),
             };
         }
     };
@@ -196,7 +190,7 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
             &user.name,
             true,
             format!("Signed in as {}.", user.role()),
-            from(address).as_deref(),
+            ClientAddr::detail(address).as_deref(),
         )
         .await
     {
@@ -259,7 +253,7 @@ pub async fn change_password(
     session: Session,
     req: Request,
 ) -> Response {
-    let address = client_address(&req);
+    let address = ClientAddr::of(&req);
     let Some(caller) = req.extensions().get::<Caller>().cloned() else {
         return Redirect::to("/signin?next=/password").into_response();
     };

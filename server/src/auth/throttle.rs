@@ -177,6 +177,11 @@ impl Throttle {
         }
     }
 
+    /// How long a lock lasts once it starts.
+    pub fn lockout(&self) -> Duration {
+        self.policy.lockout
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Record>> {
         self.records.lock().unwrap_or_else(|e| e.into_inner())
     }

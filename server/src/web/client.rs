@@ -20,6 +20,19 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
+impl ClientAddr {
+    /// The address the middleware found for this request, if any.
+    pub fn of<B>(req: &axum::http::Request<B>) -> Option<IpAddr> {
+        req.extensions().get::<Self>().and_then(|c| c.0)
+    }
+
+    /// "from ADDRESS", as the audit history's detail says where a sign-in
+    /// or a refusal came from.
+    pub fn detail(address: Option<IpAddr>) -> Option<String> {
+        address.map(|a| format!("from {a}"))
+    }
+}
+
 /// The proxies whose `X-Forwarded-For` is believed.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(pub Arc<Vec<IpNet>>);

@@ -85,7 +85,7 @@ pub async fn same_site_only(State(guard): State<SameSite>, req: Request, next: N
         let path = req.uri().path();
         tracing::warn!(%path, %why, "refused a cross-site request");
         let message = "Refused: this request came from another site. Nothing was changed.";
-        let address = req.extensions().get::<ClientAddr>().and_then(|c| c.0);
+        let address = ClientAddr::of(&req);
         // Counted like the sign-in throttle counts: IPv6 per /64, so a
         // client cannot rotate addresses to write more.
         let source = address.map_or_else(
@@ -99,7 +99,7 @@ pub async fn same_site_only(State(guard): State<SameSite>, req: Request, next: N
                 actor: "a request from another site",
                 target: path,
                 message: format!("{message} ({why})"),
-                detail: address.map(|a| format!("from {a}")),
+                detail: ClientAddr::detail(address),
             })
             .await;
         if path.starts_with("/api/") {
