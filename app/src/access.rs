@@ -1,9 +1,12 @@
-//! Who may do what. One table says which permission every server function
-//! needs; the server refuses a call before it reaches the function when the
-//! caller's role lacks it (and refuses a server function with no rule at
-//! all), and `Console` checks the same permission again. The UI reads the
-//! same rules to hide or disable what a role cannot do.
+//! Who may do what. One table says what every server function needs: a
+//! read permission, or the action it carries out, whose permission comes
+//! from `AuditName::permission`. The server refuses a call before it
+//! reaches the function when the caller's role lacks it (and refuses a
+//! server function with no rule at all), and the executor checks the
+//! action's permission again. The UI reads the same rules to hide or
+//! disable what a role cannot do.
 
+use crate::action::AuditName;
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -11,7 +14,7 @@ use std::str::FromStr;
 
 /// A user's role; each one can do everything the one before it can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String", into = "&'static str")]
 pub enum Role {
     Viewer,
     Operator,
@@ -37,6 +40,19 @@ impl Role {
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl From<Role> for &'static str {
+    fn from(r: Role) -> Self {
+        r.as_str()
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
     }
 }
 
@@ -99,26 +115,59 @@ impl Permission {
     }
 }
 
-/// The permission each server function needs, by its path. A server
-/// function missing here is refused to everyone, and a test lists every
-/// registered server function against this table.
-pub const SERVER_FN_RULES: &[(&str, Permission)] = &[
-    ("/api/overview", Permission::View),
-    ("/api/space", Permission::View),
-    ("/api/audit", Permission::View),
-    ("/api/data_addons", Permission::View),
-    ("/api/privatelink", Permission::View),
-    ("/api/accept_peering", Permission::AcceptPeering),
-    ("/api/create_privatelink", Permission::CreatePrivateLink),
-    ("/api/add_allowed_accounts", Permission::AddAccounts),
-    ("/api/destroy_peering", Permission::DestroyPeering),
-    ("/api/destroy_privatelink", Permission::DestroyPrivateLink),
-    ("/api/remove_allowed_account", Permission::RemoveAccount),
-    ("/api/reveal_connection_url", Permission::RevealUrl),
-    ("/api/users", Permission::ManageUsers),
-    ("/api/invite_user", Permission::ManageUsers),
-    ("/api/set_user_role", Permission::ManageUsers),
-    ("/api/set_user_disabled", Permission::ManageUsers),
+/// What a server function needs: a permission to read, or the permission
+/// of the action it carries out (`AuditName::permission`), so the table and
+/// the executor cannot disagree about a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Read(Permission),
+    Act(AuditName),
+}
+
+impl Rule {
+    pub fn permission(self) -> Permission {
+        match self {
+            Self::Read(p) => p,
+            Self::Act(a) => a.permission().unwrap_or(Permission::View),
+        }
+    }
+}
+
+/// The rule of each server function, by its path. A server function
+/// missing here is refused to everyone, and a test lists every registered
+/// server function against this table.
+pub const SERVER_FN_RULES: &[(&str, Rule)] = &[
+    ("/api/overview", Rule::Read(Permission::View)),
+    ("/api/space", Rule::Read(Permission::View)),
+    ("/api/audit", Rule::Read(Permission::View)),
+    ("/api/data_addons", Rule::Read(Permission::View)),
+    ("/api/privatelink", Rule::Read(Permission::View)),
+    ("/api/users", Rule::Read(Permission::ManageUsers)),
+    ("/api/accept_peering", Rule::Act(AuditName::PeeringAccept)),
+    ("/api/destroy_peering", Rule::Act(AuditName::PeeringDestroy)),
+    (
+        "/api/create_privatelink",
+        Rule::Act(AuditName::PrivateLinkCreate),
+    ),
+    (
+        "/api/destroy_privatelink",
+        Rule::Act(AuditName::PrivateLinkDestroy),
+    ),
+    (
+        "/api/add_allowed_accounts",
+        Rule::Act(AuditName::PrivateLinkAccountAdd),
+    ),
+    (
+        "/api/remove_allowed_account",
+        Rule::Act(AuditName::PrivateLinkAccountRemove),
+    ),
+    (
+        "/api/reveal_connection_url",
+        Rule::Act(AuditName::PrivateLinkRevealUrl),
+    ),
+    ("/api/invite_user", Rule::Act(AuditName::UserInvite)),
+    ("/api/set_user_role", Rule::Act(AuditName::UserRole)),
+    ("/api/set_user_disabled", Rule::Act(AuditName::UserDisable)),
 ];
 
 /// Pages that only some roles may open; every other page needs a sign-in
@@ -126,21 +175,20 @@ pub const SERVER_FN_RULES: &[(&str, Permission)] = &[
 /// rules).
 pub const PAGE_RULES: &[(&str, Permission)] = &[("/users", Permission::ManageUsers)];
 
-fn lookup(table: &[(&str, Permission)], path: &str) -> Option<Permission> {
-    table
+/// The permission a page needs beyond a sign-in, if any.
+pub fn page_rule_for(path: &str) -> Option<Permission> {
+    PAGE_RULES
         .iter()
         .find(|(p, _)| *p == path)
         .map(|(_, perm)| *perm)
 }
 
-/// The permission a page needs beyond a sign-in, if any.
-pub fn page_rule_for(path: &str) -> Option<Permission> {
-    lookup(PAGE_RULES, path)
-}
-
 /// The permission a server function path needs, if it has a rule.
 pub fn rule_for(path: &str) -> Option<Permission> {
-    lookup(SERVER_FN_RULES, path)
+    SERVER_FN_RULES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, rule)| rule.permission())
 }
 
 /// The signed-in user a request is made by.
@@ -160,6 +208,17 @@ pub const DEMO_REFUSAL: &str = "The demo's users cannot manage users; sign in as
                                 `spaceport user add`. Nothing was changed.";
 
 impl Caller {
+    /// The console itself (start-up) or its command line: whoever can run
+    /// those already holds the database file, so it acts as an admin. The
+    /// name is what the history says.
+    pub fn system(name: &str) -> Self {
+        Self {
+            name: name.into(),
+            role: Role::Admin,
+            demo: false,
+        }
+    }
+
     pub fn can(&self, p: Permission) -> bool {
         self.role.can(p) && !(self.demo && p == Permission::ManageUsers)
     }

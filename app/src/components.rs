@@ -111,3 +111,39 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
         </p>
     }
 }
+
+/// The answer of whichever of several actions answered last, for the one
+/// message a page shows about them. Each action's version moves on when
+/// it answers; the action that moved last speaks (a fixed order would let
+/// an earlier removal's message hide a later addition's).
+pub fn latest_answer<T>(actions: Vec<ServerActionAnswer<T>>) -> Signal<Option<Result<T, AppError>>>
+where
+    T: Clone + Send + Sync + 'static,
+{
+    let last = RwSignal::new(None::<usize>);
+    for (i, (version, _)) in actions.iter().enumerate() {
+        let version = *version;
+        Effect::new(move |seen: Option<usize>| {
+            let now = version.get();
+            if seen.is_some_and(|seen| seen != now) {
+                last.set(Some(i));
+            }
+            now
+        });
+    }
+    Signal::derive(move || last.get().and_then(|i| actions[i].1.get()))
+}
+
+/// An action's version and answer, as `latest_answer` reads them.
+pub type ServerActionAnswer<T> = (RwSignal<usize>, Signal<Option<Result<T, AppError>>>);
+
+/// `ServerAction`'s version and answer.
+#[macro_export]
+macro_rules! answer_of {
+    ($action:expr) => {
+        ($action.version(), {
+            let value = $action.value();
+            Signal::derive(move || value.get())
+        })
+    };
+}

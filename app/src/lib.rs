@@ -8,9 +8,11 @@
 #![recursion_limit = "256"]
 
 pub mod access;
+pub mod action;
 pub mod aws;
 pub mod components;
 pub mod error;
+pub mod ids;
 pub mod model;
 pub mod pages;
 pub mod validate;

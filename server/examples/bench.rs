@@ -136,9 +136,9 @@ async fn run() {
         for name in ["bench", "victim"] {
             users
                 .create(server::auth::users::NewUser {
-                    name,
+                    name: &name.parse().unwrap(),
                     role: app::access::Role::Admin,
-                    password: &format!("{name}-password"),
+                    password: &app::ids::Secret::new(format!("{name}-password")),
                     one_time: false,
                     demo: false,
                 })
@@ -285,13 +285,18 @@ async fn run() {
     let t = Instant::now();
     for i in 0..audit_rows / 2 {
         let target = format!("pcx-{i:08x}");
+        let action = app::action::Action::AcceptPeering {
+            space: SPACE.parse().unwrap(),
+            pcx_id: target.parse().unwrap(),
+        };
         let id = log
             .record_intent(Intent {
                 actor: "bench",
-                action: "peering.accept",
+                name: action.name(),
                 space: SPACE,
                 target: &target,
                 detail: None,
+                action: Some(&action),
             })
             .await
             .unwrap();

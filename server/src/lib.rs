@@ -2,6 +2,7 @@
 //! app's `Console` with the provider client, the audit history and the read
 //! cache, and carries the simulated provider.
 
+pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod cache;

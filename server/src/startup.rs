@@ -1,5 +1,6 @@
 //! Start-up: from parsed arguments to a running console.
 
+use crate::actions::Executor;
 use crate::audit::AuditLog;
 use crate::auth::refusals::Refusals;
 use crate::auth::throttle::{Policy, Throttle};
@@ -140,8 +141,9 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
     let audit = Arc::new(AuditLog::open(&database).await?);
     bind_provider(&audit, &database, &choice).await?;
     let users = Arc::new(Users::new(audit.pool().clone()));
+    let executor = Executor::new(audit.clone(), users.clone());
     let demo = matches!(choice, ProviderChoice::Simulated);
-    start_users(&users, &audit, demo).await?;
+    start_users(&executor, demo).await?;
     let sessions = SqliteStore::new(audit.pool().clone())
         .with_table_name("sessions")
         .map_err(StartError::Config)?;
@@ -151,8 +153,8 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         .map_err(crate::audit::AuditError::from)?;
     spawn_session_sweeper(sessions.clone());
     let auth = Arc::new(Auth {
-        users: users.clone(),
-        audit: audit.clone(),
+        users,
+        executor: executor.clone(),
         throttle: Throttle::new(Policy::default()),
         refusals: Arc::new(Refusals::new(audit.clone())),
         // A minute's worth at once, then the steady rate.
@@ -166,8 +168,7 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
     });
     let console = Arc::new(ServerConsole::new(
         provider,
-        audit,
-        users,
+        executor,
         Duration::from_secs(args.refresh_secs),
         Duration::from_secs(args.privatelink_wait_secs),
     ));
@@ -226,8 +227,8 @@ pub fn serve_on(
 /// The first admin on a new console, and the demo's users with the
 /// simulator (removed against the real provider). Their passwords are
 /// printed here, once, and never logged.
-async fn start_users(users: &Users, audit: &AuditLog, demo: bool) -> Result<(), StartError> {
-    if let Some(admin) = bootstrap::first_admin(users, audit).await? {
+async fn start_users(executor: &Executor, demo: bool) -> Result<(), StartError> {
+    if let Some(admin) = bootstrap::first_admin(executor).await? {
         println!(
             "First start: created the admin user \"{}\" with the one-time password\n\n    {}\n\n\
              Sign in with it and choose your own password; it is not shown again.",
@@ -235,13 +236,13 @@ async fn start_users(users: &Users, audit: &AuditLog, demo: bool) -> Result<(), 
         );
     }
     if demo {
-        let made = bootstrap::demo_users(users, audit).await?;
+        let made = bootstrap::demo_users(executor).await?;
         println!("Demo users (simulated provider only; new passwords on every start):");
         for m in made {
             println!("    {:<14} {:<9} {}", m.name, m.role.as_str(), m.password);
         }
     } else {
-        let n = bootstrap::remove_demo_users(users, audit).await?;
+        let n = bootstrap::remove_demo_users(executor).await?;
         if n > 0 {
             tracing::warn!(
                 n,

@@ -2,12 +2,18 @@
 //! first admin's colleagues and for automation. Every change is recorded in
 //! the audit history with the actor `command line`.
 
+use crate::actions::Executor;
 use crate::audit::AuditLog;
-use crate::auth::users::{NewUser, UserError, Users};
+use crate::auth::users::{UserError, Users};
 use crate::config::{UserAction, UserArgs};
-use app::access::Role;
+use app::access::{Caller, Role};
+use app::action::Action;
+use app::error::AppError;
+use app::ids::{Secret, UserName};
 use std::io::{BufRead, IsTerminal};
+use std::sync::Arc;
 
+/// The actor the history names for these changes.
 const ACTOR: &str = "command line";
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +22,8 @@ pub enum UserCommandError {
     Users(#[from] UserError),
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
+    #[error("{0}")]
+    Refused(#[from] AppError),
     #[error("{0}")]
     Input(String),
 }
@@ -44,66 +52,55 @@ fn read_password() -> Result<String, UserCommandError> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn parse_role(role: &str) -> Result<Role, UserCommandError> {
-    role.parse().map_err(UserCommandError::Input)
+/// A name or role as typed, parsed as the server functions parse theirs.
+fn parsed<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, UserCommandError> {
+    s.parse().map_err(UserCommandError::Input)
 }
 
 pub async fn run(args: UserArgs) -> Result<(), UserCommandError> {
-    let audit = AuditLog::open(&args.database).await?;
-    let users = Users::new(audit.pool().clone());
-    // Each change says what it did; that sentence is both the audit
-    // record's message and what is printed.
-    let (action, target, message) = match args.action {
+    let audit = Arc::new(AuditLog::open(&args.database).await?);
+    let users = Arc::new(Users::new(audit.pool().clone()));
+    let action = match args.action {
         UserAction::Add { name, role } => {
-            let role = parse_role(&role)?;
-            let name = app::validate::user_name(&name).map_err(UserCommandError::Input)?;
-            if users.by_name(&name).await?.is_some() {
-                return Err(UserError::Exists(name).into());
+            let name: UserName = parsed(&name)?;
+            let role: Role = parsed(&role)?;
+            // Said before the password is asked for, not after.
+            if users.by_name(name.as_str()).await?.is_some() {
+                return Err(UserError::Exists(name.to_string()).into());
             }
-            let password = read_password()?;
-            let user = users
-                .create(NewUser {
-                    name: &name,
-                    role,
-                    password: &password,
-                    one_time: false,
-                    demo: false,
-                })
-                .await?;
-            let message = format!("Added {} as {role}.", user.name);
-            ("user.create", user.name, message)
+            Action::AddUser {
+                name,
+                role,
+                demo: false,
+                password: Secret::new(read_password()?),
+            }
         }
-        UserAction::Passwd { name } => {
-            let password = read_password()?;
-            let user = users.set_password(&name, &password, false).await?;
-            let message = format!("Set the password of {}.", user.name);
-            ("user.password", user.name, message)
-        }
-        UserAction::Role { name, role } => {
-            let role = parse_role(&role)?;
-            let user = users.set_role(&name, role).await?;
-            let message = format!("{} is now {role}.", user.name);
-            ("user.role", user.name, message)
-        }
-        UserAction::Disable { name } => {
-            let user = users.set_disabled(&name, true).await?;
-            let message = format!("Disabled {}.", user.name);
-            ("user.disable", user.name, message)
-        }
-        UserAction::Enable { name } => {
-            let user = users.set_disabled(&name, false).await?;
-            let message = format!("Enabled {}.", user.name);
-            ("user.enable", user.name, message)
-        }
+        UserAction::Passwd { name } => Action::SetPassword {
+            name: parsed(&name)?,
+            password: Secret::new(read_password()?),
+        },
+        UserAction::Role { name, role } => Action::SetRole {
+            name: parsed(&name)?,
+            role: parsed(&role)?,
+        },
+        UserAction::Disable { name } => Action::SetDisabled {
+            name: parsed(&name)?,
+            disabled: true,
+        },
+        UserAction::Enable { name } => Action::SetDisabled {
+            name: parsed(&name)?,
+            disabled: false,
+        },
         UserAction::List => {
             print_users(&users).await?;
             return Ok(());
         }
     };
-    audit
-        .record_done(ACTOR, action, &target, true, message.clone(), None)
+    // Through the executor like any change: recorded before it is made.
+    let done = Executor::new(audit, users)
+        .run(&Caller::system(ACTOR), &action, None)
         .await?;
-    println!("{message}");
+    println!("{}", done.said());
     Ok(())
 }
 

@@ -134,7 +134,10 @@ async fn a_burst_of_guesses_evaluates_only_the_allowed_passwords() {
     let evaluated = history(&c.db)
         .await
         .iter()
-        .filter(|r| r[1] == "auth.sign_in" && r[4].contains("wrong user name or password"))
+        .filter(|r| {
+            r[1] == app::action::AuditName::SignIn.as_str()
+                && r[4].contains("wrong user name or password")
+        })
         .count();
     assert!(
         evaluated <= 4,
@@ -285,7 +288,7 @@ async fn a_failed_sign_in_keeps_no_unknown_name() {
     assert!(!text.contains("hunter2"), "{text}");
     let failed: Vec<_> = history
         .iter()
-        .filter(|r| r[1] == "auth.sign_in" && r[3] == "error")
+        .filter(|r| r[1] == app::action::AuditName::SignIn.as_str() && r[3] == "error")
         .collect();
     assert_eq!(failed.len(), 2, "{failed:?}");
     assert_eq!(failed[0][2], "an unknown name");
@@ -394,7 +397,11 @@ async fn the_demo_keeps_its_own_file_and_its_users_manage_nobody() {
     // The demo's admin (its password is new at every start; set one here).
     let audit = server::audit::AuditLog::open(&db).await.unwrap();
     server::auth::users::Users::new(audit.pool().clone())
-        .set_password("demo-admin", PASSWORD, false)
+        .set_password(
+            &"demo-admin".parse().unwrap(),
+            &app::ids::Secret::new(PASSWORD),
+            false,
+        )
         .await
         .unwrap();
     let demo_admin = browser();
@@ -480,7 +487,7 @@ async fn refusals_are_audited_but_cannot_flood_the_history() {
     let refused: Vec<_> = history(&c.db)
         .await
         .into_iter()
-        .filter(|r| r[1] == "auth.refused")
+        .filter(|r| r[1] == app::action::AuditName::Refused.as_str())
         .collect();
     assert_eq!(refused.len(), 2, "{refused:?}");
     assert_eq!(refused[0][0], "t-viewer");
@@ -495,7 +502,7 @@ async fn refusals_are_audited_but_cannot_flood_the_history() {
     let refused = history(&c.db)
         .await
         .into_iter()
-        .filter(|r| r[1] == "auth.refused")
+        .filter(|r| r[1] == app::action::AuditName::Refused.as_str())
         .count();
     assert!(refused <= 25, "{refused} refusals recorded");
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use app::action::{Action, AuditName};
 use common::{Console, SPACE};
 use reqwest::Method;
 use serde_json::json;
@@ -90,7 +91,10 @@ async fn the_detail_masks_urls_and_a_reveal_is_audited() {
     assert_eq!(status, 200);
     assert!(full.as_str().unwrap().contains("p8f3c1e0a9b7d6e5"));
     let actions = audit_actions(&c).await;
-    assert_eq!(actions[0].0, "privatelink.reveal_url");
+    assert_eq!(
+        actions[0].0,
+        app::action::AuditName::PrivateLinkRevealUrl.as_str()
+    );
     assert_eq!(actions[0].1, "ok");
     assert!(actions[0].2.contains("vpce-01c87ae3c05563935"));
     // The secret is in the answer, never in the history.
@@ -181,10 +185,10 @@ async fn create_add_remove_destroy_all_audited() {
     assert_eq!(
         actions,
         vec![
-            "privatelink.destroy",
-            "privatelink.account_remove",
-            "privatelink.account_add",
-            "privatelink.create"
+            app::action::AuditName::PrivateLinkDestroy.as_str(),
+            app::action::AuditName::PrivateLinkAccountRemove.as_str(),
+            app::action::AuditName::PrivateLinkAccountAdd.as_str(),
+            app::action::AuditName::PrivateLinkCreate.as_str()
         ]
     );
 }
@@ -238,17 +242,29 @@ async fn unknown_addons_are_refused_and_connections_appear() {
 async fn open_privatelink_intents_are_reconciled_against_the_privatelink() {
     let c = Console::start().await;
     let log = server::audit::AuditLog::open(&c.db).await.unwrap();
-    for (action, target) in [
-        ("privatelink.create", REDIS),
-        ("privatelink.destroy", PG),
-        ("privatelink.reveal_url", REDIS),
+    let space: app::ids::SpaceRef = SPACE.parse().unwrap();
+    let create = Action::CreatePrivateLink {
+        space: space.clone(),
+        addon: REDIS.parse().unwrap(),
+        accounts: "123456789012".parse().unwrap(),
+    };
+    let destroy = Action::DestroyPrivateLink {
+        space,
+        addon: PG.parse().unwrap(),
+    };
+    // The last as a row written before actions were stored: by name only.
+    for (name, target, action) in [
+        (create.name(), REDIS, Some(&create)),
+        (destroy.name(), PG, Some(&destroy)),
+        (AuditName::PrivateLinkRevealUrl, REDIS, None),
     ] {
         log.record_intent(server::audit::Intent {
             actor: "t-admin",
-            action,
+            name,
             space: SPACE,
             target,
             detail: None,
+            action,
         })
         .await
         .unwrap();
@@ -265,13 +281,15 @@ async fn open_privatelink_intents_are_reconciled_against_the_privatelink() {
         messages[0].contains("nothing on the provider to read back"),
         "{messages:?}"
     );
+    // The destroy and the create both show they took effect.
     assert!(
-        messages[1].contains("the add-on has no PrivateLink"),
+        messages[1].contains("took effect: the add-on has no PrivateLink"),
         "{messages:?}"
     );
     assert!(
-        messages[2].contains("the PrivateLink is now Operational"),
+        messages[2].contains("took effect: the PrivateLink is now Operational"),
         "{messages:?}"
     );
+    assert_eq!(page["entries"][1]["outcome"], "ok");
     assert_eq!(page["entries"][2]["provider_status"], "Operational");
 }

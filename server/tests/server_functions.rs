@@ -62,7 +62,10 @@ async fn accept_is_audited_and_reaches_active() {
     let e = &page["entries"][0];
     assert_eq!(
         (e["action"].as_str(), e["target"].as_str()),
-        (Some("peering.accept"), Some(PCX))
+        (
+            Some(app::action::AuditName::PeeringAccept.as_str()),
+            Some(PCX)
+        )
     );
     assert_eq!(e["actor"], "t-admin");
     assert_eq!(e["outcome"], "ok");
@@ -176,7 +179,10 @@ async fn destroy_needs_the_typed_pcx_id() {
     assert_eq!(status, 409);
     let page = audit(&c).await;
     assert_eq!(page["total"], 1);
-    assert_eq!(page["entries"][0]["action"], "peering.destroy");
+    assert_eq!(
+        page["entries"][0]["action"],
+        app::action::AuditName::PeeringDestroy.as_str()
+    );
     let (_, filtered) = c.call("audit", &[("space", SPACE)]).await;
     assert_eq!(filtered["total"], 0);
 }
@@ -313,20 +319,31 @@ async fn open_intents_are_reconciled_at_start_up() {
         .unwrap();
     let log = server::audit::AuditLog::open(&c.db).await.unwrap();
     // An intent written, then the process stopped before the outcome.
+    let accept = app::action::Action::AcceptPeering {
+        space: SPACE.parse().unwrap(),
+        pcx_id: PCX.parse().unwrap(),
+    };
     log.record_intent(server::audit::Intent {
         actor: "t-admin",
-        action: "peering.accept",
+        name: accept.name(),
         space: SPACE,
         target: PCX,
         detail: None,
+        action: Some(&accept),
     })
     .await
     .unwrap();
     drop(pool);
     assert_eq!(c.console.reconcile().await.unwrap(), 1);
+    // The provider shows the request still pending: the accept did not
+    // happen, which is known, not unknown.
     let e = &audit(&c).await["entries"][0];
-    assert_eq!(e["outcome"], "unknown");
-    assert!(e["message"].as_str().unwrap().contains("Reconciled"));
+    assert_eq!(e["outcome"], "error");
+    let message = e["message"].as_str().unwrap();
+    assert!(
+        message.contains("Reconciled") && message.contains("did not take effect"),
+        "{message}"
+    );
     assert_eq!(e["provider_status"], "pending-acceptance");
     assert_eq!(c.console.reconcile().await.unwrap(), 0);
 }

@@ -4,8 +4,10 @@
 //! destroy it. The space page lists the add-ons with `DataAddons`.
 
 use crate::access::{Permission, i_can};
-use crate::components::{Copyable, ErrorMessage, FreshnessNote};
+use crate::answer_of;
+use crate::components::{Copyable, ErrorMessage, FreshnessNote, latest_answer};
 use crate::error::AppError;
+use crate::ids::{AddonName, EndpointId, Principals, SpaceRef, parse};
 use crate::model::{
     DataActionResult, DataAddonSummary, PrivateLink, PrivateLinkStatus, PrivateLinkView,
 };
@@ -18,82 +20,102 @@ use std::time::Duration;
 const WAIT_POLL: Duration = Duration::from_secs(3);
 
 #[server(endpoint = "data_addons")]
-pub async fn get_data_addons(space: String) -> Result<Vec<DataAddonSummary>, AppError> {
+pub async fn get_data_addons(space: SpaceRef) -> Result<Vec<DataAddonSummary>, AppError> {
     let (console, who) = crate::console::console()?;
     console.data_addons(&who, &space).await
 }
 
 #[server(endpoint = "privatelink")]
-pub async fn get_privatelink(space: String, addon: String) -> Result<PrivateLinkView, AppError> {
+pub async fn get_privatelink(
+    space: SpaceRef,
+    addon: AddonName,
+) -> Result<PrivateLinkView, AppError> {
     let (console, who) = crate::console::console()?;
     console.privatelink(&who, &space, &addon).await
 }
 
 #[server(endpoint = "create_privatelink")]
 pub async fn create_privatelink(
-    space: String,
-    addon: String,
-    accounts: String,
+    space: SpaceRef,
+    addon: AddonName,
+    accounts: Principals,
 ) -> Result<DataActionResult, AppError> {
-    let (console, who) = crate::console::console()?;
-    console
-        .create_privatelink(&who, &space, &addon, &accounts)
-        .await
+    crate::console::act(crate::action::Action::CreatePrivateLink {
+        space,
+        addon,
+        accounts,
+    })
+    .await?
+    .privatelink()
 }
 
+/// `confirm` must repeat the add-on's name.
 #[server(endpoint = "destroy_privatelink")]
 pub async fn destroy_privatelink(
-    space: String,
-    addon: String,
+    space: SpaceRef,
+    addon: AddonName,
     confirm: String,
 ) -> Result<DataActionResult, AppError> {
-    let (console, who) = crate::console::console()?;
-    console
-        .destroy_privatelink(&who, &space, &addon, &confirm)
-        .await
+    crate::action::confirmed(&confirm, addon.as_str(), "add-on name")?;
+    crate::console::act(crate::action::Action::DestroyPrivateLink { space, addon })
+        .await?
+        .privatelink()
 }
 
 #[server(endpoint = "add_allowed_accounts")]
 pub async fn add_allowed_accounts(
-    space: String,
-    addon: String,
-    accounts: String,
+    space: SpaceRef,
+    addon: AddonName,
+    accounts: Principals,
 ) -> Result<DataActionResult, AppError> {
-    let (console, who) = crate::console::console()?;
-    console
-        .add_allowed_accounts(&who, &space, &addon, &accounts)
-        .await
+    crate::console::act(crate::action::Action::AddAccounts {
+        space,
+        addon,
+        accounts,
+    })
+    .await?
+    .privatelink()
 }
 
 #[server(endpoint = "remove_allowed_account")]
 pub async fn remove_allowed_account(
-    space: String,
-    addon: String,
-    account: String,
+    space: SpaceRef,
+    addon: AddonName,
+    account: Principals,
 ) -> Result<DataActionResult, AppError> {
-    let (console, who) = crate::console::console()?;
-    console
-        .remove_allowed_account(&who, &space, &addon, &account)
-        .await
+    crate::console::act(crate::action::Action::RemoveAccounts {
+        space,
+        addon,
+        accounts: account,
+    })
+    .await?
+    .privatelink()
 }
 
+/// The unmasked connection URL of one endpoint; the reveal is audited.
 #[server(endpoint = "reveal_connection_url")]
 pub async fn reveal_connection_url(
-    space: String,
-    addon: String,
-    endpoint_id: String,
+    space: SpaceRef,
+    addon: AddonName,
+    endpoint_id: EndpointId,
 ) -> Result<String, AppError> {
-    let (console, who) = crate::console::console()?;
-    console
-        .reveal_connection_url(&who, &space, &addon, &endpoint_id)
-        .await
+    crate::console::act(crate::action::Action::RevealUrl {
+        space,
+        addon,
+        endpoint: endpoint_id,
+    })
+    .await?
+    .url()
 }
 
 /// The space page's list of data add-ons.
 #[component]
 pub fn DataAddons(space: String) -> impl IntoView {
     let s = space.clone();
-    let data = Resource::new(move || s.clone(), get_data_addons);
+    let data = Resource::new(
+        move || s.clone(),
+        |s| async move { get_data_addons(parse(&s)?).await },
+    );
     view! {
         <section class="panel data-addons">
             <h2>"Data add-ons and PrivateLink"</h2>
@@ -198,7 +220,9 @@ pub fn AddonPage() -> impl IntoView {
             p.get("addon").unwrap_or_default(),
         )
     };
-    let data = Resource::new(key, |(s, a)| get_privatelink(s, a));
+    let data = Resource::new(key, |(s, a)| async move {
+        get_privatelink(parse(&s)?, parse(&a)?).await
+    });
     let create = ServerAction::<CreatePrivatelink>::new();
     let destroy = ServerAction::<DestroyPrivatelink>::new();
     let add = ServerAction::<AddAllowedAccounts>::new();
@@ -240,21 +264,17 @@ pub fn AddonPage() -> impl IntoView {
         }
     });
 
-    let message = move || {
-        [
-            create.value().get(),
-            destroy.value().get(),
-            add.value().get(),
-            remove.value().get(),
-        ]
-        .into_iter()
-        .flatten()
-        .last()
-    };
+    let message = latest_answer(vec![
+        answer_of!(create),
+        answer_of!(destroy),
+        answer_of!(add),
+        answer_of!(remove),
+    ]);
     view! {
         <h1>{move || key().1}</h1>
         {move || {
-            message()
+            message
+                .get()
                 .map(|r| match r {
                     Ok(done) => view! { <p class="notice" role="status">{done.message}</p> }.into_any(),
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
@@ -366,11 +386,11 @@ fn CreateForm(view: PrivateLinkView, create: ServerAction<CreatePrivatelink>) ->
                 class="create"
                 disabled=move || !matches!(account_feedback(&text.get()), Some(Ok(_))) || create.pending().get()
                 on:click=move |_| {
-                    create.dispatch(CreatePrivatelink {
-                        space: space.clone(),
-                        addon: addon.clone(),
-                        accounts: text.get_untracked(),
-                    });
+                    if let (Ok(space), Ok(addon), Ok(accounts)) =
+                        (parse(&space), parse(&addon), parse(&text.get_untracked()))
+                    {
+                        create.dispatch(CreatePrivatelink { space, addon, accounts });
+                    }
                 }
             >
                 "Create PrivateLink"
@@ -514,11 +534,11 @@ fn Accounts(
                 class="add"
                 disabled=move || !can_add || !matches!(account_feedback(&text.get()), Some(Ok(_)))
                 on:click=move |_| {
-                    add.dispatch(AddAllowedAccounts {
-                        space: space.clone(),
-                        addon: addon.clone(),
-                        accounts: text.get_untracked(),
-                    });
+                    if let (Ok(space), Ok(addon), Ok(accounts)) =
+                        (parse(&space), parse(&addon), parse(&text.get_untracked()))
+                    {
+                        add.dispatch(AddAllowedAccounts { space, addon, accounts });
+                    }
                     text.set(String::new());
                 }
             >
@@ -538,11 +558,15 @@ fn Accounts(
                                     <button
                                         class="danger confirm-remove"
                                         on:click=move |_| {
-                                            remove.dispatch(RemoveAllowedAccount {
-                                                space: space.clone(),
-                                                addon: addon.clone(),
-                                                account: a.clone(),
-                                            });
+                                            if let (Ok(space), Ok(addon), Ok(account)) =
+                                                (parse(&space), parse(&addon), parse(&a))
+                                            {
+                                                remove.dispatch(RemoveAllowedAccount {
+                                                    space,
+                                                    addon,
+                                                    account,
+                                                });
+                                            }
                                             confirming.set(None);
                                         }
                                     >
@@ -634,11 +658,15 @@ fn ConnectionRow(
                             <button
                                 class="reveal"
                                 on:click=move |_| {
-                                    reveal.dispatch(RevealConnectionUrl {
-                                        space: space.clone(),
-                                        addon: addon.clone(),
-                                        endpoint_id: endpoint.clone(),
-                                    });
+                                    if let (Ok(space), Ok(addon), Ok(endpoint_id)) =
+                                        (parse(&space), parse(&addon), parse(&endpoint))
+                                    {
+                                        reveal.dispatch(RevealConnectionUrl {
+                                            space,
+                                            addon,
+                                            endpoint_id,
+                                        });
+                                    }
                                 }
                             >
                                 "Reveal"
@@ -738,11 +766,13 @@ fn DestroyForm(view: PrivateLinkView, destroy: ServerAction<DestroyPrivatelink>)
                 class="danger destroy-link"
                 disabled=move || typed.get().trim() != expected
                 on:click=move |_| {
-                    destroy.dispatch(DestroyPrivatelink {
-                        space: space.clone(),
-                        addon: addon.clone(),
-                        confirm: typed.get_untracked(),
-                    });
+                    if let (Ok(space), Ok(addon)) = (parse(&space), parse(&addon)) {
+                        destroy.dispatch(DestroyPrivatelink {
+                            space,
+                            addon,
+                            confirm: typed.get_untracked(),
+                        });
+                    }
                     typed.set(String::new());
                 }
             >

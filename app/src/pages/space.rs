@@ -4,10 +4,12 @@
 //! `active` without a reload.
 
 use crate::access::{Permission, i_can};
+use crate::answer_of;
 use crate::components::{
-    Copyable, CopyableList, ErrorMessage, FreshnessNote, RelativeTime, StatusBadge,
+    Copyable, CopyableList, ErrorMessage, FreshnessNote, RelativeTime, StatusBadge, latest_answer,
 };
 use crate::error::AppError;
+use crate::ids::{PcxId, SpaceRef, parse};
 use crate::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
 use crate::validate::{Severity, accept_findings};
 use leptos::prelude::*;
@@ -18,27 +20,29 @@ use std::time::Duration;
 const REFRESH_WHILE_TRANSIENT: Duration = Duration::from_millis(1500);
 
 #[server(endpoint = "space")]
-pub async fn get_space(space: String) -> Result<SpaceView, AppError> {
+pub async fn get_space(space: SpaceRef) -> Result<SpaceView, AppError> {
     let (console, who) = crate::console::console()?;
     console.space(&who, &space).await
 }
 
 #[server(endpoint = "accept_peering")]
-pub async fn accept_peering(space: String, pcx_id: String) -> Result<ActionResult, AppError> {
-    let (console, who) = crate::console::console()?;
-    console.accept_peering(&who, &space, &pcx_id).await
+pub async fn accept_peering(space: SpaceRef, pcx_id: PcxId) -> Result<ActionResult, AppError> {
+    crate::console::act(crate::action::Action::AcceptPeering { space, pcx_id })
+        .await?
+        .peering()
 }
 
+/// `confirm` must repeat the PCX ID, as the provider's CLI demands.
 #[server(endpoint = "destroy_peering")]
 pub async fn destroy_peering(
-    space: String,
-    pcx_id: String,
+    space: SpaceRef,
+    pcx_id: PcxId,
     confirm: String,
 ) -> Result<ActionResult, AppError> {
-    let (console, who) = crate::console::console()?;
-    console
-        .destroy_peering(&who, &space, &pcx_id, &confirm)
-        .await
+    crate::action::confirmed(&confirm, pcx_id.as_str(), "PCX ID")?;
+    crate::console::act(crate::action::Action::DestroyPeering { space, pcx_id })
+        .await?
+        .peering()
 }
 
 /// The confirmation currently open, if any.
@@ -52,7 +56,7 @@ enum Dialog {
 pub fn SpacePage() -> impl IntoView {
     let params = use_params_map();
     let space = move || params.read().get("space").unwrap_or_default();
-    let data = Resource::new(space, get_space);
+    let data = Resource::new(space, |s| async move { get_space(parse(&s)?).await });
     let accept = ServerAction::<AcceptPeering>::new();
     let destroy = ServerAction::<DestroyPeering>::new();
     let dialog = RwSignal::new(None::<Dialog>);
@@ -110,23 +114,9 @@ fn ActionMessage(
     accept: ServerAction<AcceptPeering>,
     destroy: ServerAction<DestroyPeering>,
 ) -> impl IntoView {
-    // The most recent of the two actions speaks.
-    let latest = move || {
-        let a = accept
-            .value()
-            .get()
-            .map(|r| (accept.version().get_untracked(), r));
-        let d = destroy
-            .value()
-            .get()
-            .map(|r| (destroy.version().get_untracked(), r));
-        match (a, d) {
-            (Some(a), Some(d)) => Some(if a.0 >= d.0 { a.1 } else { d.1 }),
-            (a, d) => a.or(d).map(|x| x.1),
-        }
-    };
+    let latest = latest_answer(vec![answer_of!(accept), answer_of!(destroy)]);
     move || {
-        latest().map(|r| match r {
+        latest.get().map(|r| match r {
             Ok(done) => view! {
                 <p class="notice" role="status" data-pcx=done.pcx_id.clone()>
                     {done.message}
@@ -378,10 +368,12 @@ fn ConfirmDialog(
                                 class="confirm-accept"
                                 disabled=blocked
                                 on:click=move |_| {
-                                    accept.dispatch(AcceptPeering {
-                                        space: space.get_untracked(),
-                                        pcx_id: pcx.clone(),
-                                    });
+                                    if let (Ok(space), Ok(pcx_id)) = (
+                                        parse(&space.get_untracked()),
+                                        parse(&pcx),
+                                    ) {
+                                        accept.dispatch(AcceptPeering { space, pcx_id });
+                                    }
                                     close();
                                 }
                             >
@@ -436,11 +428,16 @@ fn ConfirmDialog(
                                 class="danger confirm-destroy"
                                 disabled=move || typed.get().trim() != expected
                                 on:click=move |_| {
-                                    destroy.dispatch(DestroyPeering {
-                                        space: space.get_untracked(),
-                                        pcx_id: pcx.clone(),
-                                        confirm: typed.get_untracked(),
-                                    });
+                                    if let (Ok(space), Ok(pcx_id)) = (
+                                        parse(&space.get_untracked()),
+                                        parse(&pcx),
+                                    ) {
+                                        destroy.dispatch(DestroyPeering {
+                                            space,
+                                            pcx_id,
+                                            confirm: typed.get_untracked(),
+                                        });
+                                    }
                                     close();
                                 }
                             >

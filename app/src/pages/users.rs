@@ -5,6 +5,7 @@
 use crate::access::Role;
 use crate::components::ErrorMessage;
 use crate::error::AppError;
+use crate::ids::{UserName, parse};
 use crate::model::{Invited, UserSummary};
 use leptos::prelude::*;
 
@@ -15,21 +16,26 @@ pub async fn get_users() -> Result<Vec<UserSummary>, AppError> {
 }
 
 #[server(endpoint = "invite_user")]
-pub async fn invite_user(name: String, role: String) -> Result<Invited, AppError> {
-    let (console, who) = crate::console::console()?;
-    console.invite_user(&who, &name, &role).await
+pub async fn invite_user(name: UserName, role: Role) -> Result<Invited, AppError> {
+    crate::console::act(crate::action::Action::InviteUser { name, role })
+        .await?
+        .invited()
 }
 
+/// The last enabled admin cannot be demoted.
 #[server(endpoint = "set_user_role")]
-pub async fn set_user_role(name: String, role: String) -> Result<UserSummary, AppError> {
-    let (console, who) = crate::console::console()?;
-    console.set_user_role(&who, &name, &role).await
+pub async fn set_user_role(name: UserName, role: Role) -> Result<UserSummary, AppError> {
+    crate::console::act(crate::action::Action::SetRole { name, role })
+        .await?
+        .user()
 }
 
+/// The last enabled admin cannot be disabled, nor can the caller.
 #[server(endpoint = "set_user_disabled")]
-pub async fn set_user_disabled(name: String, disabled: bool) -> Result<UserSummary, AppError> {
-    let (console, who) = crate::console::console()?;
-    console.set_user_disabled(&who, &name, disabled).await
+pub async fn set_user_disabled(name: UserName, disabled: bool) -> Result<UserSummary, AppError> {
+    crate::console::act(crate::action::Action::SetDisabled { name, disabled })
+        .await?
+        .user()
 }
 
 #[component]
@@ -94,8 +100,10 @@ fn InviteForm(invite: ServerAction<InviteUser>) -> impl IntoView {
             <h2>"Invite a user"</h2>
             <form on:submit=move |ev| {
                 ev.prevent_default();
-                if problem().is_none() {
-                    invite.dispatch(InviteUser { name: name.get(), role: role.get() });
+                if problem().is_none()
+                    && let (Ok(name), Ok(chosen)) = (parse(&name.get()), parse(&role.get()))
+                {
+                    invite.dispatch(InviteUser { name, role: chosen });
                 }
             }>
                 <label>
@@ -171,10 +179,11 @@ fn UserTable(
                             class="role"
                             aria-label=format!("Role of {}", u.name)
                             on:change=move |ev| {
-                                role.dispatch(SetUserRole {
-                                    name: name.clone(),
-                                    role: event_target_value(&ev),
-                                });
+                                if let (Ok(name), Ok(new_role)) =
+                                    (parse(&name), parse(&event_target_value(&ev)))
+                                {
+                                    role.dispatch(SetUserRole { name, role: new_role });
+                                }
                             }
                         >
                             {Role::ALL
@@ -195,10 +204,12 @@ fn UserTable(
                         <button
                             class=if disabled { "enable" } else { "disable danger" }
                             on:click=move |_| {
-                                disable.dispatch(SetUserDisabled {
-                                    name: name2.clone(),
-                                    disabled: !disabled,
-                                });
+                                if let Ok(name) = parse(&name2) {
+                                    disable.dispatch(SetUserDisabled {
+                                        name,
+                                        disabled: !disabled,
+                                    });
+                                }
                             }
                         >
                             {if disabled { "Enable" } else { "Disable" }}

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The content of one row, in the order it is hashed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Row {
     pub id: i64,
     pub at: String,
@@ -22,6 +22,8 @@ pub struct Row {
     pub message: Option<String>,
     pub request_id: Option<String>,
     pub detail: Option<String>,
+    /// The action an intent carries out, as JSON.
+    pub action_data: Option<String>,
     pub prev_hash: String,
 }
 
@@ -43,9 +45,18 @@ pub fn hash(row: &Row) -> String {
         row.request_id,
         row.prev_hash,
     ]);
-    // Appended only when set: rows from before the column keep their hash.
-    if let (Some(d), Some(fields)) = (&row.detail, canonical.as_array_mut()) {
-        fields.push(serde_json::Value::String(d.clone()));
+    // Appended only when set: rows from before a column keep their hash.
+    // With an action, the detail takes its place first (null if unset), so
+    // a detail and an action can never be mistaken for each other.
+    if let Some(fields) = canonical.as_array_mut() {
+        match (&row.detail, &row.action_data) {
+            (Some(d), None) => fields.push(d.clone().into()),
+            (d, Some(a)) => {
+                fields.push(d.clone().map_or(serde_json::Value::Null, Into::into));
+                fields.push(a.clone().into());
+            }
+            (None, None) => {}
+        }
     }
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
@@ -77,7 +88,7 @@ mod tests {
                     kind: "intent".into(),
                     intent_id: None,
                     actor: "ops".into(),
-                    action: "peering.accept".into(),
+                    action: app::action::AuditName::PeeringAccept.as_str().into(),
                     space: "s".into(),
                     target: format!("pcx-{id:08}"),
                     outcome: None,
@@ -85,6 +96,7 @@ mod tests {
                     message: None,
                     request_id: None,
                     detail: (id % 2 == 0).then(|| format!("detail {id}")),
+                    action_data: (id % 3 == 0).then(|| format!("{{\"n\":{id}}}")),
                     prev_hash: prev.clone(),
                 };
                 let h = hash(&row);
@@ -126,6 +138,17 @@ mod tests {
         let mut rows = chain(4);
         rows[1].0.detail = None;
         assert_eq!(check(&rows), Some(2), "removing a detail is an edit too");
+    }
+
+    #[test]
+    fn an_action_cannot_pass_for_a_detail() {
+        let rows = chain(3);
+        let mut moved = rows[2].0.clone();
+        moved.detail = moved.action_data.take();
+        assert_ne!(hash(&moved), rows[2].1);
+        let mut rows = chain(4);
+        rows[2].0.action_data = Some("{}".into());
+        assert_eq!(check(&rows), Some(3));
     }
 
     #[test]

@@ -5,10 +5,11 @@
 
 pub mod chain;
 
+use app::action::{Action, AuditName};
 use app::model::{AuditEntry, ChainStatus};
 use chain::{GENESIS, Row};
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{Row as _, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -49,27 +50,31 @@ fn private_file(path: &Path) -> std::io::Result<()> {
 #[derive(Debug, Clone)]
 pub struct Intent<'a> {
     pub actor: &'a str,
-    pub action: &'a str,
+    pub name: AuditName,
+    /// The space's name as the provider lists it; empty for local changes.
     pub space: &'a str,
     pub target: &'a str,
     /// What else the action is about (accounts, an endpoint), if anything.
     pub detail: Option<&'a str>,
+    /// The action itself, kept as JSON so it can be read back.
+    pub action: Option<&'a Action>,
 }
 
 impl<'a> Intent<'a> {
-    /// An intent about no space: a sign-in, a user change.
-    pub fn local(
+    /// A record that carries no action: a refusal.
+    pub fn event(
         actor: &'a str,
-        action: &'a str,
+        name: AuditName,
         target: &'a str,
         detail: Option<&'a str>,
     ) -> Self {
         Self {
             actor,
-            action,
+            name,
             space: "",
             target,
             detail,
+            action: None,
         }
     }
 }
@@ -100,14 +105,90 @@ pub struct Outcome {
     pub request_id: Option<String>,
 }
 
+impl Outcome {
+    /// An outcome with no provider behind it: a local change, a sign-in.
+    pub fn local(ok: bool, message: String) -> Self {
+        Self {
+            kind: if ok {
+                OutcomeKind::Ok
+            } else {
+                OutcomeKind::Error
+            },
+            provider_status: None,
+            message,
+            request_id: None,
+        }
+    }
+}
+
 /// An intent whose outcome was never written (the process stopped between
 /// the two), found at start-up to be reconciled.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OpenIntent {
     pub id: i64,
-    pub action: String,
+    /// The stored audit name, as text: rows are read as they are.
+    #[sqlx(rename = "action")]
+    pub name: String,
     pub space: String,
     pub target: String,
+    pub action_data: Option<String>,
+}
+
+impl OpenIntent {
+    /// The action the intent was about to carry out, stored with it since
+    /// actions are data. `None` for rows written before that (reconciliation
+    /// then goes by the record's name), or if it no longer parses.
+    pub fn action(&self) -> Option<Action> {
+        let json = self.action_data.as_ref()?;
+        serde_json::from_str(json)
+            .inspect_err(|e| tracing::warn!(id = self.id, error = %e, "stored action unreadable"))
+            .ok()
+    }
+}
+
+/// One action of the history as the Audit page reads it: an intent joined
+/// with its outcome.
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: i64,
+    at: String,
+    actor: String,
+    action: String,
+    space: String,
+    target: String,
+    outcome: Option<String>,
+    provider_status: Option<String>,
+    message: Option<String>,
+    request_id: Option<String>,
+    finished_at: Option<String>,
+    detail: Option<String>,
+}
+
+impl From<EntryRow> for AuditEntry {
+    fn from(r: EntryRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            space: r.space,
+            target: r.target,
+            outcome: r.outcome,
+            provider_status: r.provider_status,
+            message: r.message,
+            request_id: r.request_id,
+            finished_at: r.finished_at,
+            detail: r.detail,
+        }
+    }
+}
+
+/// A stored row with the hash it was stored with.
+#[derive(sqlx::FromRow)]
+struct Stored {
+    #[sqlx(flatten)]
+    row: Row,
+    hash: String,
 }
 
 pub struct AuditLog {
@@ -159,8 +240,8 @@ impl AuditLog {
         let hash = chain::hash(&row);
         sqlx::query(
             "INSERT INTO audit_events (id, at, kind, intent_id, actor, action, space, target, \
-             outcome, provider_status, message, request_id, detail, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             outcome, provider_status, message, request_id, detail, action_data, prev_hash, hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(row.id)
         .bind(&row.at)
@@ -175,6 +256,7 @@ impl AuditLog {
         .bind(&row.message)
         .bind(&row.request_id)
         .bind(&row.detail)
+        .bind(&row.action_data)
         .bind(&row.prev_hash)
         .bind(&hash)
         .execute(&mut *tx)
@@ -185,13 +267,20 @@ impl AuditLog {
 
     /// Records and commits an intent; its id links the outcome to it.
     pub async fn record_intent(&self, i: Intent<'_>) -> Result<i64, AuditError> {
+        let action_data = match i.action {
+            Some(a) => Some(
+                serde_json::to_string(a)
+                    .map_err(|e| AuditError::Database(sqlx::Error::Encode(Box::new(e))))?,
+            ),
+            None => None,
+        };
         self.append(Row {
             id: 0,
             at: now_rfc3339(),
             kind: "intent".into(),
             intent_id: None,
             actor: i.actor.into(),
-            action: i.action.into(),
+            action: i.name.as_str().into(),
             space: i.space.into(),
             target: i.target.into(),
             outcome: None,
@@ -199,6 +288,7 @@ impl AuditLog {
             message: None,
             request_id: None,
             detail: i.detail.map(str::to_string),
+            action_data,
             prev_hash: String::new(),
         })
         .await
@@ -226,6 +316,7 @@ impl AuditLog {
             message: Some(o.message),
             request_id: o.request_id,
             detail,
+            action_data: None,
             prev_hash: String::new(),
         })
         .await
@@ -237,33 +328,6 @@ impl AuditLog {
         let id = self.record_intent(i).await?;
         self.record_outcome(id, o).await?;
         Ok(id)
-    }
-
-    /// Records a finished event that concerns no space (a sign-in, a
-    /// sign-out), naming `target`, with `ok` or `error` as its outcome.
-    pub async fn record_done(
-        &self,
-        actor: &str,
-        action: &str,
-        target: &str,
-        ok: bool,
-        message: String,
-        detail: Option<&str>,
-    ) -> Result<i64, AuditError> {
-        self.record_event(
-            Intent::local(actor, action, target, detail),
-            Outcome {
-                kind: if ok {
-                    OutcomeKind::Ok
-                } else {
-                    OutcomeKind::Error
-                },
-                provider_status: None,
-                message,
-                request_id: None,
-            },
-        )
-        .await
     }
 
     /// Records the outcome of an intent, retrying a few times: the action
@@ -281,52 +345,14 @@ impl AuditLog {
         }
     }
 
-    /// Runs a change to the console's own data (a user, a password) under
-    /// the intent/outcome rule: the intent is committed first, and if it
-    /// cannot be the change is not made (the outer `Err`); then the change,
-    /// then its outcome, `describe`d on success or the error's own words.
-    pub async fn audited<T, E: std::fmt::Display>(
-        &self,
-        intent: Intent<'_>,
-        change: impl std::future::Future<Output = Result<T, E>>,
-        describe: impl FnOnce(&T) -> String,
-    ) -> Result<Result<T, E>, AuditError> {
-        let intent_id = self.record_intent(intent).await?;
-        let result = change.await;
-        let (kind, message) = match &result {
-            Ok(v) => (OutcomeKind::Ok, describe(v)),
-            Err(e) => (OutcomeKind::Error, e.to_string()),
-        };
-        self.settle(
-            intent_id,
-            Outcome {
-                kind,
-                provider_status: None,
-                message,
-                request_id: None,
-            },
-        )
-        .await;
-        Ok(result)
-    }
-
     pub async fn open_intents(&self) -> Result<Vec<OpenIntent>, AuditError> {
-        let rows = sqlx::query(
-            "SELECT i.id, i.action, i.space, i.target FROM audit_events i \
+        Ok(sqlx::query_as(
+            "SELECT i.id, i.action, i.space, i.target, i.action_data FROM audit_events i \
              WHERE i.kind = 'intent' AND NOT EXISTS \
              (SELECT 1 FROM audit_events o WHERE o.intent_id = i.id) ORDER BY i.id",
         )
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| OpenIntent {
-                id: r.get(0),
-                action: r.get(1),
-                space: r.get(2),
-                target: r.get(3),
-            })
-            .collect())
+        .await?)
     }
 
     /// One page (from 1) of actions, newest first, each intent with its outcome.
@@ -343,9 +369,9 @@ impl AuditLog {
         .bind(space)
         .fetch_one(&self.pool)
         .await?;
-        let rows = sqlx::query(
+        let entries: Vec<EntryRow> = sqlx::query_as(
             "SELECT i.id, i.at, i.actor, i.action, i.space, i.target, \
-             o.outcome, o.provider_status, o.message, o.request_id, o.at, i.detail \
+             o.outcome, o.provider_status, o.message, o.request_id, o.at AS finished_at, i.detail \
              FROM audit_events i LEFT JOIN audit_events o ON o.intent_id = i.id \
              WHERE i.kind = 'intent' AND (?1 IS NULL OR i.space = ?1) \
              ORDER BY i.id DESC LIMIT ?2 OFFSET ?3",
@@ -355,23 +381,7 @@ impl AuditLog {
         .bind(offset)
         .fetch_all(&self.pool)
         .await?;
-        let entries = rows
-            .into_iter()
-            .map(|r| AuditEntry {
-                id: r.get(0),
-                at: r.get(1),
-                actor: r.get(2),
-                action: r.get(3),
-                space: r.get(4),
-                target: r.get(5),
-                outcome: r.get(6),
-                provider_status: r.get(7),
-                message: r.get(8),
-                request_id: r.get(9),
-                finished_at: r.get(10),
-                detail: r.get(11),
-            })
-            .collect();
+        let entries = entries.into_iter().map(AuditEntry::from).collect();
         Ok((entries, total))
     }
 
@@ -386,38 +396,16 @@ impl AuditLog {
 
     /// Recomputes the whole chain.
     pub async fn verify(&self) -> Result<ChainStatus, AuditError> {
-        let rows: Vec<(Row, String)> = sqlx::query(
+        let rows: Vec<Stored> = sqlx::query_as(
             "SELECT id, at, kind, intent_id, actor, action, space, target, outcome, \
-             provider_status, message, request_id, prev_hash, hash, detail FROM audit_events ORDER BY id",
+             provider_status, message, request_id, detail, action_data, prev_hash, hash \
+             FROM audit_events ORDER BY id",
         )
         .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|r| {
-            (
-                Row {
-                    id: r.get(0),
-                    at: r.get(1),
-                    kind: r.get(2),
-                    intent_id: r.get(3),
-                    actor: r.get(4),
-                    action: r.get(5),
-                    space: r.get(6),
-                    target: r.get(7),
-                    outcome: r.get(8),
-                    provider_status: r.get(9),
-                    message: r.get(10),
-                    request_id: r.get(11),
-                    detail: r.get(14),
-                    prev_hash: r.get(12),
-                },
-                r.get(13),
-            )
-        })
-        .collect();
+        .await?;
         Ok(ChainStatus {
             records: rows.len() as i64,
-            broken_at: chain::first_break(rows.iter().map(|(r, h)| (r, h.as_str()))),
+            broken_at: chain::first_break(rows.iter().map(|s| (&s.row, s.hash.as_str()))),
         })
     }
 }

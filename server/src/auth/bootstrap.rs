@@ -1,10 +1,13 @@
 //! Users at start-up: the first admin of a new console, and the demo's
 //! ready-made users, which exist only while the provider is the simulator.
+//! Each is an action through the executor, recorded before it is made.
 
 use super::password;
-use super::users::{NewUser, UserError, Users};
-use crate::audit::{AuditLog, Intent};
-use app::access::Role;
+use crate::actions::Executor;
+use app::access::{Caller, Role};
+use app::action::{Action, Done};
+use app::error::AppError;
+use app::ids::{Secret, UserName};
 
 /// The actor the history names for what the console does by itself.
 pub const SYSTEM_ACTOR: &str = "spaceport";
@@ -19,90 +22,81 @@ pub struct Made {
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
     #[error(transparent)]
-    Users(#[from] UserError),
-    #[error(transparent)]
-    Audit(#[from] crate::audit::AuditError),
+    Users(#[from] super::users::UserError),
+    #[error("{0}")]
+    Action(#[from] AppError),
+}
+
+fn name(s: &str) -> Result<UserName, AppError> {
+    s.parse().map_err(AppError::Invalid)
 }
 
 /// With no users yet, makes `admin` with a random one-time password.
-pub async fn first_admin(users: &Users, audit: &AuditLog) -> Result<Option<Made>, BootstrapError> {
-    if users.count_real().await? > 0 {
+pub async fn first_admin(executor: &Executor) -> Result<Option<Made>, BootstrapError> {
+    if executor.users().count_real().await? > 0 {
         return Ok(None);
     }
-    let pw = password::random();
     // Intent first: an admin made without a record (and so without its
     // password printed, as start-up would stop) would lock the console.
-    let user = audit
-        .audited(
-            Intent::local(SYSTEM_ACTOR, "user.create", "admin", Some("role admin")),
-            users.create(NewUser {
-                name: "admin",
+    let done = executor
+        .run(
+            &Caller::system(SYSTEM_ACTOR),
+            &Action::InviteUser {
+                name: name("admin")?,
                 role: Role::Admin,
-                password: &pw,
-                one_time: true,
-                demo: false,
-            }),
-            |_| "First start: created the first admin with a one-time password.".into(),
+            },
+            None,
         )
-        .await??;
+        .await?;
+    let invited = done.invited()?;
     Ok(Some(Made {
-        name: user.name,
+        name: invited.name,
         role: Role::Admin,
-        password: pw,
+        password: invited.password,
     }))
 }
 
 /// The demo's users, one per role, each with a fresh random password on
 /// every start (printed), so a demo left running is not open to anyone
 /// who reads the README.
-pub async fn demo_users(users: &Users, audit: &AuditLog) -> Result<Vec<Made>, BootstrapError> {
+pub async fn demo_users(executor: &Executor) -> Result<Vec<Made>, BootstrapError> {
+    let system = Caller::system(SYSTEM_ACTOR);
     let mut made = Vec::new();
     for role in Role::ALL {
-        let name = format!("demo-{role}");
-        let pw = password::random();
-        match users.by_name(&name).await? {
-            Some(u) if u.demo => {
-                users.set_password(&name, &pw, false).await?;
-            }
+        let name = name(&format!("demo-{role}"))?;
+        let password = Secret::new(password::random());
+        let action = match executor.users().by_name(name.as_str()).await? {
+            Some(u) if u.demo => Action::SetPassword {
+                name: name.clone(),
+                password: password.clone(),
+            },
             // A real user took the name; leave them alone.
             Some(_) => continue,
-            None => {
-                let detail = format!("role {role}");
-                audit
-                    .audited(
-                        Intent::local(SYSTEM_ACTOR, "user.create", &name, Some(&detail)),
-                        users.create(NewUser {
-                            name: &name,
-                            role,
-                            password: &pw,
-                            one_time: false,
-                            demo: true,
-                        }),
-                        |_| "Created a demo user (simulated provider only).".into(),
-                    )
-                    .await??;
-            }
-        }
+            None => Action::AddUser {
+                name: name.clone(),
+                role,
+                demo: true,
+                password: password.clone(),
+            },
+        };
+        let _: Done = executor.run(&system, &action, None).await?;
         made.push(Made {
-            name,
+            name: name.to_string(),
             role,
-            password: pw,
+            password: password.expose().to_string(),
         });
     }
     Ok(made)
 }
 
 /// Against the real provider, the demo's users must not exist.
-pub async fn remove_demo_users(users: &Users, audit: &AuditLog) -> Result<u64, BootstrapError> {
-    let n = users.delete_demo().await?;
+pub async fn remove_demo_users(executor: &Executor) -> Result<i64, BootstrapError> {
+    let n = executor.users().count_demo().await?;
     if n > 0 {
-        audit
-            .record_done(
-                SYSTEM_ACTOR,
-                "user.delete",
-                "demo-*",
-                true,
-                format!("Removed {n} demo users: this console runs against the real provider."),
+        executor
+            .run(
+                &Caller::system(SYSTEM_ACTOR),
+                &Action::RemoveDemoUsers,
                 None,
             )
             .await?;

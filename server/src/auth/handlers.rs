@@ -8,9 +8,10 @@ use super::gate::local_path;
 use super::refusals::Refused;
 use super::throttle::{Refusal, Scope};
 use super::{Auth, password};
-use crate::audit::Intent;
 use crate::web::client::ClientAddr;
 use app::access::Caller;
+use app::action::{Action, UNKNOWN_NAME};
+use app::ids::{Secret, UserName};
 use axum::{
     Form,
     extract::{FromRequest, Request, State},
@@ -74,11 +75,6 @@ fn busy() -> Response {
         .into_response()
 }
 
-/// What the history names for a sign-in attempt: the user when one of
-/// that name exists. Anything else typed into the name field (people type
-/// passwords there) is kept nowhere.
-pub const UNKNOWN_NAME: &str = "an unknown name";
-
 pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Request) -> Response {
     let address = ClientAddr::of(&req);
     let Ok(Form(form)) = Form::<SignInForm>::from_request(req, &()).await else {
@@ -99,6 +95,7 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
             return back_to_sign_in("unavailable", &[], &form.next);
         }
     };
+    let known: Option<UserName> = user.as_ref().and_then(|u| u.name.parse().ok());
     let named = user
         .as_ref()
         .map_or_else(|| UNKNOWN_NAME.to_string(), |u| u.name.clone());
@@ -158,18 +155,14 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
                 }
                 _ => format!("Sign-in refused: {why}."),
             };
-            if let Err(e) = auth
-                .audit
-                .record_done(
-                    &named,
-                    "auth.sign_in",
-                    &named,
-                    false,
-                    message,
-                    ClientAddr::detail(address).as_deref(),
-                )
-                .await
-            {
+            // The history names the user when one of that name exists.
+            // Anything else typed into the name field (people type
+            // passwords there) is kept nowhere.
+            let action = Action::SignIn {
+                user: known.clone(),
+                from: ClientAddr::detail(address),
+            };
+            if let Err(e) = auth.executor.record_refused(&named, &action, message).await {
                 tracing::error!(error = %e, "failed sign-in could not be audited");
             }
             // A lock this failure started is said now; a wait, at the next try.
@@ -182,28 +175,23 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         }
     };
     // Fail closed: a sign-in that cannot be recorded does not happen.
-    if let Err(e) = auth
-        .audit
-        .record_done(
-            &user.name,
-            "auth.sign_in",
-            &user.name,
-            true,
-            format!("Signed in as {}.", user.role()),
-            ClientAddr::detail(address).as_deref(),
-        )
-        .await
-    {
-        tracing::error!(error = %e, "sign-in could not be audited; refused");
+    let signing_in = Action::SignIn {
+        user: known,
+        from: ClientAddr::detail(address),
+    };
+    let who = Caller {
+        name: user.name.clone(),
+        role: user.role(),
+        demo: user.demo,
+    };
+    if let Err(e) = auth.executor.run(&who, &signing_in, None).await {
+        tracing::error!(error = %e, "sign-in could not be recorded; refused");
         return back_to_sign_in("unavailable", &[], &form.next);
     }
     attempt.succeeded();
     if let Err(e) = auth.start_session(&session, &user).await {
         tracing::error!(error = %e, "session could not be started");
         return back_to_sign_in("unavailable", &[], &form.next);
-    }
-    if let Err(e) = auth.users.record_sign_in(user.id).await {
-        tracing::warn!(error = %e, "last sign-in time not recorded");
     }
     if user.must_change_password {
         return Redirect::to("/password").into_response();
@@ -213,19 +201,10 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
 
 pub async fn sign_out(State(auth): State<Arc<Auth>>, session: Session, req: Request) -> Response {
     if let Some(c) = req.extensions().get::<Caller>()
-        && let Err(e) = auth
-            .audit
-            .record_done(
-                &c.name,
-                "auth.sign_out",
-                &c.name,
-                true,
-                "Signed out.".into(),
-                None,
-            )
-            .await
+        && let Ok(user) = c.name.parse()
+        && let Err(e) = auth.executor.run(c, &Action::SignOut { user }, None).await
     {
-        tracing::error!(error = %e, "sign-out could not be audited");
+        tracing::error!(error = %e, "sign-out could not be recorded");
     }
     if let Err(e) = session.flush().await {
         tracing::error!(error = %e, "session could not be removed");
@@ -285,25 +264,20 @@ pub async fn change_password(
     if app::validate::new_password(&form.new).is_err() {
         return back_to_password("weak");
     }
-    // Intent first (no record, no change), then the change, then its outcome.
-    let changed = auth
-        .audit
-        .audited(
-            Intent::local(&caller.name, "user.password", &caller.name, None),
-            auth.users.set_password(&caller.name, &form.new, false),
-            |_| "Changed their own password.".into(),
-        )
-        .await;
-    let user = match changed {
-        Ok(Ok(user)) => user,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "password could not be changed");
-            return back_to_password("unavailable");
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "password change could not be audited; refused");
-            return back_to_password("unavailable");
-        }
+    let Ok(name) = caller.name.parse::<UserName>() else {
+        return back_to_password("unavailable");
+    };
+    let action = Action::SetPassword {
+        name,
+        password: Secret::new(form.new),
+    };
+    if let Err(e) = auth.executor.run(&caller, &action, None).await {
+        tracing::error!(error = %e, "password could not be changed");
+        return back_to_password("unavailable");
+    }
+    let user = match auth.users.by_name(&caller.name).await {
+        Ok(Some(user)) => user,
+        _ => return back_to_password("unavailable"),
     };
     // A new id after a credential change, like after a sign-in, under the
     // user's new session epoch: this session goes on, their others end.

@@ -11,7 +11,6 @@ pub mod refusals;
 pub mod throttle;
 pub mod users;
 
-use crate::audit::AuditLog;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +41,8 @@ const SEEN_EVERY_SECS: i64 = 60;
 
 pub struct Auth {
     pub users: Arc<Users>,
-    pub audit: Arc<AuditLog>,
+    /// Sign-ins, sign-outs and password changes are actions like any other.
+    pub executor: crate::actions::Executor,
     pub throttle: Throttle,
     pub refusals: Arc<refusals::Refusals>,
     /// Server-function calls per user (see `--user-calls-per-minute`).

@@ -6,12 +6,10 @@
 //! and mentioned in the next record that is written rather than flooding
 //! the history.
 
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, Intent, Outcome};
 use crate::limit::KeyedBuckets;
+use app::action::AuditName;
 use std::sync::Arc;
-
-/// The action refusals are recorded under.
-pub const ACTION: &str = "auth.refused";
 
 /// Records a source may write at once, then one a minute.
 const BURST: u32 = 10;
@@ -56,13 +54,9 @@ impl Refusals {
         }
         if let Err(e) = self
             .audit
-            .record_done(
-                r.actor,
-                ACTION,
-                r.target,
-                false,
-                message,
-                r.detail.as_deref(),
+            .record_event(
+                Intent::event(r.actor, AuditName::Refused, r.target, r.detail.as_deref()),
+                Outcome::local(false, message),
             )
             .await
         {
@@ -92,6 +86,10 @@ mod tests {
         }
         let (entries, total) = audit.page(None, 1, 100).await.unwrap();
         assert_eq!(total, i64::from(BURST));
-        assert!(entries.iter().all(|e| e.action == ACTION));
+        assert!(
+            entries
+                .iter()
+                .all(|e| e.action == AuditName::Refused.as_str())
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 use super::password;
 use app::access::Role;
+use app::ids::{Secret, UserName};
 use app::model::UserSummary;
 use sqlx::{FromRow, SqlitePool};
 
@@ -61,11 +62,12 @@ impl User {
     }
 }
 
-/// What a new user is made with.
+/// What a new user is made with. The password was checked against the
+/// rules for new passwords by the executor.
 pub struct NewUser<'a> {
-    pub name: &'a str,
+    pub name: &'a UserName,
     pub role: Role,
-    pub password: &'a str,
+    pub password: &'a Secret,
     /// The password was generated for them; they must set their own.
     pub one_time: bool,
     pub demo: bool,
@@ -95,16 +97,15 @@ impl Users {
     }
 
     pub async fn create(&self, new: NewUser<'_>) -> Result<User, UserError> {
-        let name = app::validate::user_name(new.name).map_err(UserError::Invalid)?;
-        app::validate::new_password(new.password).map_err(UserError::Invalid)?;
-        let hash = password::hash(new.password)
+        let name = new.name.as_str();
+        let hash = password::hash(new.password.expose())
             .await
             .map_err(UserError::Hash)?;
         let created = sqlx::query_as::<_, User>(&format!(
             "INSERT INTO users (name, role, password_hash, must_change_password, demo, created_at) \
              VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING {COLUMNS}"
         ))
-        .bind(&name)
+        .bind(name)
         .bind(new.role.as_str())
         .bind(&hash)
         .bind(new.one_time)
@@ -112,7 +113,7 @@ impl Users {
         .bind(now())
         .fetch_optional(&self.pool)
         .await?;
-        created.ok_or(UserError::Exists(name))
+        created.ok_or_else(|| UserError::Exists(name.to_string()))
     }
 
     pub async fn by_name(&self, name: &str) -> Result<Option<User>, UserError> {
@@ -151,14 +152,14 @@ impl Users {
         )
     }
 
-    async fn existing(&self, name: &str) -> Result<User, UserError> {
-        self.by_name(name)
+    async fn existing(&self, name: &UserName) -> Result<User, UserError> {
+        self.by_name(name.as_str())
             .await?
-            .ok_or_else(|| UserError::NotFound(name.trim().to_string()))
+            .ok_or_else(|| UserError::NotFound(name.to_string()))
     }
 
     /// Changes a role, refusing to demote the last enabled admin.
-    pub async fn set_role(&self, name: &str, role: Role) -> Result<User, UserError> {
+    pub async fn set_role(&self, name: &UserName, role: Role) -> Result<User, UserError> {
         let user = self.existing(name).await?;
         let changed = sqlx::query_as::<_, User>(&format!(
             "UPDATE users SET role = ?1, session_epoch = session_epoch + (role != ?1) WHERE id = ?2 \
@@ -173,7 +174,7 @@ impl Users {
     }
 
     /// Disables or re-enables a user, refusing to disable the last enabled admin.
-    pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<User, UserError> {
+    pub async fn set_disabled(&self, name: &UserName, disabled: bool) -> Result<User, UserError> {
         let user = self.existing(name).await?;
         let changed = sqlx::query_as::<_, User>(&format!(
             "UPDATE users SET disabled = ?1, session_epoch = session_epoch + (disabled != ?1) \
@@ -191,13 +192,14 @@ impl Users {
     /// Sets a password; `one_time` when someone else chose it.
     pub async fn set_password(
         &self,
-        name: &str,
-        password: &str,
+        name: &UserName,
+        password: &Secret,
         one_time: bool,
     ) -> Result<User, UserError> {
         let user = self.existing(name).await?;
-        app::validate::new_password(password).map_err(UserError::Invalid)?;
-        let hash = password::hash(password).await.map_err(UserError::Hash)?;
+        let hash = password::hash(password.expose())
+            .await
+            .map_err(UserError::Hash)?;
         Ok(sqlx::query_as(&format!(
             "UPDATE users SET password_hash = ?, must_change_password = ?, \
              session_epoch = session_epoch + 1 WHERE id = ? \
@@ -217,6 +219,15 @@ impl Users {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The demo's users.
+    pub async fn count_demo(&self) -> Result<i64, UserError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE demo = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Removes the demo's users; returns how many there were.

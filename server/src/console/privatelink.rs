@@ -1,25 +1,14 @@
-//! The console's PrivateLink half: a space's data add-ons, one add-on's
-//! endpoint service, and the audited actions on it.
+//! The console's PrivateLink reads: a space's data add-ons and one
+//! add-on's endpoint service. Its actions are arms of `steps`.
 
-use super::{Act, ServerConsole, freshness};
-use crate::provider::{AccountsChange, ProviderError};
+use super::{ServerConsole, freshness};
+use crate::provider::ProviderError;
 use app::error::AppError;
+use app::ids::{AddonName, SpaceRef};
 use app::model::{
-    Addon, ConnectionUrl, DataActionResult, DataAddonSummary, DataService, PrivateLink,
-    PrivateLinkStatus, PrivateLinkView, endpoint_config_var, plan_allows_privatelink,
+    Addon, ConnectionUrl, DataAddonSummary, DataService, PrivateLink, PrivateLinkView,
+    endpoint_config_var, plan_allows_privatelink,
 };
-use app::validate;
-
-fn valid_addon(addon: &str) -> Result<&str, AppError> {
-    validate::addon_name(addon).map_err(AppError::Invalid)
-}
-
-/// The accounts as the Data API takes them, or every reason they are wrong.
-fn valid_accounts(accounts: &str) -> Result<Vec<String>, AppError> {
-    validate::aws_principals(accounts)
-        .map(|ps| ps.iter().map(|p| p.input_form()).collect())
-        .map_err(AppError::Invalid)
-}
 
 /// An add-on of a data service the console knows, with that service.
 fn data_service(addon: &Addon) -> Option<DataService> {
@@ -43,7 +32,7 @@ impl ServerConsole {
         Ok(read.value)
     }
 
-    async fn read_link(
+    pub(super) async fn read_link(
         &self,
         addon: &str,
     ) -> Result<crate::cache::Read<Option<PrivateLink>>, ProviderError> {
@@ -101,21 +90,21 @@ impl ServerConsole {
 
     /// One data add-on of the space; one outside it is "not found", so a
     /// space's page never reaches another space's add-ons.
-    async fn space_addon(
+    pub(super) async fn space_addon(
         &self,
         space: &str,
-        addon: &str,
+        addon: &AddonName,
     ) -> Result<(Addon, DataService), AppError> {
         self.space_addons(space)
             .await?
             .into_iter()
-            .find(|(a, _)| a.name == addon)
+            .find(|(a, _)| addon == a.name.as_str())
             .ok_or_else(|| AppError::NotFound(format!("{space} has no data add-on named {addon}.")))
     }
 
     pub(super) async fn data_addons_of(
         &self,
-        space: &str,
+        space: &SpaceRef,
     ) -> Result<Vec<DataAddonSummary>, AppError> {
         let space = self.space_named(space).await?;
         let space = space.as_str();
@@ -145,14 +134,13 @@ impl ServerConsole {
 
     pub(super) async fn privatelink_view(
         &self,
-        space: &str,
-        addon: &str,
+        space: &SpaceRef,
+        addon: &AddonName,
     ) -> Result<PrivateLinkView, AppError> {
         let space = self.space_named(space).await?;
         let space = space.as_str();
-        let addon = valid_addon(addon)?;
         let (a, service) = self.space_addon(space, addon).await?;
-        let link = self.read_link(addon).await?;
+        let link = self.read_link(addon.as_str()).await?;
         let info = self.read_info(space).await?;
         // The URL config vars of the endpoints, masked.
         let mut urls = Vec::new();
@@ -183,208 +171,5 @@ impl ServerConsole {
                 (info.at, info.stale_error.as_ref()),
             ]),
         })
-    }
-
-    /// A PrivateLink mutation, audited, and the cache it makes stale.
-    async fn act_on_link<Fut>(
-        &self,
-        what: Act<'_>,
-        verb: &str,
-        call: Fut,
-    ) -> Result<DataActionResult, AppError>
-    where
-        Fut: std::future::Future<
-                Output = Result<crate::provider::Mutated<PrivateLink>, ProviderError>,
-            >,
-    {
-        let addon = what.target.to_string();
-        let result = self
-            .act(what, call, |l: &PrivateLink, lost| {
-                let message = match lost {
-                    None => format!("{verb}: the endpoint service of {addon} is {}.", l.status),
-                    Some(lost) => format!(
-                        "The provider's answer was lost ({lost}); read back, the endpoint service of {addon} is {}.",
-                        l.status
-                    ),
-                };
-                (l.status.to_string(), message)
-            })
-            .await;
-        self.links.invalidate(&addon).await;
-        let (link, message) = result?;
-        Ok(DataActionResult {
-            addon,
-            status: link.status,
-            message,
-        })
-    }
-
-    pub(super) async fn create_link(
-        &self,
-        actor: &str,
-        space: &str,
-        addon: &str,
-        accounts: &str,
-    ) -> Result<DataActionResult, AppError> {
-        let space = self.space_named(space).await?;
-        let space = space.as_str();
-        let addon = valid_addon(addon)?;
-        let accounts = valid_accounts(accounts)?;
-        let (a, _) = self.space_addon(space, addon).await?;
-        if !plan_allows_privatelink(&a.plan.name) {
-            return Err(AppError::Invalid(format!(
-                "{addon} is on {}; only private and shield plans can have a PrivateLink.",
-                a.plan.name
-            )));
-        }
-        self.links.invalidate(&addon.to_string()).await;
-        if let Some(l) = self.read_link(addon).await?.value
-            && l.status != PrivateLinkStatus::Deprovisioned
-        {
-            return Err(AppError::Conflict(format!(
-                "{addon} already has a PrivateLink ({}).",
-                l.status
-            )));
-        }
-        let detail = accounts.join(", ");
-        let what = Act {
-            actor,
-            action: "privatelink.create",
-            space,
-            target: addon,
-            detail: Some(&detail),
-        };
-        self.act_on_link(
-            what,
-            "Created",
-            self.provider.create_privatelink(addon, &accounts),
-        )
-        .await
-    }
-
-    pub(super) async fn destroy_link(
-        &self,
-        actor: &str,
-        space: &str,
-        addon: &str,
-        confirm: &str,
-    ) -> Result<DataActionResult, AppError> {
-        let space = self.space_named(space).await?;
-        let space = space.as_str();
-        let addon = valid_addon(addon)?;
-        if confirm.trim() != addon {
-            return Err(AppError::Invalid(format!(
-                "To destroy, type the add-on name {addon} exactly; nothing was destroyed."
-            )));
-        }
-        self.space_addon(space, addon).await?;
-        let what = Act {
-            actor,
-            action: "privatelink.destroy",
-            space,
-            target: addon,
-            detail: None,
-        };
-        self.act_on_link(what, "Destroying", self.provider.destroy_privatelink(addon))
-            .await
-    }
-
-    pub(super) async fn change_accounts(
-        &self,
-        actor: &str,
-        space: &str,
-        addon: &str,
-        accounts: &str,
-        change: AccountsChange,
-    ) -> Result<DataActionResult, AppError> {
-        let space = self.space_named(space).await?;
-        let space = space.as_str();
-        let addon = valid_addon(addon)?;
-        let accounts = valid_accounts(accounts)?;
-        self.space_addon(space, addon).await?;
-        let (action, verb) = match change {
-            AccountsChange::Add => ("privatelink.account_add", "Accounts added"),
-            AccountsChange::Remove => ("privatelink.account_remove", "Accounts removed"),
-        };
-        let detail = accounts.join(", ");
-        let what = Act {
-            actor,
-            action,
-            space,
-            target: addon,
-            detail: Some(&detail),
-        };
-        self.act_on_link(
-            what,
-            verb,
-            self.provider
-                .change_allowed_accounts(addon, change, &accounts),
-        )
-        .await
-    }
-
-    /// The secret URL, read fresh from the app's config vars. The reveal is
-    /// recorded before the value is read, and the value is never logged.
-    pub(super) async fn reveal_url(
-        &self,
-        actor: &str,
-        space: &str,
-        addon: &str,
-        endpoint_id: &str,
-    ) -> Result<String, AppError> {
-        let space = self.space_named(space).await?;
-        let space = space.as_str();
-        let addon = valid_addon(addon)?;
-        let endpoint_id = validate::vpce_id(endpoint_id).map_err(AppError::Invalid)?;
-        let (a, service) = self.space_addon(space, addon).await?;
-        let var = endpoint_config_var(&a.attachment(service), endpoint_id);
-        let intent_id = self
-            .intent(
-                actor,
-                "privatelink.reveal_url",
-                space,
-                addon,
-                Some(&format!("{endpoint_id} ({var})")),
-            )
-            .await?;
-        let found = self
-            .provider
-            .config_vars(&a.app.name)
-            .await
-            .map(|vars| vars.value.get(&var).cloned());
-        let (outcome, result) = match found {
-            Ok(Some(url)) => (
-                super::Outcome {
-                    kind: super::OutcomeKind::Ok,
-                    provider_status: None,
-                    message: format!("Revealed {var}."),
-                    request_id: None,
-                },
-                Ok(url),
-            ),
-            Ok(None) => (
-                super::Outcome {
-                    kind: super::OutcomeKind::Error,
-                    provider_status: None,
-                    message: format!("{} has no {var} yet.", a.app.name),
-                    request_id: None,
-                },
-                Err(AppError::NotFound(format!(
-                    "{} has no {var} yet.",
-                    a.app.name
-                ))),
-            ),
-            Err(e) => (
-                super::Outcome {
-                    kind: super::OutcomeKind::Error,
-                    provider_status: e.status().map(|s| s.to_string()),
-                    message: e.to_string(),
-                    request_id: e.request_id().map(str::to_string),
-                },
-                Err(e.into()),
-            ),
-        };
-        self.finish(intent_id, outcome).await;
-        result
     }
 }

@@ -1,0 +1,454 @@
+//! Every change Spaceport makes, as a value. An `Action` knows the
+//! permission it needs, the name the audit history gives it, the space and
+//! the target it is about, and serialises to the JSON its intent record
+//! keeps; so it can be shown, stored, approved and executed later. The
+//! server's executor (`server/src/actions`) is the one place that carries
+//! an action out.
+
+use crate::access::{Caller, Permission, Role};
+use crate::error::AppError;
+use crate::ids::{AddonName, EndpointId, PcxId, Principals, Secret, SpaceRef, UserName};
+use crate::model::{ActionResult, DataActionResult, Invited, UserSummary};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What the audit history calls a kind of record. The strings are stored,
+/// so they never change; a new kind gets a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "&'static str")]
+pub enum AuditName {
+    PeeringAccept,
+    PeeringDestroy,
+    PrivateLinkCreate,
+    PrivateLinkDestroy,
+    PrivateLinkAccountAdd,
+    PrivateLinkAccountRemove,
+    PrivateLinkRevealUrl,
+    UserInvite,
+    UserCreate,
+    UserRole,
+    UserDisable,
+    UserEnable,
+    UserPassword,
+    UserDelete,
+    SignIn,
+    SignOut,
+    /// A call refused before it was made (a role, another site, a throttle).
+    Refused,
+}
+
+impl AuditName {
+    pub const ALL: [AuditName; 17] = [
+        Self::PeeringAccept,
+        Self::PeeringDestroy,
+        Self::PrivateLinkCreate,
+        Self::PrivateLinkDestroy,
+        Self::PrivateLinkAccountAdd,
+        Self::PrivateLinkAccountRemove,
+        Self::PrivateLinkRevealUrl,
+        Self::UserInvite,
+        Self::UserCreate,
+        Self::UserRole,
+        Self::UserDisable,
+        Self::UserEnable,
+        Self::UserPassword,
+        Self::UserDelete,
+        Self::SignIn,
+        Self::SignOut,
+        Self::Refused,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PeeringAccept => "peering.accept",
+            Self::PeeringDestroy => "peering.destroy",
+            Self::PrivateLinkCreate => "privatelink.create",
+            Self::PrivateLinkDestroy => "privatelink.destroy",
+            Self::PrivateLinkAccountAdd => "privatelink.account_add",
+            Self::PrivateLinkAccountRemove => "privatelink.account_remove",
+            Self::PrivateLinkRevealUrl => "privatelink.reveal_url",
+            Self::UserInvite => "user.invite",
+            Self::UserCreate => "user.create",
+            Self::UserRole => "user.role",
+            Self::UserDisable => "user.disable",
+            Self::UserEnable => "user.enable",
+            Self::UserPassword => "user.password",
+            Self::UserDelete => "user.delete",
+            Self::SignIn => "auth.sign_in",
+            Self::SignOut => "auth.sign_out",
+            Self::Refused => "auth.refused",
+        }
+    }
+
+    /// The permission an action of this kind needs; `None` for what any
+    /// signed-in user (or a visitor, for a sign-in) may do.
+    pub fn permission(self) -> Option<Permission> {
+        Some(match self {
+            Self::PeeringAccept => Permission::AcceptPeering,
+            Self::PeeringDestroy => Permission::DestroyPeering,
+            Self::PrivateLinkCreate => Permission::CreatePrivateLink,
+            Self::PrivateLinkDestroy => Permission::DestroyPrivateLink,
+            Self::PrivateLinkAccountAdd => Permission::AddAccounts,
+            Self::PrivateLinkAccountRemove => Permission::RemoveAccount,
+            Self::PrivateLinkRevealUrl => Permission::RevealUrl,
+            Self::UserInvite
+            | Self::UserCreate
+            | Self::UserRole
+            | Self::UserDisable
+            | Self::UserEnable
+            | Self::UserPassword
+            | Self::UserDelete => Permission::ManageUsers,
+            Self::SignIn | Self::SignOut | Self::Refused => return None,
+        })
+    }
+}
+
+impl fmt::Display for AuditName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<AuditName> for &'static str {
+    fn from(n: AuditName) -> Self {
+        n.as_str()
+    }
+}
+
+impl std::str::FromStr for AuditName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|n| n.as_str() == s)
+            .ok_or_else(|| format!("\"{s}\" is not a kind of audit record"))
+    }
+}
+
+impl TryFrom<String> for AuditName {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+/// One change, with everything needed to carry it out (except a password,
+/// which is never stored: see `Secret`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    AcceptPeering {
+        space: SpaceRef,
+        pcx_id: PcxId,
+    },
+    DestroyPeering {
+        space: SpaceRef,
+        pcx_id: PcxId,
+    },
+    CreatePrivateLink {
+        space: SpaceRef,
+        addon: AddonName,
+        accounts: Principals,
+    },
+    DestroyPrivateLink {
+        space: SpaceRef,
+        addon: AddonName,
+    },
+    AddAccounts {
+        space: SpaceRef,
+        addon: AddonName,
+        accounts: Principals,
+    },
+    RemoveAccounts {
+        space: SpaceRef,
+        addon: AddonName,
+        accounts: Principals,
+    },
+    /// Shows an endpoint's unmasked connection URL to the caller.
+    RevealUrl {
+        space: SpaceRef,
+        addon: AddonName,
+        endpoint: EndpointId,
+    },
+    /// A new user with a one-time password the console makes and shows once.
+    InviteUser {
+        name: UserName,
+        role: Role,
+    },
+    /// A new user with a password its maker chose (the command line), or
+    /// one of the demo's ready-made users.
+    AddUser {
+        name: UserName,
+        role: Role,
+        demo: bool,
+        #[serde(skip)]
+        password: Secret,
+    },
+    SetRole {
+        name: UserName,
+        role: Role,
+    },
+    SetDisabled {
+        name: UserName,
+        disabled: bool,
+    },
+    /// A user's own password (after the current one was checked), or
+    /// anyone's from the command line.
+    SetPassword {
+        name: UserName,
+        #[serde(skip)]
+        password: Secret,
+    },
+    /// Against the real provider, the demo's users must not exist.
+    RemoveDemoUsers,
+    /// A password checked and a session about to start; `None` names no
+    /// user (the name typed matched nobody, and is not kept).
+    SignIn {
+        user: Option<UserName>,
+        /// Where the sign-in came from, as the history says it.
+        from: Option<String>,
+    },
+    SignOut {
+        user: UserName,
+    },
+}
+
+/// What the history names for a sign-in whose typed name matched no user.
+pub const UNKNOWN_NAME: &str = "an unknown name";
+
+impl Action {
+    pub fn name(&self) -> AuditName {
+        match self {
+            Self::AcceptPeering { .. } => AuditName::PeeringAccept,
+            Self::DestroyPeering { .. } => AuditName::PeeringDestroy,
+            Self::CreatePrivateLink { .. } => AuditName::PrivateLinkCreate,
+            Self::DestroyPrivateLink { .. } => AuditName::PrivateLinkDestroy,
+            Self::AddAccounts { .. } => AuditName::PrivateLinkAccountAdd,
+            Self::RemoveAccounts { .. } => AuditName::PrivateLinkAccountRemove,
+            Self::RevealUrl { .. } => AuditName::PrivateLinkRevealUrl,
+            Self::InviteUser { .. } => AuditName::UserInvite,
+            Self::AddUser { .. } => AuditName::UserCreate,
+            Self::SetRole { .. } => AuditName::UserRole,
+            Self::SetDisabled { disabled: true, .. } => AuditName::UserDisable,
+            Self::SetDisabled {
+                disabled: false, ..
+            } => AuditName::UserEnable,
+            Self::SetPassword { .. } => AuditName::UserPassword,
+            Self::RemoveDemoUsers => AuditName::UserDelete,
+            Self::SignIn { .. } => AuditName::SignIn,
+            Self::SignOut { .. } => AuditName::SignOut,
+        }
+    }
+
+    /// Refuses, saying what is missing, unless `who` may do this. Anyone
+    /// may set their own password.
+    pub fn authorise(&self, who: &Caller) -> Result<(), AppError> {
+        match (self, self.name().permission()) {
+            (Self::SetPassword { name, .. }, _) if name.as_str() == who.name => Ok(()),
+            (_, Some(p)) => who.require(p),
+            (_, None) => Ok(()),
+        }
+    }
+
+    /// The space the action is about, as it was named.
+    pub fn space(&self) -> Option<&SpaceRef> {
+        match self {
+            Self::AcceptPeering { space, .. }
+            | Self::DestroyPeering { space, .. }
+            | Self::CreatePrivateLink { space, .. }
+            | Self::DestroyPrivateLink { space, .. }
+            | Self::AddAccounts { space, .. }
+            | Self::RemoveAccounts { space, .. }
+            | Self::RevealUrl { space, .. } => Some(space),
+            _ => None,
+        }
+    }
+
+    /// What the action is about: a PCX ID, an add-on, a user.
+    pub fn target(&self) -> String {
+        match self {
+            Self::AcceptPeering { pcx_id, .. } | Self::DestroyPeering { pcx_id, .. } => {
+                pcx_id.to_string()
+            }
+            Self::CreatePrivateLink { addon, .. }
+            | Self::DestroyPrivateLink { addon, .. }
+            | Self::AddAccounts { addon, .. }
+            | Self::RemoveAccounts { addon, .. }
+            | Self::RevealUrl { addon, .. } => addon.to_string(),
+            Self::InviteUser { name, .. }
+            | Self::AddUser { name, .. }
+            | Self::SetRole { name, .. }
+            | Self::SetDisabled { name, .. }
+            | Self::SetPassword { name, .. }
+            | Self::SignOut { user: name } => name.to_string(),
+            Self::SignIn { user, .. } => user
+                .as_ref()
+                .map_or_else(|| UNKNOWN_NAME.to_string(), UserName::to_string),
+            Self::RemoveDemoUsers => "demo-*".into(),
+        }
+    }
+
+    /// What else the history should say about it, if anything.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Self::CreatePrivateLink { accounts, .. }
+            | Self::AddAccounts { accounts, .. }
+            | Self::RemoveAccounts { accounts, .. } => Some(accounts.to_string()),
+            Self::RevealUrl { endpoint, .. } => Some(endpoint.to_string()),
+            Self::InviteUser { role, .. } | Self::AddUser { role, .. } => {
+                Some(format!("role {role}"))
+            }
+            Self::SetRole { role, .. } => Some(format!("to {role}")),
+            Self::SetDisabled { disabled, .. } => {
+                Some(if *disabled { "disabled" } else { "enabled" }.into())
+            }
+            Self::SignIn { from, .. } => from.clone(),
+            _ => None,
+        }
+    }
+
+    /// Whether the action changes (or reads) something at the provider.
+    pub fn touches_provider(&self) -> bool {
+        self.space().is_some()
+    }
+}
+
+/// What an executed action led to, by kind of action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Done {
+    Peering(ActionResult),
+    PrivateLink(DataActionResult),
+    /// A revealed connection URL.
+    Url(String),
+    Invited(Invited),
+    User(UserSummary),
+    /// A change that answers with a sentence only.
+    Said(String),
+}
+
+/// An executor answered with a result of another kind than the action's:
+/// a bug, logged, and told in general terms.
+fn mismatch(done: &Done) -> AppError {
+    leptos::logging::error!("an action answered with an unexpected result: {done:?}");
+    AppError::Internal
+}
+
+impl Done {
+    pub fn peering(self) -> Result<ActionResult, AppError> {
+        match self {
+            Self::Peering(r) => Ok(r),
+            other => Err(mismatch(&other)),
+        }
+    }
+
+    pub fn privatelink(self) -> Result<DataActionResult, AppError> {
+        match self {
+            Self::PrivateLink(r) => Ok(r),
+            other => Err(mismatch(&other)),
+        }
+    }
+
+    pub fn url(self) -> Result<String, AppError> {
+        match self {
+            Self::Url(u) => Ok(u),
+            other => Err(mismatch(&other)),
+        }
+    }
+
+    pub fn invited(self) -> Result<Invited, AppError> {
+        match self {
+            Self::Invited(i) => Ok(i),
+            other => Err(mismatch(&other)),
+        }
+    }
+
+    pub fn user(self) -> Result<UserSummary, AppError> {
+        match self {
+            Self::User(u) => Ok(u),
+            other => Err(mismatch(&other)),
+        }
+    }
+
+    /// The sentence that says what happened.
+    pub fn said(&self) -> String {
+        match self {
+            Self::Peering(r) => r.message.clone(),
+            Self::PrivateLink(r) => r.message.clone(),
+            Self::Url(_) => "Revealed.".into(),
+            Self::Invited(i) => format!("Invited {} as {}.", i.name, i.role),
+            Self::User(u) => format!("{} is now {}.", u.name, u.role),
+            Self::Said(s) => s.clone(),
+        }
+    }
+}
+
+/// A destroy's confirmation: the person typed the name of what goes.
+pub fn confirmed(typed: &str, expected: &str, what: &str) -> Result<(), AppError> {
+    if typed.trim() == expected {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(format!(
+            "To destroy, type the {what} {expected} exactly; nothing was destroyed."
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_parses_back_and_is_unique() {
+        for (i, n) in AuditName::ALL.iter().enumerate() {
+            assert_eq!(n.as_str().parse::<AuditName>(), Ok(*n));
+            assert!(!AuditName::ALL[i + 1..].contains(n));
+        }
+        assert!("peering.launch".parse::<AuditName>().is_err());
+    }
+
+    #[test]
+    fn an_action_round_trips_as_json_without_its_password() {
+        let a = Action::AcceptPeering {
+            space: "spaces-peering-example".parse().unwrap(),
+            pcx_id: "pcx-111aaa111".parse().unwrap(),
+        };
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"accept_peering","space":"spaces-peering-example","pcx_id":"pcx-111aaa111"}"#
+        );
+        assert_eq!(serde_json::from_str::<Action>(&json).unwrap(), a);
+        let p = Action::SetPassword {
+            name: "alice".parse().unwrap(),
+            password: Secret::new("correct horse battery"),
+        };
+        assert!(!serde_json::to_string(&p).unwrap().contains("horse"));
+        // A stored action is parsed like any input: a bad id is refused.
+        let bad = r#"{"kind":"accept_peering","space":"x y","pcx_id":"pcx-111aaa111"}"#;
+        assert!(serde_json::from_str::<Action>(bad).is_err());
+    }
+
+    #[test]
+    fn authorise_follows_the_permission() {
+        let op = Caller {
+            name: "olga".into(),
+            role: Role::Operator,
+            demo: false,
+        };
+        let destroy = Action::DestroyPeering {
+            space: "spaces-peering-example".parse().unwrap(),
+            pcx_id: "pcx-111aaa111".parse().unwrap(),
+        };
+        assert_eq!(destroy.authorise(&op).unwrap_err().status_code(), 403);
+        let own = Action::SetPassword {
+            name: "olga".parse().unwrap(),
+            password: Secret::default(),
+        };
+        assert!(own.authorise(&op).is_ok());
+        let other = Action::SetPassword {
+            name: "admin".parse().unwrap(),
+            password: Secret::default(),
+        };
+        assert!(other.authorise(&op).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! The arms of the executor for the console's own data: users, passwords,
+//! sign-ins. Each check reads the users table as it is now; each change is
+//! one statement on it.
+
+use super::{Changed, Checked};
+use crate::auth::password;
+use crate::auth::users::{NewUser, User, UserError, Users};
+use app::access::Caller;
+use app::action::{Action, Done};
+use app::error::AppError;
+use app::ids::Secret;
+use app::model::Invited;
+
+impl From<UserError> for AppError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::NotFound(_) => AppError::NotFound(e.to_string()),
+            UserError::Exists(_) | UserError::LastAdmin(_) => AppError::Conflict(e.to_string()),
+            UserError::Invalid(m) => AppError::Invalid(m),
+            UserError::Database(_) | UserError::Hash(_) => {
+                tracing::error!(error = %e, "user change failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+fn new_password(p: &Secret) -> Result<(), AppError> {
+    app::validate::new_password(p.expose())
+        .map(|_| ())
+        .map_err(AppError::Invalid)
+}
+
+/// Refuses what the users table already says cannot be done.
+pub async fn check(users: &Users, who: &Caller, action: &Action) -> Result<Checked, AppError> {
+    match action {
+        Action::InviteUser { name, .. } | Action::AddUser { name, .. } => {
+            if users.by_name(name.as_str()).await?.is_some() {
+                return Err(UserError::Exists(name.to_string()).into());
+            }
+        }
+        Action::SetDisabled {
+            name,
+            disabled: true,
+        } if name.as_str() == who.name => {
+            return Err(AppError::Conflict(
+                "You cannot disable yourself; ask another admin.".into(),
+            ));
+        }
+        _ => {}
+    }
+    if let Action::AddUser { password, .. } | Action::SetPassword { password, .. } = action {
+        new_password(password)?;
+    }
+    Ok(Checked::local(action))
+}
+
+/// "alice is now operator, disabled."
+fn now_is(u: &User) -> String {
+    format!(
+        "{} is now {}{}.",
+        u.name,
+        u.role(),
+        if u.disabled { ", disabled" } else { "" }
+    )
+}
+
+/// A user change's result: the user as it now is, or the refusal.
+fn user_changed(r: Result<User, UserError>, done: impl FnOnce(&User) -> Done) -> Changed {
+    match r {
+        Ok(u) => Changed::ok(done(&u), now_is(&u)),
+        Err(e) => Changed::failed(e.into()),
+    }
+}
+
+/// Makes the one local change the action is.
+pub async fn change(users: &Users, action: &Action) -> Changed {
+    match action {
+        Action::InviteUser { name, role } => {
+            let password = Secret::new(password::random());
+            let made = users
+                .create(NewUser {
+                    name,
+                    role: *role,
+                    password: &password,
+                    one_time: true,
+                    demo: false,
+                })
+                .await;
+            user_changed(made, |u| {
+                Done::Invited(Invited {
+                    name: u.name.clone(),
+                    role: *role,
+                    password: password.expose().to_string(),
+                })
+            })
+        }
+        Action::AddUser {
+            name,
+            role,
+            demo,
+            password,
+        } => {
+            let made = users
+                .create(NewUser {
+                    name,
+                    role: *role,
+                    password,
+                    one_time: false,
+                    demo: *demo,
+                })
+                .await;
+            user_changed(made, |u| Done::Said(format!("Added {} as {role}.", u.name)))
+        }
+        Action::SetRole { name, role } => user_changed(users.set_role(name, *role).await, |u| {
+            Done::User(u.summary())
+        }),
+        Action::SetDisabled { name, disabled } => {
+            user_changed(users.set_disabled(name, *disabled).await, |u| {
+                Done::User(u.summary())
+            })
+        }
+        Action::SetPassword { name, password } => {
+            match users.set_password(name, password, false).await {
+                Ok(u) => {
+                    let said = format!("Set the password of {}.", u.name);
+                    Changed::ok(Done::Said(said.clone()), said)
+                }
+                Err(e) => Changed::failed(e.into()),
+            }
+        }
+        Action::RemoveDemoUsers => match users.delete_demo().await {
+            Ok(n) => {
+                let said =
+                    format!("Removed {n} demo users: this console runs against the real provider.");
+                Changed::ok(Done::Said(said.clone()), said)
+            }
+            Err(e) => Changed::failed(e.into()),
+        },
+        Action::SignIn {
+            user: Some(name), ..
+        } => {
+            let signed = match users.by_name(name.as_str()).await {
+                Ok(Some(u)) => users.record_sign_in(u.id).await.map(|()| u),
+                Ok(None) => Err(UserError::NotFound(name.to_string())),
+                Err(e) => Err(e),
+            };
+            match signed {
+                Ok(u) => {
+                    let said = format!("Signed in as {}.", u.role());
+                    Changed::ok(Done::Said(said.clone()), said)
+                }
+                Err(e) => Changed::failed(e.into()),
+            }
+        }
+        Action::SignOut { .. } => {
+            Changed::ok(Done::Said("Signed out.".into()), "Signed out.".into())
+        }
+        other => {
+            tracing::error!(action = %other.name(), "not a local action");
+            Changed::failed(AppError::Internal)
+        }
+    }
+}
