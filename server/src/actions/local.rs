@@ -33,21 +33,24 @@ fn new_password(p: &Secret) -> Result<(), AppError> {
 
 /// Refuses what the users table already says cannot be done.
 pub async fn check(users: &Users, who: &Caller, action: &Action) -> Result<Checked, AppError> {
-    match action {
-        Action::InviteUser { name, .. } | Action::AddUser { name, .. } => {
-            if users.by_name(name.as_str()).await?.is_some() {
-                return Err(UserError::Exists(name.to_string()).into());
-            }
-        }
-        Action::SetDisabled {
-            name,
-            disabled: true,
-        } if name.as_str() == who.name => {
-            return Err(AppError::Conflict(
-                "You cannot disable yourself; ask another admin.".into(),
-            ));
-        }
-        _ => {}
+    let new_name = match action {
+        Action::InviteUser { name, .. } | Action::AddUser { name, .. } => Some(name),
+        _ => None,
+    };
+    if let Some(name) = new_name
+        && users.by_name(name.as_str()).await?.is_some()
+    {
+        return Err(UserError::Exists(name.to_string()).into());
+    }
+    if let Action::SetDisabled {
+        name,
+        disabled: true,
+    } = action
+        && name.as_str() == who.name
+    {
+        return Err(AppError::Conflict(
+            "You cannot disable yourself; ask another admin.".into(),
+        ));
     }
     if let Action::AddUser { password, .. } | Action::SetPassword { password, .. } = action {
         new_password(password)?;

@@ -1,12 +1,12 @@
 //! The simulated provider's data add-ons and their PrivateLink endpoint
 //! services. Pure, like `world`: every operation takes `now`.
 
+use super::rules::principal_arn;
 use super::world::SimError;
 use app::model::{
     Addon, AllowedAccount, App, DataService, EndpointConnection, Named, PrivateLink,
     PrivateLinkStatus, endpoint_config_var, plan_allows_privatelink,
 };
-use app::validate::aws_principal;
 use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
 
@@ -216,7 +216,7 @@ impl DataWorld {
     fn parse_accounts(accounts: &[String]) -> Result<Vec<String>, SimError> {
         accounts
             .iter()
-            .map(|a| aws_principal(a).map(|p| p.arn()))
+            .map(|a| principal_arn(a))
             .collect::<Result<_, _>>()
             .map_err(SimError::InvalidParams)
     }
@@ -367,7 +367,9 @@ impl DataWorld {
         now: OffsetDateTime,
     ) -> Result<EndpointConnection, SimError> {
         self.advance(now);
-        let owner = aws_principal(&req.owner).map_err(SimError::InvalidParams)?;
+        let owner_arn = principal_arn(&req.owner).map_err(SimError::InvalidParams)?;
+        // The account is the ARN's fourth field: arn:aws:iam::ACCOUNT:...
+        let owner_account = owner_arn.split(':').nth(4).unwrap_or_default().to_string();
         let endpoint_id = match &req.endpoint_id {
             Some(id) => {
                 let id = id.trim();
@@ -383,7 +385,7 @@ impl DataWorld {
             }
             None => format!(
                 "vpce-{}",
-                hex_from(&format!("{addon}{}{now}", owner.arn()), 17)
+                hex_from(&format!("{addon}{}{now}", owner_arn), 17)
             ),
         };
         let i = self.link_index(addon, now)?;
@@ -395,16 +397,16 @@ impl DataWorld {
                 l.link.status
             )));
         }
-        let root = format!("arn:aws:iam::{}:root", owner.account);
+        let root = format!("arn:aws:iam::{owner_account}:root");
         let allowed = l
             .link
             .allowed_accounts
             .iter()
-            .any(|a| a.arn == owner.arn() || a.arn == root);
+            .any(|a| a.arn == owner_arn || a.arn == root);
         if !allowed {
             return Err(SimError::Forbidden(format!(
                 "{} is not allowed to connect to this endpoint service.",
-                owner.arn()
+                owner_arn
             )));
         }
         if l.link
@@ -425,7 +427,7 @@ impl DataWorld {
             .to_string();
         let connection = EndpointConnection {
             endpoint_id: endpoint_id.clone(),
-            owner_arn: owner.arn(),
+            owner_arn,
             status: "PendingAcceptance".into(),
             hostname: format!(
                 "{endpoint_id}-{}.{service}.{}.vpce.amazonaws.com",

@@ -9,6 +9,7 @@ mod control;
 pub mod data;
 mod data_api;
 pub mod range;
+mod rules;
 pub mod seed;
 pub mod world;
 

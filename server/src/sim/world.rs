@@ -3,8 +3,8 @@
 //! server. Timestamps shown to clients are real wall-clock times; the time
 //! scale only shortens how long transitions take.
 
+use super::rules;
 use app::model::{Peering, PeeringInfo, PeeringStatus, PeeringType, Space};
-use app::validate;
 use time::{Duration, OffsetDateTime};
 
 /// How long the provider and AWS take, at time scale 1.
@@ -243,14 +243,12 @@ impl World {
         // The provider refuses to accept what could not be routed: a peer
         // outside RFC1918, or one overlapping the space's reserved blocks.
         // AWS leaves such a request pending; only the provider says no.
-        let request = p.peering.clone();
-        if let Some(blocker) = validate::accept_findings(&request, &info, &[], "")
-            .into_iter()
-            .find(|f| f.severity == validate::Severity::Blocker && !f.message.contains("expired"))
-        {
+        let kept: Vec<String> = std::iter::once(info.vpc_cidr.clone())
+            .chain(info.unavailable_cidr_blocks.iter().cloned())
+            .collect();
+        if let Some(why) = rules::accept_refusal(&p.peering.all_cidrs(), &kept) {
             return Err(SimError::InvalidParams(format!(
-                "The peering connection {pcx_id} cannot be accepted: {}",
-                blocker.message
+                "The peering connection {pcx_id} cannot be accepted: {why}."
             )));
         }
         let p = self.customer_peering_mut(key, pcx_id, now)?;
@@ -294,17 +292,16 @@ impl World {
         now: OffsetDateTime,
     ) -> Result<Peering, SimError> {
         let invalid = |e: String| SimError::InvalidParams(e);
-        validate::aws_account_id(&req.aws_account_id).map_err(invalid)?;
-        validate::vpc_id(&req.vpc_id).map_err(invalid)?;
-        let net = validate::cidr(&req.cidr_block).map_err(invalid)?;
+        rules::account_id(&req.aws_account_id).map_err(invalid)?;
+        rules::aws_id(&req.vpc_id, "vpc").map_err(invalid)?;
+        let net = rules::cidr(&req.cidr_block).map_err(invalid)?;
         let lag = if req.immediate {
             Duration::ZERO
         } else {
             self.timing.request_lag
         };
         let space = self.space_mut(key)?;
-        let clash =
-            validate::cidr(&space.info.vpc_cidr).is_ok_and(|vpc| validate::overlaps(&net, &vpc));
+        let clash = rules::cidr(&space.info.vpc_cidr).is_ok_and(|vpc| rules::overlaps(&net, &vpc));
         let visible_from = now + lag;
         let expires_at = req
             .expires_in_secs
