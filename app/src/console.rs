@@ -60,6 +60,33 @@ pub fn console() -> Result<(SharedConsole, Caller), AppError> {
     Ok((console, caller()?))
 }
 
+/// A server function's answer. An error sets the response's status from
+/// its kind (400, 403, 404, 409, 429, 502, 503...) through Leptos'
+/// `ResponseOptions`; server functions would otherwise answer every error
+/// with 500.
+pub async fn answer<T>(
+    body: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    let result = body.await;
+    if let Err(e) = &result {
+        set_status(e);
+    }
+    result
+}
+
+/// Sets this response's status for `e`, and logs what is the server's fault.
+pub fn set_status(e: &AppError) {
+    if *e == AppError::Internal {
+        leptos::logging::error!("a server function failed internally");
+    }
+    if let (Some(res), Ok(status)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(e.status_code()),
+    ) {
+        res.set_status(status);
+    }
+}
+
 /// Carries out `action` for the caller of this request.
 pub async fn act(action: Action) -> Result<Done, AppError> {
     let (console, who) = console()?;

@@ -62,6 +62,17 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let e = Self::from_transport(value);
+        // Arguments that did not parse never reach the function's body, so
+        // their status is set here.
+        #[cfg(feature = "ssr")]
+        crate::console::set_status(&e);
+        e
+    }
+}
+
+impl AppError {
+    fn from_transport(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
                 Self::Invalid(format!("The request was malformed: {m}"))

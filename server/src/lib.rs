@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod console;
+pub mod db;
 pub mod limit;
 pub mod provider;
 pub mod sim;

@@ -27,6 +27,8 @@ pub enum StartError {
     Listen(#[from] std::io::Error),
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
+    Database(#[from] crate::db::DbError),
     #[error("provider client: {0}")]
     Provider(#[from] crate::provider::ProviderError),
     #[error("users: {0}")]
@@ -138,13 +140,15 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         request_timeout: Duration::from_secs(args.provider_timeout_secs),
     })?);
     let database = args.database_path();
-    let audit = Arc::new(AuditLog::open(&database).await?);
+    // One pool for the one file: the history, the users and the sessions.
+    let pool = crate::db::open(&database).await?;
+    let audit = Arc::new(AuditLog::new(pool.clone()));
     bind_provider(&audit, &database, &choice).await?;
-    let users = Arc::new(Users::new(audit.pool().clone()));
+    let users = Arc::new(Users::new(pool.clone()));
     let executor = Executor::new(audit.clone(), users.clone());
     let demo = matches!(choice, ProviderChoice::Simulated);
     start_users(&executor, demo).await?;
-    let sessions = SqliteStore::new(audit.pool().clone())
+    let sessions = SqliteStore::new(pool)
         .with_table_name("sessions")
         .map_err(StartError::Config)?;
     sessions

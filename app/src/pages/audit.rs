@@ -10,10 +10,13 @@ use leptos_router::hooks::use_query_map;
 
 #[server(endpoint = "audit")]
 pub async fn get_audit(space: Option<String>, page: Option<u32>) -> Result<Page, AppError> {
-    let (console, who) = crate::console::console()?;
-    console
-        .audit(&who, space.filter(|s| !s.is_empty()), page.unwrap_or(1))
-        .await
+    crate::console::answer(async move {
+        let (console, who) = crate::console::console()?;
+        console
+            .audit(&who, space.filter(|s| !s.is_empty()), page.unwrap_or(1))
+            .await
+    })
+    .await
 }
 
 #[component]

@@ -9,8 +9,11 @@ use leptos::prelude::*;
 
 #[server(endpoint = "overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
-    let (console, who) = crate::console::console()?;
-    console.overview(&who).await
+    crate::console::answer(async move {
+        let (console, who) = crate::console::console()?;
+        console.overview(&who).await
+    })
+    .await
 }
 
 #[component]

@@ -21,8 +21,11 @@ const WAIT_POLL: Duration = Duration::from_secs(3);
 
 #[server(endpoint = "data_addons")]
 pub async fn get_data_addons(space: SpaceRef) -> Result<Vec<DataAddonSummary>, AppError> {
-    let (console, who) = crate::console::console()?;
-    console.data_addons(&who, &space).await
+    crate::console::answer(async move {
+        let (console, who) = crate::console::console()?;
+        console.data_addons(&who, &space).await
+    })
+    .await
 }
 
 #[server(endpoint = "privatelink")]
@@ -30,8 +33,11 @@ pub async fn get_privatelink(
     space: SpaceRef,
     addon: AddonName,
 ) -> Result<PrivateLinkView, AppError> {
-    let (console, who) = crate::console::console()?;
-    console.privatelink(&who, &space, &addon).await
+    crate::console::answer(async move {
+        let (console, who) = crate::console::console()?;
+        console.privatelink(&who, &space, &addon).await
+    })
+    .await
 }
 
 #[server(endpoint = "create_privatelink")]
@@ -40,13 +46,16 @@ pub async fn create_privatelink(
     addon: AddonName,
     accounts: Principals,
 ) -> Result<DataActionResult, AppError> {
-    crate::console::act(crate::action::Action::CreatePrivateLink {
-        space,
-        addon,
-        accounts,
+    crate::console::answer(async move {
+        crate::console::act(crate::action::Action::CreatePrivateLink {
+            space,
+            addon,
+            accounts,
+        })
+        .await?
+        .privatelink()
     })
-    .await?
-    .privatelink()
+    .await
 }
 
 /// `confirm` must repeat the add-on's name.
@@ -56,10 +65,13 @@ pub async fn destroy_privatelink(
     addon: AddonName,
     confirm: String,
 ) -> Result<DataActionResult, AppError> {
-    crate::action::confirmed(&confirm, addon.as_str(), "add-on name")?;
-    crate::console::act(crate::action::Action::DestroyPrivateLink { space, addon })
-        .await?
-        .privatelink()
+    crate::console::answer(async move {
+        crate::action::confirmed(&confirm, addon.as_str(), "add-on name")?;
+        crate::console::act(crate::action::Action::DestroyPrivateLink { space, addon })
+            .await?
+            .privatelink()
+    })
+    .await
 }
 
 #[server(endpoint = "add_allowed_accounts")]
@@ -68,13 +80,16 @@ pub async fn add_allowed_accounts(
     addon: AddonName,
     accounts: Principals,
 ) -> Result<DataActionResult, AppError> {
-    crate::console::act(crate::action::Action::AddAccounts {
-        space,
-        addon,
-        accounts,
+    crate::console::answer(async move {
+        crate::console::act(crate::action::Action::AddAccounts {
+            space,
+            addon,
+            accounts,
+        })
+        .await?
+        .privatelink()
     })
-    .await?
-    .privatelink()
+    .await
 }
 
 #[server(endpoint = "remove_allowed_account")]
@@ -83,13 +98,16 @@ pub async fn remove_allowed_account(
     addon: AddonName,
     account: Principals,
 ) -> Result<DataActionResult, AppError> {
-    crate::console::act(crate::action::Action::RemoveAccounts {
-        space,
-        addon,
-        accounts: account,
+    crate::console::answer(async move {
+        crate::console::act(crate::action::Action::RemoveAccounts {
+            space,
+            addon,
+            accounts: account,
+        })
+        .await?
+        .privatelink()
     })
-    .await?
-    .privatelink()
+    .await
 }
 
 /// The unmasked connection URL of one endpoint; the reveal is audited.
@@ -99,13 +117,16 @@ pub async fn reveal_connection_url(
     addon: AddonName,
     endpoint_id: EndpointId,
 ) -> Result<String, AppError> {
-    crate::console::act(crate::action::Action::RevealUrl {
-        space,
-        addon,
-        endpoint: endpoint_id,
+    crate::console::answer(async move {
+        crate::console::act(crate::action::Action::RevealUrl {
+            space,
+            addon,
+            endpoint: endpoint_id,
+        })
+        .await?
+        .url()
     })
-    .await?
-    .url()
+    .await
 }
 
 /// The space page's list of data add-ons.

@@ -21,15 +21,21 @@ const REFRESH_WHILE_TRANSIENT: Duration = Duration::from_millis(1500);
 
 #[server(endpoint = "space")]
 pub async fn get_space(space: SpaceRef) -> Result<SpaceView, AppError> {
-    let (console, who) = crate::console::console()?;
-    console.space(&who, &space).await
+    crate::console::answer(async move {
+        let (console, who) = crate::console::console()?;
+        console.space(&who, &space).await
+    })
+    .await
 }
 
 #[server(endpoint = "accept_peering")]
 pub async fn accept_peering(space: SpaceRef, pcx_id: PcxId) -> Result<ActionResult, AppError> {
-    crate::console::act(crate::action::Action::AcceptPeering { space, pcx_id })
-        .await?
-        .peering()
+    crate::console::answer(async move {
+        crate::console::act(crate::action::Action::AcceptPeering { space, pcx_id })
+            .await?
+            .peering()
+    })
+    .await
 }
 
 /// `confirm` must repeat the PCX ID, as the provider's CLI demands.
@@ -39,10 +45,13 @@ pub async fn destroy_peering(
     pcx_id: PcxId,
     confirm: String,
 ) -> Result<ActionResult, AppError> {
-    crate::action::confirmed(&confirm, pcx_id.as_str(), "PCX ID")?;
-    crate::console::act(crate::action::Action::DestroyPeering { space, pcx_id })
-        .await?
-        .peering()
+    crate::console::answer(async move {
+        crate::action::confirmed(&confirm, pcx_id.as_str(), "PCX ID")?;
+        crate::console::act(crate::action::Action::DestroyPeering { space, pcx_id })
+            .await?
+            .peering()
+    })
+    .await
 }
 
 /// The confirmation currently open, if any.

@@ -11,31 +11,43 @@ use leptos::prelude::*;
 
 #[server(endpoint = "users")]
 pub async fn get_users() -> Result<Vec<UserSummary>, AppError> {
-    let (console, who) = crate::console::console()?;
-    console.users(&who).await
+    crate::console::answer(async move {
+        let (console, who) = crate::console::console()?;
+        console.users(&who).await
+    })
+    .await
 }
 
 #[server(endpoint = "invite_user")]
 pub async fn invite_user(name: UserName, role: Role) -> Result<Invited, AppError> {
-    crate::console::act(crate::action::Action::InviteUser { name, role })
-        .await?
-        .invited()
+    crate::console::answer(async move {
+        crate::console::act(crate::action::Action::InviteUser { name, role })
+            .await?
+            .invited()
+    })
+    .await
 }
 
 /// The last enabled admin cannot be demoted.
 #[server(endpoint = "set_user_role")]
 pub async fn set_user_role(name: UserName, role: Role) -> Result<UserSummary, AppError> {
-    crate::console::act(crate::action::Action::SetRole { name, role })
-        .await?
-        .user()
+    crate::console::answer(async move {
+        crate::console::act(crate::action::Action::SetRole { name, role })
+            .await?
+            .user()
+    })
+    .await
 }
 
 /// The last enabled admin cannot be disabled, nor can the caller.
 #[server(endpoint = "set_user_disabled")]
 pub async fn set_user_disabled(name: UserName, disabled: bool) -> Result<UserSummary, AppError> {
-    crate::console::act(crate::action::Action::SetDisabled { name, disabled })
-        .await?
-        .user()
+    crate::console::answer(async move {
+        crate::console::act(crate::action::Action::SetDisabled { name, disabled })
+            .await?
+            .user()
+    })
+    .await
 }
 
 #[component]

@@ -9,41 +9,14 @@ use app::action::{Action, AuditName};
 use app::model::{AuditEntry, ChainStatus};
 use chain::{GENESIS, Row};
 use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use std::path::Path;
-use std::str::FromStr;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error("the audit database failed: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("the audit database could not be migrated: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("the database file could not be made private: {0}")]
-    Permissions(#[from] std::io::Error),
-}
-
-/// Makes the database file, and its journal files if they exist, readable
-/// and writable by its owner only (0600): the sessions table holds live
-/// session ids that anyone who reads the file could replay. SQLite creates
-/// the `-wal` and `-shm` files with the database file's own permissions, so
-/// creating that one 0600 covers the journal files made later.
-fn private_file(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)?;
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        match std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600)) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            other => other?,
-        }
-    }
-    Ok(())
+    #[error(transparent)]
+    Open(#[from] crate::db::DbError),
 }
 
 /// What is about to be done, by whom.
@@ -204,23 +177,17 @@ fn now_rfc3339() -> String {
 }
 
 impl AuditLog {
-    /// Opens (creating if needed) the database file and applies migrations.
-    pub async fn open(path: &Path) -> Result<Self, AuditError> {
-        private_file(path)?;
-        let opts = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await?;
-        sqlx::migrate!("../migrations").run(&pool).await?;
-        Ok(Self {
+    /// The history in the console's database (see `db::open`).
+    pub fn new(pool: SqlitePool) -> Self {
+        Self {
             pool,
             append: tokio::sync::Mutex::new(()),
-        })
+        }
+    }
+
+    /// Opens the database file on its own, for the command line and tests.
+    pub async fn open(path: &Path) -> Result<Self, AuditError> {
+        Ok(Self::new(crate::db::open(path).await?))
     }
 
     pub fn pool(&self) -> &SqlitePool {

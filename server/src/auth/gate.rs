@@ -95,6 +95,7 @@ pub async fn gate(
         demo: u.demo,
     });
     if let Some(c) = &caller {
+        tracing::Span::current().record("user", c.name.as_str());
         req.extensions_mut().insert(c.clone());
     }
     let is_get = req.method() == Method::GET || req.method() == Method::HEAD;

@@ -8,16 +8,7 @@ use crate::auth::gate::gate;
 use crate::auth::{Auth, handlers};
 use app::access::{Caller, Me};
 use app::console::SharedConsole;
-use app::error::AppError;
-use axum::{
-    Router,
-    body::Body,
-    extract::Request,
-    http::StatusCode,
-    middleware::{self, Next},
-    response::Response,
-    routing::post,
-};
+use axum::{Router, extract::FromRef, extract::Request, middleware, routing::post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
@@ -61,7 +52,8 @@ impl Site {
     }
 }
 
-#[derive(Clone)]
+/// What the handlers and middleware take, each its part through `FromRef`.
+#[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos: LeptosOptions,
     pub console: SharedConsole,
@@ -89,19 +81,12 @@ pub fn app(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(
             time::Duration::try_from(state.auth.max_age).unwrap_or(time::Duration::HOUR),
         ));
-    let auth = state.auth.clone();
     Router::new()
-        .route("/signin", post(handlers::sign_in).with_state(auth.clone()))
-        .route(
-            "/signout",
-            post(handlers::sign_out).with_state(auth.clone()),
-        )
-        .route(
-            "/password",
-            post(handlers::change_password).with_state(auth.clone()),
-        )
+        .route("/signin", post(handlers::sign_in))
+        .route("/signout", post(handlers::sign_out))
+        .route("/password", post(handlers::change_password))
         .leptos_routes_with_context(
-            &state.leptos,
+            &state,
             routes,
             move || {
                 provide_context(console.clone());
@@ -112,9 +97,10 @@ pub fn app(state: AppState) -> Router {
             },
             move || app::shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
-        .layer(middleware::from_fn(server_fn_status))
-        .layer(middleware::from_fn_with_state(auth, gate))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
             security::SameSite {
@@ -124,40 +110,21 @@ pub fn app(state: AppState) -> Router {
             security::same_site_only,
         ))
         .layer(middleware::from_fn_with_state(
-            state.proxies.clone(),
+            state.clone(),
             client::client_address,
         ))
         .layer(middleware::from_fn(security::headers))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state.leptos)
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
 }
 
-/// Server functions answer every error with 500; this gives each its own
-/// status (400 for bad input, 404, 409, 429, 502...) from the `AppError` in
-/// the body, and logs the ones that are really the server's fault.
-async fn server_fn_status(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
-    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
-        || !res.headers().contains_key("serverfnerror")
-    {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
-        return Response::from_parts(parts, Body::empty());
-    };
-    match serde_json::from_slice::<AppError>(&bytes) {
-        Ok(e) => {
-            if let Ok(status) = StatusCode::from_u16(e.status_code()) {
-                parts.status = status;
-            }
-            if e == AppError::Internal {
-                tracing::error!("a server function failed internally");
-            }
-        }
-        Err(_) => {
-            tracing::error!(body = %String::from_utf8_lossy(&bytes), "unparsable server function error")
-        }
-    }
-    Response::from_parts(parts, Body::from(bytes))
+/// Each request's span, at INFO: its method and route. The gate records
+/// the user on it once the session is resolved.
+fn request_span(req: &Request) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route = %req.uri().path(),
+        user = tracing::field::Empty,
+    )
 }
