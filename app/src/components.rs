@@ -147,3 +147,99 @@ macro_rules! answer_of {
         })
     };
 }
+
+/// A resource once it has loaded: `fallback` while it loads, then the
+/// page's view of its value, or its error said plainly. Every page reads
+/// its data through this one wrapper.
+#[component]
+pub fn Loaded<T, V, F>(
+    data: Resource<Result<T, AppError>>,
+    fallback: &'static str,
+    view: F,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+{
+    view! {
+        <Transition fallback=move || view! { <p>{fallback}</p> }>
+            {move || {
+                let view = view.clone();
+                data.get()
+                    .map(move |result| match result {
+                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                        Ok(value) => view(value).into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+/// A destroy's confirmation: the person types the name of what goes (a
+/// PCX ID, an add-on), a mismatch is said at once, and the button works
+/// only on a match. The server checks the typed text again; the button
+/// only saves a round trip.
+#[component]
+pub fn TypeToConfirm(
+    /// What must be typed.
+    expected: String,
+    /// The button's words and class.
+    button: &'static str,
+    button_class: &'static str,
+    /// Called with what was typed.
+    on_confirm: Callback<String>,
+    /// A Cancel button, when the confirmation is a dialog.
+    #[prop(optional)]
+    on_cancel: Option<Callback<()>>,
+) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let matches = {
+        let expected = expected.clone();
+        move || typed.get().trim() == expected
+    };
+    let mismatch = {
+        let expected = expected.clone();
+        move || {
+            let t = typed.get();
+            (!t.trim().is_empty() && t.trim() != expected).then(|| {
+                view! {
+                    <p class="error mismatch" role="alert">
+                        {format!("That is not {expected}; nothing will be destroyed.")}
+                    </p>
+                }
+            })
+        }
+    };
+    view! {
+        <input
+            class="confirm-text"
+            name="confirm"
+            autocomplete="off"
+            placeholder=expected
+            prop:value=move || typed.get()
+            on:input=move |ev| typed.set(event_target_value(&ev))
+        />
+        {mismatch}
+        <div class="buttons">
+            <button
+                class=button_class
+                disabled=move || !matches()
+                on:click=move |_| {
+                    on_confirm.run(typed.get_untracked());
+                    typed.set(String::new());
+                }
+            >
+                {button}
+            </button>
+            {on_cancel
+                .map(|cancel| {
+                    view! {
+                        <button class="cancel" on:click=move |_| cancel.run(())>
+                            "Cancel"
+                        </button>
+                    }
+                })}
+        </div>
+    }
+}

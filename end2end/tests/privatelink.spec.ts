@@ -47,6 +47,13 @@ test("a PrivateLink for Postgres: create, wait, accounts, connect, reveal, destr
   const dialog = page.getByRole("dialog", { name: "Remove account" });
   await dialog.getByRole("button", { name: "Remove account" }).click();
   await expect(added).toHaveCount(0);
+  await expect(page.locator(".notice")).toContainText("Accounts removed");
+  // The action that answered last speaks: an addition after a removal says
+  // the addition (a fixed order of actions once let the removal's win).
+  await page.locator('input[name="add-accounts"]').fill("210987654321:role/deploy");
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.locator('tr.account[data-arn="arn:aws:iam::210987654321:role/deploy"]')).toBeVisible();
+  await expect(page.locator(".notice")).toContainText("Accounts added");
 
   // The AWS side connects a VPC endpoint from the allowed account.
   const refused = await request.post(`${SIM}/privatelink/${PG}/connections`, {
@@ -92,8 +99,9 @@ test("a PrivateLink for Postgres: create, wait, accounts, connect, reveal, destr
     "privatelink.destroy",
   ]) {
     const entry = page.locator(`tr.audit-entry[data-action="${action}"][data-target="${PG}"]`);
-    await expect(entry).toHaveCount(1);
-    await expect(entry.locator(".outcome")).toHaveText("ok");
+    const times = action === "privatelink.account_add" ? 2 : 1;
+    await expect(entry).toHaveCount(times);
+    await expect(entry.locator(".outcome")).toHaveText(Array(times).fill("ok"));
   }
   await expect(page.locator(`tr.audit-entry[data-action="privatelink.reveal_url"]`)).toContainText(ENDPOINT);
   await expect(page.locator(".chain.ok")).toBeVisible();

@@ -2,7 +2,7 @@
 //! and its Request-Id, newest first, with paging, a filter by space, and the
 //! result of verifying the hash chain that makes quiet edits visible.
 
-use crate::components::ErrorMessage;
+use crate::components::Loaded;
 use crate::error::AppError;
 use crate::model::{AuditEntry, AuditPage as Page};
 use leptos::prelude::*;
@@ -31,14 +31,7 @@ pub fn AuditPage() -> impl IntoView {
     let data = Resource::new(params, |(space, page)| get_audit(space, page));
     view! {
         <h1>"Audit history"</h1>
-        <Transition fallback=|| view! { <p>"Loading the history…"</p> }>
-            {move || {
-                data.get().map(|result| match result {
-                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                    Ok(page) => view! { <History page /> }.into_any(),
-                })
-            }}
-        </Transition>
+        <Loaded data fallback="Loading the history…" view=|page| view! { <History page /> } />
     }
 }
 

@@ -1,7 +1,7 @@
 //! Every space at a glance: region, peerings counted by status, and the
 //! spaces with requests waiting for acceptance first.
 
-use crate::components::{ErrorMessage, FreshnessNote};
+use crate::components::{FreshnessNote, Loaded};
 use crate::error::AppError;
 use crate::model::{Overview, PROVIDER_HOURLY_CALLS};
 use crate::validate::relative_time;
@@ -21,14 +21,7 @@ pub fn OverviewPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_overview());
     view! {
         <h1>"Private Spaces"</h1>
-        <Transition fallback=|| view! { <p>"Loading spaces…"</p> }>
-            {move || {
-                data.get().map(|result| match result {
-                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                    Ok(overview) => view! { <SpaceList overview /> }.into_any(),
-                })
-            }}
-        </Transition>
+        <Loaded data fallback="Loading spaces…" view=|overview| view! { <SpaceList overview /> } />
     }
 }
 

@@ -5,7 +5,9 @@
 
 use crate::access::{Permission, i_can};
 use crate::answer_of;
-use crate::components::{Copyable, ErrorMessage, FreshnessNote, latest_answer};
+use crate::components::{
+    Copyable, ErrorMessage, FreshnessNote, Loaded, TypeToConfirm, latest_answer,
+};
 use crate::error::AppError;
 use crate::ids::{AddonName, EndpointId, Principals, SpaceRef, parse};
 use crate::model::{
@@ -137,22 +139,17 @@ pub fn DataAddons(space: String) -> impl IntoView {
         move || s.clone(),
         |s| async move { get_data_addons(parse(&s)?).await },
     );
+    let render = move |list: Vec<DataAddonSummary>| {
+        if list.is_empty() {
+            view! { <p class="muted">"No data add-ons in this space's apps."</p> }.into_any()
+        } else {
+            view! { <AddonTable space=space.clone() list /> }.into_any()
+        }
+    };
     view! {
         <section class="panel data-addons">
             <h2>"Data add-ons and PrivateLink"</h2>
-            <Transition fallback=|| view! { <p>"Loading add-ons…"</p> }>
-                {move || {
-                    let space = space.clone();
-                    data.get()
-                        .map(|r| match r {
-                            Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                            Ok(list) if list.is_empty() => {
-                                view! { <p class="muted">"No data add-ons in this space's apps."</p> }.into_any()
-                            }
-                            Ok(list) => view! { <AddonTable space list /> }.into_any(),
-                        })
-                }}
-            </Transition>
+            <Loaded data fallback="Loading add-ons…" view=render />
         </section>
     }
 }
@@ -291,6 +288,9 @@ pub fn AddonPage() -> impl IntoView {
         answer_of!(add),
         answer_of!(remove),
     ]);
+    let render = move |view| {
+        view! { <AddonDetail view create destroy add remove waiting_since gave_up /> }
+    };
     view! {
         <h1>{move || key().1}</h1>
         {move || {
@@ -301,18 +301,7 @@ pub fn AddonPage() -> impl IntoView {
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                 })
         }}
-        <Transition fallback=|| view! { <p>"Loading the add-on…"</p> }>
-            {move || {
-                data.get()
-                    .map(|r| match r {
-                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                        Ok(view) => view! {
-                            <AddonDetail view create destroy add remove waiting_since gave_up />
-                        }
-                        .into_any(),
-                    })
-            }}
-        </Transition>
+        <Loaded data fallback="Loading the add-on…" view=render />
     }
 }
 
@@ -768,37 +757,21 @@ fn AwsHalf(view: PrivateLinkView, link: PrivateLink) -> impl IntoView {
 
 #[component]
 fn DestroyForm(view: PrivateLinkView, destroy: ServerAction<DestroyPrivatelink>) -> impl IntoView {
-    let typed = RwSignal::new(String::new());
     let (space, addon) = (view.space.clone(), view.addon.clone());
-    let expected = view.addon.clone();
     view! {
         <section class="panel destroy-link">
             <h2>"Destroy the PrivateLink"</h2>
             <p>"Every VPC endpoint connected to it loses access. To proceed, type the add-on name."</p>
-            <input
-                class="confirm-text"
-                name="confirm"
-                autocomplete="off"
-                placeholder=view.addon.clone()
-                prop:value=move || typed.get()
-                on:input=move |ev| typed.set(event_target_value(&ev))
-            />
-            <button
-                class="danger destroy-link"
-                disabled=move || typed.get().trim() != expected
-                on:click=move |_| {
+            <TypeToConfirm
+                expected=view.addon.clone()
+                button="Destroy PrivateLink"
+                button_class="danger destroy-link"
+                on_confirm=Callback::new(move |confirm: String| {
                     if let (Ok(space), Ok(addon)) = (parse(&space), parse(&addon)) {
-                        destroy.dispatch(DestroyPrivatelink {
-                            space,
-                            addon,
-                            confirm: typed.get_untracked(),
-                        });
+                        destroy.dispatch(DestroyPrivatelink { space, addon, confirm });
                     }
-                    typed.set(String::new());
-                }
-            >
-                "Destroy PrivateLink"
-            </button>
+                })
+            />
         </section>
     }
 }

@@ -6,7 +6,8 @@
 use crate::access::{Permission, i_can};
 use crate::answer_of;
 use crate::components::{
-    Copyable, CopyableList, ErrorMessage, FreshnessNote, RelativeTime, StatusBadge, latest_answer,
+    Copyable, CopyableList, ErrorMessage, FreshnessNote, Loaded, RelativeTime, StatusBadge,
+    TypeToConfirm, latest_answer,
 };
 use crate::error::AppError;
 use crate::ids::{PcxId, SpaceRef, parse};
@@ -91,25 +92,18 @@ pub fn SpacePage() -> impl IntoView {
         }
     });
 
+    let render = move |view: SpaceView| {
+        // Each part erased on its own keeps the page's type shallow.
+        view! {
+            <FreshnessNote freshness=view.freshness.clone() />
+            {view! { <PeeringInfoPanel info=view.info.clone() /> }.into_any()}
+            {view! { <Peerings view dialog filter /> }.into_any()}
+        }
+    };
     view! {
         <h1>{space}</h1>
         <ActionMessage accept destroy />
-        <Transition fallback=|| view! { <p>"Loading the space…"</p> }>
-            {move || {
-                data.get().map(|result| match result {
-                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                    Ok(view) => {
-                        // Each part erased on its own keeps the page's type shallow.
-                        view! {
-                            <FreshnessNote freshness=view.freshness.clone() />
-                            {view! { <PeeringInfoPanel info=view.info.clone() /> }.into_any()}
-                            {view! { <Peerings view dialog filter /> }.into_any()}
-                        }
-                            .into_any()
-                    }
-                })
-            }}
-        </Transition>
+        <Loaded data fallback="Loading the space…" view=render />
         <ConfirmDialog dialog space=Signal::derive(space) data accept destroy />
         {move || {
             view! { <crate::pages::privatelink::DataAddons space=space() /> }
@@ -333,11 +327,7 @@ fn ConfirmDialog(
     accept: ServerAction<AcceptPeering>,
     destroy: ServerAction<DestroyPeering>,
 ) -> impl IntoView {
-    let typed = RwSignal::new(String::new());
-    let close = move || {
-        dialog.set(None);
-        typed.set(String::new());
-    };
+    let close = move || dialog.set(None);
     move || {
         dialog.get().map(|d| match d {
             Dialog::Accept(p) => {
@@ -394,7 +384,7 @@ fn ConfirmDialog(
                         </div>
                     </div>
                 }
-                    .into_any()
+                .into_any()
             }
             Dialog::Destroy(p) => {
                 let pcx = p.pcx_id.clone();
@@ -408,57 +398,28 @@ fn ConfirmDialog(
                             {p.all_cidrs().join(", ")}
                             "). Traffic over it stops. To proceed, type the PCX ID."
                         </p>
-                        <input
-                            class="confirm-text"
-                            name="confirm"
-                            autocomplete="off"
-                            placeholder=p.pcx_id.clone()
-                            prop:value=move || typed.get()
-                            on:input=move |ev| typed.set(event_target_value(&ev))
-                        />
-                        {
-                            let expected = expected.clone();
-                            move || {
-                                let t = typed.get();
-                                (!t.trim().is_empty() && t.trim() != expected)
-                                    .then(|| {
-                                        view! {
-                                            <p class="error mismatch" role="alert">
-                                                {format!("That is not {expected}; nothing will be destroyed.")}
-                                            </p>
-                                        }
-                                    })
-                            }
-                        }
-                        <div class="buttons">
-                            // The server checks the typed text again; the
-                            // button only saves a round trip.
-                            <button
-                                class="danger confirm-destroy"
-                                disabled=move || typed.get().trim() != expected
-                                on:click=move |_| {
-                                    if let (Ok(space), Ok(pcx_id)) = (
-                                        parse(&space.get_untracked()),
-                                        parse(&pcx),
-                                    ) {
-                                        destroy.dispatch(DestroyPeering {
-                                            space,
-                                            pcx_id,
-                                            confirm: typed.get_untracked(),
-                                        });
-                                    }
-                                    close();
+                        <TypeToConfirm
+                            expected
+                            button="Destroy peering"
+                            button_class="danger confirm-destroy"
+                            on_confirm=Callback::new(move |confirm: String| {
+                                if let (Ok(space), Ok(pcx_id)) = (
+                                    parse(&space.get_untracked()),
+                                    parse(&pcx),
+                                ) {
+                                    destroy.dispatch(DestroyPeering {
+                                        space,
+                                        pcx_id,
+                                        confirm,
+                                    });
                                 }
-                            >
-                                "Destroy peering"
-                            </button>
-                            <button class="cancel" on:click=move |_| close()>
-                                "Cancel"
-                            </button>
-                        </div>
+                                close();
+                            })
+                            on_cancel=Callback::new(move |()| close())
+                        />
                     </div>
                 }
-                    .into_any()
+                .into_any()
             }
         })
     }

@@ -3,7 +3,8 @@
 //! one enabled admin, whatever is clicked here.
 
 use crate::access::Role;
-use crate::components::ErrorMessage;
+use crate::answer_of;
+use crate::components::{ErrorMessage, Loaded, latest_answer};
 use crate::error::AppError;
 use crate::ids::{UserName, parse};
 use crate::model::{Invited, UserSummary};
@@ -66,26 +67,18 @@ pub fn UsersPage() -> impl IntoView {
         },
         |_| get_users(),
     );
-    let last_error = move || {
-        [role.value().get(), disable.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(Result::err)
-    };
+    // The latest answer of the two speaks, if it was a refusal.
+    let latest = latest_answer(vec![answer_of!(role), answer_of!(disable)]);
+    let last_error = move || latest.get().and_then(Result::err);
     view! {
         <h1>"Users"</h1>
         <InviteForm invite />
         {move || last_error().map(|error| view! { <ErrorMessage error /> })}
-        <Transition fallback=|| view! { <p>"Loading users…"</p> }>
-            {move || {
-                users
-                    .get()
-                    .map(|result| match result {
-                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                        Ok(list) => view! { <UserTable list role disable /> }.into_any(),
-                    })
-            }}
-        </Transition>
+        <Loaded
+            data=users
+            fallback="Loading users…"
+            view=move |list| view! { <UserTable list role disable /> }
+        />
         <section class="panel roles">
             <h2>"What each role can do"</h2>
             <ul>
