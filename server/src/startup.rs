@@ -13,6 +13,7 @@ use crate::provider::{ProviderClient, ProviderConfig};
 use crate::sim::{self, SimOptions};
 use crate::web::client::TrustedProxies;
 use crate::web::{AppState, Site, app};
+use app::console::SharedConsole;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,31 +149,9 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
     let executor = Executor::new(audit.clone(), users.clone());
     let demo = matches!(choice, ProviderChoice::Simulated);
     start_users(&executor, demo).await?;
-    let sessions = SqliteStore::new(pool)
-        .with_table_name("sessions")
-        .map_err(StartError::Config)?;
-    sessions
-        .migrate()
-        .await
-        .map_err(crate::audit::AuditError::from)?;
-    spawn_session_sweeper(sessions.clone());
-    let auth = Arc::new(Auth {
-        users,
-        executor: executor.clone(),
-        throttle: Throttle::new(Policy::default()),
-        refusals: Arc::new(Refusals::new(audit.clone())),
-        // A minute's worth at once, then the steady rate.
-        calls: KeyedBuckets::new(
-            args.user_calls_per_minute,
-            f64::from(args.user_calls_per_minute) / 60.0,
-        ),
-        idle: Duration::from_secs(args.session_idle_secs),
-        max_age: Duration::from_secs(args.session_max_secs),
-        demo,
-    });
     let console = Arc::new(ServerConsole::new(
         provider,
-        executor,
+        executor.clone(),
         Duration::from_secs(args.refresh_secs),
         Duration::from_secs(args.privatelink_wait_secs),
     ));
@@ -182,6 +161,42 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         Err(e) => tracing::error!(error = %e, "could not reconcile open audit intents"),
     }
 
+    let router = web(args, pool, executor, console.clone(), demo).await?;
+    Ok((router, console))
+}
+
+/// The web side of a console over its database, around `console`: the
+/// sessions, the sign-in throttle, the gate and the pages. `build` gives
+/// it the server's Console; `web_for` opens the database for another.
+async fn web(
+    args: &ServeArgs,
+    pool: sqlx::SqlitePool,
+    executor: Executor,
+    console: SharedConsole,
+    demo: bool,
+) -> Result<axum::Router, StartError> {
+    let sessions = SqliteStore::new(pool)
+        .with_table_name("sessions")
+        .map_err(StartError::Config)?;
+    sessions
+        .migrate()
+        .await
+        .map_err(crate::audit::AuditError::from)?;
+    spawn_session_sweeper(sessions.clone());
+    let auth = Arc::new(Auth {
+        users: executor.users().clone(),
+        refusals: Arc::new(Refusals::new(executor.audit().clone())),
+        executor,
+        throttle: Throttle::new(Policy::default()),
+        // A minute's worth at once, then the steady rate.
+        calls: KeyedBuckets::new(
+            args.user_calls_per_minute,
+            f64::from(args.user_calls_per_minute) / 60.0,
+        ),
+        idle: Duration::from_secs(args.session_idle_secs),
+        max_age: Duration::from_secs(args.session_max_secs),
+        demo,
+    });
     // The site's file names come from cargo-leptos at build time; tests and
     // benchmarks built by plain cargo fall back to the same name.
     let leptos = leptos::config::LeptosOptions::builder()
@@ -190,15 +205,29 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         .site_pkg_dir("pkg")
         .site_addr(args.listen)
         .build();
-    let router = app(AppState {
+    Ok(app(AppState {
         leptos,
-        console: console.clone(),
+        console,
         auth,
         sessions,
         site: Site::from_public_url(args.public_url.as_ref()),
         proxies: TrustedProxies(Arc::new(args.trusted_proxy.clone())),
-    });
-    Ok((router, console))
+    }))
+}
+
+/// The web side around any Console, over the database `args` names: the
+/// real router for tests of the web layer that need no provider.
+pub async fn web_for(
+    args: &ServeArgs,
+    console: SharedConsole,
+    demo: bool,
+) -> Result<axum::Router, StartError> {
+    let pool = crate::db::open(&args.database_path()).await?;
+    let executor = Executor::new(
+        Arc::new(AuditLog::new(pool.clone())),
+        Arc::new(Users::new(pool.clone())),
+    );
+    web(args, pool, executor, console, demo).await
 }
 
 pub async fn serve(args: ServeArgs) -> Result<(), StartError> {

@@ -1,0 +1,342 @@
+//! The web layer in-process: the real router, called with
+//! `tower::ServiceExt::oneshot` (no socket), around a fake `Console`. What
+//! is tested is what the web layer itself does: the gate, the server
+//! functions' typed arguments and their statuses, the server-rendered
+//! pages. No provider runs; the users, sessions and history are a real
+//! SQLite file.
+
+mod common;
+
+use app::access::Caller;
+use app::action::{Action, Done};
+use app::console::Console;
+use app::error::AppError;
+use app::ids::{AddonName, SpaceRef};
+use app::model::{
+    ActionResult, AuditPage, ChainStatus, DataAddonSummary, Freshness, Overview, PeeringStatus,
+    PrivateLinkView, SpaceView, UserSummary,
+};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use clap::Parser;
+use common::PASSWORD;
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+const KNOWN: &str = "fake-space";
+const PENDING: &str = "pcx-0f0e0d0c0b";
+/// A peering the fake says is no longer pending.
+const TAKEN: &str = "pcx-0a0a0a0a0a";
+
+/// A Console with one space and one pending peering, which remembers
+/// every action it was handed.
+#[derive(Default)]
+struct Fake {
+    acts: Mutex<Vec<(String, Action)>>,
+}
+
+fn fresh() -> Freshness {
+    Freshness {
+        fetched_at: "2026-11-23T12:00:00Z".into(),
+        as_of: "2026-11-23T12:00:00Z".into(),
+        stale_error: None,
+    }
+}
+
+#[async_trait::async_trait]
+impl Console for Fake {
+    async fn overview(&self, _: &Caller) -> Result<Overview, AppError> {
+        Ok(Overview {
+            spaces: vec![],
+            freshness: fresh(),
+            provider_budget: None,
+        })
+    }
+
+    async fn space(&self, _: &Caller, space: &SpaceRef) -> Result<SpaceView, AppError> {
+        if space.as_str() != KNOWN {
+            return Err(AppError::NotFound(format!("No space \"{space}\" here.")));
+        }
+        let peering = serde_json::json!({
+            "type": "customer-managed", "pcx_id": PENDING, "cidr_blocks": ["10.100.0.0/16"],
+            "status": "pending-acceptance", "aws_vpc_id": "vpc-0123abcd",
+            "aws_account_id": "123456789012", "expires": "2026-11-30T12:00:00Z"
+        });
+        Ok(SpaceView {
+            name: KNOWN.into(),
+            info: serde_json::from_value(serde_json::json!({
+                "aws_account_id": "847227832372", "aws_region": "us-east-1",
+                "vpc_id": "vpc-e291cc85", "vpc_cidr": "10.0.0.0/16"
+            }))
+            .unwrap(),
+            peerings: vec![serde_json::from_value(peering).unwrap()],
+            freshness: fresh(),
+        })
+    }
+
+    async fn data_addons(
+        &self,
+        _: &Caller,
+        _: &SpaceRef,
+    ) -> Result<Vec<DataAddonSummary>, AppError> {
+        Ok(vec![])
+    }
+
+    async fn privatelink(
+        &self,
+        _: &Caller,
+        _: &SpaceRef,
+        addon: &AddonName,
+    ) -> Result<PrivateLinkView, AppError> {
+        Err(AppError::NotFound(format!("No add-on {addon}.")))
+    }
+
+    async fn audit(&self, _: &Caller, _: Option<String>, page: u32) -> Result<AuditPage, AppError> {
+        Ok(AuditPage {
+            entries: vec![],
+            page,
+            page_size: 50,
+            total: 0,
+            spaces: vec![],
+            chain: ChainStatus {
+                records: 0,
+                broken_at: None,
+            },
+        })
+    }
+
+    async fn users(&self, _: &Caller) -> Result<Vec<UserSummary>, AppError> {
+        Ok(vec![])
+    }
+
+    async fn act(&self, who: &Caller, action: Action) -> Result<Done, AppError> {
+        self.acts
+            .lock()
+            .unwrap()
+            .push((who.name.clone(), action.clone()));
+        match action {
+            Action::AcceptPeering { pcx_id, .. } if pcx_id.as_str() == TAKEN => {
+                Err(AppError::Conflict(format!(
+                    "{pcx_id} is active; only a pending request can be accepted."
+                )))
+            }
+            Action::AcceptPeering { pcx_id, .. } => Ok(Done::Peering(ActionResult {
+                pcx_id: pcx_id.to_string(),
+                status: PeeringStatus::Provisioning,
+                message: format!("Accepted {pcx_id}."),
+            })),
+            _ => Err(AppError::Invalid("The fake does only accepts.".into())),
+        }
+    }
+}
+
+/// The real router around a `Fake`, and the session cookie of whoever
+/// signed in through it.
+struct InProcess {
+    router: axum::Router,
+    fake: Arc<Fake>,
+    cookie: Mutex<Option<String>>,
+    _dir: tempfile::TempDir,
+}
+
+impl InProcess {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("pages.db");
+        common::make_users(&db).await;
+        let cli = server::config::Cli::try_parse_from([
+            "spaceport",
+            "--database",
+            db.to_str().unwrap(),
+            "--api-key",
+            "unused: no provider is called",
+        ])
+        .unwrap();
+        let fake = Arc::new(Fake::default());
+        let router = server::startup::web_for(&cli.serve, fake.clone(), false)
+            .await
+            .expect("the web layer builds");
+        Self {
+            router,
+            fake,
+            cookie: Mutex::new(None),
+            _dir: dir,
+        }
+    }
+
+    /// One request through the router, as the console's own page makes it.
+    async fn send(&self, method: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("sec-fetch-site", "same-origin");
+        if let Some(c) = self.cookie.lock().unwrap().clone() {
+            req = req.header(header::COOKIE, c);
+        }
+        let body = if method == "POST" {
+            req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+            encoded.extend_pairs(form.iter());
+            Body::from(encoded.finish())
+        } else {
+            Body::empty()
+        };
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        if let Some(set) = res.headers().get(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+            *self.cookie.lock().unwrap() = Some(pair);
+        }
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    async fn sign_in(&self, role: &str) {
+        let name = format!("t-{role}");
+        let (status, _) = self
+            .send(
+                "POST",
+                "/signin",
+                &[("name", &name), ("password", PASSWORD), ("next", "/")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(self.cookie.lock().unwrap().is_some(), "a session cookie");
+    }
+
+    fn acts(&self) -> Vec<(String, Action)> {
+        self.fake.acts.lock().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn the_space_page_renders_what_the_console_says() {
+    let app = InProcess::start().await;
+    app.sign_in("operator").await;
+    let (status, html) = app.send("GET", &format!("/spaces/{KNOWN}"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("data-pcx=\"{PENDING}\"")), "{html}");
+    assert!(html.contains("pending-acceptance"), "{html}");
+    assert!(html.contains("847227832372"), "the peering info: {html}");
+    // The console's refusal is said on the page, which answers with its
+    // status (the page's server function set it), not a 500.
+    let (status, html) = app.send("GET", "/spaces/other-space", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("No space \"other-space\" here."), "{html}");
+}
+
+#[tokio::test]
+async fn a_server_function_hands_the_console_a_parsed_action() {
+    let app = InProcess::start().await;
+    app.sign_in("operator").await;
+    let (status, body) = app
+        .send(
+            "POST",
+            "/api/accept_peering",
+            &[("space", KNOWN), ("pcx_id", &format!("  {PENDING} "))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("Accepted"), "{body}");
+    let acts = app.acts();
+    assert_eq!(acts.len(), 1);
+    assert_eq!(acts[0].0, "t-operator");
+    assert_eq!(
+        acts[0].1,
+        Action::AcceptPeering {
+            space: KNOWN.parse().unwrap(),
+            pcx_id: PENDING.parse().unwrap(),
+        },
+        "trimmed and typed once, at the boundary"
+    );
+}
+
+#[tokio::test]
+async fn statuses_come_from_the_error_and_bad_input_never_reaches_the_console() {
+    let app = InProcess::start().await;
+    app.sign_in("admin").await;
+    /// A server function, its form, the status wanted and words the answer holds.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], StatusCode, &'a str);
+    let cases: &[Case] = &[
+        // Refused by the console: its own status.
+        (
+            "accept_peering",
+            &[("space", KNOWN), ("pcx_id", TAKEN)],
+            StatusCode::CONFLICT,
+            "only a pending request",
+        ),
+        // Refused by the arguments' types, before any function runs.
+        (
+            "accept_peering",
+            &[("space", KNOWN), ("pcx_id", "pcx-nothex!")],
+            StatusCode::BAD_REQUEST,
+            "PCX ID",
+        ),
+        (
+            "accept_peering",
+            &[("space", "Not A Space"), ("pcx_id", PENDING)],
+            StatusCode::BAD_REQUEST,
+            "space name",
+        ),
+        (
+            "invite_user",
+            &[("name", "ok-name"), ("role", "root")],
+            StatusCode::BAD_REQUEST,
+            "not a role",
+        ),
+        // Refused by the confirmation, before the console.
+        (
+            "destroy_peering",
+            &[("space", KNOWN), ("pcx_id", PENDING), ("confirm", "pcx-0")],
+            StatusCode::BAD_REQUEST,
+            "type the PCX ID",
+        ),
+        (
+            "space",
+            &[("space", "no-such-space")],
+            StatusCode::NOT_FOUND,
+            "No space",
+        ),
+    ];
+    for (name, form, want, words) in cases {
+        let (status, body) = app.send("POST", &format!("/api/{name}"), form).await;
+        assert_eq!(status, *want, "{name} {form:?}: {body}");
+        assert!(body.contains(words), "{name} {form:?}: {body}");
+    }
+    // Only the one well-formed accept got as far as the console.
+    let acts = app.acts();
+    assert_eq!(acts.len(), 1, "{acts:?}");
+}
+
+#[tokio::test]
+async fn the_gate_refuses_before_the_console_is_reached() {
+    let app = InProcess::start().await;
+    // Nobody signed in.
+    let (status, _) = app
+        .send(
+            "POST",
+            "/api/accept_peering",
+            &[("space", KNOWN), ("pcx_id", PENDING)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A viewer may not accept; the rule comes from the action's permission.
+    app.sign_in("viewer").await;
+    let (status, body) = app
+        .send(
+            "POST",
+            "/api/accept_peering",
+            &[("space", KNOWN), ("pcx_id", PENDING)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("cannot accept peerings"), "{body}");
+    assert!(app.acts().is_empty());
+}
