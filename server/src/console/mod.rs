@@ -5,6 +5,7 @@
 use crate::actions::Executor;
 use crate::audit::AuditLog;
 use crate::cache::{Loader, Read};
+use crate::provider::wire::Space;
 use crate::provider::{ProviderClient, ProviderError};
 use app::access::{Caller, Permission};
 use app::action::{Action, Done};
@@ -13,7 +14,7 @@ use app::error::AppError;
 use app::ids::{AddonName, SpaceRef};
 use app::model::{
     AuditPage, DataAddonSummary, Freshness, Overview, Peering, PeeringInfo, PeeringStatus,
-    PrivateLinkView, Space, SpaceSummary, SpaceView, UserSummary,
+    PrivateLinkView, SpaceSummary, SpaceView, UserSummary,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,8 +34,8 @@ pub struct ServerConsole {
     spaces: Loader<(), Vec<Space>>,
     info: Loader<String, PeeringInfo>,
     peerings: Loader<String, Vec<Peering>>,
-    apps: Loader<(), Vec<app::model::App>>,
-    addons: Loader<String, Vec<app::model::Addon>>,
+    apps: Loader<(), Vec<crate::provider::wire::App>>,
+    addons: Loader<String, Vec<crate::provider::wire::Addon>>,
     /// `None` when the add-on has no PrivateLink.
     links: Loader<String, Option<app::model::PrivateLink>>,
     /// Apps' config vars, masked (see `console::mask`).

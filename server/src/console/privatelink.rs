@@ -3,20 +3,20 @@
 
 use super::{ServerConsole, freshness};
 use crate::provider::ProviderError;
+use crate::provider::wire::{Addon, endpoint_config_var, plan_allows_privatelink};
 use app::error::AppError;
 use app::ids::{AddonName, SpaceRef};
-use app::model::{
-    Addon, ConnectionUrl, DataAddonSummary, DataService, PrivateLink, PrivateLinkView,
-    endpoint_config_var, plan_allows_privatelink,
-};
+use app::model::{ConnectionUrl, DataAddonSummary, DataService, PrivateLink, PrivateLinkView};
 
 /// An add-on of a data service the console knows, with that service.
 fn data_service(addon: &Addon) -> Option<DataService> {
-    DataService::from_service(&addon.addon_service.name)
+    addon.data_service()
 }
 
 impl ServerConsole {
-    async fn read_apps(&self) -> Result<crate::cache::Read<Vec<app::model::App>>, ProviderError> {
+    async fn read_apps(
+        &self,
+    ) -> Result<crate::cache::Read<Vec<crate::provider::wire::App>>, ProviderError> {
         self.apps
             .get((), async { Ok(self.provider.list_apps().await?.value) })
             .await

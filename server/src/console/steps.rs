@@ -5,12 +5,12 @@
 use super::{ServerConsole, rfc3339};
 use crate::actions::{Changed, Checked};
 use crate::provider::AccountsChange;
+use crate::provider::wire::{endpoint_config_var, plan_allows_privatelink};
 use app::action::{Action, Done};
 use app::error::AppError;
 use app::ids::{AddonName, PcxId};
 use app::model::{
     ActionResult, DataActionResult, Peering, PeeringStatus, PrivateLink, PrivateLinkStatus,
-    endpoint_config_var, plan_allows_privatelink,
 };
 use app::validate::{self, Severity};
 use time::OffsetDateTime;

@@ -1,8 +1,9 @@
 //! The Data API half of the client (PrivateLink endpoint services), and the
 //! Platform API reads around it: apps, their add-ons and config vars.
 
+use super::wire::{Addon, App};
 use super::{Answer, Api, Keep, Mutated, ProviderClient, ProviderError};
-use app::model::{Addon, App, PrivateLink};
+use app::model::PrivateLink;
 use reqwest::Method;
 use std::collections::BTreeMap;
 

@@ -5,16 +5,18 @@
 
 mod data;
 mod error;
+pub mod wire;
 
 pub use data::AccountsChange;
 pub use error::ProviderError;
 
-use app::model::{Peering, PeeringInfo, ProviderErrorBody, Space};
+use app::model::{Peering, PeeringInfo};
 use reqwest::{Method, StatusCode, header};
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
+use wire::{ProviderErrorBody, Space};
 
 const ACCEPT: &str = "application/vnd.heroku+json; version=3";
 /// Lists longer than this many pages are refused rather than followed forever.

@@ -50,7 +50,7 @@ impl From<SimError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = app::model::ProviderErrorBody {
+        let body = crate::provider::wire::ProviderErrorBody {
             id: self.id.into(),
             message: self.message,
             url: Some("https://devcenter.heroku.com/articles/platform-api-reference".into()),

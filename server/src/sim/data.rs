@@ -3,9 +3,9 @@
 
 use super::rules::principal_arn;
 use super::world::SimError;
+use crate::provider::wire::{Addon, App, endpoint_config_var, plan_allows_privatelink};
 use app::model::{
-    Addon, AllowedAccount, App, DataService, EndpointConnection, Named, PrivateLink,
-    PrivateLinkStatus, endpoint_config_var, plan_allows_privatelink,
+    AllowedAccount, DataService, EndpointConnection, Named, PrivateLink, PrivateLinkStatus,
 };
 use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
@@ -231,9 +231,7 @@ impl DataWorld {
         self.advance(now);
         let (app, a) = self.addon(addon)?;
         let (app_name, addon_name) = (app.app.name.clone(), a.name.clone());
-        if DataService::from_service(&a.addon_service.name).is_none()
-            || !plan_allows_privatelink(&a.plan.name)
-        {
+        if a.data_service().is_none() || !plan_allows_privatelink(&a.plan.name) {
             return Err(SimError::InvalidParams(format!(
                 "{addon_name} ({}) cannot have a PrivateLink: only private and shield data plans can.",
                 a.plan.name
@@ -442,8 +440,7 @@ impl DataWorld {
             .push((endpoint_id.clone(), now + pending));
         // The URL config var appears with the connection; its value is secret.
         let addon = self.addon(&addon_name)?.1.clone();
-        let kind =
-            DataService::from_service(&addon.addon_service.name).unwrap_or(DataService::Redis);
+        let kind = addon.data_service().unwrap_or(DataService::Redis);
         // Key-Value Store over PrivateLink speaks TLS on 6379 (`rediss://`),
         // as the seed document connects.
         let url = match kind {

@@ -2,7 +2,8 @@
 //! document, and three more spaces whose peerings cover every status.
 
 use super::world::{SimPeering, SimSpace, Timing, World, format_time};
-use app::model::{Named, Peering, PeeringInfo, PeeringStatus, PeeringType, Space};
+use crate::provider::wire::Space;
+use app::model::{Named, Peering, PeeringInfo, PeeringStatus, PeeringType};
 use time::{Duration, OffsetDateTime};
 
 struct SpaceSeed {
@@ -337,10 +338,8 @@ pub fn world(now: OffsetDateTime, timing: Timing) -> World {
 /// provisioning; plus an app outside any space.
 pub fn data_world(now: OffsetDateTime, timing: super::data::DataTiming) -> super::data::DataWorld {
     use super::data::{DataWorld, SimApp, SimLink};
-    use app::model::{
-        Addon, AllowedAccount, App, EndpointConnection, PrivateLink, PrivateLinkStatus,
-        endpoint_config_var,
-    };
+    use crate::provider::wire::{Addon, App, endpoint_config_var};
+    use app::model::{AllowedAccount, EndpointConnection, PrivateLink, PrivateLinkStatus};
     use std::collections::BTreeMap;
 
     let named = |n: &str| Named { name: n.into() };

@@ -4,7 +4,8 @@
 //! scale only shortens how long transitions take.
 
 use super::rules;
-use app::model::{Peering, PeeringInfo, PeeringStatus, PeeringType, Space};
+use crate::provider::wire::Space;
+use app::model::{Peering, PeeringInfo, PeeringStatus, PeeringType};
 use time::{Duration, OffsetDateTime};
 
 /// How long the provider and AWS take, at time scale 1.
