@@ -499,7 +499,7 @@ async fn the_last_admin_stays_an_admin() {
     ));
     // A role change ends the changed user's sessions, their own included.
     assert_eq!(c.call("audit", &[]).await.0, 401);
-    sign_in(&c.http, &c.base, "t-operator", PASSWORD).await;
+    c.admin.sign_in("t-operator", PASSWORD).await;
     let (_, page) = c.call("audit", &[]).await;
     let roles: Vec<&serde_json::Value> = page["entries"]
         .as_array()

@@ -16,12 +16,10 @@ use app::model::{
     ActionResult, AuditPage, ChainStatus, DataAddonSummary, Freshness, Overview, PeeringStatus,
     PrivateLinkView, SpaceView, UserSummary,
 };
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use clap::Parser;
-use common::PASSWORD;
+use common::{InProcess, PASSWORD};
 use std::sync::{Arc, Mutex};
-use tower::ServiceExt;
 
 const KNOWN: &str = "fake-space";
 const PENDING: &str = "pcx-0f0e0d0c0b";
@@ -130,16 +128,14 @@ impl Console for Fake {
     }
 }
 
-/// The real router around a `Fake`, and the session cookie of whoever
-/// signed in through it.
-struct InProcess {
-    router: axum::Router,
+/// The real router around a `Fake`, in-process.
+struct App {
+    web: InProcess,
     fake: Arc<Fake>,
-    cookie: Mutex<Option<String>>,
     _dir: tempfile::TempDir,
 }
 
-impl InProcess {
+impl App {
     async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("pages.db");
@@ -157,58 +153,18 @@ impl InProcess {
             .await
             .expect("the web layer builds");
         Self {
-            router,
+            web: InProcess::new(router),
             fake,
-            cookie: Mutex::new(None),
             _dir: dir,
         }
     }
 
-    /// One request through the router, as the console's own page makes it.
     async fn send(&self, method: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("sec-fetch-site", "same-origin");
-        if let Some(c) = self.cookie.lock().unwrap().clone() {
-            req = req.header(header::COOKIE, c);
-        }
-        let body = if method == "POST" {
-            req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-            let mut encoded = url::form_urlencoded::Serializer::new(String::new());
-            encoded.extend_pairs(form.iter());
-            Body::from(encoded.finish())
-        } else {
-            Body::empty()
-        };
-        let res = self
-            .router
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        if let Some(set) = res.headers().get(header::SET_COOKIE) {
-            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
-            *self.cookie.lock().unwrap() = Some(pair);
-        }
-        let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
-            .await
-            .unwrap();
-        (status, String::from_utf8_lossy(&bytes).into_owned())
+        self.web.send(method, path, form).await
     }
 
     async fn sign_in(&self, role: &str) {
-        let name = format!("t-{role}");
-        let (status, _) = self
-            .send(
-                "POST",
-                "/signin",
-                &[("name", &name), ("password", PASSWORD), ("next", "/")],
-            )
-            .await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
-        assert!(self.cookie.lock().unwrap().is_some(), "a session cookie");
+        self.web.sign_in(&format!("t-{role}"), PASSWORD).await;
     }
 
     fn acts(&self) -> Vec<(String, Action)> {
@@ -218,7 +174,7 @@ impl InProcess {
 
 #[tokio::test]
 async fn the_space_page_renders_what_the_console_says() {
-    let app = InProcess::start().await;
+    let app = App::start().await;
     app.sign_in("operator").await;
     let (status, html) = app.send("GET", &format!("/spaces/{KNOWN}"), &[]).await;
     assert_eq!(status, StatusCode::OK);
@@ -234,7 +190,7 @@ async fn the_space_page_renders_what_the_console_says() {
 
 #[tokio::test]
 async fn a_server_function_hands_the_console_a_parsed_action() {
-    let app = InProcess::start().await;
+    let app = App::start().await;
     app.sign_in("operator").await;
     let (status, body) = app
         .send(
@@ -260,7 +216,7 @@ async fn a_server_function_hands_the_console_a_parsed_action() {
 
 #[tokio::test]
 async fn statuses_come_from_the_error_and_bad_input_never_reaches_the_console() {
-    let app = InProcess::start().await;
+    let app = App::start().await;
     app.sign_in("admin").await;
     /// A server function, its form, the status wanted and words the answer holds.
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], StatusCode, &'a str);
@@ -317,7 +273,7 @@ async fn statuses_come_from_the_error_and_bad_input_never_reaches_the_console() 
 
 #[tokio::test]
 async fn the_gate_refuses_before_the_console_is_reached() {
-    let app = InProcess::start().await;
+    let app = App::start().await;
     // Nobody signed in.
     let (status, _) = app
         .send(

@@ -71,8 +71,9 @@ async fn accept_is_audited_and_reaches_active() {
     assert_eq!(e["outcome"], "ok");
     assert_eq!(e["provider_status"], "provisioning");
     assert!(e["request_id"].as_str().is_some_and(|r| r.len() >= 32));
-    // The sign-in (intent and outcome), then the accept.
-    assert_eq!(page["chain"]["records"], 4);
+    // The two sign-ins of the harness (over TCP and in-process), each an
+    // intent and an outcome, then the accept.
+    assert_eq!(page["chain"]["records"], 6);
     assert!(page["chain"]["broken_at"].is_null());
 }
 

@@ -127,6 +127,83 @@ pub async fn sign_in(client: &reqwest::Client, base: &str, name: &str, password:
         .to_string()
 }
 
+/// A console's router called in-process (`tower::ServiceExt::oneshot`, no
+/// socket) as the console's own pages call it, with one session's cookie.
+pub struct InProcess {
+    router: axum::Router,
+    cookie: std::sync::Mutex<Option<String>>,
+}
+
+impl InProcess {
+    pub fn new(router: axum::Router) -> Self {
+        Self {
+            router,
+            cookie: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// One request; a form is sent URL-encoded, as a server function's.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (axum::http::StatusCode, String) {
+        use axum::http::header;
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = self.cookie.lock().unwrap().clone() {
+            req = req.header(header::COOKIE, c);
+        }
+        let body = if method == "POST" {
+            req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+            encoded.extend_pairs(form.iter());
+            axum::body::Body::from(encoded.finish())
+        } else {
+            axum::body::Body::empty()
+        };
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        if let Some(set) = res.headers().get(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+            *self.cookie.lock().unwrap() = Some(pair);
+        }
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    pub async fn sign_in(&self, name: &str, password: &str) {
+        let (status, _) = self
+            .send(
+                "POST",
+                "/signin",
+                &[("name", name), ("password", password), ("next", "/")],
+            )
+            .await;
+        assert_eq!(status.as_u16(), 303, "sign-in answers with a redirect");
+        assert!(self.cookie.lock().unwrap().is_some(), "a session cookie");
+    }
+
+    /// Calls a server function; its status and its JSON answer.
+    pub async fn call(&self, name: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+        let (status, text) = self.send("POST", &format!("/api/{name}"), form).await;
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status.as_u16(), body)
+    }
+}
+
 /// Serves a console's router on a free loopback port; returns its base URL.
 pub async fn serve(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -137,8 +214,10 @@ pub async fn serve(router: axum::Router) -> String {
 
 pub struct Console {
     pub base: String,
-    /// Signed in as `t-admin`, who may do everything.
+    /// Signed in as `t-admin`, who may do everything, over TCP.
     pub http: reqwest::Client,
+    /// Signed in as `t-admin` too, in-process: what `call` uses.
+    pub admin: InProcess,
     pub sim: Sim,
     pub console: std::sync::Arc<server::console::ServerConsole>,
     pub db: std::path::PathBuf,
@@ -182,12 +261,15 @@ impl Console {
         let (router, console) = server::startup::build(&cli.serve)
             .await
             .expect("console builds");
-        let base = serve(router).await;
+        let base = serve(router.clone()).await;
         let http = browser();
         sign_in(&http, &base, "t-admin", PASSWORD).await;
+        let admin = InProcess::new(router);
+        admin.sign_in("t-admin", PASSWORD).await;
         Self {
             base,
             http,
+            admin,
             sim,
             console,
             db,
@@ -202,9 +284,10 @@ impl Console {
         client
     }
 
-    /// Calls a server function the way the browser does (URL-encoded POST).
+    /// Calls a server function the way the browser does (URL-encoded
+    /// POST), as `t-admin`, in-process.
     pub async fn call(&self, name: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
-        self.call_as(&self.http, name, form).await
+        self.admin.call(name, form).await
     }
 
     /// Calls a server function with `client`'s session.
