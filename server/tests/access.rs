@@ -122,16 +122,15 @@ async fn every_server_function_has_a_rule_and_a_case() {
 #[tokio::test]
 async fn the_role_matrix_holds_for_direct_calls() {
     let c = Console::start().await;
-    let anonymous = browser();
-    let mut clients = vec![(None, anonymous)];
+    let mut clients = vec![(None, c.in_process_as(None).await)];
     for role in Role::ALL {
-        clients.push((Some(role), c.as_role(role).await));
+        clients.push((Some(role), c.in_process_as(Some(role)).await));
     }
     for (name, form) in CASES {
         let permission = rule_for(&format!("/api/{name}")).unwrap();
         for (role, client) in &clients {
             let before = footprint(&c).await;
-            let (status, body) = c.call_as(client, name, form).await;
+            let (status, body) = client.call(name, form).await;
             let allowed = role.is_some_and(|r| r.can(permission));
             let who = role.map_or("nobody".to_string(), |r| r.to_string());
             if allowed {
@@ -204,13 +203,9 @@ async fn the_users_page_is_for_admins() {
         (Role::Operator, 403),
         (Role::Admin, 200),
     ] {
-        let client = c.as_role(role).await;
-        let res = client
-            .get(format!("{}/users", c.base))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), want, "{role}");
+        let session = c.in_process_as(Some(role)).await;
+        let (status, _) = session.send("GET", "/users", &[]).await;
+        assert_eq!(status.as_u16(), want, "{role}");
     }
 }
 

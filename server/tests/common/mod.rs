@@ -218,6 +218,8 @@ pub struct Console {
     pub http: reqwest::Client,
     /// Signed in as `t-admin` too, in-process: what `call` uses.
     pub admin: InProcess,
+    /// The console's router, for more in-process sessions.
+    pub router: axum::Router,
     pub sim: Sim,
     pub console: std::sync::Arc<server::console::ServerConsole>,
     pub db: std::path::PathBuf,
@@ -264,17 +266,27 @@ impl Console {
         let base = serve(router.clone()).await;
         let http = browser();
         sign_in(&http, &base, "t-admin", PASSWORD).await;
-        let admin = InProcess::new(router);
+        let admin = InProcess::new(router.clone());
         admin.sign_in("t-admin", PASSWORD).await;
         Self {
             base,
             http,
             admin,
+            router,
             sim,
             console,
             db,
             _dir: dir,
         }
+    }
+
+    /// An in-process session of `t-<role>`, or of nobody.
+    pub async fn in_process_as(&self, role: Option<app::access::Role>) -> InProcess {
+        let session = InProcess::new(self.router.clone());
+        if let Some(role) = role {
+            session.sign_in(&format!("t-{role}"), PASSWORD).await;
+        }
+        session
     }
 
     /// A client signed in as `t-<role>`.
