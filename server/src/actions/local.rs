@@ -68,10 +68,15 @@ fn now_is(u: &User) -> String {
     )
 }
 
-/// A user change's result: the user as it now is, or the refusal.
-fn user_changed(r: Result<User, UserError>, done: impl FnOnce(&User) -> Done) -> Changed {
+/// A user change's result, `said` of the user as they now are, or the
+/// refusal.
+fn user_changed(
+    r: Result<User, UserError>,
+    said: impl FnOnce(&User) -> String,
+    done: impl FnOnce(&User) -> Done,
+) -> Changed {
     match r {
-        Ok(u) => Changed::ok(done(&u), now_is(&u)),
+        Ok(u) => Changed::ok(done(&u), said(&u)),
         Err(e) => Changed::failed(e.into()),
     }
 }
@@ -90,7 +95,8 @@ pub async fn change(users: &Users, action: &Action) -> Changed {
                     demo: false,
                 })
                 .await;
-            user_changed(made, |u| {
+            let said = |u: &User| format!("Invited {} as {role} with a one-time password.", u.name);
+            user_changed(made, said, |u| {
                 Done::Invited(Invited {
                     name: u.name.clone(),
                     role: *role,
@@ -113,13 +119,23 @@ pub async fn change(users: &Users, action: &Action) -> Changed {
                     demo: *demo,
                 })
                 .await;
-            user_changed(made, |u| Done::Said(format!("Added {} as {role}.", u.name)))
+            let said = |u: &User| {
+                let demo = if *demo {
+                    " (a demo user: simulated provider only)"
+                } else {
+                    ""
+                };
+                format!("Added {} as {role}{demo}.", u.name)
+            };
+            user_changed(made, said, |u| Done::Said(said(u)))
         }
-        Action::SetRole { name, role } => user_changed(users.set_role(name, *role).await, |u| {
-            Done::User(u.summary())
-        }),
+        Action::SetRole { name, role } => {
+            user_changed(users.set_role(name, *role).await, now_is, |u| {
+                Done::User(u.summary())
+            })
+        }
         Action::SetDisabled { name, disabled } => {
-            user_changed(users.set_disabled(name, *disabled).await, |u| {
+            user_changed(users.set_disabled(name, *disabled).await, now_is, |u| {
                 Done::User(u.summary())
             })
         }
