@@ -164,6 +164,15 @@ struct Stored {
     hash: String,
 }
 
+/// Intents without an outcome. The subquery names `kind = 'outcome'` so
+/// that SQLite can answer it from the partial index of outcomes by intent
+/// (`audit_events_one_outcome`); without it every intent scanned the whole
+/// table, which made start-up quadratic in the history's length.
+const OPEN_INTENTS: &str = "SELECT i.id, i.action, i.space, i.target, i.action_data \
+     FROM audit_events i WHERE i.kind = 'intent' AND NOT EXISTS \
+     (SELECT 1 FROM audit_events o WHERE o.kind = 'outcome' AND o.intent_id = i.id) \
+     ORDER BY i.id";
+
 pub struct AuditLog {
     pool: SqlitePool,
     /// Appends are serialised so each row chains onto the one before it.
@@ -313,13 +322,7 @@ impl AuditLog {
     }
 
     pub async fn open_intents(&self) -> Result<Vec<OpenIntent>, AuditError> {
-        Ok(sqlx::query_as(
-            "SELECT i.id, i.action, i.space, i.target, i.action_data FROM audit_events i \
-             WHERE i.kind = 'intent' AND NOT EXISTS \
-             (SELECT 1 FROM audit_events o WHERE o.intent_id = i.id) ORDER BY i.id",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(OPEN_INTENTS).fetch_all(&self.pool).await?)
     }
 
     /// One page (from 1) of actions, newest first, each intent with its outcome.
@@ -374,5 +377,48 @@ impl AuditLog {
             records: rows.len() as i64,
             broken_at: chain::first_break(rows.iter().map(|s| (&s.row, s.hash.as_str()))),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn open_intents_are_found_through_the_outcome_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(&dir.path().join("plan.db")).await.unwrap();
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {OPEN_INTENTS}"))
+                .fetch_all(log.pool())
+                .await
+                .unwrap();
+        let steps: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.contains("USING") && s.contains("audit_events_one_outcome")),
+            "{steps:?}"
+        );
+        // And it still finds what it should.
+        let open = log
+            .record_intent(Intent::event("t", AuditName::SignIn, "t", None))
+            .await
+            .unwrap();
+        let closed = log
+            .record_intent(Intent::event("t", AuditName::SignOut, "t", None))
+            .await
+            .unwrap();
+        log.record_outcome(closed, Outcome::local(true, "done".into()))
+            .await
+            .unwrap();
+        let ids: Vec<i64> = log
+            .open_intents()
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(ids, [open]);
     }
 }
