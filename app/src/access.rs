@@ -83,6 +83,8 @@ pub enum Permission {
     RemoveAccount,
     RevealUrl,
     ManageUsers,
+    /// Acknowledge that the audit history's integrity alarm was seen.
+    AcknowledgeAlarm,
 }
 
 impl Permission {
@@ -95,7 +97,8 @@ impl Permission {
             | Self::DestroyPrivateLink
             | Self::RemoveAccount
             | Self::RevealUrl
-            | Self::ManageUsers => Role::Admin,
+            | Self::ManageUsers
+            | Self::AcknowledgeAlarm => Role::Admin,
         }
     }
 
@@ -111,6 +114,7 @@ impl Permission {
             Self::RemoveAccount => "remove allowed accounts",
             Self::RevealUrl => "reveal connection URLs",
             Self::ManageUsers => "manage users",
+            Self::AcknowledgeAlarm => "acknowledge integrity alarms",
         }
     }
 }
@@ -140,6 +144,11 @@ pub const SERVER_FN_RULES: &[(&str, Rule)] = &[
     ("/api/overview", Rule::Read(Permission::View)),
     ("/api/space", Rule::Read(Permission::View)),
     ("/api/audit", Rule::Read(Permission::View)),
+    ("/api/alarm", Rule::Read(Permission::View)),
+    (
+        "/api/acknowledge_alarm",
+        Rule::Act(AuditName::AuditAcknowledge),
+    ),
     ("/api/data_addons", Rule::Read(Permission::View)),
     ("/api/privatelink", Rule::Read(Permission::View)),
     ("/api/users", Rule::Read(Permission::ManageUsers)),

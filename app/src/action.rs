@@ -35,10 +35,15 @@ pub enum AuditName {
     SignOut,
     /// A call refused before it was made (a role, another site, a throttle).
     Refused,
+    /// From this record on, the history is keyed with the audit key it
+    /// names (see `server/src/audit/key.rs`).
+    AuditKeyed,
+    /// An admin saw an integrity alarm and acknowledged it.
+    AuditAcknowledge,
 }
 
 impl AuditName {
-    pub const ALL: [AuditName; 17] = [
+    pub const ALL: [AuditName; 19] = [
         Self::PeeringAccept,
         Self::PeeringDestroy,
         Self::PrivateLinkCreate,
@@ -56,6 +61,8 @@ impl AuditName {
         Self::SignIn,
         Self::SignOut,
         Self::Refused,
+        Self::AuditKeyed,
+        Self::AuditAcknowledge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +84,8 @@ impl AuditName {
             Self::SignIn => "auth.sign_in",
             Self::SignOut => "auth.sign_out",
             Self::Refused => "auth.refused",
+            Self::AuditKeyed => "audit.keyed",
+            Self::AuditAcknowledge => "audit.acknowledge",
         }
     }
 
@@ -98,7 +107,8 @@ impl AuditName {
             | Self::UserEnable
             | Self::UserPassword
             | Self::UserDelete => Permission::ManageUsers,
-            Self::SignIn | Self::SignOut | Self::Refused => return None,
+            Self::AuditAcknowledge => Permission::AcknowledgeAlarm,
+            Self::SignIn | Self::SignOut | Self::Refused | Self::AuditKeyed => return None,
         })
     }
 }
@@ -211,6 +221,10 @@ pub enum Action {
     SignOut {
         user: UserName,
     },
+    /// An admin acknowledges the integrity alarm that says `finding`.
+    AcknowledgeAlarm {
+        finding: String,
+    },
 }
 
 /// What the history names for a sign-in whose typed name matched no user.
@@ -237,6 +251,7 @@ impl Action {
             Self::RemoveDemoUsers => AuditName::UserDelete,
             Self::SignIn { .. } => AuditName::SignIn,
             Self::SignOut { .. } => AuditName::SignOut,
+            Self::AcknowledgeAlarm { .. } => AuditName::AuditAcknowledge,
         }
     }
 
@@ -285,6 +300,7 @@ impl Action {
                 .as_ref()
                 .map_or_else(|| UNKNOWN_NAME.to_string(), UserName::to_string),
             Self::RemoveDemoUsers => "demo-*".into(),
+            Self::AcknowledgeAlarm { .. } => "audit history".into(),
         }
     }
 
@@ -303,6 +319,7 @@ impl Action {
                 Some(if *disabled { "disabled" } else { "enabled" }.into())
             }
             Self::SignIn { from, .. } => from.clone(),
+            Self::AcknowledgeAlarm { finding } => Some(finding.clone()),
             _ => None,
         }
     }

@@ -11,7 +11,8 @@ use crate::action::{Action, Done};
 use crate::error::AppError;
 use crate::ids::{AddonName, SpaceRef};
 use crate::model::{
-    AuditPage, DataAddonSummary, Overview, PrivateLinkView, SpaceView, UserSummary,
+    AuditPage, AuditQuery, DataAddonSummary, IntegrityAlarm, Overview, PrivateLinkView, SpaceView,
+    UserSummary,
 };
 use std::sync::Arc;
 
@@ -34,13 +35,12 @@ pub trait Console: Send + Sync + 'static {
         space: &SpaceRef,
         addon: &AddonName,
     ) -> Result<PrivateLinkView, AppError>;
-    /// One page (from 1) of the audit history, newest first.
-    async fn audit(
-        &self,
-        who: &Caller,
-        space: Option<String>,
-        page: u32,
-    ) -> Result<AuditPage, AppError>;
+    /// One page of the audit history, newest first, as `query` filters it.
+    async fn audit(&self, who: &Caller, query: AuditQuery) -> Result<AuditPage, AppError>;
+    /// The integrity alarm every page shows, while there is one.
+    async fn alarm(&self, _who: &Caller) -> Result<Option<IntegrityAlarm>, AppError> {
+        Ok(None)
+    }
     /// Every user, for the user admin page.
     async fn users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError>;
     /// Carries out one change on behalf of `who`.

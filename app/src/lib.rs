@@ -92,6 +92,9 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"Spaceport"</A>
                 <TopNav />
             </header>
+            <SignedIn>
+                <pages::alarm::IntegrityBanner />
+            </SignedIn>
             <main>
                 <Routes fallback=|| view! { <p class="error">"There is no such page."</p> }>
                     // Async: each page is rendered once its data is in, as one
@@ -141,6 +144,13 @@ fn TopNav() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// Its children, for a signed-in user only.
+#[component]
+fn SignedIn(children: Children) -> impl IntoView {
+    let me = use_context::<access::Me>().unwrap_or_default();
+    me.0.is_some().then(children)
 }
 
 /// Who the server said is signed in, read from the page it rendered.

@@ -306,22 +306,92 @@ pub struct Invited {
     pub password: String,
 }
 
-/// Whether the audit chain verified: every row's hash covers its content and
-/// the previous row's hash, so an edit or deletion breaks it from there on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the console knows of the audit history's integrity: how far the
+/// background verification got, and the first problem it or the start-up
+/// comparison with the newest checkpoint found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainStatus {
+    /// The newest record's id (ids run from 1 without gaps).
     pub records: i64,
-    /// The first record whose hash does not match, if any.
+    /// Every record up to this one has been verified...
+    pub verified_through: i64,
+    /// ...as of this time (RFC 3339); `None` until the first pass ends.
+    pub verified_at: Option<String>,
+    /// The first record concerned by the first problem, if any.
     pub broken_at: Option<i64>,
+    /// What is wrong, in words, if anything.
+    pub problem: Option<String>,
+    /// The newest signed checkpoint: its number, the record it covers, when.
+    pub checkpoint: Option<(i64, i64, String)>,
+}
+
+/// The red banner every page shows while an integrity problem has not been
+/// acknowledged by an admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrityAlarm {
+    pub finding: String,
+    /// Whether the signed-in user may acknowledge it.
+    pub can_acknowledge: bool,
+}
+
+/// The Audit page's filters and where it starts. Every field is optional;
+/// `before` and `after` are record ids (keyset pagination: a page is read
+/// from its cursor through an index, however deep in the history).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    pub space: Option<String>,
+    pub actor: Option<String>,
+    /// A stored action name, such as `peering.accept`.
+    pub action: Option<String>,
+    /// `ok`, `error`, `unknown` or `pending`.
+    pub outcome: Option<String>,
+    /// From this day or time (inclusive), RFC 3339 or YYYY-MM-DD.
+    pub since: Option<String>,
+    /// Up to this day (inclusive) or time (exclusive).
+    pub until: Option<String>,
+    /// Text anywhere in a target, a detail or a message.
+    pub text: Option<String>,
+    pub before: Option<i64>,
+    pub after: Option<i64>,
+}
+
+impl AuditQuery {
+    /// The query string for this query, moved to another cursor.
+    pub fn link(&self, before: Option<i64>, after: Option<i64>) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("space", &self.space),
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("outcome", &self.outcome),
+            ("since", &self.since),
+            ("until", &self.until),
+            ("text", &self.text),
+        ] {
+            if let Some(v) = v {
+                query.append_pair(k, v);
+            }
+        }
+        if let Some(b) = before {
+            query.append_pair("before", &b.to_string());
+        }
+        if let Some(a) = after {
+            query.append_pair("after", &a.to_string());
+        }
+        format!("/audit?{}", query.finish())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
-    pub page: u32,
-    pub page_size: u32,
-    pub total: i64,
+    pub query: AuditQuery,
+    /// The cursor of the next older page, if there is one.
+    pub older: Option<i64>,
+    /// The cursor of the next newer page, if this is not the newest.
+    pub newer: Option<i64>,
     pub spaces: Vec<String>,
+    pub actors: Vec<String>,
     pub chain: ChainStatus,
 }
 

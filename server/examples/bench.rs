@@ -8,7 +8,6 @@
 
 use clap::Parser;
 use reqwest::Method;
-use server::audit::{AuditLog, Intent, Outcome, OutcomeKind};
 use server::config::Cli;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -276,68 +275,6 @@ async fn run() {
         rss_before,
         rss_kib("VmRSS:"),
         rss_kib("VmHWM:")
-    );
-
-    // 5. The audit history on its own: appends, paging, chain verification.
-    let log = AuditLog::open(&dir.path().join("audit-only.db"))
-        .await
-        .unwrap();
-    let t = Instant::now();
-    for i in 0..audit_rows / 2 {
-        let target = format!("pcx-{i:08x}");
-        let action = app::action::Action::AcceptPeering {
-            space: SPACE.parse().unwrap(),
-            pcx_id: target.parse().unwrap(),
-        };
-        let id = log
-            .record_intent(Intent {
-                actor: "bench",
-                name: action.name(),
-                space: SPACE,
-                target: &target,
-                detail: None,
-                action: Some(&action),
-            })
-            .await
-            .unwrap();
-        log.record_outcome(
-            id,
-            Outcome {
-                kind: OutcomeKind::Ok,
-                provider_status: Some("provisioning".into()),
-                message: "ok".into(),
-                request_id: Some(uuid::Uuid::new_v4().to_string()),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let append = t.elapsed();
-    println!(
-        "audit append: {audit_rows} rows in {:.2} s = {:.0} rows/s ({} per row, each its own committed transaction)",
-        append.as_secs_f64(),
-        audit_rows as f64 / append.as_secs_f64(),
-        ms(append / audit_rows.max(1) as u32)
-    );
-    let t = Instant::now();
-    let status = log.verify().await.unwrap();
-    assert_eq!(status.broken_at, None);
-    println!(
-        "audit verify: {} rows in {}",
-        status.records,
-        ms(t.elapsed())
-    );
-    let t = Instant::now();
-    let (entries, total) = log.page(None, 1, 50).await.unwrap();
-    println!("audit page 1 (50 of {total}): {}", ms(t.elapsed()));
-    let t = Instant::now();
-    log.page(Some(SPACE), (total as u32 / 50).max(1), 50)
-        .await
-        .unwrap();
-    println!(
-        "audit last page, filtered by space: {} ({} entries on page 1)",
-        ms(t.elapsed()),
-        entries.len()
     );
 
     // 6. A viewer looping reads of spaces that do not exist, by made-up

@@ -29,6 +29,57 @@ pub enum Command {
     Sim(SimArgs),
     /// Manage the console's users (add, passwd, role, list, disable, enable).
     User(UserArgs),
+    /// Check, export, and hand out the key to check, the audit history.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AuditArgs {
+    /// SQLite file of the console.
+    #[arg(
+        long,
+        env = "SPACEPORT_DATABASE",
+        default_value = DEFAULT_DATABASE,
+        global = true
+    )]
+    pub database: PathBuf,
+    /// The audit key file (default: beside the database). The key may
+    /// instead be given, hex-encoded, in SPACEPORT_AUDIT_KEY.
+    #[arg(long, env = "SPACEPORT_AUDIT_KEY_FILE", global = true)]
+    pub audit_key_file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: AuditAction,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum AuditAction {
+    /// Print the public key that checks the signed checkpoints; anyone may
+    /// hold it.
+    Pubkey,
+    /// Check every record's MAC and link, and with --checkpoints that the
+    /// database still holds every checkpointed record. Exit status 0 when
+    /// everything holds, 1 when something does not (the first broken
+    /// record is named), 2 when the check could not run. Reads only.
+    Verify {
+        /// A directory of signed checkpoints to check the history against.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+        /// The public key (as `spaceport audit pubkey` prints it) to check
+        /// the checkpoints with, for whoever does not hold the audit key.
+        #[arg(long)]
+        pubkey: Option<String>,
+    },
+    /// Write the history, each record with its MAC, to standard output.
+    Export {
+        #[arg(long, value_enum)]
+        format: crate::audit::export::Format,
+        /// From this record id, or this day (YYYY-MM-DD) or RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only the records of this space.
+        #[arg(long)]
+        space: Option<String>,
+    },
 }
 
 #[derive(Debug, Args, Clone)]
@@ -77,6 +128,33 @@ pub struct ServeArgs {
     /// simulated provider, so a demo never touches a real console's file.
     #[arg(long, env = "SPACEPORT_DATABASE")]
     pub database: Option<PathBuf>,
+
+    /// The file holding the audit key, created (0600) on first start. It
+    /// must be kept, and backed up, apart from the database: whoever holds
+    /// both can rewrite unchecked history. Default: beside the database
+    /// (DATABASE.audit-key). The key may instead be given, hex-encoded, in
+    /// SPACEPORT_AUDIT_KEY.
+    #[arg(long, env = "SPACEPORT_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
+
+    /// Where signed checkpoints of the audit history are written: meant to
+    /// be other storage than the database's (another disk, a mounted
+    /// bucket). Default: DATABASE-checkpoints beside the database.
+    #[arg(long, env = "SPACEPORT_AUDIT_CHECKPOINT_DIR")]
+    pub audit_checkpoint_dir: Option<PathBuf>,
+
+    /// A checkpoint every this many new audit records...
+    #[arg(long, env = "SPACEPORT_AUDIT_CHECKPOINT_EVERY", default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
+    pub audit_checkpoint_every: i64,
+
+    /// ...and every this many minutes if any record is new (and at a clean
+    /// shutdown).
+    #[arg(long, env = "SPACEPORT_AUDIT_CHECKPOINT_MINUTES", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub audit_checkpoint_minutes: u64,
+
+    /// Each checkpoint is also POSTed, as JSON, to this URL.
+    #[arg(long, env = "SPACEPORT_AUDIT_CHECKPOINT_WEBHOOK")]
+    pub audit_checkpoint_webhook: Option<url::Url>,
 
     /// The provider's Platform API. Needs --api-key.
     #[arg(long, env = "HEROKU_API_URL")]
@@ -204,6 +282,20 @@ impl ServeArgs {
             (Some(path), _) => path.clone(),
             (None, Ok(ProviderChoice::Simulated)) => PathBuf::from(DEMO_DATABASE),
             (None, _) => PathBuf::from(DEFAULT_DATABASE),
+        }
+    }
+
+    /// When and where the audit history is checkpointed.
+    pub fn checkpoints(&self) -> crate::audit::integrity::CheckpointSettings {
+        let database = self.database_path();
+        crate::audit::integrity::CheckpointSettings {
+            dir: self
+                .audit_checkpoint_dir
+                .clone()
+                .unwrap_or_else(|| crate::audit::integrity::default_dir(&database)),
+            every: self.audit_checkpoint_every,
+            interval: std::time::Duration::from_secs(self.audit_checkpoint_minutes * 60),
+            webhook: self.audit_checkpoint_webhook.clone(),
         }
     }
 

@@ -15,6 +15,8 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database file could not be made private: {0}")]
     Permissions(#[from] std::io::Error),
+    #[error("there is no database at {0}")]
+    Missing(String),
 }
 
 /// Makes the database file, and its journal files if they exist, readable
@@ -54,4 +56,19 @@ pub async fn open(path: &Path) -> Result<SqlitePool, DbError> {
         .await?;
     sqlx::migrate!("../migrations").run(&pool).await?;
     Ok(pool)
+}
+
+/// Opens an existing database for reading only, without migrating it:
+/// for checking or exporting a history without changing a byte of it.
+pub async fn open_read_only(path: &Path) -> Result<SqlitePool, DbError> {
+    if !path.exists() {
+        return Err(DbError::Missing(path.display().to_string()));
+    }
+    let opts = SqliteConnectOptions::from_str("sqlite://")?
+        .filename(path)
+        .read_only(true);
+    Ok(SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await?)
 }

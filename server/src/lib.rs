@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod audit;
+pub mod audit_command;
 pub mod auth;
 pub mod cache;
 pub mod config;

@@ -2,6 +2,8 @@
 
 use crate::actions::Executor;
 use crate::audit::AuditLog;
+use crate::audit::integrity::Integrity;
+use crate::audit::key::AuditKey;
 use crate::auth::refusals::Refusals;
 use crate::auth::throttle::{Policy, Throttle};
 use crate::auth::users::Users;
@@ -143,10 +145,11 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
     let database = args.database_path();
     // One pool for the one file: the history, the users and the sessions.
     let pool = crate::db::open(&database).await?;
-    let audit = Arc::new(AuditLog::new(pool.clone()));
+    let audit = Arc::new(AuditLog::new(pool.clone(), audit_key(args, &database)?).await?);
     bind_provider(&audit, &database, &choice).await?;
+    let integrity = Integrity::start(audit.clone(), args.checkpoints()).await?;
     let users = Arc::new(Users::new(pool.clone()));
-    let executor = Executor::new(audit.clone(), users.clone());
+    let executor = Executor::new(audit.clone(), users.clone()).with_integrity(integrity);
     let demo = matches!(choice, ProviderChoice::Simulated);
     start_users(&executor, demo).await?;
     let console = Arc::new(ServerConsole::new(
@@ -163,6 +166,25 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
 
     let router = web(args, pool, executor, console.clone(), demo).await?;
     Ok((router, console))
+}
+
+/// The audit key as configured, made on first start (and said so).
+fn audit_key(args: &ServeArgs, database: &std::path::Path) -> Result<Arc<AuditKey>, StartError> {
+    let (key, created) = AuditKey::resolve(args.audit_key_file.as_deref(), database, true)
+        .map_err(crate::audit::AuditError::from)?;
+    if created {
+        let path = args
+            .audit_key_file
+            .clone()
+            .unwrap_or_else(|| crate::audit::key::default_path(database));
+        println!(
+            "Made the audit key {} (key {}). Back it up away from the database: without it\n  \
+             the history's MACs cannot be checked, and with the database it can rewrite them.",
+            path.display(),
+            key.id()
+        );
+    }
+    Ok(Arc::new(key))
 }
 
 /// The web side of a console over its database, around `console`: the
@@ -222,22 +244,29 @@ pub async fn web_for(
     console: SharedConsole,
     demo: bool,
 ) -> Result<axum::Router, StartError> {
-    let pool = crate::db::open(&args.database_path()).await?;
+    let database = args.database_path();
+    let pool = crate::db::open(&database).await?;
     let executor = Executor::new(
-        Arc::new(AuditLog::new(pool.clone())),
+        Arc::new(AuditLog::new(pool.clone(), audit_key(args, &database)?).await?),
         Arc::new(Users::new(pool.clone())),
     );
     web(args, pool, executor, console, demo).await
 }
 
 pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
-    let (router, _console) = build(&args).await?;
+    let (router, console) = build(&args).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     println!("Spaceport is listening on http://{addr}");
     serve_on(listener, router)
         .with_graceful_shutdown(shutdown())
         .await?;
+    // A clean stop signs what the history holds now.
+    if let Some(integrity) = console.integrity()
+        && let Err(e) = integrity.checkpoint_now().await
+    {
+        tracing::error!(error = %e, "no checkpoint at shutdown");
+    }
     Ok(())
 }
 
@@ -319,6 +348,18 @@ pub async fn sim(args: SimArgs) -> Result<(), StartError> {
     Ok(())
 }
 
+/// Ctrl-C, or SIGTERM as a service manager or container runtime sends.
 async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }

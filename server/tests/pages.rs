@@ -13,8 +13,8 @@ use app::console::Console;
 use app::error::AppError;
 use app::ids::{AddonName, SpaceRef};
 use app::model::{
-    ActionResult, AuditPage, ChainStatus, DataAddonSummary, Freshness, Overview, PeeringStatus,
-    PrivateLinkView, SpaceView, UserSummary,
+    ActionResult, AuditPage, AuditQuery, ChainStatus, DataAddonSummary, Freshness, Overview,
+    PeeringStatus, PrivateLinkView, SpaceView, UserSummary,
 };
 use axum::http::StatusCode;
 use clap::Parser;
@@ -89,17 +89,15 @@ impl Console for Fake {
         Err(AppError::NotFound(format!("No add-on {addon}.")))
     }
 
-    async fn audit(&self, _: &Caller, _: Option<String>, page: u32) -> Result<AuditPage, AppError> {
+    async fn audit(&self, _: &Caller, query: AuditQuery) -> Result<AuditPage, AppError> {
         Ok(AuditPage {
             entries: vec![],
-            page,
-            page_size: 50,
-            total: 0,
+            query,
+            older: None,
+            newer: None,
             spaces: vec![],
-            chain: ChainStatus {
-                records: 0,
-                broken_at: None,
-            },
+            actors: vec![],
+            chain: ChainStatus::default(),
         })
     }
 

@@ -1,92 +1,201 @@
 //! The audit history: every action with who asked, what the provider said
-//! and its Request-Id, newest first, with paging, a filter by space, and the
-//! result of verifying the hash chain that makes quiet edits visible.
+//! and its Request-Id, newest first; filters by space, actor, action,
+//! outcome, time range and free text; pages by cursor; and how far the
+//! console has verified the keyed chain that makes quiet edits visible.
 
+// The server function takes each filter as its own argument, so the page's
+// URL and a curl call both read `?actor=alice&outcome=error`.
+#![allow(clippy::too_many_arguments)]
+
+use crate::action::AuditName;
 use crate::components::Loaded;
 use crate::error::AppError;
-use crate::model::{AuditEntry, AuditPage as Page};
+use crate::model::{AuditEntry, AuditPage as Page, AuditQuery, ChainStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 #[server(endpoint = "audit")]
-pub async fn get_audit(space: Option<String>, page: Option<u32>) -> Result<Page, AppError> {
+pub async fn get_audit(
+    space: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    outcome: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    text: Option<String>,
+    before: Option<i64>,
+    after: Option<i64>,
+) -> Result<Page, AppError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
-        console
-            .audit(&who, space.filter(|s| !s.is_empty()), page.unwrap_or(1))
-            .await
+        let query = AuditQuery {
+            space,
+            actor,
+            action,
+            outcome,
+            since,
+            until,
+            text,
+            before,
+            after,
+        };
+        console.audit(&who, query).await
     })
     .await
 }
 
+/// The page's query from its URL: empty fields are no filter.
+fn query_from_url() -> impl Fn() -> AuditQuery + Copy {
+    let q = use_query_map();
+    move || {
+        let q = q.read();
+        let text = |k: &str| q.get(k).filter(|v| !v.trim().is_empty());
+        let id = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
+        AuditQuery {
+            space: text("space"),
+            actor: text("actor"),
+            action: text("action"),
+            outcome: text("outcome"),
+            since: text("since"),
+            until: text("until"),
+            text: text("text"),
+            before: id("before"),
+            after: id("after"),
+        }
+    }
+}
+
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let query = use_query_map();
-    let params = move || {
-        let q = query.read();
-        let space = q.get("space").filter(|s| !s.is_empty());
-        let page = q.get("page").and_then(|p| p.parse::<u32>().ok());
-        (space, page)
-    };
-    let data = Resource::new(params, |(space, page)| get_audit(space, page));
+    let query = query_from_url();
+    let data = Resource::new(query, |q| {
+        get_audit(
+            q.space, q.actor, q.action, q.outcome, q.since, q.until, q.text, q.before, q.after,
+        )
+    });
     view! {
         <h1>"Audit history"</h1>
         <Loaded data fallback="Loading the history…" view=|page| view! { <History page /> } />
     }
 }
 
+/// How far the history is verified, or what is wrong with it.
 #[component]
-fn History(page: Page) -> impl IntoView {
-    let space = use_query_map()
-        .read_untracked()
-        .get("space")
-        .unwrap_or_default();
-    let link = {
-        let space = space.clone();
-        move |n: u32| {
-            if space.is_empty() {
-                format!("/audit?page={n}")
-            } else {
-                format!("/audit?space={space}&page={n}")
-            }
-        }
-    };
-    let last_page = ((page.total.max(1) as u32) - 1) / page.page_size.max(1) + 1;
-    let chain = match page.chain.broken_at {
-        None => view! {
-            <p class="chain ok">
-                {format!("Hash chain verified: {} records, none altered or removed.", page.chain.records)}
-            </p>
-        }
-        .into_any(),
-        Some(id) => view! {
+fn Chain(chain: ChainStatus) -> impl IntoView {
+    let checkpoint = chain.checkpoint.clone().map(|(seq, last, at)| {
+        format!(
+            " Newest signed checkpoint: #{seq}, through record {last}, at {}.",
+            short_time(&at)
+        )
+    });
+    match (&chain.problem, &chain.verified_at) {
+        (Some(problem), _) => view! {
             <p class="chain broken error" role="alert">
-                {format!("The hash chain breaks at record {id}: the history was edited outside Spaceport.")}
+                {format!("The audit history does not verify: {problem}")}
             </p>
         }
         .into_any(),
-    };
+        (None, None) => view! {
+            <p class="chain verifying">
+                {format!(
+                    "Verifying the history: {} of {} records so far.",
+                    chain.verified_through,
+                    chain.records,
+                )}
+            </p>
+        }
+        .into_any(),
+        (None, Some(at)) => view! {
+            <p class="chain ok">
+                {format!(
+                    "Hash chain verified through record {} of {}, at {}: none altered or removed.",
+                    chain.verified_through,
+                    chain.records,
+                    short_time(at),
+                )}
+                {checkpoint}
+            </p>
+        }
+        .into_any(),
+    }
+}
+
+/// A `<select>` of `options` (value, label) with `current` chosen; the
+/// first option, "all", is no filter.
+fn select(
+    name: &'static str,
+    current: Option<String>,
+    options: Vec<(String, String)>,
+) -> impl IntoView {
+    let current = current.unwrap_or_default();
     view! {
-        {chain}
+        <select name=name>
+            <option value="" selected=current.is_empty()>"all"</option>
+            {options
+                .into_iter()
+                .map(|(value, label)| {
+                    let selected = value == current;
+                    view! { <option value=value selected=selected>{label}</option> }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+fn same(values: Vec<String>) -> Vec<(String, String)> {
+    values.into_iter().map(|v| (v.clone(), v)).collect()
+}
+
+#[component]
+fn Filters(query: AuditQuery, spaces: Vec<String>, actors: Vec<String>) -> impl IntoView {
+    let actions = AuditName::ALL
+        .iter()
+        .map(|a| (a.as_str().to_string(), a.as_str().to_string()))
+        .collect();
+    let outcomes = same(
+        ["ok", "error", "unknown", "pending"]
+            .map(String::from)
+            .to_vec(),
+    );
+    view! {
         <form method="get" action="/audit" class="filter">
+            <label>"Space " {select("space", query.space, same(spaces))}</label>
+            <label>"Who " {select("actor", query.actor, same(actors))}</label>
+            <label>"Action " {select("action", query.action, actions)}</label>
+            <label>"Outcome " {select("outcome", query.outcome, outcomes)}</label>
             <label>
-                "Space "
-                <select name="space">
-                    <option value="" selected=space.is_empty()>"all"</option>
-                    {page
-                        .spaces
-                        .iter()
-                        .map(|s| {
-                            view! {
-                                <option value=s.clone() selected=*s == space>{s.clone()}</option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
+                "From " <input type="date" name="since" value=query.since.unwrap_or_default() />
+            </label>
+            <label>
+                "To " <input type="date" name="until" value=query.until.unwrap_or_default() />
+            </label>
+            <label>
+                "Text "
+                <input
+                    type="search"
+                    name="text"
+                    minlength="3"
+                    maxlength="200"
+                    placeholder="PCX ID, add-on, message…"
+                    value=query.text.unwrap_or_default()
+                />
             </label>
             <button type="submit">"Filter"</button>
+            <a href="/audit">"Clear"</a>
         </form>
-        {(page.entries.is_empty()).then(|| view! { <p>"Nothing recorded yet."</p> })}
+    }
+}
+
+#[component]
+fn History(page: Page) -> impl IntoView {
+    let q = page.query.clone();
+    let newer = page.newer.map(|n| q.link(None, Some(n)));
+    let older = page.older.map(|o| q.link(Some(o), None));
+    let newest = (q.before.is_some() || q.after.is_some()).then(|| q.link(None, None));
+    view! {
+        <Chain chain=page.chain />
+        <Filters query=page.query spaces=page.spaces actors=page.actors />
+        {(page.entries.is_empty()).then(|| view! { <p>"Nothing recorded here."</p> })}
         <table class="audit">
             <thead>
                 <tr>
@@ -104,9 +213,9 @@ fn History(page: Page) -> impl IntoView {
             <tbody>{page.entries.into_iter().map(|e| view! { <Row entry=e /> }).collect_view()}</tbody>
         </table>
         <nav class="pager">
-            {(page.page > 1).then(|| view! { <a href=link(page.page - 1) rel="prev">"Newer"</a> })}
-            <span>{format!("Page {} of {last_page}", page.page)}</span>
-            {(page.page < last_page).then(|| view! { <a href=link(page.page + 1) rel="next">"Older"</a> })}
+            {newest.map(|href| view! { <a href=href>"Newest"</a> })}
+            {newer.map(|href| view! { <a href=href rel="prev">"Newer"</a> })}
+            {older.map(|href| view! { <a href=href rel="next">"Older"</a> })}
         </nav>
     }
 }

@@ -1,5 +1,6 @@
 //! One module per page, each with the server functions it calls.
 
+pub mod alarm;
 pub mod audit;
 pub mod overview;
 pub mod privatelink;

@@ -16,8 +16,10 @@
 //! the console's own data, `console::steps` for the provider's. Intents
 //! left open by a stop are settled at start-up by `console::reconcile`.
 
+mod alarm;
 pub mod local;
 
+use crate::audit::integrity::Integrity;
 use crate::audit::{AuditLog, Intent, Outcome, OutcomeKind};
 use crate::auth::users::Users;
 use crate::console::ServerConsole;
@@ -125,11 +127,28 @@ pub fn audit_refused(e: crate::audit::AuditError) -> AppError {
 pub struct Executor {
     audit: Arc<AuditLog>,
     users: Arc<Users>,
+    /// The running console's watch over the history (not the command line's).
+    integrity: Option<Arc<Integrity>>,
 }
 
 impl Executor {
     pub fn new(audit: Arc<AuditLog>, users: Arc<Users>) -> Self {
-        Self { audit, users }
+        Self {
+            audit,
+            users,
+            integrity: None,
+        }
+    }
+
+    pub fn with_integrity(self, integrity: Arc<Integrity>) -> Self {
+        Self {
+            integrity: Some(integrity),
+            ..self
+        }
+    }
+
+    pub fn integrity(&self) -> Option<&Arc<Integrity>> {
+        self.integrity.as_ref()
     }
 
     pub fn audit(&self) -> &Arc<AuditLog> {
@@ -156,9 +175,10 @@ impl Executor {
                 return Err(AppError::Internal);
             }
         };
-        let checked = match provider {
-            Some(p) => p.check(action).await?,
-            None => local::check(&self.users, who, action).await?,
+        let checked = match (action, provider) {
+            (Action::AcknowledgeAlarm { finding }, _) => alarm::check(self.integrity(), finding)?,
+            (_, Some(p)) => p.check(action).await?,
+            (_, None) => local::check(&self.users, who, action).await?,
         };
         let target = action.target();
         let intent_id = self
@@ -173,9 +193,12 @@ impl Executor {
             })
             .await
             .map_err(audit_refused)?;
-        let changed = match provider {
-            Some(p) => p.change(action, &checked).await,
-            None => local::change(&self.users, action).await,
+        let changed = match (action, provider) {
+            (Action::AcknowledgeAlarm { finding }, _) => {
+                alarm::change(self.integrity(), finding).await
+            }
+            (_, Some(p)) => p.change(action, &checked).await,
+            (_, None) => local::change(&self.users, action).await,
         };
         self.audit.settle(intent_id, changed.outcome).await;
         if let Some(p) = provider {

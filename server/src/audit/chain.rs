@@ -1,6 +1,13 @@
-//! The hash chain: each row's hash covers its own content and the previous
-//! row's hash, so changing or removing any row breaks every hash after it.
+//! The chain: each row's MAC covers its own content and the previous row's
+//! MAC, so changing or removing any row breaks the chain there.
+//!
+//! Two schemes. Rows written before the history was keyed carry a plain
+//! SHA-256 (`hash`), which anyone can recompute. From the first
+//! `audit.keyed` record on, each row carries an HMAC-SHA256 (`mac`) under
+//! the audit key (see `key`), which only the key's holder can make.
 
+use super::key::AuditKey;
+use hmac::Mac;
 use sha2::{Digest, Sha256};
 
 /// The `prev_hash` of the first row.
@@ -61,8 +68,51 @@ pub fn hash(row: &Row) -> String {
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
-/// Checks rows in id order against their stored hashes; the id of the
-/// first row that does not match, if any.
+/// Feeds bytes written to it into a MAC.
+struct MacWriter<'a>(&'a mut super::key::HmacSha256);
+
+impl std::io::Write for MacWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The version tag that opens every keyed row's canonical content.
+const KEYED: &str = "spaceport-audit-v2";
+
+/// The row's MAC under `key`: HMAC-SHA256 over a JSON array of the version
+/// tag and every field, the previous MAC last. Every column is there, null
+/// when unset, so no field can pass for another.
+pub fn mac(key: &AuditKey, row: &Row) -> String {
+    let mut hmac = key.hmac();
+    let fields = (
+        KEYED,
+        row.id,
+        &row.at,
+        &row.kind,
+        row.intent_id,
+        &row.actor,
+        &row.action,
+        &row.space,
+        &row.target,
+        &row.outcome,
+        &row.provider_status,
+        &row.message,
+        &row.request_id,
+        &row.detail,
+        &row.action_data,
+        &row.prev_hash,
+    );
+    serde_json::to_writer(MacWriter(&mut hmac), &fields).expect("strings and numbers serialise");
+    hex::encode(hmac.finalize().into_bytes())
+}
+
+/// Checks rows of the unkeyed scheme in id order against their stored
+/// hashes; the id of the first row that does not match, if any.
 pub fn first_break<'a>(rows: impl IntoIterator<Item = (&'a Row, &'a str)>) -> Option<i64> {
     let mut prev = GENESIS.to_string();
     for (row, stored) in rows {
@@ -149,6 +199,30 @@ mod tests {
         let mut rows = chain(4);
         rows[2].0.action_data = Some("{}".into());
         assert_eq!(check(&rows), Some(3));
+    }
+
+    #[test]
+    fn a_keyed_mac_needs_the_key_and_covers_every_field() {
+        let key = AuditKey::from_secret(&[1; 32]);
+        let other = AuditKey::from_secret(&[2; 32]);
+        let (row, _) = chain(1).remove(0);
+        let m = mac(&key, &row);
+        assert_eq!(m, mac(&key, &row.clone()));
+        assert_ne!(m, mac(&other, &row));
+        assert_ne!(m, hash(&row));
+        let mut moved = row.clone();
+        moved.detail = Some("x".into());
+        assert_ne!(mac(&key, &moved), m);
+        let mut moved = row.clone();
+        moved.action_data = Some("x".into());
+        assert_ne!(
+            mac(&key, &moved),
+            mac(&key, &{
+                let mut r = row.clone();
+                r.detail = Some("x".into());
+                r
+            })
+        );
     }
 
     #[test]

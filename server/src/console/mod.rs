@@ -13,8 +13,8 @@ use app::console::Console;
 use app::error::AppError;
 use app::ids::{AddonName, SpaceRef};
 use app::model::{
-    AuditPage, DataAddonSummary, Freshness, Overview, Peering, PeeringInfo, PeeringStatus,
-    PrivateLinkView, SpaceSummary, SpaceView, UserSummary,
+    AuditPage, AuditQuery, DataAddonSummary, Freshness, IntegrityAlarm, Overview, Peering,
+    PeeringInfo, PeeringStatus, PrivateLinkView, SpaceSummary, SpaceView, UserSummary,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,6 +96,11 @@ impl ServerConsole {
     /// never cached, so anyone could spend the account's hourly budget by
     /// asking for made-up ones. The list itself is re-read at most once a
     /// refresh period (times six), so a new space shows within a minute.
+    /// The console's watch over its history, for a clean shutdown.
+    pub fn integrity(&self) -> Option<&Arc<crate::audit::integrity::Integrity>> {
+        self.executor.integrity()
+    }
+
     pub(crate) fn audit(&self) -> &Arc<AuditLog> {
         self.executor.audit()
     }
@@ -250,31 +255,44 @@ impl Console for ServerConsole {
         self.privatelink_view(space, addon).await
     }
 
-    async fn audit(
-        &self,
-        who: &Caller,
-        space: Option<String>,
-        page: u32,
-    ) -> Result<AuditPage, AppError> {
+    async fn audit(&self, who: &Caller, query: AuditQuery) -> Result<AuditPage, AppError> {
         who.require(Permission::View)?;
         let fail = |e: crate::audit::AuditError| {
             tracing::error!(error = %e, "audit history could not be read");
             AppError::Internal
         };
-        let page = page.max(1);
-        let (entries, total) = self
-            .audit()
-            .page(space.as_deref(), page, AUDIT_PAGE_SIZE)
+        let pool = self.audit().pool();
+        let page = crate::audit::query::page(pool, &query, AUDIT_PAGE_SIZE)
             .await
-            .map_err(fail)?;
+            .map_err(|e| match e {
+                crate::audit::query::PageError::Filter(bad) => AppError::Invalid(bad.0),
+                crate::audit::query::PageError::Audit(e) => fail(e),
+            })?;
+        let chain = match self.executor.integrity() {
+            Some(i) => i.status().await.map_err(fail)?,
+            None => app::model::ChainStatus::default(),
+        };
         Ok(AuditPage {
-            entries,
-            page,
-            page_size: AUDIT_PAGE_SIZE,
-            total,
-            spaces: self.audit().spaces().await.map_err(fail)?,
-            chain: self.audit().verify().await.map_err(fail)?,
+            entries: page.entries,
+            query,
+            older: page.older,
+            newer: page.newer,
+            spaces: crate::audit::query::spaces(pool).await.map_err(fail)?,
+            actors: crate::audit::query::actors(pool).await.map_err(fail)?,
+            chain,
         })
+    }
+
+    async fn alarm(&self, who: &Caller) -> Result<Option<IntegrityAlarm>, AppError> {
+        who.require(Permission::View)?;
+        Ok(self
+            .executor
+            .integrity()
+            .and_then(|i| i.alarm())
+            .map(|finding| IntegrityAlarm {
+                finding,
+                can_acknowledge: who.can(Permission::AcknowledgeAlarm),
+            }))
     }
 
     async fn users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError> {

@@ -1,0 +1,345 @@
+//! The console's watch over its own history. At start-up it compares the
+//! database with the newest checkpoint (cheap, whatever the history's
+//! length), then, in the background and without delaying the listener,
+//! verifies every record once and from then on each record appended,
+//! remembering how far it got. It signs a checkpoint every N records, every
+//! M minutes, and at a clean shutdown. Whatever it finds raises the alarm
+//! every page shows until an admin acknowledges it.
+
+use super::checkpoint::{self, Checkpoint, Signed};
+use super::verify::{Break, Verifier, read_after};
+use super::{AuditError, AuditLog};
+use app::model::ChainStatus;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// When and where checkpoints are made.
+#[derive(Debug, Clone)]
+pub struct CheckpointSettings {
+    pub dir: PathBuf,
+    /// A checkpoint once this many records are new...
+    pub every: i64,
+    /// ...or once this long has passed with any new record.
+    pub interval: Duration,
+    /// Each checkpoint is also POSTed here, as JSON.
+    pub webhook: Option<url::Url>,
+}
+
+/// The default checkpoint directory: beside the database. Meant to be
+/// moved to other storage (see the README).
+pub fn default_dir(database: &std::path::Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-checkpoints");
+    PathBuf::from(name)
+}
+
+/// How often the whole history is verified again, besides at start-up: the
+/// incremental pass only reads new records, so an edit to an old one made
+/// while the console runs is found by the next full pass.
+const FULL_PASS: Duration = Duration::from_secs(24 * 3600);
+
+/// Records verified per read.
+const CHUNK: i64 = 20_000;
+
+/// The setting that keeps the finding an admin acknowledged.
+const ACKNOWLEDGED: &str = "audit_acknowledged";
+
+#[derive(Debug, Default)]
+struct State {
+    through: i64,
+    verified_at: Option<String>,
+    /// The first break the verification found.
+    broken: Option<Break>,
+    /// What the start-up comparison with the checkpoints found.
+    at_start: Vec<Break>,
+    acknowledged: Option<String>,
+    newest: Option<Signed>,
+}
+
+pub struct Integrity {
+    log: Arc<AuditLog>,
+    settings: CheckpointSettings,
+    state: RwLock<State>,
+    /// The verification's progress; held while it reads and while a
+    /// checkpoint is made, so the two never interleave.
+    verifier: tokio::sync::Mutex<(Verifier, Instant)>,
+    http: reqwest::Client,
+    /// When the current full pass started.
+    full_pass: std::sync::Mutex<Instant>,
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// An acknowledgement that does not match the alarm shown.
+#[derive(Debug, thiserror::Error)]
+pub enum AcknowledgeError {
+    #[error("There is no integrity alarm to acknowledge.")]
+    NoAlarm,
+    #[error("The alarm changed since it was shown; reload the page and read it again.")]
+    Changed,
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+impl Integrity {
+    /// Compares the history with the newest checkpoint, then starts the
+    /// background verification; returns at once.
+    pub async fn start(
+        log: Arc<AuditLog>,
+        settings: CheckpointSettings,
+    ) -> Result<Arc<Self>, AuditError> {
+        let pool = log.pool().clone();
+        let at_start =
+            match checkpoint::check_newest(&pool, &settings.dir, &log.key().public()).await {
+                Ok(found) => found,
+                Err(checkpoint::CheckpointError::Database(e)) => return Err(e.into()),
+                Err(e) => {
+                    tracing::error!(error = %e, "checkpoints not compared");
+                    Vec::new()
+                }
+            };
+        for b in &at_start {
+            tracing::error!(problem = %b, dir = %settings.dir.display(), "the audit history does not match its checkpoints");
+        }
+        let acknowledged: Option<String> =
+            sqlx::query_scalar("SELECT value FROM console_settings WHERE key = ?")
+                .bind(ACKNOWLEDGED)
+                .fetch_optional(&pool)
+                .await?;
+        let newest = checkpoint::last_recorded(&pool).await?;
+        let key = log.key().clone();
+        let me = Arc::new(Self {
+            settings,
+            state: RwLock::new(State {
+                at_start,
+                acknowledged,
+                newest,
+                ..State::default()
+            }),
+            verifier: tokio::sync::Mutex::new((Verifier::new(Some(key)), Instant::now())),
+            full_pass: std::sync::Mutex::new(Instant::now()),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+            log,
+        });
+        let keeper = me.clone();
+        tokio::spawn(async move { keeper.keep().await });
+        Ok(me)
+    }
+
+    /// Verifies and checkpoints whenever records are appended, and at
+    /// least every checkpoint interval.
+    async fn keep(self: Arc<Self>) {
+        loop {
+            if let Err(e) = self.step(false).await {
+                tracing::error!(error = %e, "audit verification failed to read the history");
+            }
+            tokio::select! {
+                () = self.log.appended().notified() => {}
+                () = tokio::time::sleep(self.settings.interval) => {}
+            }
+        }
+    }
+
+    /// Verifies what is new, then checkpoints if it is time (or `force`).
+    async fn step(&self, force: bool) -> Result<(), AuditError> {
+        let mut guard = self.verifier.lock().await;
+        let (verifier, last_checkpoint) = &mut *guard;
+        if self.full_pass_due() {
+            // Start again from the first record; the findings so far stand
+            // until the new pass has its own.
+            *verifier = Verifier::new(Some(self.log.key().clone()));
+        }
+        self.catch_up(verifier).await?;
+        let newest = self.read().newest.as_ref().map(|s| s.checkpoint.clone());
+        let covered = newest.as_ref().map_or(0, |c| c.last_id);
+        let new = verifier.through() - covered;
+        let due = new >= self.settings.every
+            || (new > 0 && last_checkpoint.elapsed() >= self.settings.interval);
+        if new > 0 && (force || due) {
+            self.checkpoint(verifier, newest.as_ref()).await;
+            *last_checkpoint = Instant::now();
+        }
+        Ok(())
+    }
+
+    fn full_pass_due(&self) -> bool {
+        let mut started = self.full_pass.lock().unwrap_or_else(|e| e.into_inner());
+        let due = started.elapsed() >= FULL_PASS;
+        if due {
+            *started = Instant::now();
+        }
+        due
+    }
+
+    /// Reads and verifies the records after the last one verified.
+    async fn catch_up(&self, verifier: &mut Verifier) -> Result<(), AuditError> {
+        loop {
+            let rows = read_after(self.log.pool(), verifier.through(), CHUNK).await?;
+            for s in &rows {
+                verifier.push(s);
+            }
+            let mut state = self.write();
+            state.through = state.through.max(verifier.through());
+            if state.broken.is_none()
+                && let Some(b) = verifier.first_break()
+            {
+                tracing::error!(problem = %b, "the audit history does not verify");
+                state.broken = Some(b.clone());
+            }
+            if rows.len() < CHUNK as usize {
+                state.verified_at = Some(now());
+                return Ok(());
+            }
+        }
+    }
+
+    /// Signs the history up to the last verified record, keeps the
+    /// checkpoint in the database, and delivers it: the directory, the log,
+    /// the webhook. A delivery that fails is logged; the next checkpoint
+    /// covers the same records and more.
+    async fn checkpoint(&self, verifier: &Verifier, previous: Option<&Checkpoint>) {
+        let key = self.log.key();
+        let signed = Signed::new(
+            key,
+            Checkpoint {
+                seq: previous.map_or(1, |p| p.seq + 1),
+                last_id: verifier.through(),
+                last_mac: verifier.last_mac().to_string(),
+                count: verifier.through(),
+                at: now(),
+                key_id: key.id().to_string(),
+                prev: self.read().newest.as_ref().map(Signed::digest),
+            },
+        );
+        if let Err(e) = checkpoint::record(self.log.pool(), &signed).await {
+            tracing::error!(error = %e, "checkpoint not kept in the database");
+            return;
+        }
+        let json = serde_json::to_string(&signed).unwrap_or_default();
+        tracing::info!(target: "spaceport::audit::checkpoint", checkpoint = %json, "audit checkpoint");
+        if let Err(e) = checkpoint::write(&self.settings.dir, &signed) {
+            tracing::error!(error = %e, "checkpoint not written to its directory");
+        }
+        if let Some(url) = self.settings.webhook.clone() {
+            let request = self.http.post(url).json(&signed);
+            let seq = signed.checkpoint.seq;
+            tokio::spawn(async move {
+                match request.send().await.and_then(|r| r.error_for_status()) {
+                    Ok(_) => tracing::debug!(seq, "checkpoint delivered to the webhook"),
+                    Err(e) => {
+                        tracing::error!(seq, error = %e, "checkpoint not delivered to the webhook")
+                    }
+                }
+            });
+        }
+        self.write().newest = Some(signed);
+    }
+
+    /// Verifies up to the newest record and signs a checkpoint of it: at
+    /// a clean shutdown.
+    pub async fn checkpoint_now(&self) -> Result<(), AuditError> {
+        self.step(true).await
+    }
+
+    /// Waits until every record appended so far has been verified.
+    pub async fn settled(&self) -> Result<(), AuditError> {
+        self.step(false).await
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every problem found, the earliest record first (those about
+    /// checkpoints alone last).
+    fn problems(&self) -> Vec<Break> {
+        let state = self.read();
+        let mut all: Vec<Break> = state
+            .at_start
+            .iter()
+            .chain(&state.broken)
+            .cloned()
+            .collect();
+        all.sort_by_key(|b| b.record().unwrap_or(i64::MAX));
+        all
+    }
+
+    /// Every problem found, in words, or `None` when the history holds.
+    pub fn finding(&self) -> Option<String> {
+        let all: Vec<String> = self.problems().iter().map(ToString::to_string).collect();
+        (!all.is_empty()).then(|| {
+            let mut text = all.join("; ");
+            if let Some(first) = text.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            text + "."
+        })
+    }
+
+    /// The finding, unless an admin has acknowledged it.
+    pub fn alarm(&self) -> Option<String> {
+        let finding = self.finding()?;
+        let acknowledged = self.read().acknowledged.clone();
+        (acknowledged.as_deref() != Some(finding.as_str())).then_some(finding)
+    }
+
+    /// Whether `finding` is the alarm now shown.
+    pub fn check_acknowledge(&self, finding: &str) -> Result<(), AcknowledgeError> {
+        match self.alarm() {
+            None => Err(AcknowledgeError::NoAlarm),
+            Some(f) if f == finding => Ok(()),
+            Some(_) => Err(AcknowledgeError::Changed),
+        }
+    }
+
+    /// Silences the alarm that says `finding` (kept across restarts; a new
+    /// finding raises the alarm again).
+    pub async fn acknowledge(&self, finding: &str) -> Result<(), AcknowledgeError> {
+        self.check_acknowledge(finding)?;
+        sqlx::query(
+            "INSERT INTO console_settings (key, value) VALUES (?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(ACKNOWLEDGED)
+        .bind(finding)
+        .execute(self.log.pool())
+        .await
+        .map_err(AuditError::from)?;
+        self.write().acknowledged = Some(finding.to_string());
+        Ok(())
+    }
+
+    /// What the Audit page shows: how far verification got, and the first
+    /// problem, without reading more than the newest record's id.
+    pub async fn status(&self) -> Result<ChainStatus, AuditError> {
+        let records: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM audit_events")
+            .fetch_one(self.log.pool())
+            .await?;
+        let problem = self.finding();
+        let broken_at = self.problems().first().and_then(Break::record);
+        let state = self.read();
+        Ok(ChainStatus {
+            records: records.unwrap_or(0),
+            verified_through: state.through,
+            verified_at: state.verified_at.clone(),
+            broken_at,
+            problem,
+            checkpoint: state.newest.as_ref().map(|s| {
+                let c = &s.checkpoint;
+                (c.seq, c.last_id, c.at.clone())
+            }),
+        })
+    }
+}

@@ -1,0 +1,311 @@
+//! Reading the history for the Audit page: filters, each served by an index
+//! (see migration `20261126000001`), and keyset pagination, so a page deep
+//! in a million records costs what the first one does.
+
+use super::AuditError;
+use app::action::AuditName;
+use app::model::{AuditEntry, AuditQuery};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use time::format_description::well_known::Rfc3339;
+
+/// A filter that does not parse: said back to the user as it is.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadFilter(pub String);
+
+/// The longest free-text search accepted.
+const MAX_TEXT: usize = 200;
+
+/// A query's filters, checked.
+#[derive(Debug, Default)]
+struct Filter {
+    space: Option<String>,
+    actor: Option<String>,
+    action: Option<AuditName>,
+    outcome: Option<&'static str>,
+    since: Option<String>,
+    until: Option<String>,
+    /// An FTS5 phrase.
+    text: Option<String>,
+}
+
+fn some(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A day (`2026-11-23`) or an RFC 3339 time, as the stored form compares:
+/// UTC with a `Z`. `end` makes a day mean its end (the next midnight).
+pub(crate) fn instant(v: &str, what: &str, end: bool) -> Result<String, BadFilter> {
+    let utc = |t: time::OffsetDateTime| {
+        t.to_offset(time::UtcOffset::UTC)
+            .format(&Rfc3339)
+            .unwrap_or_default()
+    };
+    if let Ok(t) = time::OffsetDateTime::parse(v, &Rfc3339) {
+        return Ok(utc(t));
+    }
+    let day = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(v, &day) {
+        Ok(d) => {
+            let d = if end { d.next_day().unwrap_or(d) } else { d };
+            Ok(utc(d.midnight().assume_utc()))
+        }
+        Err(_) => Err(BadFilter(format!(
+            "\"{v}\" is not a {what} date: use YYYY-MM-DD or an RFC 3339 time."
+        ))),
+    }
+}
+
+impl Filter {
+    fn parse(q: &AuditQuery) -> Result<Self, BadFilter> {
+        let action = some(&q.action)
+            .map(|a| a.parse::<AuditName>().map_err(BadFilter))
+            .transpose()?;
+        let outcome = match some(&q.outcome) {
+            None => None,
+            Some("ok") => Some("ok"),
+            Some("error") => Some("error"),
+            Some("unknown") => Some("unknown"),
+            Some("pending") => Some("pending"),
+            Some(o) => {
+                return Err(BadFilter(format!(
+                    "\"{o}\" is not an outcome: use ok, error, unknown or pending."
+                )));
+            }
+        };
+        let text = match some(&q.text) {
+            None => None,
+            Some(t) if t.chars().count() < 3 => {
+                return Err(BadFilter("Search for at least 3 characters.".into()));
+            }
+            Some(t) if t.len() > MAX_TEXT => {
+                return Err(BadFilter(format!(
+                    "Search for at most {MAX_TEXT} characters."
+                )));
+            }
+            // One phrase: quotes doubled, so the text is never FTS syntax.
+            Some(t) => Some(format!("\"{}\"", t.replace('"', "\"\""))),
+        };
+        Ok(Self {
+            space: some(&q.space).map(str::to_string),
+            actor: some(&q.actor).map(str::to_string),
+            action,
+            outcome,
+            since: some(&q.since)
+                .map(|v| instant(v, "start", false))
+                .transpose()?,
+            until: some(&q.until)
+                .map(|v| instant(v, "end", true))
+                .transpose()?,
+            text,
+        })
+    }
+}
+
+/// One action of the history as the Audit page reads it: an intent joined
+/// with its outcome.
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: i64,
+    at: String,
+    actor: String,
+    action: String,
+    space: String,
+    target: String,
+    outcome: Option<String>,
+    provider_status: Option<String>,
+    message: Option<String>,
+    request_id: Option<String>,
+    finished_at: Option<String>,
+    detail: Option<String>,
+}
+
+impl From<EntryRow> for AuditEntry {
+    fn from(r: EntryRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            space: r.space,
+            target: r.target,
+            outcome: r.outcome,
+            provider_status: r.provider_status,
+            message: r.message,
+            request_id: r.request_id,
+            finished_at: r.finished_at,
+            detail: r.detail,
+        }
+    }
+}
+
+/// One page of the history and the cursors around it.
+pub struct Page {
+    pub entries: Vec<AuditEntry>,
+    pub older: Option<i64>,
+    pub newer: Option<i64>,
+}
+
+/// The page `q` asks for: `size` actions, newest first, older than
+/// `q.before` or newer than `q.after` (the newest when neither).
+pub async fn page(pool: &SqlitePool, q: &AuditQuery, size: u32) -> Result<Page, PageError> {
+    let f = Filter::parse(q)?;
+    let mut sql = QueryBuilder::<Sqlite>::new(
+        "SELECT i.id, i.at, i.actor, i.action, i.space, i.target, o.outcome, \
+         o.provider_status, o.message, o.request_id, o.at AS finished_at, i.detail \
+         FROM audit_events i \
+         LEFT JOIN audit_events o ON o.kind = 'outcome' AND o.intent_id = i.id \
+         WHERE i.kind = 'intent'",
+    );
+    if let Some(s) = &f.space {
+        sql.push(" AND i.space = ").push_bind(s.clone());
+    }
+    if let Some(a) = &f.actor {
+        sql.push(" AND i.actor = ").push_bind(a.clone());
+    }
+    if let Some(a) = f.action {
+        sql.push(" AND i.action = ").push_bind(a.as_str());
+    }
+    match f.outcome {
+        None => {}
+        Some("pending") => {
+            sql.push(" AND i.id IN (SELECT intent_id FROM audit_open_intents)");
+        }
+        Some(o) => {
+            sql.push(" AND o.outcome = ").push_bind(o);
+        }
+    }
+    // Times become id bounds through the time index (records are appended
+    // in time order), so the page is still read along the ids.
+    if let Some(t) = &f.since {
+        sql.push(" AND i.at >= ")
+            .push_bind(t.clone())
+            .push(" AND i.id >= (SELECT coalesce(MIN(id), 0) FROM audit_events WHERE at >= ")
+            .push_bind(t.clone())
+            .push(")");
+    }
+    if let Some(t) = &f.until {
+        sql.push(" AND i.at < ")
+            .push_bind(t.clone())
+            .push(" AND i.id <= (SELECT coalesce(MAX(id), 0) FROM audit_events WHERE at < ")
+            .push_bind(t.clone())
+            .push(")");
+    }
+    if let Some(t) = &f.text {
+        sql.push(
+            " AND i.id IN (SELECT coalesce(e.intent_id, e.id) FROM audit_text t \
+             JOIN audit_events e ON e.id = t.rowid WHERE audit_text MATCH ",
+        )
+        .push_bind(t.clone())
+        .push(")");
+    }
+    let newest_first = q.after.is_none();
+    if let Some(b) = q.before {
+        sql.push(" AND i.id < ").push_bind(b);
+    }
+    if let Some(a) = q.after {
+        sql.push(" AND i.id > ").push_bind(a);
+    }
+    sql.push(if newest_first {
+        " ORDER BY i.id DESC LIMIT "
+    } else {
+        " ORDER BY i.id ASC LIMIT "
+    })
+    .push_bind(i64::from(size) + 1);
+    let mut rows: Vec<EntryRow> = sql.build_query_as().fetch_all(pool).await?;
+    let more = rows.len() > size as usize;
+    rows.truncate(size as usize);
+    if !newest_first {
+        rows.reverse();
+    }
+    let (first, last) = (rows.first().map(|r| r.id), rows.last().map(|r| r.id));
+    let (older, newer) = if newest_first {
+        (
+            if more { last } else { None },
+            q.before.and(first).or(q.before.map(|b| b - 1)),
+        )
+    } else {
+        (
+            last.or(q.after.map(|a| a + 1)),
+            if more { first } else { None },
+        )
+    };
+    Ok(Page {
+        entries: rows.into_iter().map(AuditEntry::from).collect(),
+        // Cursors are exclusive: "older" reads ids below it, "newer" above.
+        older,
+        newer,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error(transparent)]
+    Filter(#[from] BadFilter),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Audit(e.into())
+    }
+}
+
+/// The distinct values of an indexed column, read by skipping through the
+/// index (one lookup per value) instead of scanning it.
+async fn distinct(
+    pool: &SqlitePool,
+    column: &str,
+    intents: bool,
+) -> Result<Vec<String>, AuditError> {
+    let only = if intents { "kind = 'intent' AND " } else { "" };
+    let sql = format!(
+        "WITH RECURSIVE v(x) AS ( \
+           SELECT (SELECT MIN({column}) FROM audit_events WHERE {only}{column} > '') \
+           UNION ALL \
+           SELECT (SELECT MIN({column}) FROM audit_events WHERE {only}{column} > v.x) \
+           FROM v WHERE v.x IS NOT NULL) \
+         SELECT x FROM v WHERE x IS NOT NULL"
+    );
+    Ok(sqlx::query_scalar(&sql).fetch_all(pool).await?)
+}
+
+/// The spaces that appear in the history, for the filter.
+pub async fn spaces(pool: &SqlitePool) -> Result<Vec<String>, AuditError> {
+    distinct(pool, "space", false).await
+}
+
+/// Who appears in the history, for the filter.
+pub async fn actors(pool: &SqlitePool) -> Result<Vec<String>, AuditError> {
+    distinct(pool, "actor", true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(f: impl FnOnce(&mut AuditQuery)) -> Result<Filter, BadFilter> {
+        let mut q = AuditQuery::default();
+        f(&mut q);
+        Filter::parse(&q)
+    }
+
+    #[test]
+    fn filters_are_parsed_or_refused_with_a_reason() {
+        assert!(q(|_| {}).is_ok());
+        let f = q(|q| q.since = Some("2026-11-23".into())).unwrap();
+        assert_eq!(f.since.as_deref(), Some("2026-11-23T00:00:00Z"));
+        let f = q(|q| q.until = Some("2026-11-23".into())).unwrap();
+        assert_eq!(f.until.as_deref(), Some("2026-11-24T00:00:00Z"));
+        let f = q(|q| q.since = Some("2026-11-23T10:00:00+02:00".into())).unwrap();
+        assert_eq!(f.since.as_deref(), Some("2026-11-23T08:00:00Z"));
+        let e = q(|q| q.since = Some("yesterday".into())).unwrap_err();
+        assert!(e.0.contains("YYYY-MM-DD"), "{e}");
+        assert!(q(|q| q.outcome = Some("maybe".into())).is_err());
+        assert!(q(|q| q.action = Some("peering.launch".into())).is_err());
+        assert!(q(|q| q.text = Some("ab".into())).is_err());
+        let f = q(|q| q.text = Some("a\"b OR c".into())).unwrap();
+        assert_eq!(f.text.as_deref(), Some("\"a\"\"b OR c\""));
+    }
+}

@@ -1,0 +1,138 @@
+//! `spaceport audit ...`: checking the history as an auditor would, from
+//! the database file alone (read-only), and handing it to other tools.
+
+use crate::audit::checkpoint;
+use crate::audit::export::{self, Since};
+use crate::audit::key::{self, AuditKey, KeyError};
+use crate::audit::verify::{Verifier, read_after};
+use crate::config::{AuditAction, AuditArgs};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditCommandError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Database(#[from] crate::db::DbError),
+    #[error("the database failed: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Checkpoint(#[from] checkpoint::CheckpointError),
+    #[error(transparent)]
+    Export(#[from] export::ExportError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// What a command found: `Ok(true)` when everything holds.
+pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
+    let key = || AuditKey::resolve(args.audit_key_file.as_deref(), &args.database, false);
+    match args.action {
+        AuditAction::Pubkey => {
+            let (key, _) = key()?;
+            println!("{}", key.public_hex());
+            eprintln!("(audit key {})", key.id());
+            Ok(true)
+        }
+        AuditAction::Verify {
+            checkpoints,
+            pubkey,
+        } => {
+            let key = match key() {
+                Ok((k, _)) => Some(Arc::new(k)),
+                Err(KeyError::Missing(path)) => {
+                    println!(
+                        "No audit key at {path}: the records' MACs are not checked, only their links."
+                    );
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let public = match (&pubkey, &key) {
+                (Some(p), _) => Some(key::parse_public(p)?),
+                (None, Some(k)) => Some(k.public()),
+                (None, None) => None,
+            };
+            verify(&args.database, key, checkpoints.as_deref(), public).await
+        }
+        AuditAction::Export {
+            format,
+            since,
+            space,
+        } => {
+            let since = since.map(|s| s.parse::<Since>()).transpose()?;
+            let pool = crate::db::open_read_only(&args.database).await?;
+            let stdout = std::io::stdout().lock();
+            match export::export(&pool, format, since.as_ref(), space.as_deref(), stdout).await {
+                Ok(n) => {
+                    eprintln!("{n} records exported.");
+                    Ok(true)
+                }
+                // A reader that stopped early (`| head`) is not a failure.
+                Err(export::ExportError::Write(e))
+                    if e.kind() == std::io::ErrorKind::BrokenPipe =>
+                {
+                    Ok(true)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Checks the chain and, if given, the checkpoints; prints what it found.
+async fn verify(
+    database: &std::path::Path,
+    key: Option<Arc<AuditKey>>,
+    checkpoints: Option<&std::path::Path>,
+    public: Option<ed25519_dalek::VerifyingKey>,
+) -> Result<bool, AuditCommandError> {
+    let pool = crate::db::open_read_only(database).await?;
+    let mut verifier = Verifier::new(key);
+    loop {
+        let rows = read_after(&pool, verifier.through(), 20_000).await?;
+        if rows.is_empty() {
+            break;
+        }
+        rows.iter().for_each(|s| verifier.push(s));
+    }
+    let mut found = verifier.breaks.clone();
+    let mut counted = 0;
+    if let Some(dir) = checkpoints {
+        let public = public.ok_or_else(|| {
+            AuditCommandError::Usage(
+                "--checkpoints needs the audit key or --pubkey to check their signatures".into(),
+            )
+        })?;
+        counted = checkpoint::seqs_in(dir)?.len();
+        found.extend(checkpoint::check_all(&pool, dir, &public).await?);
+    }
+    let through = verifier.through();
+    match found.first() {
+        None => {
+            println!("The audit history holds: {through} records verified.");
+            if let Some(from) = verifier.keyed_from {
+                println!("  Keyed (HMAC-SHA256) from record {from}; SHA-256 chain before it.");
+            }
+            if let Some(from) = verifier.unchecked_from {
+                println!(
+                    "  Records from {from} were checked for their links only (no key for them)."
+                );
+            }
+            if checkpoints.is_some() {
+                println!("  {counted} signed checkpoints hold.");
+            }
+            Ok(true)
+        }
+        Some(first) => {
+            match first.record() {
+                Some(id) => println!("BROKEN at record {id}: {first}."),
+                None => println!("BROKEN: {first}."),
+            }
+            for more in &found[1..] {
+                println!("  also: {more}");
+            }
+            Ok(false)
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Reading the history: the Audit page's filters and cursors over a
+//! generated history, the export for SIEMs, and the refusal of any change
+//! whose record cannot be written.
+
+mod common;
+
+use app::action::AuditName;
+use common::{Console, make_users, spaceport, spaceport_audit};
+use server::audit::{AuditLog, Intent, Outcome};
+use std::collections::BTreeSet;
+
+/// Actions in the generated history.
+const N: usize = 130;
+
+/// A console over a history of `N` actions by alice and bob, in two
+/// spaces, every fifth one failed.
+async fn with_generated_history() -> Console {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    make_users(&db).await;
+    let log = AuditLog::open(&db).await.unwrap();
+    for i in 0..N {
+        let target = format!("pcx-{i:08x}");
+        log.record_event(
+            Intent {
+                actor: if i % 3 == 0 { "alice" } else { "bob" },
+                name: if i % 2 == 0 {
+                    AuditName::PeeringAccept
+                } else {
+                    AuditName::PeeringDestroy
+                },
+                space: if i % 4 == 0 { "space-a" } else { "space-b" },
+                target: &target,
+                detail: None,
+                action: None,
+            },
+            Outcome::local(i % 5 != 0, format!("generated action number {i}")),
+        )
+        .await
+        .unwrap();
+    }
+    log.pool().close().await;
+    Console::start_in(dir, db, &[]).await
+}
+
+async fn page(c: &Console, form: &[(&str, &str)]) -> serde_json::Value {
+    let (status, page) = c.call("audit", form).await;
+    assert_eq!(status, 200, "{form:?}: {page}");
+    page
+}
+
+fn targets(page: &serde_json::Value) -> Vec<String> {
+    page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["target"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn cursors_walk_the_whole_history_both_ways() {
+    let c = with_generated_history().await;
+    let ids = |p: &serde_json::Value| -> Vec<i64> {
+        p["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect()
+    };
+    let mut seen: Vec<i64> = Vec::new();
+    let mut p = page(&c, &[]).await;
+    assert!(p["newer"].is_null());
+    loop {
+        seen.extend(ids(&p));
+        let Some(older) = p["older"].as_i64() else {
+            break;
+        };
+        p = page(&c, &[("before", &older.to_string())]).await;
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first, no repeats"
+    );
+    let generated = seen.iter().filter(|id| **id > 2).count();
+    assert!(generated >= N, "{seen:?}");
+    // And back from the oldest page to the newest, meeting every action.
+    let mut back = ids(&p);
+    while let Some(newer) = p["newer"].as_i64() {
+        p = page(&c, &[("after", &newer.to_string())]).await;
+        back.extend(ids(&p));
+    }
+    assert_eq!(p["entries"][0]["id"].as_i64(), seen.first().copied());
+    back.sort_unstable();
+    back.dedup();
+    seen.sort_unstable();
+    assert_eq!(back, seen);
+}
+
+#[tokio::test]
+async fn each_filter_narrows_the_page() {
+    let c = with_generated_history().await;
+    let all = |p: &serde_json::Value, field: &str, want: &str| {
+        let entries = p["entries"].as_array().unwrap();
+        assert!(!entries.is_empty(), "{field}={want}");
+        assert!(
+            entries.iter().all(|e| e[field] == want),
+            "{field}={want}: {p}"
+        );
+        entries.len()
+    };
+    let alice = page(&c, &[("actor", "alice")]).await;
+    assert_eq!(all(&alice, "actor", "alice"), N.div_ceil(3));
+    let p = page(&c, &[("action", "peering.destroy")]).await;
+    assert_eq!(all(&p, "action", "peering.destroy"), 50);
+    assert!(p["older"].is_number(), "65 destroys: a second page");
+    let p = page(&c, &[("space", "space-a"), ("actor", "alice")]).await;
+    assert_eq!(all(&p, "space", "space-a"), N.div_ceil(12));
+    let p = page(&c, &[("outcome", "error")]).await;
+    assert_eq!(all(&p, "outcome", "error"), N / 5);
+    // Free text: any part of a target or a message.
+    let p = page(&c, &[("text", "0000004b")]).await;
+    assert_eq!(targets(&p), ["pcx-0000004b"]);
+    let p = page(&c, &[("text", "action number 12")]).await;
+    let found: BTreeSet<String> = targets(&p).into_iter().collect();
+    let want: BTreeSet<String> = [12, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129]
+        .iter()
+        .map(|i| format!("pcx-{i:08x}"))
+        .collect();
+    assert_eq!(found, want);
+    // Time: today holds everything, yesterday nothing.
+    let today = time::OffsetDateTime::now_utc().date();
+    let p = page(&c, &[("since", &today.to_string()), ("actor", "alice")]).await;
+    assert_eq!(all(&p, "actor", "alice"), N.div_ceil(3));
+    let yesterday = today.previous_day().unwrap().to_string();
+    let p = page(&c, &[("until", &yesterday)]).await;
+    assert_eq!(p["entries"], serde_json::json!([]));
+    // The filters' choices come from the history.
+    assert!(alice["spaces"].as_array().unwrap().len() >= 2);
+    assert!(
+        alice["actors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "bob")
+    );
+}
+
+#[tokio::test]
+async fn a_bad_filter_is_refused_with_its_reason() {
+    let c = with_generated_history().await;
+    for (field, value, words) in [
+        ("outcome", "maybe", "not an outcome"),
+        ("action", "peering.launch", "not a kind of audit record"),
+        ("since", "yesterday", "YYYY-MM-DD"),
+        ("text", "ab", "at least 3"),
+    ] {
+        let (status, body) = c.call("audit", &[(field, value)]).await;
+        assert_eq!(status, 400, "{field}={value}: {body}");
+        assert!(body.to_string().contains(words), "{field}={value}: {body}");
+    }
+    // Quotes and FTS words are searched for, never run.
+    let p = page(&c, &[("text", "\" OR pcx NEAR(")]).await;
+    assert_eq!(p["entries"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn the_export_has_every_record_with_its_mac() {
+    let c = with_generated_history().await;
+    let records: i64 = sqlx::query_scalar("SELECT MAX(id) FROM audit_events")
+        .fetch_one(
+            &sqlx::SqlitePool::connect(&format!("sqlite://{}", c.db.display()))
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let (code, out) = spaceport_audit(&c.db, &["export", "--format", "jsonl"]);
+    assert_eq!(code, Some(0), "{out}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines.len() as i64 >= records,
+        "{} of {records}",
+        lines.len()
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["mac"].as_str().is_some_and(|m| m.len() == 64))
+    );
+    assert!(lines.windows(2).all(|w| w[1]["prev_mac"] == w[0]["mac"]));
+    let (code, out) = spaceport_audit(
+        &c.db,
+        &[
+            "export", "--format", "csv", "--space", "space-a", "--since", "10",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let mut rows = out.lines();
+    assert!(rows.next().unwrap().ends_with("prev_mac,mac"));
+    let data: Vec<&str> = rows.filter(|r| r.contains(",space-a,")).collect();
+    // Records 1 and 2 key the history; action i is records 3 + 2i and
+    // 4 + 2i, so from record 10 on only action 0 (records 3, 4) is left out.
+    assert_eq!(data.len(), 2 * N.div_ceil(4) - 2, "from record 10 on");
+    let (code, out) = spaceport_audit(
+        &c.db,
+        &["export", "--format", "jsonl", "--since", "someday"],
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("--since"), "{out}");
+}
+
+#[tokio::test]
+async fn a_change_whose_record_cannot_be_written_is_refused() {
+    let c = Console::start().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", c.db.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER audit_full BEFORE INSERT ON audit_events \
+         BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    // From the command line: nothing made.
+    let (ok, out) = spaceport(
+        &c.db,
+        &["add", "carol", "--role", "admin"],
+        "carol-password-1\n",
+    );
+    assert!(!ok, "{out}");
+    let carol: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE name = 'carol'")
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+    assert_eq!(carol, None, "{out}");
+    // From the console: refused, and the provider never asked.
+    let (status, body) = c
+        .call(
+            "accept_peering",
+            &[("space", common::SPACE), ("pcx_id", common::PCX)],
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(c.peering_status(common::PCX).await, "pending-acceptance");
+}
