@@ -43,6 +43,8 @@ END;
 -- is read in order from its cursor (keyset pagination).
 CREATE INDEX audit_events_actor ON audit_events (actor, id) WHERE kind = 'intent';
 CREATE INDEX audit_events_action ON audit_events (action, id) WHERE kind = 'intent';
+-- A space and a kind of action together, the Audit page's usual pair.
+CREATE INDEX audit_events_space_action ON audit_events (space, action, id) WHERE kind = 'intent';
 CREATE INDEX audit_events_outcome ON audit_events (outcome, intent_id) WHERE kind = 'outcome';
 CREATE INDEX audit_events_at ON audit_events (at);
 

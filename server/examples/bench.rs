@@ -1,7 +1,9 @@
 //! Spaceport's benchmarks: prints numbers, asserts nothing. Results and the
 //! command that produced them are kept in BENCHMARKS.md.
 //!
-//!   cargo run --release -p server --example bench -- [VIEWS] [CONCURRENCY] [AUDIT_ROWS]
+//!   cargo run --release -p server --example bench -- [VIEWS] [CONCURRENCY]
+//!
+//! The audit history at scale has its own: `examples/history.rs`.
 //!
 //! Everything runs on loopback in this process: a simulated provider (time
 //! scale 1), a console on a temporary SQLite file, and a client.
@@ -115,8 +117,7 @@ async fn run() {
         .collect();
     let views = *args.first().unwrap_or(&5000);
     let concurrency = *args.get(1).unwrap_or(&50);
-    let audit_rows = *args.get(2).unwrap_or(&10_000);
-    println!("views={views} concurrency={concurrency} audit_rows={audit_rows}");
+    println!("views={views} concurrency={concurrency}");
 
     let sim_addr = server::sim::spawn_loopback(server::sim::SimOptions {
         time_scale: 1.0,

@@ -4,7 +4,7 @@
 use crate::audit::checkpoint;
 use crate::audit::export::{self, Since};
 use crate::audit::key::{self, AuditKey, KeyError};
-use crate::audit::verify::{Verifier, read_after};
+use crate::audit::verify::{Verifier, verify_rest};
 use crate::config::{AuditAction, AuditArgs};
 use std::sync::Arc;
 
@@ -26,7 +26,8 @@ pub enum AuditCommandError {
 
 /// What a command found: `Ok(true)` when everything holds.
 pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
-    let key = || AuditKey::resolve(args.audit_key_file.as_deref(), &args.database, false);
+    let (database, key_file) = (&args.files.database, args.files.audit_key_file.as_deref());
+    let key = || AuditKey::resolve(key_file, database, false);
     match args.action {
         AuditAction::Pubkey => {
             let (key, _) = key()?;
@@ -53,7 +54,7 @@ pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
                 (None, Some(k)) => Some(k.public()),
                 (None, None) => None,
             };
-            verify(&args.database, key, checkpoints.as_deref(), public).await
+            verify(database, key, checkpoints.as_deref(), public).await
         }
         AuditAction::Export {
             format,
@@ -61,7 +62,7 @@ pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
             space,
         } => {
             let since = since.map(|s| s.parse::<Since>()).transpose()?;
-            let pool = crate::db::open_read_only(&args.database).await?;
+            let pool = crate::db::open_read_only(database).await?;
             let stdout = std::io::stdout().lock();
             match export::export(&pool, format, since.as_ref(), space.as_deref(), stdout).await {
                 Ok(n) => {
@@ -89,13 +90,7 @@ async fn verify(
 ) -> Result<bool, AuditCommandError> {
     let pool = crate::db::open_read_only(database).await?;
     let mut verifier = Verifier::new(key);
-    loop {
-        let rows = read_after(&pool, verifier.through(), 20_000).await?;
-        if rows.is_empty() {
-            break;
-        }
-        rows.iter().for_each(|s| verifier.push(s));
-    }
+    verify_rest(&pool, &mut verifier, 10_000, |_| {}).await?;
     let mut found = verifier.breaks.clone();
     let mut counted = 0;
     if let Some(dir) = checkpoints {

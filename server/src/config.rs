@@ -33,8 +33,10 @@ pub enum Command {
     Audit(AuditArgs),
 }
 
+/// The console's database and its audit key, for the commands that work
+/// on them without the console.
 #[derive(Debug, Args, Clone)]
-pub struct AuditArgs {
+pub struct FileArgs {
     /// SQLite file of the console.
     #[arg(
         long,
@@ -43,10 +45,16 @@ pub struct AuditArgs {
         global = true
     )]
     pub database: PathBuf,
-    /// The audit key file (default: beside the database). The key may
-    /// instead be given, hex-encoded, in SPACEPORT_AUDIT_KEY.
+    /// The console's audit key file (default: beside the database). The
+    /// key may instead be given, hex-encoded, in SPACEPORT_AUDIT_KEY.
     #[arg(long, env = "SPACEPORT_AUDIT_KEY_FILE", global = true)]
     pub audit_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
     #[command(subcommand)]
     pub action: AuditAction,
 }
@@ -84,14 +92,10 @@ pub enum AuditAction {
 
 #[derive(Debug, Args, Clone)]
 pub struct UserArgs {
-    /// SQLite file of the console (created if missing).
-    #[arg(
-        long,
-        env = "SPACEPORT_DATABASE",
-        default_value = DEFAULT_DATABASE,
-        global = true
-    )]
-    pub database: PathBuf,
+    /// The database (created if missing); the changes are recorded under
+    /// the console's own audit key.
+    #[command(flatten)]
+    pub files: FileArgs,
     #[command(subcommand)]
     pub action: UserAction,
 }

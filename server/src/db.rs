@@ -3,7 +3,7 @@
 //! sessions.
 
 use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -49,6 +49,9 @@ pub async fn open(path: &Path) -> Result<SqlitePool, DbError> {
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
+        // Every commit synced to disk: an intent is durable before its
+        // provider call, even across a power cut.
+        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
@@ -67,8 +70,9 @@ pub async fn open_read_only(path: &Path) -> Result<SqlitePool, DbError> {
     let opts = SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .read_only(true);
+    // Two: verification reads ahead on both.
     Ok(SqlitePoolOptions::new()
-        .max_connections(1)
+        .max_connections(2)
         .connect_with(opts)
         .await?)
 }

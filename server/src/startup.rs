@@ -257,9 +257,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     let (router, console) = build(&args).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
+    let stop = shutdown();
     println!("Spaceport is listening on http://{addr}");
     serve_on(listener, router)
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(stop)
         .await?;
     // A clean stop signs what the history holds now.
     if let Some(integrity) = console.integrity()
@@ -349,17 +350,25 @@ pub async fn sim(args: SimArgs) -> Result<(), StartError> {
 }
 
 /// Ctrl-C, or SIGTERM as a service manager or container runtime sends.
-async fn shutdown() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// The handlers are installed when this is called, not when it is first
+/// awaited: a signal sent as soon as "listening" is printed must not find
+/// the default action (exit at once, without the shutdown checkpoint).
+fn shutdown() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        let wait = |s: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match s {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending().await,
             }
-            Err(_) => std::future::pending().await,
+        };
+        tokio::select! {
+            () = wait(interrupt) => {}
+            () = wait(terminate) => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
     }
 }

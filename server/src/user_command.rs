@@ -58,7 +58,17 @@ fn parsed<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, UserCommandE
 }
 
 pub async fn run(args: UserArgs) -> Result<(), UserCommandError> {
-    let audit = Arc::new(AuditLog::open(&args.database).await?);
+    // The console's own key: these changes chain onto its history.
+    let (key, _) = crate::audit::key::AuditKey::resolve(
+        args.files.audit_key_file.as_deref(),
+        &args.files.database,
+        true,
+    )
+    .map_err(crate::audit::AuditError::from)?;
+    let pool = crate::db::open(&args.files.database)
+        .await
+        .map_err(crate::audit::AuditError::from)?;
+    let audit = Arc::new(AuditLog::new(pool, Arc::new(key)).await?);
     let users = Arc::new(Users::new(audit.pool().clone()));
     let action = match args.action {
         UserAction::Add { name, role } => {

@@ -250,3 +250,94 @@ async fn a_change_whose_record_cannot_be_written_is_refused() {
     assert_eq!(status, 503, "{body}");
     assert_eq!(c.peering_status(common::PCX).await, "pending-acceptance");
 }
+
+#[tokio::test]
+async fn checkpoints_reach_the_webhook_signed() {
+    use axum::routing::post;
+    let received = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::<serde_json::Value>::new()));
+    let keep = received.clone();
+    let receiver = axum::Router::new().route(
+        "/checkpoints",
+        post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let keep = keep.clone();
+            async move { keep.lock().await.push(body) }
+        }),
+    );
+    let url = common::serve(receiver).await;
+    let hook = format!("{url}/checkpoints");
+    let c = Console::start_with(&[
+        "--audit-checkpoint-every",
+        "1",
+        "--audit-checkpoint-webhook",
+        &hook,
+    ])
+    .await;
+    c.call(
+        "accept_peering",
+        &[("space", common::SPACE), ("pcx_id", common::PCX)],
+    )
+    .await;
+    let (key, _) = server::audit::key::AuditKey::resolve(None, &c.db, false).unwrap();
+    for _ in 0..100 {
+        let newest = received.lock().await.last().cloned();
+        if let Some(body) = newest {
+            let signed: server::audit::checkpoint::Signed = serde_json::from_value(body).unwrap();
+            assert!(signed.verifies(&key.public()));
+            let mac: String = sqlx::query_scalar("SELECT hash FROM audit_events WHERE id = ?")
+                .bind(signed.checkpoint.last_id)
+                .fetch_one(
+                    &sqlx::SqlitePool::connect(&format!("sqlite://{}", c.db.display()))
+                        .await
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(mac, signed.checkpoint.last_mac);
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no checkpoint reached the webhook");
+}
+
+#[tokio::test]
+async fn a_clean_stop_signs_a_checkpoint_of_the_newest_record() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("stop.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spaceport"))
+        .args(["--listen", "127.0.0.1:0", "--database"])
+        .arg(&db)
+        .env_remove("HEROKU_API_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kept open to the end: the console may still print.
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains("Spaceport is listening"));
+    assert!(listening);
+    // SIGTERM, as a service manager stops it.
+    let pid = i32::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    assert!(child.wait().unwrap().success());
+    drop(lines);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let newest: i64 = sqlx::query_scalar("SELECT MAX(id) FROM audit_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let dir = server::audit::integrity::default_dir(&db);
+    let seqs = server::audit::checkpoint::seqs_in(&dir).unwrap();
+    let last = server::audit::checkpoint::read(&dir, *seqs.last().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.checkpoint.last_id, newest);
+    let (code, out) = spaceport_audit(&db, &["verify", "--checkpoints", dir.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
+}

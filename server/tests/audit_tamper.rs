@@ -27,6 +27,11 @@ async fn drop_triggers(pool: &sqlx::SqlitePool) {
     }
 }
 
+/// Runs `sql` with the one parameter `id`.
+async fn exec(pool: &sqlx::SqlitePool, sql: &str, id: i64) {
+    sqlx::query(sql).bind(id).execute(pool).await.unwrap();
+}
+
 fn checkpoints(c: &Console) -> PathBuf {
     server::audit::integrity::default_dir(&c.db)
 }
@@ -194,11 +199,12 @@ async fn an_edit_in_place_is_found() {
     let pool = pool(&c.db).await;
     drop_triggers(&pool).await;
     let id = accept_intent(&pool).await;
-    sqlx::query("UPDATE audit_events SET actor = 'someone-else' WHERE id = ?")
-        .bind(id)
-        .execute(&pool)
-        .await
-        .unwrap();
+    exec(
+        &pool,
+        "UPDATE audit_events SET actor = 'someone-else' WHERE id = ?",
+        id,
+    )
+    .await;
     let (code, out, chain) = found(c).await;
     says(code, &out, &chain, &format!("record {id} was edited"));
     assert_eq!(chain["broken_at"], id);
@@ -213,11 +219,7 @@ async fn deleting_the_newest_records_is_found() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    sqlx::query("DELETE FROM audit_events WHERE id >= ?")
-        .bind(newest - 1)
-        .execute(&pool)
-        .await
-        .unwrap();
+    exec(&pool, "DELETE FROM audit_events WHERE id >= ?", newest - 1).await;
     let (code, out, chain) = found(c).await;
     says(code, &out, &chain, "truncated after checkpoint");
     assert!(
@@ -233,11 +235,7 @@ async fn deleting_a_middle_record_is_found() {
     drop_triggers(&pool).await;
     // The accept's outcome: nothing refers to it.
     let id = accept_intent(&pool).await + 1;
-    sqlx::query("DELETE FROM audit_events WHERE id = ?")
-        .bind(id)
-        .execute(&pool)
-        .await
-        .unwrap();
+    exec(&pool, "DELETE FROM audit_events WHERE id = ?", id).await;
     let (code, out, chain) = found(c).await;
     says(code, &out, &chain, &format!("record {id} is missing"));
     assert_eq!(chain["broken_at"], id);
@@ -302,11 +300,7 @@ async fn the_alarm_stays_until_an_admin_acknowledges_it_and_that_is_recorded() {
     let pool = pool(&c.db).await;
     drop_triggers(&pool).await;
     let id = accept_intent(&pool).await + 1;
-    sqlx::query("DELETE FROM audit_events WHERE id = ?")
-        .bind(id)
-        .execute(&pool)
-        .await
-        .unwrap();
+    exec(&pool, "DELETE FROM audit_events WHERE id = ?", id).await;
     let c = c.restart(&[]).await;
     settled_status(&c).await;
     let (status, alarm) = c.call("alarm", &[]).await;

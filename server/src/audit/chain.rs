@@ -88,6 +88,18 @@ const KEYED: &str = "spaceport-audit-v2";
 /// tag and every field, the previous MAC last. Every column is there, null
 /// when unset, so no field can pass for another.
 pub fn mac(key: &AuditKey, row: &Row) -> String {
+    hex::encode(keyed(key, row).finalize().into_bytes())
+}
+
+/// Whether `stored` (hex) is the row's MAC under `key`: compared as bytes,
+/// in constant time, without formatting the MAC of every row verified.
+pub fn mac_matches(key: &AuditKey, row: &Row, stored: &str) -> bool {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(stored, &mut bytes).is_ok() && keyed(key, row).verify_slice(&bytes).is_ok()
+}
+
+/// The HMAC of the row's canonical content, not yet finalised.
+fn keyed(key: &AuditKey, row: &Row) -> super::key::HmacSha256 {
     let mut hmac = key.hmac();
     let fields = (
         KEYED,
@@ -108,7 +120,7 @@ pub fn mac(key: &AuditKey, row: &Row) -> String {
         &row.prev_hash,
     );
     serde_json::to_writer(MacWriter(&mut hmac), &fields).expect("strings and numbers serialise");
-    hex::encode(hmac.finalize().into_bytes())
+    hmac
 }
 
 /// Checks rows of the unkeyed scheme in id order against their stored

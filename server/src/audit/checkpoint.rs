@@ -215,19 +215,7 @@ pub async fn check_all(
     dir: &Path,
     public: &VerifyingKey,
 ) -> Result<Vec<Break>, CheckpointError> {
-    let seqs = seqs_in(dir)?;
-    let mut found = missing(&seqs, recorded_seqs(pool).await?);
-    let mut after = 0;
-    for seq in seqs {
-        match read(dir, seq)? {
-            Some(s) if s.checkpoint.seq == seq && s.verifies(public) => {
-                found.extend(compare(pool, &s, after).await?);
-                after = s.checkpoint.last_id;
-            }
-            _ => found.push(Break::CheckpointForged { seq }),
-        }
-    }
-    Ok(found)
+    check(pool, dir, public, false).await
 }
 
 /// The check at start-up, cheap whatever the history's length: the names
@@ -238,16 +226,32 @@ pub async fn check_newest(
     dir: &Path,
     public: &VerifyingKey,
 ) -> Result<Vec<Break>, CheckpointError> {
+    check(pool, dir, public, true).await
+}
+
+async fn check(
+    pool: &SqlitePool,
+    dir: &Path,
+    public: &VerifyingKey,
+    newest_only: bool,
+) -> Result<Vec<Break>, CheckpointError> {
     let seqs = seqs_in(dir)?;
     let mut found = missing(&seqs, recorded_seqs(pool).await?);
-    if let Some(&seq) = seqs.last() {
+    let start = if newest_only {
+        seqs.len().saturating_sub(1)
+    } else {
+        0
+    };
+    // The record the checkpoint before the first one checked covered.
+    let mut after = match start.checked_sub(1) {
+        Some(i) => read(dir, seqs[i])?.map_or(0, |p| p.checkpoint.last_id),
+        None => 0,
+    };
+    for &seq in &seqs[start..] {
         match read(dir, seq)? {
             Some(s) if s.checkpoint.seq == seq && s.verifies(public) => {
-                let after = match seqs.len() {
-                    n if n >= 2 => read(dir, seqs[n - 2])?.map_or(0, |p| p.checkpoint.last_id),
-                    _ => 0,
-                };
                 found.extend(compare(pool, &s, after).await?);
+                after = s.checkpoint.last_id;
             }
             _ => found.push(Break::CheckpointForged { seq }),
         }

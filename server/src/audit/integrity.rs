@@ -7,7 +7,7 @@
 //! every page shows until an admin acknowledges it.
 
 use super::checkpoint::{self, Checkpoint, Signed};
-use super::verify::{Break, Verifier, read_after};
+use super::verify::{Break, Verifier, verify_rest};
 use super::{AuditError, AuditLog};
 use app::model::ChainStatus;
 use std::path::PathBuf;
@@ -40,7 +40,7 @@ pub fn default_dir(database: &std::path::Path) -> PathBuf {
 const FULL_PASS: Duration = Duration::from_secs(24 * 3600);
 
 /// Records verified per read.
-const CHUNK: i64 = 20_000;
+const CHUNK: i64 = 10_000;
 
 /// The setting that keeps the finding an admin acknowledged.
 const ACKNOWLEDGED: &str = "audit_acknowledged";
@@ -181,24 +181,19 @@ impl Integrity {
 
     /// Reads and verifies the records after the last one verified.
     async fn catch_up(&self, verifier: &mut Verifier) -> Result<(), AuditError> {
-        loop {
-            let rows = read_after(self.log.pool(), verifier.through(), CHUNK).await?;
-            for s in &rows {
-                verifier.push(s);
-            }
+        verify_rest(self.log.pool(), verifier, CHUNK, |v| {
             let mut state = self.write();
-            state.through = state.through.max(verifier.through());
+            state.through = state.through.max(v.through());
             if state.broken.is_none()
-                && let Some(b) = verifier.first_break()
+                && let Some(b) = v.first_break()
             {
                 tracing::error!(problem = %b, "the audit history does not verify");
                 state.broken = Some(b.clone());
             }
-            if rows.len() < CHUNK as usize {
-                state.verified_at = Some(now());
-                return Ok(());
-            }
-        }
+        })
+        .await?;
+        self.write().verified_at = Some(now());
+        Ok(())
     }
 
     /// Signs the history up to the last verified record, keeps the

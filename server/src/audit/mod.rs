@@ -130,6 +130,39 @@ impl OpenIntent {
     }
 }
 
+/// Writes one record as it is, with its MAC. Only `AuditLog::append`
+/// chains records; the benchmark uses this to build its fixture.
+pub async fn insert(
+    conn: &mut sqlx::SqliteConnection,
+    row: &Row,
+    mac: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_events (id, at, kind, intent_id, actor, action, space, target, \
+         outcome, provider_status, message, request_id, detail, action_data, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(row.id)
+    .bind(&row.at)
+    .bind(&row.kind)
+    .bind(row.intent_id)
+    .bind(&row.actor)
+    .bind(&row.action)
+    .bind(&row.space)
+    .bind(&row.target)
+    .bind(&row.outcome)
+    .bind(&row.provider_status)
+    .bind(&row.message)
+    .bind(&row.request_id)
+    .bind(&row.detail)
+    .bind(&row.action_data)
+    .bind(&row.prev_hash)
+    .bind(mac)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Intents without an outcome, from the table the triggers keep (see
 /// migration `20261126000001`): start-up reads a handful of rows, however
 /// long the history is. CROSS JOIN makes SQLite loop over that table and
@@ -255,29 +288,7 @@ impl AuditLog {
         row.id = last_id + 1;
         row.prev_hash = prev;
         let hash = chain::mac(&self.key, &row);
-        sqlx::query(
-            "INSERT INTO audit_events (id, at, kind, intent_id, actor, action, space, target, \
-             outcome, provider_status, message, request_id, detail, action_data, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(row.id)
-        .bind(&row.at)
-        .bind(&row.kind)
-        .bind(row.intent_id)
-        .bind(&row.actor)
-        .bind(&row.action)
-        .bind(&row.space)
-        .bind(&row.target)
-        .bind(&row.outcome)
-        .bind(&row.provider_status)
-        .bind(&row.message)
-        .bind(&row.request_id)
-        .bind(&row.detail)
-        .bind(&row.action_data)
-        .bind(&row.prev_hash)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
+        insert(&mut tx, &row, &hash).await?;
         tx.commit().await?;
         self.appended.notify_one();
         Ok(row.id)
