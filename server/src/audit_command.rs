@@ -39,6 +39,8 @@ pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
             checkpoints,
             pubkey,
         } => {
+            // The database first: without it there is nothing to say.
+            let pool = crate::db::open_read_only(database).await?;
             let key = match key() {
                 Ok((k, _)) => Some(Arc::new(k)),
                 Err(KeyError::Missing(path)) => {
@@ -54,7 +56,7 @@ pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
                 (None, Some(k)) => Some(k.public()),
                 (None, None) => None,
             };
-            verify(database, key, checkpoints.as_deref(), public).await
+            verify(&pool, key, checkpoints.as_deref(), public).await
         }
         AuditAction::Export {
             format,
@@ -83,14 +85,13 @@ pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
 
 /// Checks the chain and, if given, the checkpoints; prints what it found.
 async fn verify(
-    database: &std::path::Path,
+    pool: &sqlx::SqlitePool,
     key: Option<Arc<AuditKey>>,
     checkpoints: Option<&std::path::Path>,
     public: Option<ed25519_dalek::VerifyingKey>,
 ) -> Result<bool, AuditCommandError> {
-    let pool = crate::db::open_read_only(database).await?;
     let mut verifier = Verifier::new(key);
-    verify_rest(&pool, &mut verifier, 10_000, |_| {}).await?;
+    verify_rest(pool, &mut verifier, 10_000, |_| {}).await?;
     let mut found = verifier.breaks.clone();
     let mut counted = 0;
     if let Some(dir) = checkpoints {
@@ -100,7 +101,7 @@ async fn verify(
             )
         })?;
         counted = checkpoint::seqs_in(dir)?.len();
-        found.extend(checkpoint::check_all(&pool, dir, &public).await?);
+        found.extend(checkpoint::check_all(pool, dir, &public).await?);
     }
     let through = verifier.through();
     match found.first() {

@@ -25,6 +25,21 @@ pub enum ExportError {
     Since(String),
 }
 
+impl ExportError {
+    /// The reader went away (`| head`): not the export's failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        let io = match self {
+            Self::Write(e) => Some(e),
+            Self::Csv(e) => match e.kind() {
+                csv::ErrorKind::Io(e) => Some(e),
+                _ => None,
+            },
+            _ => None,
+        };
+        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
 /// Where the export starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Since {
