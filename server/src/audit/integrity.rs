@@ -158,8 +158,8 @@ impl Integrity {
             *verifier = Verifier::new(Some(self.log.key().clone()));
         }
         self.catch_up(verifier).await?;
-        let newest = self.read().newest.as_ref().map(|s| s.checkpoint.clone());
-        let covered = newest.as_ref().map_or(0, |c| c.last_id);
+        let newest = self.read().newest.clone();
+        let covered = newest.as_ref().map_or(0, |s| s.checkpoint.last_id);
         let new = verifier.through() - covered;
         let due = new >= self.settings.every
             || (new > 0 && last_checkpoint.elapsed() >= self.settings.interval);
@@ -200,18 +200,18 @@ impl Integrity {
     /// checkpoint in the database, and delivers it: the directory, the log,
     /// the webhook. A delivery that fails is logged; the next checkpoint
     /// covers the same records and more.
-    async fn checkpoint(&self, verifier: &Verifier, previous: Option<&Checkpoint>) {
+    async fn checkpoint(&self, verifier: &Verifier, previous: Option<&Signed>) {
         let key = self.log.key();
         let signed = Signed::new(
             key,
             Checkpoint {
-                seq: previous.map_or(1, |p| p.seq + 1),
+                seq: previous.map_or(1, |p| p.checkpoint.seq + 1),
                 last_id: verifier.through(),
                 last_mac: verifier.last_mac().to_string(),
                 count: verifier.through(),
                 at: now(),
                 key_id: key.id().to_string(),
-                prev: self.read().newest.as_ref().map(Signed::digest),
+                prev: previous.map(Signed::digest),
             },
         );
         if let Err(e) = checkpoint::record(self.log.pool(), &signed).await {
