@@ -8,7 +8,7 @@
 
 use super::checkpoint::{self, Checkpoint, Signed};
 use super::verify::{Break, Verifier, verify_rest};
-use super::{AuditError, AuditLog};
+use super::{AuditError, AuditLog, now_rfc3339};
 use app::model::ChainStatus;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -63,16 +63,29 @@ pub struct Integrity {
     state: RwLock<State>,
     /// The verification's progress; held while it reads and while a
     /// checkpoint is made, so the two never interleave.
-    verifier: tokio::sync::Mutex<(Verifier, Instant)>,
+    progress: tokio::sync::Mutex<Progress>,
     http: reqwest::Client,
-    /// When the current full pass started.
-    full_pass: std::sync::Mutex<Instant>,
 }
 
-fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+/// Where the background verification is, and when it last did what.
+struct Progress {
+    verifier: Verifier,
+    last_checkpoint: Instant,
+    /// When the current full pass started.
+    full_pass: Instant,
+}
+
+/// Problems as one sentence: "Record 5 was edited: ...; checkpoint 3 is
+/// missing." `None` when there are none.
+fn in_words(problems: &[Break]) -> Option<String> {
+    let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    (!all.is_empty()).then(|| {
+        let mut text = all.join("; ");
+        if let Some(first) = text.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        text + "."
+    })
 }
 
 /// An acknowledgement that does not match the alarm shown.
@@ -121,8 +134,11 @@ impl Integrity {
                 newest,
                 ..State::default()
             }),
-            verifier: tokio::sync::Mutex::new((Verifier::new(Some(key)), Instant::now())),
-            full_pass: std::sync::Mutex::new(Instant::now()),
+            progress: tokio::sync::Mutex::new(Progress {
+                verifier: Verifier::new(Some(key)),
+                last_checkpoint: Instant::now(),
+                full_pass: Instant::now(),
+            }),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
@@ -150,12 +166,17 @@ impl Integrity {
 
     /// Verifies what is new, then checkpoints if it is time (or `force`).
     async fn step(&self, force: bool) -> Result<(), AuditError> {
-        let mut guard = self.verifier.lock().await;
-        let (verifier, last_checkpoint) = &mut *guard;
-        if self.full_pass_due() {
+        let mut progress = self.progress.lock().await;
+        let Progress {
+            verifier,
+            last_checkpoint,
+            full_pass,
+        } = &mut *progress;
+        if full_pass.elapsed() >= FULL_PASS {
             // Start again from the first record; the findings so far stand
             // until the new pass has its own.
             *verifier = Verifier::new(Some(self.log.key().clone()));
+            *full_pass = Instant::now();
         }
         self.catch_up(verifier).await?;
         let newest = self.read().newest.clone();
@@ -168,15 +189,6 @@ impl Integrity {
             *last_checkpoint = Instant::now();
         }
         Ok(())
-    }
-
-    fn full_pass_due(&self) -> bool {
-        let mut started = self.full_pass.lock().unwrap_or_else(|e| e.into_inner());
-        let due = started.elapsed() >= FULL_PASS;
-        if due {
-            *started = Instant::now();
-        }
-        due
     }
 
     /// Reads and verifies the records after the last one verified.
@@ -192,7 +204,7 @@ impl Integrity {
             }
         })
         .await?;
-        self.write().verified_at = Some(now());
+        self.write().verified_at = Some(now_rfc3339());
         Ok(())
     }
 
@@ -209,7 +221,7 @@ impl Integrity {
                 last_id: verifier.through(),
                 last_mac: verifier.last_mac().to_string(),
                 count: verifier.through(),
-                at: now(),
+                at: now_rfc3339(),
                 key_id: key.id().to_string(),
                 prev: previous.map(Signed::digest),
             },
@@ -244,11 +256,6 @@ impl Integrity {
         self.step(true).await
     }
 
-    /// Waits until every record appended so far has been verified.
-    pub async fn settled(&self) -> Result<(), AuditError> {
-        self.step(false).await
-    }
-
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(|e| e.into_inner())
     }
@@ -273,14 +280,7 @@ impl Integrity {
 
     /// Every problem found, in words, or `None` when the history holds.
     pub fn finding(&self) -> Option<String> {
-        let all: Vec<String> = self.problems().iter().map(ToString::to_string).collect();
-        (!all.is_empty()).then(|| {
-            let mut text = all.join("; ");
-            if let Some(first) = text.get_mut(..1) {
-                first.make_ascii_uppercase();
-            }
-            text + "."
-        })
+        in_words(&self.problems())
     }
 
     /// The finding, unless an admin has acknowledged it.
@@ -322,8 +322,9 @@ impl Integrity {
         let records: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM audit_events")
             .fetch_one(self.log.pool())
             .await?;
-        let problem = self.finding();
-        let broken_at = self.problems().first().and_then(Break::record);
+        let problems = self.problems();
+        let problem = in_words(&problems);
+        let broken_at = problems.first().and_then(Break::record);
         let state = self.read();
         Ok(ChainStatus {
             records: records.unwrap_or(0),

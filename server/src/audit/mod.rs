@@ -180,7 +180,7 @@ pub struct AuditLog {
     appended: tokio::sync::Notify,
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -235,10 +235,7 @@ impl AuditLog {
         let message = match &newest {
             Some((_, Some(d))) if *d == detail => return Ok(()),
             Some((id, d)) => {
-                let was = d
-                    .as_deref()
-                    .and_then(|d| d.strip_prefix("key "))
-                    .unwrap_or("?");
+                let was = verify::keyed_by(d.as_deref()).unwrap_or("?");
                 tracing::error!(
                     from = id,
                     was,

@@ -225,6 +225,11 @@ pub fn keyed_detail(key_id: &str) -> String {
     format!("key {key_id}")
 }
 
+/// The key an `audit.keyed` record's detail names, if it names one.
+pub fn keyed_by(detail: Option<&str>) -> Option<&str> {
+    detail?.strip_prefix("key ")
+}
+
 /// Which scheme the records being read are under.
 #[derive(Debug, Clone)]
 enum Scheme {
@@ -294,10 +299,7 @@ impl Verifier {
             self.note(Break::Relinked { id: row.id });
         }
         if row.kind == "intent" && row.action == AuditName::AuditKeyed.as_str() {
-            let key_id = row
-                .detail
-                .as_deref()
-                .and_then(|d| d.strip_prefix("key "))
+            let key_id = keyed_by(row.detail.as_deref())
                 .unwrap_or_default()
                 .to_string();
             self.keyed_from.get_or_insert(row.id);
