@@ -90,12 +90,6 @@ impl ServerConsole {
         }
     }
 
-    /// The name of the space `space` refers to (by name or id, in any
-    /// case), checked against the list of spaces. A space the list does not
-    /// have is "not found" without asking the provider: unknown spaces were
-    /// never cached, so anyone could spend the account's hourly budget by
-    /// asking for made-up ones. The list itself is re-read at most once a
-    /// refresh period (times six), so a new space shows within a minute.
     /// The console's watch over its history, for a clean shutdown.
     pub fn integrity(&self) -> Option<&Arc<crate::audit::integrity::Integrity>> {
         self.executor.integrity()
@@ -105,6 +99,12 @@ impl ServerConsole {
         self.executor.audit()
     }
 
+    /// The name of the space `space` refers to (by name or id, in any
+    /// case), checked against the list of spaces. A space the list does not
+    /// have is "not found" without asking the provider: unknown spaces were
+    /// never cached, so anyone could spend the account's hourly budget by
+    /// asking for made-up ones. The list itself is re-read at most once a
+    /// refresh period (times six), so a new space shows within a minute.
     async fn space_named(&self, space: &SpaceRef) -> Result<String, AppError> {
         let space = space.as_str();
         let spaces = self.read_spaces().await?;
