@@ -85,6 +85,13 @@ pub enum Permission {
     ManageUsers,
     /// Acknowledge that the audit history's integrity alarm was seen.
     AcknowledgeAlarm,
+    /// Ask for, approve, reject and withdraw approval requests (each one
+    /// also needs the permission of the action it holds).
+    Decide,
+    /// Register and forget the peerings the team expects.
+    ExpectPeers,
+    /// Change the approval policy.
+    ManagePolicy,
 }
 
 impl Permission {
@@ -92,13 +99,18 @@ impl Permission {
     pub fn least_role(self) -> Role {
         match self {
             Self::View => Role::Viewer,
-            Self::AcceptPeering | Self::CreatePrivateLink | Self::AddAccounts => Role::Operator,
+            Self::AcceptPeering
+            | Self::CreatePrivateLink
+            | Self::AddAccounts
+            | Self::Decide
+            | Self::ExpectPeers => Role::Operator,
             Self::DestroyPeering
             | Self::DestroyPrivateLink
             | Self::RemoveAccount
             | Self::RevealUrl
             | Self::ManageUsers
-            | Self::AcknowledgeAlarm => Role::Admin,
+            | Self::AcknowledgeAlarm
+            | Self::ManagePolicy => Role::Admin,
         }
     }
 
@@ -115,6 +127,9 @@ impl Permission {
             Self::RevealUrl => "reveal connection URLs",
             Self::ManageUsers => "manage users",
             Self::AcknowledgeAlarm => "acknowledge integrity alarms",
+            Self::Decide => "ask for or decide approvals",
+            Self::ExpectPeers => "register expected peers",
+            Self::ManagePolicy => "change the approval policy",
         }
     }
 }
@@ -177,12 +192,27 @@ pub const SERVER_FN_RULES: &[(&str, Rule)] = &[
     ("/api/invite_user", Rule::Act(AuditName::UserInvite)),
     ("/api/set_user_role", Rule::Act(AuditName::UserRole)),
     ("/api/set_user_disabled", Rule::Act(AuditName::UserDisable)),
+    ("/api/inbox", Rule::Read(Permission::View)),
+    ("/api/policy", Rule::Read(Permission::View)),
+    (
+        "/api/request_approval",
+        Rule::Act(AuditName::ApprovalRequest),
+    ),
+    ("/api/approve", Rule::Act(AuditName::ApprovalApprove)),
+    ("/api/reject", Rule::Act(AuditName::ApprovalReject)),
+    ("/api/withdraw", Rule::Act(AuditName::ApprovalWithdraw)),
+    ("/api/set_policy", Rule::Act(AuditName::PolicySet)),
+    ("/api/expect_peer", Rule::Act(AuditName::PeerExpect)),
+    ("/api/forget_peer", Rule::Act(AuditName::PeerForget)),
 ];
 
 /// Pages that only some roles may open; every other page needs a sign-in
 /// and nothing more (its data comes from server functions with their own
 /// rules).
-pub const PAGE_RULES: &[(&str, Permission)] = &[("/users", Permission::ManageUsers)];
+pub const PAGE_RULES: &[(&str, Permission)] = &[
+    ("/users", Permission::ManageUsers),
+    ("/settings", Permission::ManagePolicy),
+];
 
 /// The permission a page needs beyond a sign-in, if any.
 pub fn page_rule_for(path: &str) -> Option<Permission> {

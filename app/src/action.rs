@@ -6,6 +6,7 @@
 //! an action out.
 
 use crate::access::{Caller, Permission, Role};
+use crate::approval::{NewExpectedPeer, Policy};
 use crate::error::AppError;
 use crate::ids::{AddonName, EndpointId, PcxId, Principals, Secret, SpaceRef, UserName};
 use crate::model::{ActionResult, DataActionResult, Invited, UserSummary};
@@ -14,7 +15,7 @@ use std::fmt;
 
 /// What the audit history calls a kind of record. The strings are stored,
 /// so they never change; a new kind gets a new one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "&'static str")]
 pub enum AuditName {
     PeeringAccept,
@@ -40,10 +41,22 @@ pub enum AuditName {
     AuditKeyed,
     /// An admin saw an integrity alarm and acknowledged it.
     AuditAcknowledge,
+    /// Someone asked another person to approve an action.
+    ApprovalRequest,
+    ApprovalApprove,
+    ApprovalReject,
+    ApprovalWithdraw,
+    /// A request nobody decided in time.
+    ApprovalExpire,
+    /// An admin changed how many approvals each kind of action needs.
+    PolicySet,
+    /// Someone registered a peering the team expects.
+    PeerExpect,
+    PeerForget,
 }
 
 impl AuditName {
-    pub const ALL: [AuditName; 19] = [
+    pub const ALL: [AuditName; 27] = [
         Self::PeeringAccept,
         Self::PeeringDestroy,
         Self::PrivateLinkCreate,
@@ -63,6 +76,14 @@ impl AuditName {
         Self::Refused,
         Self::AuditKeyed,
         Self::AuditAcknowledge,
+        Self::ApprovalRequest,
+        Self::ApprovalApprove,
+        Self::ApprovalReject,
+        Self::ApprovalWithdraw,
+        Self::ApprovalExpire,
+        Self::PolicySet,
+        Self::PeerExpect,
+        Self::PeerForget,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +107,14 @@ impl AuditName {
             Self::Refused => "auth.refused",
             Self::AuditKeyed => "audit.keyed",
             Self::AuditAcknowledge => "audit.acknowledge",
+            Self::ApprovalRequest => "approval.request",
+            Self::ApprovalApprove => "approval.approve",
+            Self::ApprovalReject => "approval.reject",
+            Self::ApprovalWithdraw => "approval.withdraw",
+            Self::ApprovalExpire => "approval.expire",
+            Self::PolicySet => "policy.set",
+            Self::PeerExpect => "peer.expect",
+            Self::PeerForget => "peer.forget",
         }
     }
 
@@ -108,6 +137,15 @@ impl AuditName {
             | Self::UserPassword
             | Self::UserDelete => Permission::ManageUsers,
             Self::AuditAcknowledge => Permission::AcknowledgeAlarm,
+            // Whether this person may decide this request (their role may
+            // do what it holds, and they did not ask for it) is the
+            // executor's check; this is the least it takes.
+            Self::ApprovalRequest
+            | Self::ApprovalApprove
+            | Self::ApprovalReject
+            | Self::ApprovalWithdraw => Permission::Decide,
+            Self::ApprovalExpire | Self::PolicySet => Permission::ManagePolicy,
+            Self::PeerExpect | Self::PeerForget => Permission::ExpectPeers,
             Self::SignIn | Self::SignOut | Self::Refused | Self::AuditKeyed => return None,
         })
     }
@@ -225,6 +263,39 @@ pub enum Action {
     AcknowledgeAlarm {
         finding: String,
     },
+    /// Asks another person to approve `action`, saying why.
+    RequestApproval {
+        action: Box<Action>,
+        reason: String,
+    },
+    /// Approves a request; with the last approval needed, its action runs.
+    Approve {
+        request: i64,
+        #[serde(default)]
+        comment: String,
+    },
+    Reject {
+        request: i64,
+        reason: String,
+    },
+    /// The requester takes their request back.
+    Withdraw {
+        request: i64,
+    },
+    /// The console marks a request nobody decided in time.
+    ExpireApproval {
+        request: i64,
+    },
+    SetPolicy {
+        policy: Policy,
+    },
+    ExpectPeer {
+        space: SpaceRef,
+        peer: NewExpectedPeer,
+    },
+    ForgetPeer {
+        id: i64,
+    },
 }
 
 /// What the history names for a sign-in whose typed name matched no user.
@@ -252,6 +323,14 @@ impl Action {
             Self::SignIn { .. } => AuditName::SignIn,
             Self::SignOut { .. } => AuditName::SignOut,
             Self::AcknowledgeAlarm { .. } => AuditName::AuditAcknowledge,
+            Self::RequestApproval { .. } => AuditName::ApprovalRequest,
+            Self::Approve { .. } => AuditName::ApprovalApprove,
+            Self::Reject { .. } => AuditName::ApprovalReject,
+            Self::Withdraw { .. } => AuditName::ApprovalWithdraw,
+            Self::ExpireApproval { .. } => AuditName::ApprovalExpire,
+            Self::SetPolicy { .. } => AuditName::PolicySet,
+            Self::ExpectPeer { .. } => AuditName::PeerExpect,
+            Self::ForgetPeer { .. } => AuditName::PeerForget,
         }
     }
 
@@ -260,6 +339,8 @@ impl Action {
     pub fn authorise(&self, who: &Caller) -> Result<(), AppError> {
         match (self, self.name().permission()) {
             (Self::SetPassword { name, .. }, _) if name.as_str() == who.name => Ok(()),
+            // Asking needs the role that could do it without the policy.
+            (Self::RequestApproval { action, .. }, _) => action.authorise(who),
             (_, Some(p)) => who.require(p),
             (_, None) => Ok(()),
         }
@@ -274,7 +355,9 @@ impl Action {
             | Self::DestroyPrivateLink { space, .. }
             | Self::AddAccounts { space, .. }
             | Self::RemoveAccounts { space, .. }
-            | Self::RevealUrl { space, .. } => Some(space),
+            | Self::RevealUrl { space, .. }
+            | Self::ExpectPeer { space, .. } => Some(space),
+            Self::RequestApproval { action, .. } => action.space(),
             _ => None,
         }
     }
@@ -301,6 +384,14 @@ impl Action {
                 .map_or_else(|| UNKNOWN_NAME.to_string(), UserName::to_string),
             Self::RemoveDemoUsers => "demo-*".into(),
             Self::AcknowledgeAlarm { .. } => "audit history".into(),
+            Self::RequestApproval { action, .. } => action.target(),
+            Self::Approve { request, .. }
+            | Self::Reject { request, .. }
+            | Self::Withdraw { request }
+            | Self::ExpireApproval { request } => format!("approval #{request}"),
+            Self::SetPolicy { .. } => "approval policy".into(),
+            Self::ExpectPeer { peer, .. } => format!("{} {}", peer.aws_account_id, peer.vpc_id),
+            Self::ForgetPeer { id } => format!("expected peer #{id}"),
         }
     }
 
@@ -320,6 +411,15 @@ impl Action {
             }
             Self::SignIn { from, .. } => from.clone(),
             Self::AcknowledgeAlarm { finding } => Some(finding.clone()),
+            Self::RequestApproval { action, reason } => {
+                Some(format!("{}: {reason}", action.name()))
+            }
+            Self::Approve { comment, .. } => (!comment.is_empty()).then(|| comment.clone()),
+            Self::Reject { reason, .. } => Some(reason.clone()),
+            Self::ExpectPeer { peer, .. } => Some(format!(
+                "{} until {}: {}",
+                peer.cidr, peer.valid_until, peer.note
+            )),
             _ => None,
         }
     }

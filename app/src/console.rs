@@ -41,6 +41,14 @@ pub trait Console: Send + Sync + 'static {
     async fn alarm(&self, _who: &Caller) -> Result<Option<IntegrityAlarm>, AppError> {
         Ok(None)
     }
+    /// What waits for `who`: requests to decide, pending peerings, their own.
+    async fn inbox(&self, _who: &Caller) -> Result<crate::approval::Inbox, AppError> {
+        Ok(crate::approval::Inbox::default())
+    }
+    /// The approval policy, for the Settings page.
+    async fn policy(&self, _who: &Caller) -> Result<crate::approval::PolicyView, AppError> {
+        Ok(crate::approval::PolicyView::default())
+    }
     /// Every user, for the user admin page.
     async fn users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError>;
     /// Carries out one change on behalf of `who`.

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod action;
+pub mod approval;
 pub mod aws;
 pub mod components;
 pub mod error;
@@ -110,6 +111,8 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/users") view=pages::users::UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/signin") view=pages::signin::SignInPage />
                     <Route path=path!("/password") view=pages::signin::PasswordPage />
                 </Routes>
@@ -118,8 +121,9 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The navigation, and who is signed in with a way out. Users is shown to
-/// admins only; the server refuses it to anyone else anyway.
+/// The navigation, and who is signed in with a way out. Users and
+/// Settings are shown to admins only; the server refuses them to anyone
+/// else anyway.
 #[component]
 fn TopNav() -> impl IntoView {
     let me = use_context::<access::Me>().unwrap_or_default();
@@ -127,11 +131,14 @@ fn TopNav() -> impl IntoView {
         return ().into_any();
     };
     let admin = caller.can(access::Permission::ManageUsers);
+    let settings = caller.can(access::Permission::ManagePolicy);
     view! {
         <nav>
             <A href="/">"Spaces"</A>
+            <pages::inbox::InboxCount />
             <A href="/audit">"Audit"</A>
             {admin.then(|| view! { <A href="/users">"Users"</A> })}
+            {settings.then(|| view! { <A href="/settings">"Settings"</A> })}
         </nav>
         <div class="me">
             <span class="who" data-role=caller.role.as_str()>

@@ -225,6 +225,9 @@ pub struct SpaceSummary {
     pub pending: usize,
     /// When the first pending request expires (RFC 3339), if any does.
     pub soonest_expiry: Option<String>,
+    /// Pending requests that match no expected peer.
+    #[serde(default)]
+    pub unexpected: usize,
     /// Set when this space's peerings could not be read.
     pub error: Option<String>,
 }
@@ -249,12 +252,15 @@ pub struct ProviderBudget {
 /// The provider's hourly budget of calls for a whole account.
 pub const PROVIDER_HOURLY_CALLS: u64 = 4500;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpaceView {
     pub name: String,
     pub info: PeeringInfo,
     pub peerings: Vec<Peering>,
     pub freshness: Freshness,
+    /// Its approval requests, expected peers and what the policy asks.
+    #[serde(default)]
+    pub approvals: crate::approval::SpaceApprovals,
 }
 
 /// What an accept or destroy led to.
@@ -586,7 +592,7 @@ pub struct ConnectionUrl {
 }
 
 /// One add-on's PrivateLink page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrivateLinkView {
     pub space: String,
     pub app: String,
@@ -601,6 +607,11 @@ pub struct PrivateLinkView {
     /// How long the page follows a provisioning endpoint before it stops.
     pub wait_limit_secs: u64,
     pub freshness: Freshness,
+    /// What destroying it needs, and the newest request to destroy it.
+    #[serde(default)]
+    pub destroy_gate: crate::approval::Gate,
+    #[serde(default)]
+    pub destroy_request: Option<crate::approval::ApprovalView>,
 }
 
 /// What a PrivateLink action led to.

@@ -31,6 +31,35 @@ pub enum Command {
     User(UserArgs),
     /// Check, export, and hand out the key to check, the audit history.
     Audit(AuditArgs),
+    /// Show or set the approval policy (who must approve what).
+    Policy(PolicyArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PolicyArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
+    #[command(subcommand)]
+    pub action: PolicyAction,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum PolicyAction {
+    /// Print the policy in force.
+    Show,
+    /// Change the policy, recorded like a change made on the Settings page.
+    Set {
+        /// How many other people must approve a kind of action, such as
+        /// `peering.accept=1` or `privatelink.destroy=0`.
+        #[arg(value_name = "KIND=N")]
+        approvals: Vec<String>,
+        /// Accept only peerings that match an expected peer.
+        #[arg(long)]
+        require_expected_peer: Option<bool>,
+        /// How long a request waits before it expires, in hours.
+        #[arg(long)]
+        lifetime_hours: Option<u32>,
+    },
 }
 
 /// The console's database and its audit key, for the commands that work

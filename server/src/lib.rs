@@ -3,6 +3,7 @@
 //! cache, and carries the simulated provider.
 
 pub mod actions;
+pub mod approvals;
 pub mod audit;
 pub mod audit_command;
 pub mod auth;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod limit;
+pub mod policy_command;
 pub mod provider;
 pub mod sim;
 pub mod startup;

@@ -22,6 +22,9 @@ async fn run() -> std::process::ExitCode {
         Some(Command::User(args)) => server::user_command::run(args)
             .await
             .map_err(|e| e.to_string()),
+        Some(Command::Policy(args)) => server::policy_command::run(args)
+            .await
+            .map_err(|e| e.to_string()),
         // 0: the history holds; 1: it does not (said on standard output);
         // 2: the check could not run.
         Some(Command::Audit(args)) => {

@@ -164,8 +164,29 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         Err(e) => tracing::error!(error = %e, "could not reconcile open audit intents"),
     }
 
+    match executor.approvals().settle_interrupted().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(n, "approval requests were left executing by a stop"),
+        Err(e) => tracing::error!(error = %e, "could not settle interrupted approvals"),
+    }
+    spawn_approval_sweeper(executor.clone());
+
     let router = web(args, pool, executor, console.clone(), demo).await?;
     Ok((router, console))
+}
+
+/// How often requests nobody decided in time are marked expired (pages and
+/// decisions check the time themselves; this makes the history say so).
+const APPROVAL_SWEEP: Duration = Duration::from_secs(15);
+
+fn spawn_approval_sweeper(executor: Executor) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(APPROVAL_SWEEP);
+        loop {
+            tick.tick().await;
+            executor.expire_due().await;
+        }
+    });
 }
 
 /// The audit key as configured, made on first start (and said so).

@@ -5,6 +5,7 @@
 use crate::actions::Executor;
 use crate::audit::AuditLog;
 use crate::auth::users::{UserError, Users};
+use crate::config::FileArgs;
 use crate::config::{UserAction, UserArgs};
 use app::access::{Caller, Role};
 use app::action::Action;
@@ -14,7 +15,7 @@ use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 
 /// The actor the history names for these changes.
-const ACTOR: &str = "command line";
+pub const ACTOR: &str = "command line";
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserCommandError {
@@ -57,19 +58,26 @@ fn parsed<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, UserCommandE
     s.parse().map_err(UserCommandError::Input)
 }
 
-pub async fn run(args: UserArgs) -> Result<(), UserCommandError> {
-    // The console's own key: these changes chain onto its history.
+/// The executor over the console's database, with its own key: what the
+/// command line's changes go through, chained onto the console's history.
+pub async fn open_executor(files: &FileArgs) -> Result<Executor, UserCommandError> {
     let (key, _) = crate::audit::key::AuditKey::resolve(
-        args.files.audit_key_file.as_deref(),
-        &args.files.database,
+        files.audit_key_file.as_deref(),
+        &files.database,
         true,
     )
     .map_err(crate::audit::AuditError::from)?;
-    let pool = crate::db::open(&args.files.database)
+    let pool = crate::db::open(&files.database)
         .await
         .map_err(crate::audit::AuditError::from)?;
     let audit = Arc::new(AuditLog::new(pool, Arc::new(key)).await?);
     let users = Arc::new(Users::new(audit.pool().clone()));
+    Ok(Executor::new(audit, users))
+}
+
+pub async fn run(args: UserArgs) -> Result<(), UserCommandError> {
+    let executor = open_executor(&args.files).await?;
+    let users = executor.users().clone();
     let action = match args.action {
         UserAction::Add { name, role } => {
             let name: UserName = parsed(&name)?;
@@ -107,9 +115,7 @@ pub async fn run(args: UserArgs) -> Result<(), UserCommandError> {
         }
     };
     // Through the executor like any change: recorded before it is made.
-    let done = Executor::new(audit, users)
-        .run(&Caller::system(ACTOR), &action, None)
-        .await?;
+    let done = executor.run(&Caller::system(ACTOR), &action, None).await?;
     println!("{}", done.said());
     Ok(())
 }

@@ -72,6 +72,41 @@ const CASES: &[(&str, &[(&str, &str)])] = &[
         "set_user_disabled",
         &[("name", "t-operator"), ("disabled", "false")],
     ),
+    ("inbox", &[]),
+    ("policy", &[]),
+    (
+        "request_approval",
+        &[
+            (
+                "action",
+                r#"{"kind":"accept_peering","space":"spaces-peering-example","pcx_id":"pcx-111aaa111"}"#,
+            ),
+            ("reason", "a reason"),
+        ],
+    ),
+    ("approve", &[("request", "1"), ("comment", "")]),
+    ("reject", &[("request", "1"), ("reason", "no")]),
+    ("withdraw", &[("request", "1")]),
+    (
+        "set_policy",
+        &[(
+            "policy",
+            r#"{"approvals":{},"require_expected_peer":false,"lifetime_hours":24}"#,
+        )],
+    ),
+    (
+        "expect_peer",
+        &[
+            ("space", SPACE),
+            ("aws_account_id", "210987654321"),
+            ("vpc_id", "vpc-0fedcba987654321"),
+            ("cidr", "10.200.0.0/16"),
+            ("region", ""),
+            ("note", "NET-1"),
+            ("valid_until", "2099-01-01"),
+        ],
+    ),
+    ("forget_peer", &[("id", "1")]),
 ];
 
 /// Rows in the audit history (besides the records of refusals, which

@@ -69,6 +69,7 @@ impl Console for Fake {
             .unwrap(),
             peerings: vec![serde_json::from_value(peering).unwrap()],
             freshness: fresh(),
+            approvals: Default::default(),
         })
     }
 

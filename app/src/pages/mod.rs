@@ -1,9 +1,13 @@
 //! One module per page, each with the server functions it calls.
 
 pub mod alarm;
+pub mod approvals;
 pub mod audit;
+pub mod expected;
+pub mod inbox;
 pub mod overview;
 pub mod privatelink;
+pub mod settings;
 pub mod signin;
 pub mod space;
 pub mod users;

@@ -82,6 +82,14 @@ fn SpaceList(overview: Overview) -> impl IntoView {
                                                 </span>
                                             }
                                         })}
+                                    {(s.unexpected > 0)
+                                        .then(|| {
+                                            view! {
+                                                <span class="marker unexpected" data-unexpected=s.unexpected>
+                                                    {format!("{} unexpected requester", s.unexpected)}
+                                                </span>
+                                            }
+                                        })}
                                 </td>
                                 <td>{s.region}</td>
                                 <td>{s.state}</td>

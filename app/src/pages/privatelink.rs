@@ -245,6 +245,7 @@ pub fn AddonPage() -> impl IntoView {
     let destroy = ServerAction::<DestroyPrivatelink>::new();
     let add = ServerAction::<AddAllowedAccounts>::new();
     let remove = ServerAction::<RemoveAllowedAccount>::new();
+    let decisions = crate::pages::approvals::Decisions::new();
     // When the page began waiting on something settling, and whether it gave up.
     let waiting_since = RwSignal::new(None::<f64>);
     let gave_up = RwSignal::new(false);
@@ -253,7 +254,8 @@ pub fn AddonPage() -> impl IntoView {
         let n = create.version().get()
             + destroy.version().get()
             + add.version().get()
-            + remove.version().get();
+            + remove.version().get()
+            + decisions.version();
         if n > 0 {
             gave_up.set(false);
             waiting_since.set(None);
@@ -262,7 +264,12 @@ pub fn AddonPage() -> impl IntoView {
     });
     Effect::new(move |_| {
         let Some(Ok(view)) = data.get() else { return };
-        let busy = view.link.as_ref().is_some_and(settling);
+        // A destroy waiting for someone else's approval is followed too.
+        let busy = view.link.as_ref().is_some_and(settling)
+            || view
+                .destroy_request
+                .as_ref()
+                .is_some_and(|r| r.state.is_open());
         if !busy {
             waiting_since.set(None);
             return;
@@ -289,7 +296,7 @@ pub fn AddonPage() -> impl IntoView {
         answer_of!(remove),
     ]);
     let render = move |view| {
-        view! { <AddonDetail view create destroy add remove waiting_since gave_up /> }
+        view! { <AddonDetail view create destroy add remove waiting_since gave_up decisions /> }
     };
     view! {
         <h1>{move || key().1}</h1>
@@ -301,6 +308,7 @@ pub fn AddonPage() -> impl IntoView {
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                 })
         }}
+        <crate::pages::approvals::DecisionMessage decisions />
         <Loaded data fallback="Loading the add-on…" view=render />
     }
 }
@@ -314,6 +322,7 @@ fn AddonDetail(
     remove: ServerAction<RemoveAllowedAccount>,
     waiting_since: RwSignal<Option<f64>>,
     gave_up: RwSignal<bool>,
+    decisions: crate::pages::approvals::Decisions,
 ) -> impl IntoView {
     let header = format!("{} · {} · {}", view.app, view.service.label(), view.plan);
     let back = format!("/spaces/{}", view.space);
@@ -337,7 +346,7 @@ fn AddonDetail(
             {view! { <Connections view=view.clone() link=link.clone() /> }.into_any()}
             {view! { <AwsHalf view=view.clone() link=link.clone() /> }.into_any()}
             {i_can(Permission::DestroyPrivateLink)
-                .then(|| view! { <DestroyForm view=view.clone() destroy /> }.into_any())}
+                .then(|| view! { <DestroyForm view=view.clone() destroy decisions /> }.into_any())}
         }
         .into_any(),
     };
@@ -756,8 +765,48 @@ fn AwsHalf(view: PrivateLinkView, link: PrivateLink) -> impl IntoView {
 }
 
 #[component]
-fn DestroyForm(view: PrivateLinkView, destroy: ServerAction<DestroyPrivatelink>) -> impl IntoView {
+fn DestroyForm(
+    view: PrivateLinkView,
+    destroy: ServerAction<DestroyPrivatelink>,
+    decisions: crate::pages::approvals::Decisions,
+) -> impl IntoView {
+    use crate::pages::approvals::{ApprovalCard, ReasonForm};
     let (space, addon) = (view.space.clone(), view.addon.clone());
+    let request = view.destroy_request.clone();
+    let open = request.as_ref().is_some_and(|r| r.state.is_open());
+    let card = request.map(|request| {
+        view! { <ApprovalCard request as_of=view.freshness.as_of.clone() decisions /> }
+    });
+    // Where the policy holds a destroy back, the form asks for approval.
+    let gate = view.destroy_gate;
+    let action = parse(&space).and_then(|space| {
+        Ok(crate::action::Action::DestroyPrivateLink {
+            space,
+            addon: parse(&addon)?,
+        })
+    });
+    if gate.needs > 0 {
+        let ask = (!open).then(|| {
+            action.ok().map(|action| {
+                view! {
+                    <ReasonForm
+                        gate
+                        what="destroying a PrivateLink".to_string()
+                        on_ask=Callback::new(move |reason: String| decisions.ask(&action, reason))
+                    />
+                }
+            })
+        });
+        return view! {
+            <section class="panel destroy-link">
+                <h2>"Destroy the PrivateLink"</h2>
+                <p>"Every VPC endpoint connected to it loses access once another person approves."</p>
+                {card}
+                {ask}
+            </section>
+        }
+        .into_any();
+    }
     view! {
         <section class="panel destroy-link">
             <h2>"Destroy the PrivateLink"</h2>
@@ -774,4 +823,5 @@ fn DestroyForm(view: PrivateLinkView, destroy: ServerAction<DestroyPrivatelink>)
             />
         </section>
     }
+    .into_any()
 }

@@ -4,7 +4,9 @@
 //! `active` without a reload.
 
 use crate::access::{Permission, i_can};
+use crate::action::{Action, AuditName};
 use crate::answer_of;
+use crate::approval::{ApprovalState, ApprovalView, SpaceApprovals, expectation_of};
 use crate::components::{
     Copyable, CopyableList, ErrorMessage, FreshnessNote, Loaded, RelativeTime, StatusBadge,
     TypeToConfirm, latest_answer,
@@ -12,6 +14,9 @@ use crate::components::{
 use crate::error::AppError;
 use crate::ids::{PcxId, SpaceRef, parse};
 use crate::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
+use crate::pages::approvals::{ApprovalCard, DecisionMessage, Decisions, ReasonForm};
+use crate::pages::expected::{ExpectMessage, ExpectPeer, ExpectedPeers, ForgetPeer};
+use crate::pages::inbox::ExpectationMarker;
 use crate::validate::{Severity, accept_findings};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -60,6 +65,8 @@ pub async fn destroy_peering(
 enum Dialog {
     Accept(Peering),
     Destroy(Peering),
+    /// An approval request to decide, with the peering it is about.
+    Decide(Box<ApprovalView>, Peering),
 }
 
 #[component]
@@ -71,19 +78,28 @@ pub fn SpacePage() -> impl IntoView {
     let destroy = ServerAction::<DestroyPeering>::new();
     let dialog = RwSignal::new(None::<Dialog>);
     let filter = RwSignal::new(String::new());
+    let decisions = Decisions::new();
+    let expect = ServerAction::<ExpectPeer>::new();
+    let forget = ServerAction::<ForgetPeer>::new();
 
     // After an action, read the space again so the row shows its new status.
     Effect::new(move |_| {
-        if accept.version().get() + destroy.version().get() > 0 {
+        let n = accept.version().get()
+            + destroy.version().get()
+            + decisions.version()
+            + expect.version().get()
+            + forget.version().get();
+        if n > 0 {
             data.refetch();
         }
     });
-    // While anything is changing by itself, keep reading until it settles.
+    // While anything is changing by itself, or waits for someone else's
+    // decision, keep reading until it settles.
     Effect::new(move |_| {
-        let transient = data
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|v| v.peerings.iter().any(|p| p.status.is_transient()));
+        let transient = data.get().and_then(Result::ok).is_some_and(|v| {
+            v.peerings.iter().any(|p| p.status.is_transient())
+                || v.approvals.requests.iter().any(|r| r.state.is_open())
+        });
         if transient
             && let Ok(handle) =
                 set_timeout_with_handle(move || data.refetch(), REFRESH_WHILE_TRANSIENT)
@@ -97,14 +113,17 @@ pub fn SpacePage() -> impl IntoView {
         view! {
             <FreshnessNote freshness=view.freshness.clone() />
             {view! { <PeeringInfoPanel info=view.info.clone() /> }.into_any()}
-            {view! { <Peerings view dialog filter /> }.into_any()}
+            {view! { <Peerings view=view.clone() dialog filter decisions /> }.into_any()}
+            {view! { <ExpectedPeers view expect forget /> }.into_any()}
         }
     };
     view! {
         <h1>{space}</h1>
         <ActionMessage accept destroy />
+        <DecisionMessage decisions />
+        <ExpectMessage expect forget />
         <Loaded data fallback="Loading the space…" view=render />
-        <ConfirmDialog dialog space=Signal::derive(space) data accept destroy />
+        <ConfirmDialog dialog space=Signal::derive(space) data accept destroy decisions />
         {move || {
             view! { <crate::pages::privatelink::DataAddons space=space() /> }
         }}
@@ -176,9 +195,11 @@ fn Peerings(
     view: SpaceView,
     dialog: RwSignal<Option<Dialog>>,
     filter: RwSignal<String>,
+    decisions: Decisions,
 ) -> impl IntoView {
     let as_of = view.freshness.as_of.clone();
     let info = view.info.clone();
+    let approvals = view.approvals.clone();
     let peerings = view.peerings;
     let present: Vec<String> = PeeringStatus::KNOWN
         .iter()
@@ -196,9 +217,18 @@ fn Peerings(
             .iter()
             .filter(|p| wanted.is_empty() || p.status.as_str() == wanted)
             .cloned()
-            .map(
-                |p| view! { <PeeringRow peering=p as_of=as_of.clone() info=info.clone() dialog /> },
-            )
+            .map(|p| {
+                view! {
+                    <PeeringRow
+                        peering=p
+                        as_of=as_of.clone()
+                        info=info.clone()
+                        approvals=approvals.clone()
+                        dialog
+                        decisions
+                    />
+                }
+            })
             .collect_view()
     };
     view! {
@@ -243,25 +273,98 @@ fn PeeringRow(
     peering: Peering,
     as_of: String,
     info: PeeringInfo,
+    approvals: SpaceApprovals,
     dialog: RwSignal<Option<Dialog>>,
+    decisions: Decisions,
 ) -> impl IntoView {
     let p = peering.clone();
     let or_dash = |v: Option<String>| v.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into());
-    let accept = (peering.can_accept() && i_can(Permission::AcceptPeering)).then(|| {
+    let expectation = expectation_of(&peering, &approvals.expected, &as_of);
+    // The newest request about this peering, and whether it is still open.
+    let latest = approvals
+        .latest(AuditName::PeeringAccept, &peering.pcx_id)
+        .into_iter()
+        .chain(approvals.latest(AuditName::PeeringDestroy, &peering.pcx_id))
+        .max_by_key(|r| r.id)
+        .cloned();
+    let open = latest
+        .as_ref()
+        .filter(|r| r.state == ApprovalState::Pending)
+        .cloned();
+    let free = open.is_none();
+    let accept = (free && peering.can_accept() && i_can(Permission::AcceptPeering)).then(|| {
         let p = p.clone();
+        let label = if approvals.accept.needs > 0 {
+            "Request approval"
+        } else {
+            "Accept"
+        };
         view! {
             <button class="accept" on:click=move |_| dialog.set(Some(Dialog::Accept(p.clone())))>
-                "Accept"
+                {label}
             </button>
         }
     });
-    let destroy = (peering.can_destroy() && i_can(Permission::DestroyPeering)).then(|| {
+    let destroy = (free && peering.can_destroy() && i_can(Permission::DestroyPeering)).then(|| {
         let p = p.clone();
+        let label = if approvals.destroy.needs > 0 { "Request destroy" } else { "Destroy" };
         view! {
             <button class="danger destroy" on:click=move |_| dialog.set(Some(Dialog::Destroy(p.clone())))>
-                "Destroy"
+                {label}
             </button>
         }
+    });
+    // An open request: its number, and Review (to decide) or Withdraw.
+    let waiting = open.map(|r| {
+        let review = r.can_decide.then(|| {
+            let (r, p) = (r.clone(), p.clone());
+            view! {
+                <button
+                    class="review"
+                    on:click=move |_| dialog.set(Some(Dialog::Decide(Box::new(r.clone()), p.clone())))
+                >
+                    "Review"
+                </button>
+            }
+        });
+        let id = r.id;
+        let withdraw = r.mine.then(|| {
+            view! {
+                <button
+                    class="withdraw"
+                    on:click=move |_| {
+                        decisions.withdraw.dispatch(crate::pages::approvals::Withdraw { request: id });
+                    }
+                >
+                    "Withdraw"
+                </button>
+            }
+        });
+        view! {
+            <span class="approval-pending" data-approval=id>
+                {format!("{} #{id} waits for approval ({}) ", r.kind, r.requester)}
+            </span>
+            {review}
+            {withdraw}
+        }
+    });
+    // A request decided lately: how it ended, so its requester sees why.
+    let ended = latest.filter(|r| !r.state.is_open()).map(|r| {
+        let said = match r.state {
+            ApprovalState::Rejected => format!(
+                "#{} rejected by {}: {}",
+                r.id,
+                r.decided_by.clone().unwrap_or_default(),
+                r.comment.clone().unwrap_or_default()
+            ),
+            ApprovalState::Executed | ApprovalState::Failed => format!(
+                "#{} approved by {}",
+                r.id,
+                r.decided_by.clone().unwrap_or_default()
+            ),
+            other => format!("#{} {}", r.id, other.as_str()),
+        };
+        view! { <p class="approval-ended" data-state=r.state.as_str()>{said}</p> }
     });
     // Once active, the AWS side still needs routes, a security group and
     // a network ACL: offer them filled in.
@@ -276,6 +379,8 @@ fn PeeringRow(
             <td>{peering.all_cidrs().join(", ")}</td>
             <td>
                 <StatusBadge status=peering.status.clone() />
+                " "
+                <ExpectationMarker expectation />
             </td>
             <td>{or_dash(peering.aws_vpc_id.clone())}</td>
             <td>{or_dash(peering.aws_region.clone())}</td>
@@ -283,7 +388,7 @@ fn PeeringRow(
             <td>
                 <RelativeTime at=peering.expires.clone() as_of />
             </td>
-            <td class="actions">{accept} {destroy} {routes}</td>
+            <td class="actions">{accept} {destroy} {waiting} {ended} {routes}</td>
         </tr>
     }
 }
@@ -326,17 +431,70 @@ fn ConfirmDialog(
     data: Resource<Result<SpaceView, AppError>>,
     accept: ServerAction<AcceptPeering>,
     destroy: ServerAction<DestroyPeering>,
+    decisions: Decisions,
 ) -> impl IntoView {
     let close = move || dialog.set(None);
     move || {
+        let view_data = data.get_untracked().and_then(Result::ok);
+        let approvals = view_data
+            .as_ref()
+            .map(|v| v.approvals.clone())
+            .unwrap_or_default();
+        let as_of = view_data
+            .as_ref()
+            .map(|v| v.freshness.as_of.clone())
+            .unwrap_or_default();
+        let marker = move |p: &Peering| {
+            let expectation = expectation_of(p, &approvals.expected, &as_of);
+            view! { <p class="expectation"><ExpectationMarker expectation /></p> }
+        };
+        // The form that asks instead of acting, where the policy says so.
+        let ask = move |gate: crate::approval::Gate, action: Action| {
+            let what = action.name().to_string();
+            view! {
+                <ReasonForm
+                    gate
+                    what
+                    on_ask=Callback::new(move |reason: String| {
+                        decisions.ask(&action, reason);
+                        close();
+                    })
+                    on_cancel=Callback::new(move |()| close())
+                />
+            }
+        };
         dialog.get().map(|d| match d {
+            Dialog::Decide(request, p) => view! {
+                <div class="dialog" role="dialog" aria-label="Decide approval">
+                    <h2>{format!("Approve #{}?", request.id)}</h2>
+                    <ApprovalCard
+                        request=*request
+                        as_of=view_data.as_ref().map(|v| v.freshness.as_of.clone()).unwrap_or_default()
+                        decisions
+                        marker=marker(&p).into_any()
+                    />
+                    <div class="buttons">
+                        <button class="cancel" on:click=move |_| close()>"Close"</button>
+                    </div>
+                </div>
+            }
+            .into_any(),
             Dialog::Accept(p) => {
-                let view_data = data.get_untracked().and_then(Result::ok);
                 let findings = view_data
+                    .as_ref()
                     .map(|v| accept_findings(&p, &v.info, &v.peerings, &v.freshness.as_of))
                     .unwrap_or_default();
                 let blocked = findings.iter().any(|f| f.severity == Severity::Blocker);
                 let pcx = p.pcx_id.clone();
+                let gate = view_data.as_ref().map(|v| v.approvals.accept).unwrap_or_default();
+                let action = parse(&space.get_untracked())
+                    .and_then(|space| Ok(Action::AcceptPeering { space, pcx_id: parse(&pcx)? }));
+                let held = match action {
+                    Ok(action) if gate.needs > 0 && !blocked => Some(ask(gate, action).into_any()),
+                    _ => None,
+                };
+                let direct = held.is_none();
+                let marker = marker(&p);
                 view! {
                     <div class="dialog" role="dialog" aria-label="Accept peering">
                         <h2>"Accept " <code>{p.pcx_id.clone()}</code> "?"</h2>
@@ -350,6 +508,7 @@ fn ConfirmDialog(
                             <dt>"CIDR blocks"</dt>
                             <dd>{p.all_cidrs().join(", ")}</dd>
                         </dl>
+                        {marker}
                         <ul class="findings">
                             {findings
                                 .into_iter()
@@ -362,10 +521,11 @@ fn ConfirmDialog(
                                 })
                                 .collect_view()}
                         </ul>
-                        <div class="buttons">
+                        {held}
+                        <div class="buttons" class:hidden=!direct>
                             <button
                                 class="confirm-accept"
-                                disabled=blocked
+                                disabled=blocked || !direct
                                 on:click=move |_| {
                                     if let (Ok(space), Ok(pcx_id)) = (
                                         parse(&space.get_untracked()),
@@ -389,6 +549,25 @@ fn ConfirmDialog(
             Dialog::Destroy(p) => {
                 let pcx = p.pcx_id.clone();
                 let expected = p.pcx_id.clone();
+                let gate = view_data.as_ref().map(|v| v.approvals.destroy).unwrap_or_default();
+                if gate.needs > 0
+                    && let Ok(action) = parse(&space.get_untracked())
+                        .and_then(|space| Ok(Action::DestroyPeering { space, pcx_id: parse(&pcx)? }))
+                {
+                    return view! {
+                        <div class="dialog" role="dialog" aria-label="Destroy peering">
+                            <h2>"Destroy " <code>{p.pcx_id.clone()}</code> "?"</h2>
+                            <p>
+                                "This tears down the peering connection to "
+                                {p.aws_vpc_id.clone().unwrap_or_default()} " ("
+                                {p.all_cidrs().join(", ")}
+                                "). Traffic over it stops once another person approves."
+                            </p>
+                            {ask(gate, action)}
+                        </div>
+                    }
+                    .into_any();
+                }
                 view! {
                     <div class="dialog" role="dialog" aria-label="Destroy peering">
                         <h2>"Destroy " <code>{p.pcx_id.clone()}</code> "?"</h2>

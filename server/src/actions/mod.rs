@@ -17,8 +17,10 @@
 //! left open by a stop are settled at start-up by `console::reconcile`.
 
 mod alarm;
+mod approval;
 pub mod local;
 
+use crate::approvals::Approvals;
 use crate::audit::integrity::Integrity;
 use crate::audit::{AuditLog, Intent, Outcome, OutcomeKind};
 use crate::auth::users::Users;
@@ -39,6 +41,28 @@ pub struct Checked {
     pub detail: Option<String>,
     /// For a reveal: the add-on's app and the config var it reads.
     pub config_var: Option<(String, String)>,
+    /// For an approval request: what it will store.
+    pub approval: Option<Prepared>,
+    /// For an accept: the expected peer it meets, consumed when it succeeds.
+    pub expected: Option<i64>,
+}
+
+/// An approval request checked and about to be stored.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub snapshot: app::approval::Snapshot,
+    pub expires_at: String,
+    pub needs: u8,
+}
+
+/// On whose authority an action runs: its caller's own (where the policy
+/// may ask for approval first), an approval request's, or the command
+/// line's (which holds the database file, and so the policy itself).
+#[derive(Debug, Clone, Copy)]
+enum Authority<'a> {
+    Own,
+    Approved { request: i64, requester: &'a str },
+    CommandLine,
 }
 
 impl Checked {
@@ -127,15 +151,18 @@ pub fn audit_refused(e: crate::audit::AuditError) -> AppError {
 pub struct Executor {
     audit: Arc<AuditLog>,
     users: Arc<Users>,
+    approvals: Arc<Approvals>,
     /// The running console's watch over the history (not the command line's).
     integrity: Option<Arc<Integrity>>,
 }
 
 impl Executor {
     pub fn new(audit: Arc<AuditLog>, users: Arc<Users>) -> Self {
+        let approvals = Arc::new(Approvals::new(audit.pool().clone()));
         Self {
             audit,
             users,
+            approvals,
             integrity: None,
         }
     }
@@ -159,27 +186,77 @@ impl Executor {
         &self.users
     }
 
+    pub fn approvals(&self) -> &Arc<Approvals> {
+        &self.approvals
+    }
+
     /// Carries out `action` for `who`; see the module's opening comment.
+    /// Refused when the policy says another person must approve it first.
     pub async fn run(
         &self,
         who: &Caller,
         action: &Action,
         provider: Option<&ServerConsole>,
     ) -> Result<Done, AppError> {
+        self.run_as(who, action, provider, Authority::Own).await
+    }
+
+    /// The same for the command line, which the policy does not hold back.
+    pub async fn run_from_command_line(
+        &self,
+        who: &Caller,
+        action: &Action,
+    ) -> Result<Done, AppError> {
+        self.run_as(who, action, None, Authority::CommandLine).await
+    }
+
+    /// The action of approval request `request`, asked for by
+    /// `requester`, carried out by `who`, who approved it last.
+    async fn run_approved(
+        &self,
+        who: &Caller,
+        action: &Action,
+        provider: Option<&ServerConsole>,
+        request: i64,
+        requester: &str,
+    ) -> Result<Done, AppError> {
+        let authority = Authority::Approved { request, requester };
+        self.run_as(who, action, provider, authority).await
+    }
+
+    async fn run_as(
+        &self,
+        who: &Caller,
+        action: &Action,
+        provider: Option<&ServerConsole>,
+        authority: Authority<'_>,
+    ) -> Result<Done, AppError> {
         action.authorise(who)?;
+        if let Authority::Own = authority {
+            let needs = self.approvals.policy().await?.needs(action.name());
+            if needs > 0 {
+                return Err(AppError::Conflict(format!(
+                    "The policy says {} needs the approval of {needs} other person; ask for it                      with Request approval. Nothing was done.",
+                    action.name()
+                )));
+            }
+        }
         let provider = match (action.touches_provider(), provider) {
-            (false, _) => None,
+            (false, _) => provider,
             (true, Some(p)) => Some(p),
             (true, None) => {
                 tracing::error!(action = %action.name(), "a provider action without the provider");
                 return Err(AppError::Internal);
             }
         };
-        let checked = match (action, provider) {
-            (Action::AcknowledgeAlarm { finding }, _) => alarm::check(self.integrity(), finding)?,
-            (_, Some(p)) => p.check(action).await?,
-            (_, None) => local::check(&self.users, who, action).await?,
-        };
+        let mut checked = self.check(who, action, provider).await?;
+        if let Authority::Approved { request, requester } = authority {
+            let by = format!("approval #{request}, asked for by {requester}");
+            checked.detail = Some(match checked.detail.take() {
+                Some(d) => format!("{d}; {by}"),
+                None => by,
+            });
+        }
         let target = action.target();
         let intent_id = self
             .audit
@@ -193,18 +270,47 @@ impl Executor {
             })
             .await
             .map_err(audit_refused)?;
-        let changed = match (action, provider) {
-            (Action::AcknowledgeAlarm { finding }, _) => {
-                alarm::change(self.integrity(), finding).await
-            }
-            (_, Some(p)) => p.change(action, &checked).await,
-            (_, None) => local::change(&self.users, action).await,
-        };
+        let changed = self.change(who, action, &checked, provider).await;
         self.audit.settle(intent_id, changed.outcome).await;
         if let Some(p) = provider {
             p.invalidate(action, &checked).await;
         }
         changed.result
+    }
+
+    /// An action's check, by where its state lives.
+    async fn check(
+        &self,
+        who: &Caller,
+        action: &Action,
+        provider: Option<&ServerConsole>,
+    ) -> Result<Checked, AppError> {
+        match (action, provider) {
+            (Action::AcknowledgeAlarm { finding }, _) => alarm::check(self.integrity(), finding),
+            (a, _) if approval::handles(a) => self.check_approval(who, action, provider).await,
+            (_, Some(p)) if action.touches_provider() => p.check(action).await,
+            _ => local::check(&self.users, who, action).await,
+        }
+    }
+
+    /// An action's one change, by where its state lives.
+    async fn change(
+        &self,
+        who: &Caller,
+        action: &Action,
+        checked: &Checked,
+        provider: Option<&ServerConsole>,
+    ) -> Changed {
+        match (action, provider) {
+            (Action::AcknowledgeAlarm { finding }, _) => {
+                alarm::change(self.integrity(), finding).await
+            }
+            (a, _) if approval::handles(a) => {
+                self.change_approval(who, action, checked, provider).await
+            }
+            (_, Some(p)) if action.touches_provider() => p.change(action, checked).await,
+            _ => local::change(&self.users, action).await,
+        }
     }
 
     /// Records an action that was decided against before it could be

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
+mod approvals;
 pub mod mask;
 mod privatelink;
 mod reconcile;
@@ -105,7 +106,7 @@ impl ServerConsole {
     /// never cached, so anyone could spend the account's hourly budget by
     /// asking for made-up ones. The list itself is re-read at most once a
     /// refresh period (times six), so a new space shows within a minute.
-    async fn space_named(&self, space: &SpaceRef) -> Result<String, AppError> {
+    pub(crate) async fn space_named(&self, space: &SpaceRef) -> Result<String, AppError> {
         let space = space.as_str();
         let spaces = self.read_spaces().await?;
         spaces
@@ -150,6 +151,12 @@ impl Console for ServerConsole {
     async fn overview(&self, who: &Caller) -> Result<Overview, AppError> {
         who.require(Permission::View)?;
         let spaces = self.read_spaces().await?;
+        let now = rfc3339(OffsetDateTime::now_utc());
+        let expected = self
+            .executor
+            .approvals()
+            .expected(None, &crate::approvals::now())
+            .await?;
         let reads =
             futures::future::join_all(spaces.value.iter().map(|s| self.read_peerings(&s.name)))
                 .await;
@@ -159,7 +166,7 @@ impl Console for ServerConsole {
             .iter()
             .zip(&reads)
             .map(|(s, read)| {
-                let (counts, pending, soonest_expiry, error) = match read {
+                let (counts, pending, soonest_expiry, unexpected, error) = match read {
                     Ok(r) => {
                         times.push((r.at, r.stale_error.as_ref()));
                         let count =
@@ -187,6 +194,7 @@ impl Console for ServerConsole {
                             counts,
                             count(&PeeringStatus::PendingAcceptance),
                             soonest,
+                            Self::unexpected(&r.value, &expected, &s.name, &now),
                             None,
                         )
                     }
@@ -194,6 +202,7 @@ impl Console for ServerConsole {
                         Vec::new(),
                         0,
                         None,
+                        0,
                         Some(AppError::from(e.clone()).to_string()),
                     ),
                 };
@@ -205,6 +214,7 @@ impl Console for ServerConsole {
                     counts,
                     pending,
                     soonest_expiry,
+                    unexpected,
                     error,
                 }
             })
@@ -223,8 +233,12 @@ impl Console for ServerConsole {
         who.require(Permission::View)?;
         let space = self.space_named(space).await?;
         let space = space.as_str();
-        let (info, peerings) = tokio::join!(self.read_info(space), self.read_peerings(space));
-        let (info, peerings) = (info?, peerings?);
+        let (info, peerings, approvals) = tokio::join!(
+            self.read_info(space),
+            self.read_peerings(space),
+            self.space_approvals(space, who)
+        );
+        let (info, peerings, approvals) = (info?, peerings?, approvals?);
         Ok(SpaceView {
             name: space.to_string(),
             freshness: freshness([
@@ -233,6 +247,7 @@ impl Console for ServerConsole {
             ]),
             info: info.value,
             peerings: peerings.value,
+            approvals,
         })
     }
 
@@ -252,7 +267,37 @@ impl Console for ServerConsole {
         addon: &AddonName,
     ) -> Result<PrivateLinkView, AppError> {
         who.require(Permission::View)?;
-        self.privatelink_view(space, addon).await
+        let mut view = self.privatelink_view(space, addon).await?;
+        let destroy = Action::DestroyPrivateLink {
+            space: space.clone(),
+            addon: addon.clone(),
+        };
+        view.destroy_gate = self.executor.gate_for(&who.name, &destroy).await?;
+        view.destroy_request = self
+            .executor
+            .approvals()
+            .of_space(
+                &view.space,
+                &crate::approvals::stamp(OffsetDateTime::now_utc() - time::Duration::days(1)),
+            )
+            .await?
+            .into_iter()
+            .find(|r| {
+                r.kind == app::action::AuditName::PrivateLinkDestroy && r.target == addon.as_str()
+            })
+            .map(|r| self.approval_view(r, who));
+        Ok(view)
+    }
+
+    async fn inbox(&self, who: &Caller) -> Result<app::approval::Inbox, AppError> {
+        who.require(Permission::View)?;
+        self.inbox_of(who).await
+    }
+
+    async fn policy(&self, who: &Caller) -> Result<app::approval::PolicyView, AppError> {
+        who.require(Permission::View)?;
+        let (policy, gate) = self.policy_of(who).await?;
+        Ok(app::approval::PolicyView { policy, gate })
     }
 
     async fn audit(&self, who: &Caller, query: AuditQuery) -> Result<AuditPage, AppError> {

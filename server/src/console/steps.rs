@@ -67,7 +67,7 @@ fn link_done(addon: &AddonName) -> impl FnOnce(PrivateLink, String) -> Done + '_
 impl ServerConsole {
     /// The current state of one peering, straight from the provider: an
     /// action is decided on what is true now, not on what a cache saw.
-    async fn current(&self, space: &str, pcx_id: &PcxId) -> Result<Peering, AppError> {
+    pub(super) async fn current(&self, space: &str, pcx_id: &PcxId) -> Result<Peering, AppError> {
         Ok(self
             .provider
             .get_peering(space, pcx_id.as_str())
@@ -115,6 +115,22 @@ impl ServerConsole {
                         blockers.join(" ")
                     )));
                 }
+                // Who the team expected; the policy may accept no one else.
+                let store = self.executor.approvals();
+                let expected = store
+                    .expected(Some(&space), &crate::approvals::now())
+                    .await?;
+                let met = app::approval::expected_match(&peering, &expected, &now);
+                if met.is_none() && store.policy().await?.require_expected_peer {
+                    return Err(AppError::Invalid(format!(
+                        "Not accepted: {pcx_id} (account {}, {}) matches no expected peer, and \
+                         the policy accepts only expected ones. If it is yours, register it \
+                         under Expected peers first.",
+                        peering.aws_account_id.as_deref().unwrap_or("unknown"),
+                        peering.aws_vpc_id.as_deref().unwrap_or("no VPC"),
+                    )));
+                }
+                checked.expected = met.map(|e| e.id);
             }
             Action::DestroyPeering { pcx_id, .. } => {
                 let peering = self.current(&space, pcx_id).await?;
@@ -175,11 +191,23 @@ impl ServerConsole {
         let space = checked.space.as_str();
         let p = &self.provider;
         match action {
-            Action::AcceptPeering { pcx_id, .. } => Changed::from_provider(
-                p.accept_peering(space, pcx_id.as_str()).await,
-                |v, lost| peering_said("Accepted", pcx_id, v, lost),
-                peering_done(pcx_id),
-            ),
+            Action::AcceptPeering { pcx_id, .. } => {
+                let mut changed = Changed::from_provider(
+                    p.accept_peering(space, pcx_id.as_str()).await,
+                    |v, lost| peering_said("Accepted", pcx_id, v, lost),
+                    peering_done(pcx_id),
+                );
+                if let (Ok(_), Some(id)) = (&changed.result, checked.expected) {
+                    match self.executor.approvals().consume(id, pcx_id.as_str()).await {
+                        Ok(_) => changed
+                            .outcome
+                            .message
+                            .push_str(&format!(" It met expected peer #{id}.")),
+                        Err(e) => tracing::error!(error = %e, "expected peer not consumed"),
+                    }
+                }
+                changed
+            }
             Action::DestroyPeering { pcx_id, .. } => Changed::from_provider(
                 p.destroy_peering(space, pcx_id.as_str()).await,
                 |v, lost| peering_said("Destroying", pcx_id, v, lost),

@@ -348,6 +348,10 @@ pub async fn envelope(State(st): State<Shared>, req: Request, next: Next) -> Res
     let is_get = req.method() == Method::GET;
 
     st.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if !is_get {
+        st.changes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let faults = st.take_faults(req.method().as_str());
     if faults.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;

@@ -8,7 +8,7 @@
 //! (for readiness checks) is open.
 
 use super::api::ApiError;
-use super::world::PeeringRequest;
+use super::world::{PeeringAmendment, PeeringRequest};
 use super::{Faults, Settings, Shared};
 use axum::{
     Json, Router,
@@ -16,13 +16,14 @@ use axum::{
     http::{Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
-    routing::{get, post, put},
+    routing::{get, patch, post, put},
 };
 use rand::Rng;
 
 pub fn router(state: Shared) -> Router<Shared> {
     Router::new()
         .route("/spaces/{space}/peering-requests", post(request_peering))
+        .route("/spaces/{space}/peerings/{pcx}", patch(amend_peering))
         .route(
             "/faults",
             put(set_faults).get(get_faults).delete(clear_faults),
@@ -82,6 +83,7 @@ async fn connect_endpoint(
 async fn stats(State(st): State<Shared>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "calls": st.calls.load(std::sync::atomic::Ordering::Relaxed),
+        "changes": st.changes.load(std::sync::atomic::Ordering::Relaxed),
         "rate_limit_remaining": st.remaining(),
     }))
 }
@@ -110,6 +112,21 @@ async fn request_peering(
     let now = time::OffsetDateTime::now_utc();
     let p = st.world().request(&space, &req, new_pcx_id(), now)?;
     Ok((StatusCode::CREATED, Json(p)).into_response())
+}
+
+/// A request changed on the AWS side after it was sent.
+async fn amend_peering(
+    State(st): State<Shared>,
+    Path((space, pcx)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let change: PeeringAmendment = super::api::body(
+        &body,
+        "{\"cidr_block\": \"10.1.0.0/16\", \"aws_account_id\": \"123456789012\", \"status\": \"rejected\"}",
+    )?;
+    let now = time::OffsetDateTime::now_utc();
+    let p = st.world().amend(&space, &pcx, &change, now)?;
+    Ok(Json(p).into_response())
 }
 
 async fn set_faults(State(st): State<Shared>, Json(f): Json<Faults>) -> StatusCode {

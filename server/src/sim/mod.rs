@@ -78,6 +78,8 @@ pub struct SimState {
     token: Option<String>,
     /// Provider API calls answered, whatever the answer (`/_sim/stats`).
     calls: std::sync::atomic::AtomicU64,
+    /// Of those, the ones that may change something (not GET).
+    changes: std::sync::atomic::AtomicU64,
 }
 
 pub type Shared = Arc<SimState>;
@@ -101,6 +103,7 @@ impl SimState {
             }),
             token: opts.token.clone(),
             calls: std::sync::atomic::AtomicU64::new(0),
+            changes: std::sync::atomic::AtomicU64::new(0),
         })
     }
 

@@ -338,6 +338,51 @@ impl World {
     }
 }
 
+/// A change made to a peering request on the AWS side after it was sent
+/// (the control surface's input): its requester re-created it with
+/// another CIDR, from another account, or it was rejected there.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeeringAmendment {
+    pub cidr_block: Option<String>,
+    pub aws_account_id: Option<String>,
+    pub status: Option<String>,
+}
+
+impl World {
+    /// Changes a visible customer peering as `change` says.
+    pub fn amend(
+        &mut self,
+        key: &str,
+        pcx_id: &str,
+        change: &PeeringAmendment,
+        now: OffsetDateTime,
+    ) -> Result<Peering, SimError> {
+        let invalid = |e: String| SimError::InvalidParams(e);
+        let cidr = change
+            .cidr_block
+            .as_deref()
+            .map(rules::cidr)
+            .transpose()
+            .map_err(invalid)?;
+        if let Some(a) = &change.aws_account_id {
+            rules::account_id(a).map_err(invalid)?;
+        }
+        let p = self.customer_peering_mut(key, pcx_id, now)?;
+        if let Some(net) = cidr {
+            p.peering.cidr_blocks = vec![net.to_string()];
+        }
+        if let Some(a) = &change.aws_account_id {
+            p.peering.aws_account_id = Some(a.clone());
+        }
+        if let Some(st) = &change.status {
+            p.peering.status = PeeringStatus::from(st.as_str());
+            p.next = None;
+        }
+        Ok(p.peering.clone())
+    }
+}
+
 fn not_found_peering(pcx_id: &str) -> SimError {
     SimError::NotFound(format!("Couldn't find that peering connection: {pcx_id}."))
 }

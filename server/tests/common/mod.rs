@@ -86,6 +86,16 @@ pub async fn make_users(db: &std::path::Path) {
     }
 }
 
+/// Lets every action through without approval, as the tests written
+/// before four eyes expect (the approvals tests keep the default policy).
+pub async fn open_policy(db: &std::path::Path) {
+    let audit = server::audit::AuditLog::open(db).await.unwrap();
+    let approvals = server::approvals::Approvals::new(audit.pool().clone());
+    let mut policy = app::approval::Policy::default();
+    policy.approvals.clear();
+    approvals.set_policy(&policy).await.unwrap();
+}
+
 /// An HTTP client that keeps cookies and says where its requests come
 /// from, like a browser on the console's own pages.
 pub fn browser() -> reqwest::Client {
@@ -231,12 +241,23 @@ impl Console {
         Self::start_with(&[]).await
     }
 
-    /// A console with extra command-line flags.
+    /// A console with extra command-line flags, whose policy needs no
+    /// approvals.
     pub async fn start_with(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("audit.db");
         make_users(&db).await;
+        open_policy(&db).await;
         Self::start_in(dir, db, extra).await
+    }
+
+    /// A console with a new console's policy: accepts and destroys wait
+    /// for another person.
+    pub async fn start_four_eyes() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("audit.db");
+        make_users(&db).await;
+        Self::start_in(dir, db, &[]).await
     }
 
     /// A console on `db` (in `dir`, kept as long as the console), whose
@@ -383,6 +404,13 @@ pub fn spaceport(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, Str
 /// everything it printed.
 pub fn spaceport_audit(db: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
     run_spaceport("audit", db, args, "")
+}
+
+/// Runs `spaceport policy ARGS --database DB`; whether it succeeded, and
+/// everything it printed.
+pub fn spaceport_policy(db: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let (code, out) = run_spaceport("policy", db, args, "");
+    (code == Some(0), out)
 }
 
 fn run_spaceport(

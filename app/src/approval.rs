@@ -1,0 +1,605 @@
+//! Four eyes, as values shared by the browser and the server: the policy
+//! (how many other people must approve each kind of action), an approval
+//! request as a page shows it, the snapshot of what its requester saw, and
+//! the peerings a team expects. The server stores and decides them
+//! (`server/src/approvals`); the pages show them; both match a request
+//! against the expected peers with the same function.
+
+use crate::action::{Action, AuditName};
+use crate::model::{Peering, PeeringStatus};
+use crate::validate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The kinds of action a policy may hold back for approval: the changes
+/// made from a page whose result is not a secret shown to its maker.
+pub const GATED: [AuditName; 9] = [
+    AuditName::PeeringAccept,
+    AuditName::PeeringDestroy,
+    AuditName::PrivateLinkCreate,
+    AuditName::PrivateLinkDestroy,
+    AuditName::PrivateLinkAccountAdd,
+    AuditName::PrivateLinkAccountRemove,
+    AuditName::PeerExpect,
+    AuditName::PeerForget,
+    AuditName::PolicySet,
+];
+
+/// The most approvals a kind may need. The store counts votes by name, so
+/// raising this is a policy decision, not new machinery.
+pub const MAX_APPROVALS: u8 = 1;
+
+/// How long a request may wait at most, in hours (a week, like AWS's).
+pub const MAX_LIFETIME_HOURS: u32 = 168;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// How many people besides the requester must approve, by kind; a kind
+    /// not named needs nobody.
+    pub approvals: BTreeMap<AuditName, u8>,
+    /// A peering is accepted only when it matches an expected peer.
+    pub require_expected_peer: bool,
+    /// How long a request waits before it expires (or less: a peering
+    /// request's own expiry comes first).
+    pub lifetime_hours: u32,
+}
+
+impl Default for Policy {
+    /// A new console: accepting a peering, and every destroy, need one
+    /// other person.
+    fn default() -> Self {
+        Self {
+            approvals: [
+                (AuditName::PeeringAccept, 1),
+                (AuditName::PeeringDestroy, 1),
+                (AuditName::PrivateLinkDestroy, 1),
+            ]
+            .into_iter()
+            .collect(),
+            require_expected_peer: false,
+            lifetime_hours: 24,
+        }
+    }
+}
+
+impl Policy {
+    /// How many other people must approve an action of kind `name`.
+    pub fn needs(&self, name: AuditName) -> u8 {
+        self.approvals.get(&name).copied().unwrap_or(0)
+    }
+
+    /// Refuses a policy this console cannot hold, saying why.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, n) in &self.approvals {
+            if !GATED.contains(name) {
+                return Err(format!("{name} cannot wait for approval."));
+            }
+            if *n > MAX_APPROVALS {
+                return Err(format!(
+                    "{name} may need at most {MAX_APPROVALS} approval, not {n}."
+                ));
+            }
+        }
+        if !(1..=MAX_LIFETIME_HOURS).contains(&self.lifetime_hours) {
+            return Err(format!(
+                "A request lives from 1 to {MAX_LIFETIME_HOURS} hours, not {}.",
+                self.lifetime_hours
+            ));
+        }
+        Ok(())
+    }
+
+    /// The same policy without the kinds that need nobody, so two equal
+    /// policies compare equal however they were written.
+    pub fn normalised(mut self) -> Self {
+        self.approvals.retain(|_, n| *n > 0);
+        self
+    }
+
+    /// "peering.accept 1 → 0; require expected peer off → on": what
+    /// changes from `self` to `new`.
+    pub fn changes_to(&self, new: &Policy) -> String {
+        let mut out: Vec<String> = GATED
+            .iter()
+            .filter(|n| self.needs(**n) != new.needs(**n))
+            .map(|n| format!("{n} {} → {}", self.needs(*n), new.needs(*n)))
+            .collect();
+        let on = |b: bool| if b { "on" } else { "off" };
+        if self.require_expected_peer != new.require_expected_peer {
+            out.push(format!(
+                "require expected peer {} → {}",
+                on(self.require_expected_peer),
+                on(new.require_expected_peer)
+            ));
+        }
+        if self.lifetime_hours != new.lifetime_hours {
+            out.push(format!(
+                "request lifetime {} h → {} h",
+                self.lifetime_hours, new.lifetime_hours
+            ));
+        }
+        if out.is_empty() {
+            "no change".into()
+        } else {
+            out.join("; ")
+        }
+    }
+}
+
+/// What a button needs before it acts: `needs` approvals, and how many
+/// people other than the one at the screen could give them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Gate {
+    pub needs: u8,
+    pub approvers: u32,
+}
+
+impl Gate {
+    /// Why the request could never be approved, if nobody else may.
+    pub fn deadlock(&self, what: &str) -> Option<String> {
+        (self.needs > 0 && self.approvers < u32::from(self.needs)).then(|| {
+            format!(
+                "The policy says another person must approve {what}, and nobody else on this \
+                 console may: add a user with the role for it (Users), or an admin changes \
+                 the policy (Settings)."
+            )
+        })
+    }
+}
+
+/// What the requester saw when asking: labelled facts (compared again
+/// before executing) and the findings of the checks (shown, not compared:
+/// "expires in 5 hours" changes by itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Snapshot {
+    pub facts: Vec<(String, String)>,
+    #[serde(default)]
+    pub findings: Vec<String>,
+}
+
+impl Snapshot {
+    /// Each fact of `self` that `now` no longer holds: "CIDR blocks are now
+    /// 10.1.0.0/16 (were 10.0.0.0/16)".
+    pub fn differences(&self, now: &Snapshot) -> Vec<String> {
+        self.facts
+            .iter()
+            .filter_map(|(label, was)| {
+                let is = now
+                    .facts
+                    .iter()
+                    .find(|(l, _)| l == label)
+                    .map(|(_, v)| v.as_str());
+                match is {
+                    Some(is) if is == was => None,
+                    Some(is) => Some(format!("{label} is now {is} (was {was})")),
+                    None => Some(format!("{label} is gone (was {was})")),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The snapshot of a peering: what accepting or destroying it is about.
+pub fn peering_snapshot(p: &Peering, findings: Vec<String>) -> Snapshot {
+    let or_none = |v: &Option<String>| v.clone().filter(|s| !s.is_empty()).unwrap_or_default();
+    Snapshot {
+        facts: vec![
+            ("PCX ID".into(), p.pcx_id.clone()),
+            ("Requesting AWS account".into(), or_none(&p.aws_account_id)),
+            ("VPC".into(), or_none(&p.aws_vpc_id)),
+            ("Region".into(), or_none(&p.aws_region)),
+            ("CIDR blocks".into(), p.all_cidrs().join(", ")),
+            ("Status".into(), p.status.to_string()),
+        ],
+        findings,
+    }
+}
+
+/// Where a request is in its life. Only `Pending` may be decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalState {
+    Pending,
+    /// Approved; the action is being carried out.
+    Executing,
+    Executed,
+    /// Approved, and the action failed.
+    Failed,
+    Rejected,
+    Withdrawn,
+    Expired,
+}
+
+impl ApprovalState {
+    pub const ALL: [ApprovalState; 7] = [
+        Self::Pending,
+        Self::Executing,
+        Self::Executed,
+        Self::Failed,
+        Self::Rejected,
+        Self::Withdrawn,
+        Self::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Executing => "executing",
+            Self::Executed => "executed",
+            Self::Failed => "failed",
+            Self::Rejected => "rejected",
+            Self::Withdrawn => "withdrawn",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Pending | Self::Executing)
+    }
+}
+
+/// An approval request as a page shows it to one person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalView {
+    pub id: i64,
+    pub action: Action,
+    pub kind: AuditName,
+    pub space: String,
+    pub target: String,
+    pub requester: String,
+    pub reason: String,
+    pub snapshot: Snapshot,
+    pub needed: u8,
+    /// Who approved so far.
+    pub approvals: Vec<String>,
+    pub requested_at: String,
+    pub expires_at: String,
+    pub state: ApprovalState,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    /// The approver's comment, or why it was rejected.
+    pub comment: Option<String>,
+    /// What executing it led to.
+    pub outcome: Option<String>,
+    /// Whether the person looking may approve or reject it (and if not, why).
+    pub can_decide: bool,
+    pub why_not: Option<String>,
+    /// Whether the person looking asked for it (and so may withdraw it).
+    pub mine: bool,
+}
+
+/// A peering the team expects, registered before its request arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedPeer {
+    pub id: i64,
+    pub space: String,
+    pub aws_account_id: String,
+    pub vpc_id: String,
+    pub cidr: String,
+    pub region: Option<String>,
+    pub note: String,
+    pub valid_until: String,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+/// The longest note or ticket reference kept.
+pub const NOTE_MAX: usize = 200;
+
+/// An expected peer as an operator types it; parsed once, where it enters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewExpectedPeer {
+    pub aws_account_id: String,
+    pub vpc_id: String,
+    pub cidr: String,
+    pub region: Option<String>,
+    pub note: String,
+    /// RFC 3339, or a day (YYYY-MM-DD, valid through its end, UTC).
+    pub valid_until: String,
+}
+
+impl NewExpectedPeer {
+    /// The same, checked and in canonical form, or why not. `now` is RFC
+    /// 3339: the expectation must end after it.
+    pub fn parsed(self, now: &str) -> Result<Self, String> {
+        let account = validate::aws_account_id(&self.aws_account_id)?.to_string();
+        let vpc = validate::vpc_id(&self.vpc_id)?.to_string();
+        let cidr = validate::cidr(&self.cidr)?.to_string();
+        let region = match self.region.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(r)
+                if r.len() <= 32
+                    && r.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+            {
+                Some(r.to_string())
+            }
+            Some(r) => return Err(format!("\"{r}\" is not an AWS region such as us-east-1.")),
+        };
+        let note = self.note.trim().to_string();
+        if note.is_empty() {
+            return Err("Say what this peering is for (a note or ticket reference).".into());
+        }
+        if note.chars().count() > NOTE_MAX {
+            return Err(format!("A note is at most {NOTE_MAX} characters."));
+        }
+        let until = self.valid_until.trim();
+        let until = if until.len() == 10 {
+            format!("{until}T23:59:59Z")
+        } else {
+            until.to_string()
+        };
+        match validate::seconds_until(&until, now) {
+            None => {
+                return Err(format!(
+                    "\"{}\" is not a day (YYYY-MM-DD) or a time (RFC 3339).",
+                    self.valid_until.trim()
+                ));
+            }
+            Some(s) if s <= 0 => return Err("An expectation must end in the future.".into()),
+            Some(s) if s > 366 * 86400 => {
+                return Err("An expectation lasts a year at most.".into());
+            }
+            Some(_) => {}
+        }
+        Ok(Self {
+            aws_account_id: account,
+            vpc_id: vpc,
+            cidr,
+            region,
+            note,
+            valid_until: until,
+        })
+    }
+}
+
+/// The expected peer a request matches, if any: same account and VPC,
+/// every CIDR it announces inside the expected one, the same region when
+/// one was given, and not past its end at `now`.
+pub fn expected_match<'a>(
+    p: &Peering,
+    expected: &'a [ExpectedPeer],
+    now: &str,
+) -> Option<&'a ExpectedPeer> {
+    let cidrs: Vec<_> = p
+        .all_cidrs()
+        .iter()
+        .filter_map(|c| validate::cidr(c).ok())
+        .collect();
+    expected.iter().find(|e| {
+        let Ok(net) = validate::cidr(&e.cidr) else {
+            return false;
+        };
+        p.aws_account_id.as_deref() == Some(e.aws_account_id.as_str())
+            && p.aws_vpc_id.as_deref() == Some(e.vpc_id.as_str())
+            && !cidrs.is_empty()
+            && cidrs.len() == p.all_cidrs().len()
+            && cidrs.iter().all(|c| net.contains(c))
+            && e.region
+                .as_deref()
+                .is_none_or(|r| p.aws_region.as_deref() == Some(r))
+            && validate::seconds_until(&e.valid_until, now).is_some_and(|s| s > 0)
+    })
+}
+
+/// What a pending peering request is to the team: expected (with the
+/// note), or from nobody they expected.
+pub fn expectation_of(p: &Peering, expected: &[ExpectedPeer], now: &str) -> Option<Expectation> {
+    (p.status == PeeringStatus::PendingAcceptance && !p.kind.is_provider_managed()).then(|| {
+        match expected_match(p, expected, now) {
+            Some(e) => Expectation::Expected(e.note.clone()),
+            None => Expectation::Unexpected,
+        }
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expectation {
+    Expected(String),
+    Unexpected,
+}
+
+/// A pending peering request, for the inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingRequest {
+    pub space: String,
+    pub peering: Peering,
+    pub expectation: Option<Expectation>,
+    /// The open approval request for accepting it, if any.
+    pub approval: Option<i64>,
+}
+
+/// What waits for one person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Inbox {
+    /// Requests they may decide.
+    pub to_decide: Vec<ApprovalView>,
+    /// Pending peering requests, soonest expiry first.
+    pub pending: Vec<PendingRequest>,
+    /// Their own requests, newest first.
+    pub mine: Vec<ApprovalView>,
+    pub as_of: String,
+}
+
+impl Inbox {
+    /// The number the navigation shows: what this person could act on.
+    pub fn count(&self, can_accept: bool) -> usize {
+        self.to_decide.len()
+            + if can_accept {
+                self.pending.iter().filter(|p| p.approval.is_none()).count()
+            } else {
+                0
+            }
+    }
+}
+
+/// The policy, and what changing it needs, for the Settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PolicyView {
+    pub policy: Policy,
+    pub gate: Gate,
+}
+
+/// The approval requests and expectations of one space, for its page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SpaceApprovals {
+    /// Open requests and those decided in the last day, newest first.
+    pub requests: Vec<ApprovalView>,
+    pub expected: Vec<ExpectedPeer>,
+    pub accept: Gate,
+    pub destroy: Gate,
+    pub require_expected_peer: bool,
+    /// Whether the person looking may register expected peers.
+    pub can_expect: bool,
+}
+
+impl SpaceApprovals {
+    /// The newest request about `target` of kind `kind`.
+    pub fn latest(&self, kind: AuditName, target: &str) -> Option<&ApprovalView> {
+        self.requests
+            .iter()
+            .find(|r| r.kind == kind && r.target == target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PeeringType;
+
+    fn peering(account: &str, vpc: &str, cidr: &str) -> Peering {
+        Peering {
+            kind: PeeringType::Unknown,
+            pcx_id: "pcx-0123456789abcdef0".into(),
+            cidr_blocks: vec![cidr.into()],
+            cidr_block: None,
+            status: PeeringStatus::PendingAcceptance,
+            aws_vpc_id: Some(vpc.into()),
+            aws_region: Some("us-east-1".into()),
+            aws_account_id: Some(account.into()),
+            expires: None,
+        }
+    }
+
+    fn expected(account: &str, vpc: &str, cidr: &str, region: Option<&str>) -> ExpectedPeer {
+        ExpectedPeer {
+            id: 1,
+            space: "s".into(),
+            aws_account_id: account.into(),
+            vpc_id: vpc.into(),
+            cidr: cidr.into(),
+            region: region.map(str::to_string),
+            note: "JIRA-1".into(),
+            valid_until: "2026-12-01T00:00:00Z".into(),
+            created_by: "olga".into(),
+            created_at: "2026-11-20T00:00:00Z".into(),
+        }
+    }
+
+    const NOW: &str = "2026-11-23T00:00:00Z";
+
+    #[test]
+    fn a_request_matches_only_its_expectation() {
+        let e = [expected(
+            "123456789012",
+            "vpc-0a1b2c3d",
+            "10.100.0.0/16",
+            None,
+        )];
+        let p = peering("123456789012", "vpc-0a1b2c3d", "10.100.0.0/16");
+        assert!(expected_match(&p, &e, NOW).is_some());
+        // A narrower block inside the expected one matches too.
+        let p = peering("123456789012", "vpc-0a1b2c3d", "10.100.4.0/24");
+        assert!(expected_match(&p, &e, NOW).is_some());
+        for p in [
+            peering("210987654321", "vpc-0a1b2c3d", "10.100.0.0/16"),
+            peering("123456789012", "vpc-0fffffff", "10.100.0.0/16"),
+            peering("123456789012", "vpc-0a1b2c3d", "10.0.0.0/8"),
+        ] {
+            assert!(expected_match(&p, &e, NOW).is_none(), "{p:?}");
+        }
+        // After its end, or in another region than named, no longer.
+        let p = peering("123456789012", "vpc-0a1b2c3d", "10.100.0.0/16");
+        assert!(expected_match(&p, &e, "2026-12-02T00:00:00Z").is_none());
+        let e = [expected(
+            "123456789012",
+            "vpc-0a1b2c3d",
+            "10.100.0.0/16",
+            Some("eu-west-1"),
+        )];
+        assert!(expected_match(&p, &e, NOW).is_none());
+    }
+
+    #[test]
+    fn the_default_policy_holds_back_accepts_and_destroys() {
+        let p = Policy::default();
+        assert_eq!(p.needs(AuditName::PeeringAccept), 1);
+        assert_eq!(p.needs(AuditName::PeeringDestroy), 1);
+        assert_eq!(p.needs(AuditName::PrivateLinkDestroy), 1);
+        assert_eq!(p.needs(AuditName::PrivateLinkCreate), 0);
+        assert!(p.check().is_ok());
+        let mut bad = p.clone();
+        bad.approvals.insert(AuditName::SignIn, 1);
+        assert!(bad.check().is_err());
+        let mut bad = p.clone();
+        bad.approvals.insert(AuditName::PeeringAccept, 2);
+        assert!(bad.check().is_err());
+        let mut open = p.clone();
+        open.approvals.insert(AuditName::PeeringAccept, 0);
+        assert_eq!(p.changes_to(&open), "peering.accept 1 → 0");
+        assert_eq!(p.changes_to(&p), "no change");
+    }
+
+    #[test]
+    fn a_changed_fact_is_named() {
+        let p = peering("123456789012", "vpc-0a1b2c3d", "10.100.0.0/16");
+        let was = peering_snapshot(&p, vec![]);
+        let mut q = p.clone();
+        q.cidr_blocks = vec!["10.101.0.0/16".into()];
+        q.status = PeeringStatus::Provisioning;
+        let d = was.differences(&peering_snapshot(&q, vec!["x".into()]));
+        assert_eq!(
+            d,
+            vec![
+                "CIDR blocks is now 10.101.0.0/16 (was 10.100.0.0/16)".to_string(),
+                "Status is now provisioning (was pending-acceptance)".to_string(),
+            ]
+        );
+        assert!(was.differences(&peering_snapshot(&p, vec![])).is_empty());
+    }
+
+    #[test]
+    fn an_expected_peer_is_checked_where_it_enters() {
+        let ok = NewExpectedPeer {
+            aws_account_id: " 123456789012 ".into(),
+            vpc_id: "vpc-0a1b2c3d".into(),
+            cidr: "10.100.0.0/16".into(),
+            region: Some("".into()),
+            note: " JIRA-1 ".into(),
+            valid_until: "2026-12-01".into(),
+        };
+        let parsed = ok.clone().parsed(NOW).unwrap();
+        assert_eq!(parsed.aws_account_id, "123456789012");
+        assert_eq!(parsed.region, None);
+        assert_eq!(parsed.valid_until, "2026-12-01T23:59:59Z");
+        let past = NewExpectedPeer {
+            valid_until: "2026-11-01".into(),
+            ..ok.clone()
+        };
+        assert!(past.parsed(NOW).unwrap_err().contains("future"));
+        let no_note = NewExpectedPeer {
+            note: " ".into(),
+            ..ok.clone()
+        };
+        assert!(no_note.parsed(NOW).is_err());
+        let bad_region = NewExpectedPeer {
+            region: Some("Mars 1".into()),
+            ..ok
+        };
+        assert!(bad_region.parsed(NOW).is_err());
+    }
+}

@@ -1,0 +1,175 @@
+//! What waits for the person signed in: approval requests they may decide,
+//! pending peering requests (soonest expiry first, counting down), and
+//! their own requests. The page, and the count in the navigation, read it
+//! again every few seconds, so nobody reloads to see a decision.
+
+use super::approvals::{ApprovalCard, Countdown, DecisionMessage, Decisions};
+use crate::access::{Permission, i_can};
+use crate::approval::{Expectation, Inbox, PendingRequest};
+use crate::components::Loaded;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use std::time::Duration;
+
+/// How often the inbox and its count are read again.
+pub const INBOX_POLL: Duration = Duration::from_secs(3);
+
+#[server(endpoint = "inbox")]
+pub async fn get_inbox() -> Result<Inbox, AppError> {
+    crate::console::answer(async move {
+        let (console, who) = crate::console::console()?;
+        console.inbox(&who).await
+    })
+    .await
+}
+
+/// "expected: JIRA-1" or "unexpected requester", for a pending request.
+#[component]
+pub fn ExpectationMarker(expectation: Option<Expectation>) -> impl IntoView {
+    expectation.map(|e| match e {
+        Expectation::Expected(note) => view! {
+            <span class="marker expected" title="It matches a peering the team registered.">
+                {format!("expected: {note}")}
+            </span>
+        }
+        .into_any(),
+        Expectation::Unexpected => view! {
+            <span
+                class="marker unexpected"
+                title="No expected peer matches this account, VPC and CIDR: make sure someone asked for it."
+            >
+                "unexpected requester"
+            </span>
+        }
+        .into_any(),
+    })
+}
+
+/// The count in the navigation: read in the browser only, so no page
+/// waits for it on the server.
+#[component]
+pub fn InboxCount() -> impl IntoView {
+    let data = LocalResource::new(get_inbox);
+    Effect::new(move |_| {
+        if data.get().is_some()
+            && let Ok(h) = set_timeout_with_handle(move || data.refetch(), INBOX_POLL)
+        {
+            on_cleanup(move || h.clear());
+        }
+    });
+    let can_accept = i_can(Permission::AcceptPeering);
+    let count = move || {
+        data.get()
+            .and_then(Result::ok)
+            .map(|i| i.count(can_accept))
+            .filter(|n| *n > 0)
+    };
+    view! {
+        <A href="/inbox" attr:class="inbox-link">
+            "Inbox"
+            {move || count().map(|n| view! { <span class="count" data-count=n>{n}</span> })}
+        </A>
+    }
+}
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_inbox());
+    let decisions = Decisions::new();
+    Effect::new(move |_| {
+        if decisions.version() > 0 {
+            data.refetch();
+        }
+    });
+    Effect::new(move |_| {
+        if data.get().is_some()
+            && let Ok(h) = set_timeout_with_handle(move || data.refetch(), INBOX_POLL)
+        {
+            on_cleanup(move || h.clear());
+        }
+    });
+    let render = move |inbox: Inbox| view! { <InboxView inbox decisions /> };
+    view! {
+        <h1>"Inbox"</h1>
+        <DecisionMessage decisions />
+        <Loaded data fallback="Loading your inbox…" view=render />
+    }
+}
+
+#[component]
+fn InboxView(inbox: Inbox, decisions: Decisions) -> impl IntoView {
+    let as_of = inbox.as_of.clone();
+    let cards = |list: Vec<crate::approval::ApprovalView>, empty: &'static str| {
+        let as_of = as_of.clone();
+        if list.is_empty() {
+            return view! { <p class="muted">{empty}</p> }.into_any();
+        }
+        list.into_iter()
+            .map(|request| view! { <ApprovalCard request as_of=as_of.clone() decisions /> })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <section class="panel to-decide">
+            <h2>"To decide"</h2>
+            {cards(inbox.to_decide, "Nothing waits for your decision.")}
+        </section>
+        <section class="panel pending-requests">
+            <h2>"Pending peering requests"</h2>
+            <PendingTable pending=inbox.pending as_of=inbox.as_of.clone() />
+        </section>
+        <section class="panel mine">
+            <h2>"Your requests"</h2>
+            {cards(inbox.mine, "You have asked for nothing lately.")}
+        </section>
+    }
+}
+
+#[component]
+fn PendingTable(pending: Vec<PendingRequest>, as_of: String) -> impl IntoView {
+    if pending.is_empty() {
+        return view! { <p class="muted">"No peering request is waiting."</p> }.into_any();
+    }
+    view! {
+        <table class="pending">
+            <thead>
+                <tr>
+                    <th>"Space"</th>
+                    <th>"PCX ID"</th>
+                    <th>"AWS account"</th>
+                    <th>"CIDR blocks"</th>
+                    <th>"Expires in"</th>
+                    <th></th>
+                </tr>
+            </thead>
+            <tbody>
+                {pending
+                    .into_iter()
+                    .map(|p| {
+                        let href = format!("/spaces/{}", p.space);
+                        view! {
+                            <tr class="pending-request" data-pcx=p.peering.pcx_id.clone()>
+                                <td><A href=href>{p.space.clone()}</A></td>
+                                <td><code>{p.peering.pcx_id.clone()}</code></td>
+                                <td>{p.peering.aws_account_id.clone().unwrap_or_default()}</td>
+                                <td>{p.peering.all_cidrs().join(", ")}</td>
+                                <td>
+                                    <Countdown
+                                        until=p.peering.expires.clone().unwrap_or_default()
+                                        as_of=as_of.clone()
+                                    />
+                                </td>
+                                <td>
+                                    <ExpectationMarker expectation=p.expectation.clone() />
+                                    {p.approval.map(|id| view! { <span class="muted">{format!(" approval #{id} asked")}</span> })}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,550 @@
+//! The executor's arms for four eyes: asking, approving, rejecting,
+//! withdrawing and expiring approval requests, the policy, and expected
+//! peers. Approving re-reads what the request is about, compares it with
+//! what the requester saw, and then (with the last approval needed) runs
+//! the action it holds through the executor again, in the approver's name.
+
+use super::{Changed, Checked, Executor, Prepared};
+use crate::approvals::{self, NewRequest, Request, StoreError, Vote};
+use crate::console::ServerConsole;
+use app::access::Caller;
+use app::action::{Action, Done};
+use app::approval::{ApprovalState, GATED, Gate, Snapshot};
+use app::error::AppError;
+
+/// The longest reason or comment kept.
+const REASON_MAX: usize = 500;
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::AlreadyOpen(id) => AppError::Conflict(format!(
+                "Approval #{id} already asks for this; decide or withdraw it first."
+            )),
+            other => {
+                tracing::error!(error = %other, "approval store failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// Whether `action` is one of this module's.
+pub fn handles(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::RequestApproval { .. }
+            | Action::Approve { .. }
+            | Action::Reject { .. }
+            | Action::Withdraw { .. }
+            | Action::ExpireApproval { .. }
+            | Action::SetPolicy { .. }
+            | Action::ExpectPeer { .. }
+            | Action::ForgetPeer { .. }
+    )
+}
+
+/// A reason or comment, trimmed; required ones must say something.
+fn words(text: &str, required: Option<&str>) -> Result<String, AppError> {
+    let text = text.trim();
+    if let Some(what) = required
+        && text.is_empty()
+    {
+        return Err(AppError::Invalid(format!("{what}; nothing was done.")));
+    }
+    if text.chars().count() > REASON_MAX {
+        return Err(AppError::Invalid(format!(
+            "Keep it under {REASON_MAX} characters; nothing was done."
+        )));
+    }
+    Ok(text.to_string())
+}
+
+impl Executor {
+    /// The request `id`, or "not found".
+    async fn request(&self, id: i64) -> Result<Request, AppError> {
+        self.approvals()
+            .get(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("There is no approval request #{id}.")))
+    }
+
+    /// Who besides `who` could approve an action needing `permission`.
+    pub(crate) async fn gate_for(&self, who: &str, action: &Action) -> Result<Gate, AppError> {
+        let needs = self.approvals().policy().await?.needs(action.name());
+        let users = self.users().list().await?;
+        let approvers = users
+            .iter()
+            .filter(|u| !u.disabled && u.name != who)
+            .filter(|u| {
+                let c = Caller {
+                    name: u.name.clone(),
+                    role: u.role(),
+                    demo: u.demo,
+                };
+                action.authorise(&c).is_ok()
+            })
+            .count();
+        Ok(Gate {
+            needs,
+            approvers: approvers as u32,
+        })
+    }
+
+    /// Marks every request whose time has run out, each as a recorded
+    /// action of the console's own.
+    pub async fn expire_due(&self) {
+        let due = match self.approvals().due(&approvals::now()).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::error!(error = %e, "expired approvals could not be read");
+                return;
+            }
+        };
+        let console = Caller::system("spaceport");
+        for request in due {
+            let expire = Action::ExpireApproval { request };
+            if let Err(e) = Box::pin(self.run(&console, &expire, None)).await {
+                tracing::debug!(request, error = %e, "approval not expired");
+            }
+        }
+    }
+
+    /// The inner action's check and what it is about right now: the
+    /// snapshot, and the deadline of the thing itself (a peering
+    /// request's expiry), if it has one.
+    async fn inspect(
+        &self,
+        who: &Caller,
+        inner: &Action,
+        provider: Option<&ServerConsole>,
+    ) -> Result<(Checked, Snapshot, Option<String>), AppError> {
+        let checked = Box::pin(self.check(who, inner, provider)).await?;
+        let (snapshot, deadline) = match (inner, provider) {
+            (Action::SetPolicy { policy }, _) => {
+                let now = self.approvals().policy().await?;
+                let facts = vec![
+                    (
+                        "Policy in force".into(),
+                        serde_json::to_string(&now.clone().normalised()).unwrap_or_default(),
+                    ),
+                    ("Change".into(), now.changes_to(policy)),
+                ];
+                (
+                    Snapshot {
+                        facts,
+                        findings: vec![],
+                    },
+                    None,
+                )
+            }
+            (Action::ForgetPeer { id }, _) => {
+                let e = self.approvals().expectation(*id).await?;
+                let facts = vec![(
+                    "Expected peer".into(),
+                    e.map_or_else(
+                        || "gone".into(),
+                        |e| format!("{} {} {}: {}", e.aws_account_id, e.vpc_id, e.cidr, e.note),
+                    ),
+                )];
+                (
+                    Snapshot {
+                        facts,
+                        findings: vec![],
+                    },
+                    None,
+                )
+            }
+            (Action::ExpectPeer { .. }, _) => (
+                Snapshot {
+                    facts: vec![(
+                        "Expected peer".into(),
+                        checked.detail.clone().unwrap_or_default(),
+                    )],
+                    findings: vec![],
+                },
+                None,
+            ),
+            (_, Some(p)) => p.snapshot(inner, &checked).await?,
+            (_, None) => {
+                tracing::error!(action = %inner.name(), "a provider action without the provider");
+                return Err(AppError::Internal);
+            }
+        };
+        Ok((checked, snapshot, deadline))
+    }
+
+    /// Refuses what cannot be asked for or decided now.
+    pub(super) async fn check_approval(
+        &self,
+        who: &Caller,
+        action: &Action,
+        provider: Option<&ServerConsole>,
+    ) -> Result<Checked, AppError> {
+        match action {
+            Action::RequestApproval {
+                action: inner,
+                reason,
+            } => {
+                let reason = words(reason, Some("Say why this should be done"))?;
+                let kind = inner.name();
+                if !GATED.contains(&kind) {
+                    return Err(AppError::Invalid(format!(
+                        "{kind} cannot wait for approval."
+                    )));
+                }
+                let gate = self.gate_for(&who.name, inner).await?;
+                if gate.needs == 0 {
+                    return Err(AppError::Conflict(format!(
+                        "The policy lets {kind} be done without approval; do it directly."
+                    )));
+                }
+                if let Some(why) = gate.deadlock(kind.as_str()) {
+                    return Err(AppError::Conflict(why));
+                }
+                if let Some(open) = self.approvals().open_for(kind, &inner.target()).await? {
+                    return Err(AppError::Conflict(format!(
+                        "Approval #{} (asked for by {}) already asks for this; decide or \
+                         withdraw it first.",
+                        open.id, open.requester
+                    )));
+                }
+                let (checked, snapshot, deadline) = self.inspect(who, inner, provider).await?;
+                let lifetime = self.approvals().policy().await?.lifetime_hours;
+                let mut expires = approvals::stamp(
+                    time::OffsetDateTime::now_utc() + time::Duration::hours(i64::from(lifetime)),
+                );
+                if let Some(d) = deadline.filter(|d| !d.is_empty() && **d < *expires) {
+                    expires = d;
+                }
+                Ok(Checked {
+                    space: checked.space,
+                    detail: Some(format!("{kind}: {reason}")),
+                    approval: Some(Prepared {
+                        snapshot,
+                        expires_at: expires,
+                        needs: gate.needs,
+                    }),
+                    ..Checked::default()
+                })
+            }
+            Action::Approve { request, comment } => {
+                let comment = words(comment, None)?;
+                self.expire_due().await;
+                let r = self.request(*request).await?;
+                self.decidable(who, &r)?;
+                if r.votes.contains(&who.name) {
+                    return Err(AppError::Conflict(format!(
+                        "You approved #{} already; it waits for {} more.",
+                        r.id,
+                        usize::from(r.needed).saturating_sub(r.votes.len())
+                    )));
+                }
+                // What it is about now, against what the requester saw.
+                let (checked, now, _) = self.inspect(who, &r.action, provider).await?;
+                let changed = r.snapshot.differences(&now);
+                if !changed.is_empty() {
+                    return Err(AppError::Conflict(format!(
+                        "Not approved: what #{} asks for changed since it was asked: {}. \
+                         Nothing was done; reject it, and ask again if it is still wanted.",
+                        r.id,
+                        changed.join("; ")
+                    )));
+                }
+                let mut detail = format!("{} {}, asked for by {}", r.kind, r.target, r.requester);
+                if !comment.is_empty() {
+                    detail.push_str(&format!(": {comment}"));
+                }
+                Ok(Checked {
+                    space: checked.space,
+                    detail: Some(detail),
+                    ..Checked::default()
+                })
+            }
+            Action::Reject { request, reason } => {
+                let reason = words(reason, Some("Say why it is rejected"))?;
+                self.expire_due().await;
+                let r = self.request(*request).await?;
+                self.decidable(who, &r)?;
+                Ok(Checked {
+                    space: r.space,
+                    detail: Some(format!("{} {}: {reason}", r.kind, r.target)),
+                    ..Checked::default()
+                })
+            }
+            Action::Withdraw { request } | Action::ExpireApproval { request } => {
+                let r = self.request(*request).await?;
+                if r.state != ApprovalState::Pending {
+                    return Err(AppError::Conflict(format!(
+                        "Approval #{} is {}; nothing was done.",
+                        r.id,
+                        r.state.as_str()
+                    )));
+                }
+                if matches!(action, Action::Withdraw { .. }) && r.requester != who.name {
+                    return Err(AppError::Forbidden(format!(
+                        "Only {}, who asked for #{}, may withdraw it.",
+                        r.requester, r.id
+                    )));
+                }
+                if matches!(action, Action::ExpireApproval { .. })
+                    && !r.expired_at(&approvals::now())
+                {
+                    return Err(AppError::Conflict(format!(
+                        "Approval #{} runs until {}.",
+                        r.id, r.expires_at
+                    )));
+                }
+                Ok(Checked {
+                    space: r.space,
+                    detail: Some(format!("{} {}", r.kind, r.target)),
+                    ..Checked::default()
+                })
+            }
+            Action::SetPolicy { policy } => {
+                policy.check().map_err(AppError::Invalid)?;
+                let now = self.approvals().policy().await?;
+                Ok(Checked {
+                    detail: Some(now.changes_to(policy)),
+                    ..Checked::default()
+                })
+            }
+            Action::ExpectPeer { space, peer } => {
+                let peer = peer
+                    .clone()
+                    .parsed(&approvals::now())
+                    .map_err(AppError::Invalid)?;
+                let space = match provider {
+                    Some(p) => p.space_named(space).await?,
+                    None => space.to_string(),
+                };
+                Ok(Checked {
+                    space,
+                    detail: Some(format!(
+                        "{} {} {}{} until {}: {}",
+                        peer.aws_account_id,
+                        peer.vpc_id,
+                        peer.cidr,
+                        peer.region.map(|r| format!(" in {r}")).unwrap_or_default(),
+                        peer.valid_until,
+                        peer.note
+                    )),
+                    ..Checked::default()
+                })
+            }
+            Action::ForgetPeer { id } => {
+                let e = self.approvals().expectation(*id).await?.ok_or_else(|| {
+                    AppError::NotFound(format!("There is no active expected peer #{id}."))
+                })?;
+                Ok(Checked {
+                    space: e.space,
+                    detail: Some(format!(
+                        "{} {} {}: {}",
+                        e.aws_account_id, e.vpc_id, e.cidr, e.note
+                    )),
+                    ..Checked::default()
+                })
+            }
+            other => {
+                tracing::error!(action = %other.name(), "not an approval action");
+                Err(AppError::Internal)
+            }
+        }
+    }
+
+    /// Refuses a decision on `r` by `who`: it must be pending and in time,
+    /// not theirs, and about something their role may do.
+    pub(crate) fn decidable(&self, who: &Caller, r: &Request) -> Result<(), AppError> {
+        if r.state != ApprovalState::Pending {
+            let by = r
+                .decided_by
+                .as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default();
+            return Err(AppError::Conflict(format!(
+                "Approval #{} is {}{by}; it can no longer be decided.",
+                r.id,
+                r.state.as_str()
+            )));
+        }
+        if r.expired_at(&approvals::now()) {
+            return Err(AppError::Conflict(format!(
+                "Approval #{} expired at {}; it can no longer be approved. Ask again if it is \
+                 still wanted.",
+                r.id, r.expires_at
+            )));
+        }
+        if r.requester == who.name {
+            return Err(AppError::Forbidden(format!(
+                "You asked for #{}; another person must decide it (you may withdraw it).",
+                r.id
+            )));
+        }
+        r.action.authorise(who)
+    }
+
+    /// Makes the one change the approval action is.
+    pub(super) async fn change_approval(
+        &self,
+        who: &Caller,
+        action: &Action,
+        checked: &Checked,
+        provider: Option<&ServerConsole>,
+    ) -> Changed {
+        let store = self.approvals();
+        let fail = |e: StoreError| Changed::failed(e.into());
+        match action {
+            Action::RequestApproval {
+                action: inner,
+                reason,
+            } => {
+                let Some(p) = &checked.approval else {
+                    return Changed::failed(AppError::Internal);
+                };
+                let new = NewRequest {
+                    action: inner,
+                    space: &checked.space,
+                    requester: &who.name,
+                    reason: reason.trim(),
+                    snapshot: &p.snapshot,
+                    needed: p.needs,
+                    expires_at: &p.expires_at,
+                };
+                match store.insert(new).await {
+                    Ok(id) => {
+                        let said = format!(
+                            "Asked for approval #{id}: {} {} waits for another person until {}.",
+                            inner.name(),
+                            inner.target(),
+                            p.expires_at
+                        );
+                        Changed::ok(Done::Said(said.clone()), said)
+                    }
+                    Err(e) => fail(e),
+                }
+            }
+            Action::Approve { request, comment } => {
+                match store.vote(*request, &who.name, comment.trim()).await {
+                    Ok(Vote::Decisive) => self.execute(who, *request, provider).await,
+                    Ok(Vote::Counted { have, needed }) => {
+                        let said =
+                            format!("Approved #{request} ({have} of {needed}); it waits for more.");
+                        Changed::ok(Done::Said(said.clone()), said)
+                    }
+                    Ok(Vote::Repeated) => Changed::failed(AppError::Conflict(format!(
+                        "You approved #{request} already."
+                    ))),
+                    Ok(Vote::TooLate) => Changed::failed(self.too_late(*request).await),
+                    Err(e) => fail(e),
+                }
+            }
+            Action::Reject { request, reason } => {
+                self.close(
+                    *request,
+                    ApprovalState::Rejected,
+                    &who.name,
+                    Some(reason.trim()),
+                )
+                .await
+            }
+            Action::Withdraw { request } => {
+                self.close(*request, ApprovalState::Withdrawn, &who.name, None)
+                    .await
+            }
+            Action::ExpireApproval { request } => {
+                self.close(*request, ApprovalState::Expired, &who.name, None)
+                    .await
+            }
+            Action::SetPolicy { policy } => {
+                match store.set_policy(&policy.clone().normalised()).await {
+                    Ok(()) => {
+                        let said = format!(
+                            "Policy changed: {}.",
+                            checked.detail.as_deref().unwrap_or("no change")
+                        );
+                        Changed::ok(Done::Said(said.clone()), said)
+                    }
+                    Err(e) => fail(e),
+                }
+            }
+            Action::ExpectPeer { peer, .. } => {
+                let peer = match peer.clone().parsed(&approvals::now()) {
+                    Ok(p) => p,
+                    Err(e) => return Changed::failed(AppError::Invalid(e)),
+                };
+                match store.expect(&checked.space, &peer, &who.name).await {
+                    Ok(id) => {
+                        let said = format!("Expecting peer #{id}: {}.", peer.note);
+                        Changed::ok(Done::Said(said.clone()), said)
+                    }
+                    Err(e) => fail(e),
+                }
+            }
+            Action::ForgetPeer { id } => match store.forget(*id).await {
+                Ok(true) => {
+                    let said = format!("Forgot expected peer #{id}.");
+                    Changed::ok(Done::Said(said.clone()), said)
+                }
+                Ok(false) => Changed::failed(AppError::Conflict(format!(
+                    "Expected peer #{id} is no longer active."
+                ))),
+                Err(e) => fail(e),
+            },
+            other => {
+                tracing::error!(action = %other.name(), "not an approval action");
+                Changed::failed(AppError::Internal)
+            }
+        }
+    }
+
+    /// Why an approval came too late: who decided first, or the clock.
+    async fn too_late(&self, id: i64) -> AppError {
+        match self.approvals().get(id).await {
+            Ok(Some(r)) if r.state == ApprovalState::Pending => AppError::Conflict(format!(
+                "Approval #{id} expired at {}; it can no longer be approved.",
+                r.expires_at
+            )),
+            Ok(Some(r)) => AppError::Conflict(format!(
+                "Approval #{id} was {} first{}; nothing more was done.",
+                r.state.as_str(),
+                r.decided_by.map(|b| format!(" by {b}")).unwrap_or_default()
+            )),
+            Ok(None) => AppError::NotFound(format!("There is no approval request #{id}.")),
+            Err(e) => e.into(),
+        }
+    }
+
+    async fn close(&self, id: i64, to: ApprovalState, by: &str, comment: Option<&str>) -> Changed {
+        match self.approvals().close(id, to, by, comment).await {
+            Ok(true) => {
+                let said = format!("Approval #{id} is {}.", to.as_str());
+                Changed::ok(Done::Said(said.clone()), said)
+            }
+            Ok(false) => Changed::failed(self.too_late(id).await),
+            Err(e) => Changed::failed(e.into()),
+        }
+    }
+
+    /// Runs the action of request `id`, which `who` just approved for the
+    /// last time, and keeps what it led to on the request.
+    async fn execute(&self, who: &Caller, id: i64, provider: Option<&ServerConsole>) -> Changed {
+        let r = match self.request(id).await {
+            Ok(r) => r,
+            Err(e) => return Changed::failed(e),
+        };
+        let result =
+            Box::pin(self.run_approved(who, &r.action, provider, r.id, &r.requester)).await;
+        let (ok, said) = match &result {
+            Ok(done) => (true, done.said()),
+            Err(e) => (false, e.to_string()),
+        };
+        if let Err(e) = self.approvals().finish(id, ok, &said).await {
+            tracing::error!(request = id, error = %e, "an executed approval's outcome was not kept");
+        }
+        let message = format!("Approved #{id}: {said}");
+        Changed {
+            outcome: crate::audit::Outcome::local(ok, message.clone()),
+            result: result.map(|_| Done::Said(message)),
+        }
+    }
+}

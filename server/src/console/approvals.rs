@@ -1,0 +1,248 @@
+//! What the pages show of four eyes: a space's requests and expected
+//! peers, the inbox, and the snapshot a request keeps of what it is about
+//! (read fresh from the provider, never from a cache).
+
+use super::ServerConsole;
+use crate::actions::Checked;
+use crate::approvals::{self, Request};
+use app::access::{Caller, Permission};
+use app::action::{Action, AuditName};
+use app::approval::{
+    ApprovalView, Expectation, Inbox, PendingRequest, Policy, Snapshot, SpaceApprovals,
+    expectation_of, peering_snapshot,
+};
+use app::error::AppError;
+use app::ids::PcxId;
+use app::model::PeeringStatus;
+use time::{Duration, OffsetDateTime};
+
+/// How long a decided request stays on its space's page and in the inbox.
+const DECIDED_SHOWN: Duration = Duration::days(1);
+
+fn since() -> String {
+    approvals::stamp(OffsetDateTime::now_utc() - DECIDED_SHOWN)
+}
+
+impl ServerConsole {
+    /// What `action` is about now, and the deadline of the thing itself.
+    pub(crate) async fn snapshot(
+        &self,
+        action: &Action,
+        checked: &Checked,
+    ) -> Result<(Snapshot, Option<String>), AppError> {
+        let space = checked.space.as_str();
+        match action {
+            Action::AcceptPeering { pcx_id, .. } | Action::DestroyPeering { pcx_id, .. } => {
+                let p = self.current(space, pcx_id).await?;
+                let findings = if matches!(action, Action::AcceptPeering { .. }) {
+                    let info = self.read_info(space).await?.value;
+                    let others = self.read_peerings(space).await?.value;
+                    let now = super::rfc3339(OffsetDateTime::now_utc());
+                    app::validate::accept_findings(&p, &info, &others, &now)
+                        .into_iter()
+                        .map(|f| f.message)
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok((peering_snapshot(&p, findings), p.expires.clone()))
+            }
+            Action::CreatePrivateLink { addon, .. }
+            | Action::DestroyPrivateLink { addon, .. }
+            | Action::AddAccounts { addon, .. }
+            | Action::RemoveAccounts { addon, .. } => {
+                self.links.invalidate(&addon.to_string()).await;
+                let link = self.read_link(addon.as_str()).await?.value;
+                let (status, accounts) = match &link {
+                    Some(l) => (
+                        l.status.to_string(),
+                        l.allowed_accounts
+                            .iter()
+                            .map(|a| a.arn.clone())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                    None => ("none".into(), String::new()),
+                };
+                let mut facts = vec![
+                    ("Add-on".to_string(), addon.to_string()),
+                    ("PrivateLink".to_string(), status),
+                    ("Allowed accounts".to_string(), accounts),
+                ];
+                if let Some(d) = action.detail() {
+                    facts.push(("Accounts named".into(), d));
+                }
+                Ok((
+                    Snapshot {
+                        facts,
+                        findings: vec![],
+                    },
+                    None,
+                ))
+            }
+            other => {
+                tracing::error!(action = %other.name(), "no snapshot for this action");
+                Err(AppError::Internal)
+            }
+        }
+    }
+
+    /// A stored request as `who` sees it.
+    pub(crate) fn approval_view(&self, r: Request, who: &Caller) -> ApprovalView {
+        let voted = r.votes.contains(&who.name);
+        let verdict = self.executor.decidable(who, &r);
+        let (can_decide, why_not) = match (verdict, voted) {
+            (Ok(()), false) => (true, None),
+            (Ok(()), true) => (false, Some("You approved it already.".to_string())),
+            (Err(e), _) => (false, Some(e.to_string())),
+        };
+        ApprovalView {
+            id: r.id,
+            mine: r.requester == who.name,
+            action: r.action,
+            kind: r.kind,
+            space: r.space,
+            target: r.target,
+            requester: r.requester,
+            reason: r.reason,
+            snapshot: r.snapshot,
+            needed: r.needed,
+            approvals: r.votes,
+            requested_at: r.requested_at,
+            expires_at: r.expires_at,
+            state: r.state,
+            decided_by: r.decided_by,
+            decided_at: r.decided_at,
+            comment: r.comment,
+            outcome: r.outcome,
+            can_decide,
+            why_not,
+        }
+    }
+
+    /// A space's requests, expected peers and gates, for its page.
+    pub(crate) async fn space_approvals(
+        &self,
+        space: &str,
+        who: &Caller,
+    ) -> Result<SpaceApprovals, AppError> {
+        let store = self.executor.approvals();
+        let policy = store.policy().await?;
+        let requests = store.of_space(space, &since()).await?;
+        // Any PCX ID stands for the kind: the gate depends on the kind only.
+        let pcx: PcxId = "pcx-00000000".parse().map_err(AppError::Invalid)?;
+        let space_ref = space.parse().map_err(AppError::Invalid)?;
+        let gate = |a: Action| async move { self.executor.gate_for(&who.name, &a).await };
+        Ok(SpaceApprovals {
+            requests: requests
+                .into_iter()
+                .map(|r| self.approval_view(r, who))
+                .collect(),
+            expected: store.expected(Some(space), &approvals::now()).await?,
+            accept: gate(Action::AcceptPeering {
+                space: space.parse().map_err(AppError::Invalid)?,
+                pcx_id: pcx.clone(),
+            })
+            .await?,
+            destroy: gate(Action::DestroyPeering {
+                space: space_ref,
+                pcx_id: pcx,
+            })
+            .await?,
+            require_expected_peer: policy.require_expected_peer,
+            can_expect: who.can(Permission::ExpectPeers),
+        })
+    }
+
+    /// The policy, for the Settings page.
+    pub(crate) async fn policy_of(
+        &self,
+        who: &Caller,
+    ) -> Result<(Policy, app::approval::Gate), AppError> {
+        let policy = self.executor.approvals().policy().await?;
+        let gate = self
+            .executor
+            .gate_for(
+                &who.name,
+                &Action::SetPolicy {
+                    policy: policy.clone(),
+                },
+            )
+            .await?;
+        Ok((policy, gate))
+    }
+
+    /// What waits for `who`.
+    pub(crate) async fn inbox_of(&self, who: &Caller) -> Result<Inbox, AppError> {
+        self.executor.expire_due().await;
+        let store = self.executor.approvals();
+        let open = store.open().await?;
+        let mine = store.of_requester(&who.name, &since()).await?;
+        let expected = store.expected(None, &approvals::now()).await?;
+        let now = super::rfc3339(OffsetDateTime::now_utc());
+        let spaces = self.read_spaces().await?.value;
+        let reads =
+            futures::future::join_all(spaces.iter().map(|s| self.read_peerings(&s.name))).await;
+        let mut pending = Vec::new();
+        for (s, read) in spaces.iter().zip(reads) {
+            let Ok(read) = read else { continue };
+            for p in read.value {
+                if p.status != PeeringStatus::PendingAcceptance || p.kind.is_provider_managed() {
+                    continue;
+                }
+                let mine: Vec<_> = expected
+                    .iter()
+                    .filter(|e| e.space == s.name)
+                    .cloned()
+                    .collect();
+                let approval = open
+                    .iter()
+                    .find(|r| r.kind == AuditName::PeeringAccept && r.target == p.pcx_id)
+                    .map(|r| r.id);
+                pending.push(PendingRequest {
+                    space: s.name.clone(),
+                    expectation: expectation_of(&p, &mine, &now),
+                    peering: p,
+                    approval,
+                });
+            }
+        }
+        // Soonest expiry first; RFC 3339 UTC times sort as text.
+        pending.sort_by(|a, b| {
+            let key = |p: &PendingRequest| p.peering.expires.clone().unwrap_or_else(|| "~".into());
+            key(a).cmp(&key(b))
+        });
+        let to_decide = open
+            .into_iter()
+            .map(|r| self.approval_view(r, who))
+            .filter(|v| v.can_decide)
+            .collect();
+        Ok(Inbox {
+            to_decide,
+            pending,
+            mine: mine
+                .into_iter()
+                .map(|r| self.approval_view(r, who))
+                .collect(),
+            as_of: now,
+        })
+    }
+
+    /// How many of `space`'s pending requests match no expected peer.
+    pub(crate) fn unexpected(
+        peerings: &[app::model::Peering],
+        expected: &[app::approval::ExpectedPeer],
+        space: &str,
+        now: &str,
+    ) -> usize {
+        let mine: Vec<_> = expected
+            .iter()
+            .filter(|e| e.space == space)
+            .cloned()
+            .collect();
+        peerings
+            .iter()
+            .filter(|p| expectation_of(p, &mine, now) == Some(Expectation::Unexpected))
+            .count()
+    }
+}

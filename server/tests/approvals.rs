@@ -1,0 +1,534 @@
+//! Four eyes, end to end through the console's server functions: a new
+//! console's policy holds accepts and destroys back, nobody approves their
+//! own request, an approval re-reads the provider and executes exactly
+//! once however many people click, and expected peers mark (and may gate)
+//! what arrives.
+
+mod common;
+
+use app::access::Role;
+use app::action::Action;
+use common::{Console, InProcess, PASSWORD, SPACE, TOKEN};
+use serde_json::Value;
+
+/// The seeded pending request in `SPACE`.
+const PENDING: &str = "pcx-111aaa111";
+
+fn accept(pcx: &str) -> String {
+    serde_json::to_string(&Action::AcceptPeering {
+        space: SPACE.parse().unwrap(),
+        pcx_id: pcx.parse().unwrap(),
+    })
+    .unwrap()
+}
+
+async fn ask(who: &InProcess, action: &str, reason: &str) -> (u16, Value) {
+    who.call(
+        "request_approval",
+        &[("action", action), ("reason", reason)],
+    )
+    .await
+}
+
+/// The id of the open request the space page shows for `target`.
+async fn request_id(c: &Console, target: &str) -> i64 {
+    let (status, view) = c.call("space", &[("space", SPACE)]).await;
+    assert_eq!(status, 200, "{view}");
+    view["approvals"]["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["target"] == target)
+        .and_then(|r| r["id"].as_i64())
+        .unwrap_or_else(|| panic!("no request for {target}: {view}"))
+}
+
+async fn approve(who: &InProcess, id: i64, comment: &str) -> (u16, Value) {
+    who.call(
+        "approve",
+        &[("request", &id.to_string()), ("comment", comment)],
+    )
+    .await
+}
+
+/// What the simulator has been asked to change so far.
+async fn provider_changes(c: &Console) -> u64 {
+    let stats: Value = c
+        .sim
+        .control(reqwest::Method::GET, "/stats", Value::Null)
+        .await
+        .json()
+        .await
+        .unwrap();
+    stats["changes"].as_u64().unwrap()
+}
+
+/// The audit entries (newest first) of one kind of action.
+async fn entries(c: &Console, action: &str) -> Vec<Value> {
+    let (status, page) = c.call("audit", &[("action", action)]).await;
+    assert_eq!(status, 200, "{page}");
+    page["entries"].as_array().unwrap().clone()
+}
+
+/// A peering request sent now from the AWS side; its PCX ID.
+async fn request_from(c: &Console, account: &str, vpc: &str, cidr: &str, extra: Value) -> String {
+    let mut body = serde_json::json!({
+        "aws_account_id": account, "vpc_id": vpc, "cidr_block": cidr, "immediate": true
+    });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let res = c
+        .sim
+        .control(
+            reqwest::Method::POST,
+            &format!("/spaces/{SPACE}/peering-requests"),
+            body,
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 201);
+    let p: Value = res.json().await.unwrap();
+    p["pcx_id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_operator_asks_and_an_admin_approves_in_the_admins_name() {
+    let c = Console::start_four_eyes().await;
+    let op = c.in_process_as(Some(Role::Operator)).await;
+
+    // The button's server function alone is held back, even over HTTP.
+    let (status, body) = op
+        .call("accept_peering", &[("space", SPACE), ("pcx_id", PENDING)])
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("Request approval"), "{body}");
+    assert_eq!(c.peering_status(PENDING).await, "pending-acceptance");
+
+    // A reason is required; then the request keeps what was seen.
+    let (status, body) = ask(&op, &accept(PENDING), "  ").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = ask(&op, &accept(PENDING), "NET-42: the payments VPC").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, view) = c.call("space", &[("space", SPACE)]).await;
+    let r = &view["approvals"]["requests"][0];
+    assert_eq!(r["state"], "pending");
+    assert_eq!(r["requester"], "t-operator");
+    let facts = r["snapshot"]["facts"].to_string();
+    for fact in [
+        "123456789012",
+        "vpc-0a1b2c3d",
+        "10.100.0.0/16",
+        "pending-acceptance",
+    ] {
+        assert!(facts.contains(fact), "{fact} in {facts}");
+    }
+    assert!(
+        r["snapshot"]["findings"]
+            .to_string()
+            .contains("make sure it is one of yours"),
+        "{r}"
+    );
+    // It expires within the policy's 24 hours.
+    assert!(r["expires_at"].as_str().unwrap() > r["requested_at"].as_str().unwrap());
+    // Asking twice for the same thing is refused.
+    let (status, _) = ask(&op, &accept(PENDING), "again").await;
+    assert_eq!(status, 409);
+
+    let id = r["id"].as_i64().unwrap();
+    let before = provider_changes(&c).await;
+    let (status, body) = approve(&c.admin, id, "checked with NET-42").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.to_string().contains("Accepted"), "{body}");
+    assert_eq!(provider_changes(&c).await, before + 1);
+    assert_eq!(c.peering_status(PENDING).await, "provisioning");
+
+    // Every step is recorded: asked, approved, and the accept itself in
+    // the approver's name with the requester named.
+    let asked = entries(&c, "approval.request").await;
+    assert_eq!(asked[0]["actor"], "t-operator");
+    assert!(asked[0]["detail"].to_string().contains("NET-42"));
+    let approved = entries(&c, "approval.approve").await;
+    assert_eq!(approved[0]["actor"], "t-admin");
+    assert_eq!(approved[0]["outcome"], "ok");
+    let accepted = entries(&c, "peering.accept").await;
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0]["actor"], "t-admin");
+    assert!(
+        accepted[0]["detail"]
+            .to_string()
+            .contains(&format!("approval #{id}, asked for by t-operator")),
+        "{}",
+        accepted[0]
+    );
+    let (_, view) = c.call("space", &[("space", SPACE)]).await;
+    assert_eq!(view["approvals"]["requests"][0]["state"], "executed");
+}
+
+#[tokio::test]
+async fn nobody_approves_their_own_request() {
+    let c = Console::start_four_eyes().await;
+    let op = c.in_process_as(Some(Role::Operator)).await;
+    ask(&op, &accept(PENDING), "mine").await;
+    let id = request_id(&c, PENDING).await;
+    let (status, body) = approve(&op, id, "").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.to_string().contains("another person"), "{body}");
+    // Nor rejects it: they may withdraw it instead.
+    let (status, _) = op
+        .call("reject", &[("request", &id.to_string()), ("reason", "no")])
+        .await;
+    assert_eq!(status, 403);
+    // A viewer may decide nothing.
+    let viewer = c.in_process_as(Some(Role::Viewer)).await;
+    let (status, _) = approve(&viewer, id, "").await;
+    assert_eq!(status, 403);
+    assert_eq!(c.peering_status(PENDING).await, "pending-acceptance");
+    // Only the requester withdraws; then nobody can approve it.
+    let (status, _) = c.call("withdraw", &[("request", &id.to_string())]).await;
+    assert_eq!(status, 403);
+    let (status, _) = op.call("withdraw", &[("request", &id.to_string())]).await;
+    assert_eq!(status, 200);
+    let (status, body) = approve(&c.admin, id, "").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("withdrawn"), "{body}");
+    assert_eq!(c.peering_status(PENDING).await, "pending-acceptance");
+}
+
+#[tokio::test]
+async fn a_lone_approver_is_told_why_a_request_would_wait_forever() {
+    let c = Console::start_four_eyes().await;
+    // t-admin is the only admin, and only admins may destroy.
+    let destroy = serde_json::to_string(&Action::DestroyPeering {
+        space: SPACE.parse().unwrap(),
+        pcx_id: "pcx-222bbb222".parse().unwrap(),
+    })
+    .unwrap();
+    let (status, body) = ask(&c.admin, &destroy, "decommission").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body.to_string().contains("nobody else on this console may"),
+        "{body}"
+    );
+    // The space page's gate says the same before anyone clicks.
+    let (_, view) = c.call("space", &[("space", SPACE)]).await;
+    assert_eq!(view["approvals"]["destroy"]["needs"], 1);
+    assert_eq!(view["approvals"]["destroy"]["approvers"], 0);
+    assert_eq!(view["approvals"]["accept"]["approvers"], 1);
+}
+
+#[tokio::test]
+async fn a_rejection_says_why_to_the_requester() {
+    let c = Console::start_four_eyes().await;
+    let op = c.in_process_as(Some(Role::Operator)).await;
+    ask(&op, &accept(PENDING), "please").await;
+    let id = request_id(&c, PENDING).await;
+    let (status, _) = c
+        .call("reject", &[("request", &id.to_string()), ("reason", "")])
+        .await;
+    assert_eq!(status, 400, "a rejection needs a reason");
+    let (status, _) = c
+        .call(
+            "reject",
+            &[("request", &id.to_string()), ("reason", "not our account")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, inbox) = op.call("inbox", &[]).await;
+    let mine = &inbox["mine"][0];
+    assert_eq!(mine["state"], "rejected");
+    assert_eq!(mine["comment"], "not our account");
+    assert_eq!(mine["decided_by"], "t-admin");
+    let (status, _) = approve(&c.admin, id, "").await;
+    assert_eq!(status, 409);
+    assert_eq!(entries(&c, "approval.reject").await.len(), 1);
+}
+
+#[tokio::test]
+async fn twenty_simultaneous_approvals_make_one_provider_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    common::make_users(&db).await;
+    // Four more people who may accept peerings.
+    let audit = server::audit::AuditLog::open(&db).await.unwrap();
+    let users = server::auth::users::Users::new(audit.pool().clone());
+    for i in 0..4 {
+        users
+            .create(server::auth::users::NewUser {
+                name: &format!("approver-{i}").parse().unwrap(),
+                role: Role::Operator,
+                password: &app::ids::Secret::new(PASSWORD),
+                one_time: false,
+                demo: false,
+            })
+            .await
+            .unwrap();
+    }
+    audit.pool().close().await;
+    let c = Console::start_in(dir, db, &[]).await;
+    let op = c.in_process_as(Some(Role::Operator)).await;
+    ask(&op, &accept(PENDING), "race").await;
+    let id = request_id(&c, PENDING).await;
+
+    let mut approvers = vec![c.in_process_as(Some(Role::Admin)).await];
+    for i in 0..4 {
+        let s = InProcess::new(c.router.clone());
+        s.sign_in(&format!("approver-{i}"), PASSWORD).await;
+        approvers.push(s);
+    }
+    let before = provider_changes(&c).await;
+    // Five people, each clicking four times, all at once.
+    let clicks = (0..20).map(|i| approve(&approvers[i % 5], id, "go"));
+    let answers = futures::future::join_all(clicks).await;
+    let ok: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
+    assert_eq!(ok.len(), 1, "{answers:?}");
+    for (status, body) in &answers {
+        assert!(matches!(status, 200 | 409), "{status} {body}");
+    }
+    assert_eq!(provider_changes(&c).await, before + 1, "one accept call");
+    let accepted = entries(&c, "peering.accept").await;
+    assert_eq!(accepted.len(), 1, "{accepted:?}");
+    assert_eq!(accepted[0]["outcome"], "ok");
+    let (_, view) = c.call("space", &[("space", SPACE)]).await;
+    assert_eq!(view["approvals"]["requests"][0]["state"], "executed");
+    // Whoever won, the request names them; the rest were told who did.
+    let winner = view["approvals"]["requests"][0]["decided_by"].clone();
+    assert_eq!(accepted[0]["actor"], winner);
+}
+
+#[tokio::test]
+async fn a_request_changed_behind_the_approval_is_refused() {
+    let c = Console::start_four_eyes().await;
+    let op = c.in_process_as(Some(Role::Operator)).await;
+    let pcx = request_from(
+        &c,
+        "210987654321",
+        "vpc-0fedcba987654321",
+        "10.200.0.0/16",
+        Value::Null,
+    )
+    .await;
+    ask(&op, &accept(&pcx), "the new VPC").await;
+    let id = request_id(&c, &pcx).await;
+    // On the AWS side, the request now announces another CIDR.
+    let res = c
+        .sim
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/spaces/{SPACE}/peerings/{pcx}"),
+            serde_json::json!({"cidr_block": "10.201.0.0/16"}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let before = provider_changes(&c).await;
+    let (status, body) = approve(&c.admin, id, "").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body.to_string()
+            .contains("CIDR blocks is now 10.201.0.0/16 (was 10.200.0.0/16)"),
+        "{body}"
+    );
+    assert_eq!(
+        provider_changes(&c).await,
+        before,
+        "nothing was asked of the provider"
+    );
+    assert_eq!(c.peering_status(&pcx).await, "pending-acceptance");
+    let (_, view) = c.call("space", &[("space", SPACE)]).await;
+    assert_eq!(view["approvals"]["requests"][0]["state"], "pending");
+}
+
+#[tokio::test]
+async fn an_expired_request_cannot_be_approved() {
+    let c = Console::start_four_eyes().await;
+    let op = c.in_process_as(Some(Role::Operator)).await;
+    // The peering request itself expires in 3 s; the approval with it.
+    let pcx = request_from(
+        &c,
+        "210987654321",
+        "vpc-0fedcba987654321",
+        "10.200.0.0/16",
+        serde_json::json!({"expires_in_secs": 3}),
+    )
+    .await;
+    let (status, body) = ask(&op, &accept(&pcx), "quick").await;
+    assert_eq!(status, 200, "{body}");
+    let id = request_id(&c, &pcx).await;
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let (status, body) = approve(&c.admin, id, "").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("expired"), "{body}");
+    // The console says so in the history, in its own name.
+    let expired = entries(&c, "approval.expire").await;
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired[0]["actor"], "spaceport");
+    assert!(entries(&c, "peering.accept").await.is_empty());
+}
+
+#[tokio::test]
+async fn expected_peers_mark_requests_and_can_be_required() {
+    let c = Console::start_four_eyes().await;
+    let op = c.in_process_as(Some(Role::Operator)).await;
+    let ours = request_from(
+        &c,
+        "210987654321",
+        "vpc-0fedcba987654321",
+        "10.200.0.0/16",
+        Value::Null,
+    )
+    .await;
+    let stranger = request_from(
+        &c,
+        "999988887777",
+        "vpc-0badbadbad",
+        "10.201.0.0/16",
+        Value::Null,
+    )
+    .await;
+    let unexpected = |o: &Value| {
+        o["spaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == SPACE)
+            .unwrap()["unexpected"]
+            .as_u64()
+            .unwrap()
+    };
+    let (_, overview) = c.call("overview", &[]).await;
+    let all_unexpected = unexpected(&overview);
+    assert!(all_unexpected >= 2, "{overview}");
+
+    // A viewer may not register one; an operator may, and bad input is said.
+    let viewer = c.in_process_as(Some(Role::Viewer)).await;
+    let expect = |account: &'static str, until: &'static str| {
+        [
+            ("space", SPACE),
+            ("aws_account_id", account),
+            ("vpc_id", "vpc-0fedcba987654321"),
+            ("cidr", "10.200.0.0/16"),
+            ("region", ""),
+            ("note", "NET-42 payments"),
+            ("valid_until", until),
+        ]
+    };
+    let (status, _) = viewer
+        .call("expect_peer", &expect("210987654321", "2099-01-01"))
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = op
+        .call("expect_peer", &expect("21098765432", "2099-01-01"))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let next_year = (time::OffsetDateTime::now_utc() + time::Duration::days(30))
+        .date()
+        .to_string();
+    let until: &'static str = Box::leak(next_year.into_boxed_str());
+    let (status, body) = op.call("expect_peer", &expect("210987654321", until)).await;
+    assert_eq!(status, 200, "{body}");
+
+    // Only its own request loses the marker.
+    let (_, overview) = c.call("overview", &[]).await;
+    assert_eq!(unexpected(&overview), all_unexpected - 1);
+    let html = c
+        .http
+        .get(format!("{}/spaces/{SPACE}", c.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = |pcx: &str| {
+        let start = html.find(&format!("data-pcx=\"{pcx}\"")).unwrap();
+        html[start..start + html[start..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(
+        row(&ours).contains("expected: NET-42 payments"),
+        "{}",
+        row(&ours)
+    );
+    assert!(!row(&ours).contains("unexpected requester"));
+    assert!(
+        row(&stranger).contains("unexpected requester"),
+        "{}",
+        row(&stranger)
+    );
+    let (_, inbox) = op.call("inbox", &[]).await;
+    let pending = inbox["pending"].as_array().unwrap();
+    let mark = |pcx: &str| {
+        pending
+            .iter()
+            .find(|p| p["peering"]["pcx_id"] == pcx)
+            .unwrap()["expectation"]
+            .clone()
+    };
+    assert_eq!(
+        mark(&ours),
+        serde_json::json!({"Expected": "NET-42 payments"})
+    );
+    assert_eq!(mark(&stranger), serde_json::json!("Unexpected"));
+
+    // The stranger's approval is asked for while anyone may be accepted...
+    ask(&op, &accept(&stranger), "looks routine").await;
+    let stranger_id = request_id(&c, &stranger).await;
+    // ...then the policy requires an expected peer, and accepts directly.
+    let policy = r#"{"approvals":{},"require_expected_peer":true,"lifetime_hours":24}"#;
+    let (status, body) = op.call("set_policy", &[("policy", policy)]).await;
+    assert_eq!(status, 403, "an operator does not set the policy: {body}");
+    let (status, body) = c.call("set_policy", &[("policy", policy)]).await;
+    assert_eq!(status, 200, "{body}");
+    let set = entries(&c, "policy.set").await;
+    assert!(
+        set[0]["detail"]
+            .to_string()
+            .contains("require expected peer off → on"),
+        "{set:?}"
+    );
+
+    // The stranger cannot be accepted, nor approved, nor asked for.
+    let (status, body) = op
+        .call("accept_peering", &[("space", SPACE), ("pcx_id", &stranger)])
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.to_string().contains("matches no expected peer"),
+        "{body}"
+    );
+    let (status, body) = approve(&c.admin, stranger_id, "").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(c.peering_status(&stranger).await, "pending-acceptance");
+
+    // The expected one is accepted, and its expectation is used up.
+    let (status, body) = op
+        .call("accept_peering", &[("space", SPACE), ("pcx_id", &ours)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, view) = c.call("space", &[("space", SPACE)]).await;
+    assert_eq!(view["approvals"]["expected"], serde_json::json!([]));
+    let accepted = entries(&c, "peering.accept").await;
+    assert!(
+        accepted[0]["message"].to_string().contains("expected peer"),
+        "{accepted:?}"
+    );
+    assert_eq!(entries(&c, "peer.expect").await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_policy_from_the_command_line() {
+    let c = Console::start_four_eyes().await;
+    let (ok, out) =
+        common::spaceport_policy(&c.db, &["set", "peering.accept=0", "peering.launch=1"]);
+    assert!(!ok, "an unknown kind is refused: {out}");
+    assert!(out.contains("not KIND=N"), "{out}");
+    let (ok, out) = common::spaceport_policy(&c.db, &["set", "peering.accept=0"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("peering.accept 1 → 0"), "{out}");
+    let (ok, out) = common::spaceport_policy(&c.db, &["show"]);
+    assert!(ok && out.contains("peering.accept"), "{out}");
+    // The running console follows it at once.
+    let (status, body) = c
+        .call("accept_peering", &[("space", SPACE), ("pcx_id", PENDING)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let _ = TOKEN;
+}
