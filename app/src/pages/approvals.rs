@@ -63,6 +63,9 @@ pub struct Decisions {
     pub approve: ServerAction<Approve>,
     pub reject: ServerAction<Reject>,
     pub withdraw: ServerAction<Withdraw>,
+    /// The comment being written on each request, kept here so that a
+    /// page reading its data again does not lose it.
+    pub comments: RwSignal<std::collections::HashMap<i64, String>>,
 }
 
 impl Decisions {
@@ -72,7 +75,27 @@ impl Decisions {
             approve: ServerAction::new(),
             reject: ServerAction::new(),
             withdraw: ServerAction::new(),
+            comments: RwSignal::new(Default::default()),
         }
+    }
+
+    /// Whether someone is writing a comment: pages hold their refresh.
+    pub fn writing(&self) -> bool {
+        self.comments
+            .with_untracked(|m| m.values().any(|c| !c.trim().is_empty()))
+    }
+
+    fn comment(&self, id: i64) -> String {
+        self.comments
+            .with(|m| m.get(&id).cloned().unwrap_or_default())
+    }
+
+    /// The comment on `id`, taken for a decision (and cleared).
+    fn take_comment(&self, id: i64) -> String {
+        let mut taken = String::new();
+        self.comments
+            .update(|m| taken = m.remove(&id).unwrap_or_default());
+        taken
     }
 
     /// Moves on whenever any of them answers: what pages refetch on.
@@ -115,6 +138,18 @@ pub fn DecisionMessage(decisions: Decisions) -> impl IntoView {
             Err(error) => view! { <ErrorMessage error /> }.into_any(),
         })
     }
+}
+
+/// Calls `tick` every `every` in the browser, for as long as the
+/// component that asked lives: how pages read their data again.
+pub fn every(every: Duration, tick: impl Fn() + 'static) {
+    let tick = std::rc::Rc::new(tick);
+    Effect::new(move |_| {
+        let tick = tick.clone();
+        if let Ok(h) = set_interval_with_handle(move || tick(), every) {
+            on_cleanup(move || h.clear());
+        }
+    });
 }
 
 /// "2d 03h", "5h 03m 12s", "expired": a deadline counting down each
@@ -214,7 +249,7 @@ pub fn ApprovalCard(
     marker: Option<AnyView>,
 ) -> impl IntoView {
     let id = request.id;
-    let comment = RwSignal::new(String::new());
+    let comment = move || decisions.comment(id);
     let state = request.state;
     let status = match state {
         ApprovalState::Pending => view! {
@@ -255,32 +290,27 @@ pub fn ApprovalCard(
                     class="comment"
                     name="comment"
                     placeholder="Comment (required to reject)"
-                    prop:value=move || comment.get()
-                    on:input=move |ev| comment.set(event_target_value(&ev))
+                    prop:value=comment
+                    on:input=move |ev| {
+                        let text = event_target_value(&ev);
+                        decisions.comments.update(|m| { m.insert(id, text); });
+                    }
                 />
                 <button
                     class="approve"
                     on:click=move |_| {
-                        decisions
-                            .approve
-                            .dispatch(Approve {
-                                request: id,
-                                comment: comment.get_untracked(),
-                            });
+                        let comment = decisions.take_comment(id);
+                        decisions.approve.dispatch(Approve { request: id, comment });
                     }
                 >
                     "Approve"
                 </button>
                 <button
                     class="danger reject"
-                    disabled=move || comment.get().trim().is_empty()
+                    disabled=move || comment().trim().is_empty()
                     on:click=move |_| {
-                        decisions
-                            .reject
-                            .dispatch(Reject {
-                                request: id,
-                                reason: comment.get_untracked(),
-                            });
+                        let reason = decisions.take_comment(id);
+                        decisions.reject.dispatch(Reject { request: id, reason });
                     }
                 >
                     "Reject"

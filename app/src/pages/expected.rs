@@ -70,11 +70,7 @@ pub fn ExpectMessage(
 }
 
 #[component]
-pub fn ExpectedPeers(
-    view: SpaceView,
-    expect: ServerAction<ExpectPeer>,
-    forget: ServerAction<ForgetPeer>,
-) -> impl IntoView {
+pub fn ExpectedPeers(view: SpaceView, forget: ServerAction<ForgetPeer>) -> impl IntoView {
     let may = i_can(Permission::ExpectPeers);
     let require = view.approvals.require_expected_peer;
     let rows = view
@@ -104,7 +100,6 @@ pub fn ExpectedPeers(
             }
         })
         .collect_view();
-    let space = view.name.clone();
     view! {
         <section class="panel expected-peers">
             <h2>"Expected peers"</h2>
@@ -130,13 +125,13 @@ pub fn ExpectedPeers(
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
-            {may.then(|| view! { <ExpectForm space expect /> })}
         </section>
     }
 }
 
+/// Registers an expected peer in `space`.
 #[component]
-fn ExpectForm(space: String, expect: ServerAction<ExpectPeer>) -> impl IntoView {
+pub fn ExpectForm(space: String, expect: ServerAction<ExpectPeer>) -> impl IntoView {
     let field = |name: &'static str, label: &'static str, placeholder: &'static str| {
         let value = RwSignal::new(String::new());
         let input = view! {

@@ -3,7 +3,7 @@
 //! their own requests. The page, and the count in the navigation, read it
 //! again every few seconds, so nobody reloads to see a decision.
 
-use super::approvals::{ApprovalCard, Countdown, DecisionMessage, Decisions};
+use super::approvals::{ApprovalCard, Countdown, DecisionMessage, Decisions, every};
 use crate::access::{Permission, i_can};
 use crate::approval::{Expectation, Inbox, PendingRequest};
 use crate::components::Loaded;
@@ -51,13 +51,7 @@ pub fn ExpectationMarker(expectation: Option<Expectation>) -> impl IntoView {
 #[component]
 pub fn InboxCount() -> impl IntoView {
     let data = LocalResource::new(get_inbox);
-    Effect::new(move |_| {
-        if data.get().is_some()
-            && let Ok(h) = set_timeout_with_handle(move || data.refetch(), INBOX_POLL)
-        {
-            on_cleanup(move || h.clear());
-        }
-    });
+    every(INBOX_POLL, move || data.refetch());
     let can_accept = i_can(Permission::AcceptPeering);
     let count = move || {
         data.get()
@@ -82,11 +76,10 @@ pub fn InboxPage() -> impl IntoView {
             data.refetch();
         }
     });
-    Effect::new(move |_| {
-        if data.get().is_some()
-            && let Ok(h) = set_timeout_with_handle(move || data.refetch(), INBOX_POLL)
-        {
-            on_cleanup(move || h.clear());
+    // Not while someone writes a comment: the cards would be drawn anew.
+    every(INBOX_POLL, move || {
+        if !decisions.writing() {
+            data.refetch();
         }
     });
     let render = move |inbox: Inbox| view! { <InboxView inbox decisions /> };

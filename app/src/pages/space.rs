@@ -1,7 +1,9 @@
 //! One space: its peering info, its peerings, and the accept and destroy
-//! actions with their confirmations. The page keeps refreshing while any
-//! peering is in a transient status, so an accepted request is seen to reach
-//! `active` without a reload.
+//! actions with their confirmations (or, where the policy holds them back,
+//! the requests for approval and their decisions), and the expected peers.
+//! The page keeps reading, faster while any peering is in a transient
+//! status or a request waits, so an accepted request is seen to reach
+//! `active`, and a colleague's decision is seen, without a reload.
 
 use crate::access::{Permission, i_can};
 use crate::action::{Action, AuditName};
@@ -14,8 +16,8 @@ use crate::components::{
 use crate::error::AppError;
 use crate::ids::{PcxId, SpaceRef, parse};
 use crate::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
-use crate::pages::approvals::{ApprovalCard, DecisionMessage, Decisions, ReasonForm};
-use crate::pages::expected::{ExpectMessage, ExpectPeer, ExpectedPeers, ForgetPeer};
+use crate::pages::approvals::{ApprovalCard, DecisionMessage, Decisions, ReasonForm, every};
+use crate::pages::expected::{ExpectForm, ExpectMessage, ExpectPeer, ExpectedPeers, ForgetPeer};
 use crate::pages::inbox::ExpectationMarker;
 use crate::validate::{Severity, accept_findings};
 use leptos::prelude::*;
@@ -24,6 +26,8 @@ use std::time::Duration;
 
 /// How often the page reads again while something is changing.
 const REFRESH_WHILE_TRANSIENT: Duration = Duration::from_millis(1500);
+/// Otherwise it reads every this many of those periods.
+const IDLE_TICKS: u32 = 4;
 
 #[server(endpoint = "space")]
 pub async fn get_space(space: SpaceRef) -> Result<SpaceView, AppError> {
@@ -93,18 +97,18 @@ pub fn SpacePage() -> impl IntoView {
             data.refetch();
         }
     });
-    // While anything is changing by itself, or waits for someone else's
-    // decision, keep reading until it settles.
-    Effect::new(move |_| {
-        let transient = data.get().and_then(Result::ok).is_some_and(|v| {
+    // The page stays live: new requests and other people's decisions show
+    // without a reload. While anything is changing by itself, or waits for
+    // a decision, it reads every tick; otherwise every fourth.
+    let ticks = StoredValue::new(0u32);
+    every(REFRESH_WHILE_TRANSIENT, move || {
+        let busy = data.get_untracked().and_then(Result::ok).is_some_and(|v| {
             v.peerings.iter().any(|p| p.status.is_transient())
                 || v.approvals.requests.iter().any(|r| r.state.is_open())
         });
-        if transient
-            && let Ok(handle) =
-                set_timeout_with_handle(move || data.refetch(), REFRESH_WHILE_TRANSIENT)
-        {
-            on_cleanup(move || handle.clear());
+        ticks.update_value(|t| *t += 1);
+        if (busy || ticks.get_value().is_multiple_of(IDLE_TICKS)) && !decisions.writing() {
+            data.refetch();
         }
     });
 
@@ -114,7 +118,7 @@ pub fn SpacePage() -> impl IntoView {
             <FreshnessNote freshness=view.freshness.clone() />
             {view! { <PeeringInfoPanel info=view.info.clone() /> }.into_any()}
             {view! { <Peerings view=view.clone() dialog filter decisions /> }.into_any()}
-            {view! { <ExpectedPeers view expect forget /> }.into_any()}
+            {view! { <ExpectedPeers view forget /> }.into_any()}
         }
     };
     view! {
@@ -123,6 +127,8 @@ pub fn SpacePage() -> impl IntoView {
         <DecisionMessage decisions />
         <ExpectMessage expect forget />
         <Loaded data fallback="Loading the space…" view=render />
+        // Outside what is read again, so a refresh keeps what is typed.
+        {move || i_can(Permission::ExpectPeers).then(|| view! { <ExpectForm space=space() expect /> })}
         <ConfirmDialog dialog space=Signal::derive(space) data accept destroy decisions />
         {move || {
             view! { <crate::pages::privatelink::DataAddons space=space() /> }
