@@ -26,6 +26,13 @@ const log = process.env.SPACEPORT_E2E_LOG;
 const slowPort = port + 3;
 const slowDb = path.join(os.tmpdir(), `spaceport-e2e-slow-${Date.now()}.db`);
 const slowLog = path.join(os.tmpdir(), `spaceport-e2e-slow-${Date.now()}.log`);
+// A third console, with a new console's policy (accepts and destroys wait
+// for another person), on a simulator of its own whose control surface
+// the approvals tests drive: their requests never show on the others.
+const fourEyesPort = port + 6;
+const fourEyesSim = port + 4;
+const fourEyesDb = path.join(os.tmpdir(), `spaceport-e2e-four-eyes-${Date.now()}.db`);
+const fourEyesLog = path.join(os.tmpdir(), `spaceport-e2e-four-eyes-${Date.now()}.log`);
 
 export default defineConfig({
   testDir: "./tests",
@@ -70,11 +77,33 @@ export default defineConfig({
     command: `bash end2end/start-console.sh ${bin} ${db} ${log} --listen 127.0.0.1:${port} --refresh-secs 1 --api-url http://127.0.0.1:${simPort} --data-api-url http://127.0.0.1:${simPort + 1}`,
     cwd: "..",
     // As a deployment would: the token in the environment, logging requests too.
-    env: { HEROKU_API_KEY: token, RUST_LOG: "info,tower_http=debug" },
+    env: {
+      HEROKU_API_KEY: token,
+      RUST_LOG: "info,tower_http=debug",
+      SPACEPORT_E2E_POLICY: "peering.accept=0 peering.destroy=0 privatelink.destroy=0",
+    },
     url: `http://127.0.0.1:${port}/signin`,
     timeout: 60_000,
     reuseExistingServer: false,
     stdout: "pipe",
+    stderr: "pipe",
+  }, {
+    command: `${bin} sim --listen 127.0.0.1:${fourEyesSim} --data-listen 127.0.0.1:${fourEyesSim + 1} --time-scale 30`,
+    cwd: "..",
+    env: { SPACEPORT_SIM_TOKEN: token },
+    url: `http://127.0.0.1:${fourEyesSim}/_sim/health`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+  }, {
+    command: `bash end2end/start-console.sh ${bin} ${fourEyesDb} ${fourEyesLog} --listen 127.0.0.1:${fourEyesPort} --refresh-secs 1 --api-url http://127.0.0.1:${fourEyesSim} --data-api-url http://127.0.0.1:${fourEyesSim + 1}`,
+    cwd: "..",
+    env: { HEROKU_API_KEY: token },
+    url: `http://127.0.0.1:${fourEyesPort}/signin`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
     stderr: "pipe",
   }, {
     command: `bash end2end/start-console.sh ${bin} ${slowDb} ${slowLog} --listen 127.0.0.1:${slowPort} --sim-time-scale 1 --privatelink-wait-secs 5`,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts a console for the browser tests: first its users, made with
 # `spaceport user add` the way a deployment script would (one per role,
-# password `e2e-password-<role>` on standard input), then the console
-# itself, its whole output kept in a log file the token-secrecy test reads.
+# password `e2e-password-<role>` on standard input), then its approval
+# policy if SPACEPORT_E2E_POLICY says one, then the console itself, its
+# whole output kept in a log file the token-secrecy test reads.
 #
 #   start-console.sh BIN DATABASE LOG [console flags...]
 set -euo pipefail
@@ -12,4 +13,10 @@ mkdir -p "$(dirname "$log")"
 for role in viewer operator admin; do
   printf '%s\n' "e2e-password-$role" | "$bin" user add "e2e-$role" --role "$role" --database "$db" >/dev/null
 done
+# A policy to start with, when given (`KIND=N ...`): the console the
+# single-click tests use lets accepts and destroys through without approval.
+if [ -n "${SPACEPORT_E2E_POLICY:-}" ]; then
+  # shellcheck disable=SC2086
+  "$bin" policy set $SPACEPORT_E2E_POLICY --database "$db" >/dev/null
+fi
 exec "$bin" --database "$db" "$@" >"$log" 2>&1

@@ -27,6 +27,8 @@ test("the provider token is in no page, script, answer, log line or audit row", 
     "/spaces/spaces-peering-example/addons/redis-sushi-12345",
     "/audit",
     "/users",
+    "/inbox",
+    "/settings",
     "/password",
   ];
   const seen: string[] = [];

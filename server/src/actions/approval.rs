@@ -214,7 +214,18 @@ impl Executor {
                 let mut expires = approvals::stamp(
                     time::OffsetDateTime::now_utc() + time::Duration::hours(i64::from(lifetime)),
                 );
-                if let Some(d) = deadline.filter(|d| !d.is_empty() && **d < *expires) {
+                // The provider's own deadline, in the one stored form (it
+                // may send fractions or an offset, which do not sort as text).
+                let deadline = deadline
+                    .and_then(|d| {
+                        time::OffsetDateTime::parse(
+                            &d,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .ok()
+                    })
+                    .map(approvals::stamp);
+                if let Some(d) = deadline.filter(|d| *d < expires) {
                     expires = d;
                 }
                 Ok(Checked {
