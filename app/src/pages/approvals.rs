@@ -245,7 +245,7 @@ pub fn ApprovalCard(
     as_of: String,
     decisions: Decisions,
     /// A marker about the peering it is for (expected or not), if any.
-    #[prop(optional)]
+    #[prop(optional_no_strip)]
     marker: Option<AnyView>,
 ) -> impl IntoView {
     let id = request.id;

@@ -93,13 +93,24 @@ pub fn InboxPage() -> impl IntoView {
 #[component]
 fn InboxView(inbox: Inbox, decisions: Decisions) -> impl IntoView {
     let as_of = inbox.as_of.clone();
+    // A request to accept a peering carries that request's marker.
+    let pending = inbox.pending.clone();
+    let marker = move |r: &crate::approval::ApprovalView| {
+        pending.iter().find(|p| p.approval == Some(r.id)).map(|p| {
+            let expectation = p.expectation.clone();
+            view! { <p class="expectation"><ExpectationMarker expectation /></p> }.into_any()
+        })
+    };
     let cards = |list: Vec<crate::approval::ApprovalView>, empty: &'static str| {
         let as_of = as_of.clone();
         if list.is_empty() {
             return view! { <p class="muted">{empty}</p> }.into_any();
         }
         list.into_iter()
-            .map(|request| view! { <ApprovalCard request as_of=as_of.clone() decisions /> })
+            .map(|request| {
+                let marker = marker(&request);
+                view! { <ApprovalCard request as_of=as_of.clone() decisions marker=marker /> }
+            })
             .collect_view()
             .into_any()
     };

@@ -477,7 +477,7 @@ fn ConfirmDialog(
                         request=*request
                         as_of=view_data.as_ref().map(|v| v.freshness.as_of.clone()).unwrap_or_default()
                         decisions
-                        marker=marker(&p).into_any()
+                        marker=Some(marker(&p).into_any())
                     />
                     <div class="buttons">
                         <button class="cancel" on:click=move |_| close()>"Close"</button>

@@ -69,26 +69,36 @@ impl Executor {
             .ok_or_else(|| AppError::NotFound(format!("There is no approval request #{id}.")))
     }
 
-    /// Who besides `who` could approve an action needing `permission`.
+    /// What `action` needs before it runs, and who besides `who` could
+    /// give it.
     pub(crate) async fn gate_for(&self, who: &str, action: &Action) -> Result<Gate, AppError> {
-        let needs = self.approvals().policy().await?.needs(action.name());
+        Ok(self.gates(who, &[action]).await?.remove(0))
+    }
+
+    /// The same for several actions, reading the policy and the users once.
+    pub(crate) async fn gates(
+        &self,
+        who: &str,
+        actions: &[&Action],
+    ) -> Result<Vec<Gate>, AppError> {
+        let policy = self.approvals().policy().await?;
         let users = self.users().list().await?;
-        let approvers = users
+        let others: Vec<Caller> = users
             .iter()
             .filter(|u| !u.disabled && u.name != who)
-            .filter(|u| {
-                let c = Caller {
-                    name: u.name.clone(),
-                    role: u.role(),
-                    demo: u.demo,
-                };
-                action.authorise(&c).is_ok()
+            .map(|u| Caller {
+                name: u.name.clone(),
+                role: u.role(),
+                demo: u.demo,
             })
-            .count();
-        Ok(Gate {
-            needs,
-            approvers: approvers as u32,
-        })
+            .collect();
+        Ok(actions
+            .iter()
+            .map(|a| Gate {
+                needs: policy.needs(a.name()),
+                approvers: others.iter().filter(|c| a.authorise(c).is_ok()).count() as u32,
+            })
+            .collect())
     }
 
     /// Marks every request whose time has run out, each as a recorded

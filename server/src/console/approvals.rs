@@ -131,24 +131,24 @@ impl ServerConsole {
         let requests = store.of_space(space, &since()).await?;
         // Any PCX ID stands for the kind: the gate depends on the kind only.
         let pcx: PcxId = "pcx-00000000".parse().map_err(AppError::Invalid)?;
-        let space_ref = space.parse().map_err(AppError::Invalid)?;
-        let gate = |a: Action| async move { self.executor.gate_for(&who.name, &a).await };
+        let space_ref: app::ids::SpaceRef = space.parse().map_err(AppError::Invalid)?;
+        let accept = Action::AcceptPeering {
+            space: space_ref.clone(),
+            pcx_id: pcx.clone(),
+        };
+        let destroy = Action::DestroyPeering {
+            space: space_ref,
+            pcx_id: pcx,
+        };
+        let gates = self.executor.gates(&who.name, &[&accept, &destroy]).await?;
         Ok(SpaceApprovals {
             requests: requests
                 .into_iter()
                 .map(|r| self.approval_view(r, who))
                 .collect(),
             expected: store.expected(Some(space), &approvals::now()).await?,
-            accept: gate(Action::AcceptPeering {
-                space: space.parse().map_err(AppError::Invalid)?,
-                pcx_id: pcx.clone(),
-            })
-            .await?,
-            destroy: gate(Action::DestroyPeering {
-                space: space_ref,
-                pcx_id: pcx,
-            })
-            .await?,
+            accept: gates[0],
+            destroy: gates[1],
             require_expected_peer: policy.require_expected_peer,
             can_expect: who.can(Permission::ExpectPeers),
         })
