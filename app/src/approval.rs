@@ -242,9 +242,9 @@ impl ApprovalState {
     }
 }
 
-/// An approval request as a page shows it to one person.
+/// An approval request as it is stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApprovalView {
+pub struct ApprovalRecord {
     pub id: i64,
     pub action: Action,
     pub kind: AuditName,
@@ -265,11 +265,33 @@ pub struct ApprovalView {
     pub comment: Option<String>,
     /// What executing it led to.
     pub outcome: Option<String>,
+}
+
+impl ApprovalRecord {
+    /// Whether its time ran out at `now` (RFC 3339 in whole seconds, UTC,
+    /// the form it is stored in).
+    pub fn expired_at(&self, now: &str) -> bool {
+        self.expires_at.as_str() <= now
+    }
+}
+
+/// An approval request as a page shows it to one person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalView {
+    #[serde(flatten)]
+    pub record: ApprovalRecord,
     /// Whether the person looking may approve or reject it (and if not, why).
     pub can_decide: bool,
     pub why_not: Option<String>,
     /// Whether the person looking asked for it (and so may withdraw it).
     pub mine: bool,
+}
+
+impl std::ops::Deref for ApprovalView {
+    type Target = ApprovalRecord;
+    fn deref(&self) -> &ApprovalRecord {
+        &self.record
+    }
 }
 
 /// A peering the team expects, registered before its request arrives.

@@ -232,14 +232,17 @@ pub fn TypeToConfirm(
             >
                 {button}
             </button>
-            {on_cancel
-                .map(|cancel| {
-                    view! {
-                        <button class="cancel" on:click=move |_| cancel.run(())>
-                            "Cancel"
-                        </button>
-                    }
-                })}
+            {on_cancel.map(|on_cancel| view! { <CancelButton on_cancel /> })}
         </div>
+    }
+}
+
+/// A dialog's Cancel.
+#[component]
+pub fn CancelButton(on_cancel: Callback<()>) -> impl IntoView {
+    view! {
+        <button class="cancel" on:click=move |_| on_cancel.run(())>
+            "Cancel"
+        </button>
     }
 }

@@ -6,7 +6,7 @@
 use crate::action::Action;
 use crate::answer_of;
 use crate::approval::{ApprovalState, ApprovalView, Gate};
-use crate::components::{ErrorMessage, latest_answer};
+use crate::components::{CancelButton, ErrorMessage, latest_answer};
 use crate::error::AppError;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -224,14 +224,7 @@ pub fn ReasonForm(
                 >
                     "Request approval"
                 </button>
-                {on_cancel
-                    .map(|cancel| {
-                        view! {
-                            <button class="cancel" on:click=move |_| cancel.run(())>
-                                "Cancel"
-                            </button>
-                        }
-                    })}
+                {on_cancel.map(|on_cancel| view! { <CancelButton on_cancel /> })}
             </div>
         </div>
     }

@@ -556,24 +556,36 @@ fn ConfirmDialog(
                 let pcx = p.pcx_id.clone();
                 let expected = p.pcx_id.clone();
                 let gate = view_data.as_ref().map(|v| v.approvals.destroy).unwrap_or_default();
-                if gate.needs > 0
-                    && let Ok(action) = parse(&space.get_untracked())
-                        .and_then(|space| Ok(Action::DestroyPeering { space, pcx_id: parse(&pcx)? }))
-                {
-                    return view! {
-                        <div class="dialog" role="dialog" aria-label="Destroy peering">
-                            <h2>"Destroy " <code>{p.pcx_id.clone()}</code> "?"</h2>
-                            <p>
-                                "This tears down the peering connection to "
-                                {p.aws_vpc_id.clone().unwrap_or_default()} " ("
-                                {p.all_cidrs().join(", ")}
-                                "). Traffic over it stops once another person approves."
-                            </p>
-                            {ask(gate, action)}
-                        </div>
+                let action = parse(&space.get_untracked())
+                    .and_then(|space| Ok(Action::DestroyPeering { space, pcx_id: parse(&pcx)? }));
+                // Where the policy holds it back, a reason instead of the
+                // typed PCX ID: the approver's decision is the confirmation.
+                let (then, body) = match action {
+                    Ok(action) if gate.needs > 0 => {
+                        (" once another person approves.", ask(gate, action).into_any())
                     }
-                    .into_any();
-                }
+                    _ => (
+                        ". To proceed, type the PCX ID.",
+                        view! {
+                            <TypeToConfirm
+                                expected
+                                button="Destroy peering"
+                                button_class="danger confirm-destroy"
+                                on_confirm=Callback::new(move |confirm: String| {
+                                    if let (Ok(space), Ok(pcx_id)) = (
+                                        parse(&space.get_untracked()),
+                                        parse(&pcx),
+                                    ) {
+                                        destroy.dispatch(DestroyPeering { space, pcx_id, confirm });
+                                    }
+                                    close();
+                                })
+                                on_cancel=Callback::new(move |()| close())
+                            />
+                        }
+                        .into_any(),
+                    ),
+                };
                 view! {
                     <div class="dialog" role="dialog" aria-label="Destroy peering">
                         <h2>"Destroy " <code>{p.pcx_id.clone()}</code> "?"</h2>
@@ -581,27 +593,9 @@ fn ConfirmDialog(
                             "This tears down the peering connection to "
                             {p.aws_vpc_id.clone().unwrap_or_default()} " ("
                             {p.all_cidrs().join(", ")}
-                            "). Traffic over it stops. To proceed, type the PCX ID."
+                            "). Traffic over it stops" {then}
                         </p>
-                        <TypeToConfirm
-                            expected
-                            button="Destroy peering"
-                            button_class="danger confirm-destroy"
-                            on_confirm=Callback::new(move |confirm: String| {
-                                if let (Ok(space), Ok(pcx_id)) = (
-                                    parse(&space.get_untracked()),
-                                    parse(&pcx),
-                                ) {
-                                    destroy.dispatch(DestroyPeering {
-                                        space,
-                                        pcx_id,
-                                        confirm,
-                                    });
-                                }
-                                close();
-                            })
-                            on_cancel=Callback::new(move |()| close())
-                        />
+                        {body}
                     </div>
                 }
                 .into_any()

@@ -254,11 +254,11 @@ impl Executor {
                 self.expire_due().await;
                 let r = self.request(*request).await?;
                 self.decidable(who, &r)?;
-                if r.votes.contains(&who.name) {
+                if r.approvals.contains(&who.name) {
                     return Err(AppError::Conflict(format!(
                         "You approved #{} already; it waits for {} more.",
                         r.id,
-                        usize::from(r.needed).saturating_sub(r.votes.len())
+                        usize::from(r.needed).saturating_sub(r.approvals.len())
                     )));
                 }
                 // What it is about now, against what the requester saw.

@@ -79,25 +79,25 @@ impl super::Approvals {
 
     /// Forgets an expectation; false when it was not active.
     pub async fn forget(&self, id: i64) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE expected_peers SET removed_at = ? WHERE id = ? AND consumed_at IS NULL \
-             AND removed_at IS NULL",
-        )
-        .bind(now())
-        .bind(id)
-        .execute(self.pool())
-        .await?
-        .rows_affected()
-            == 1)
+        self.end(id, None).await
     }
 
     /// The expectation `id` was met by the accepted peering `pcx_id`.
     pub async fn consume(&self, id: i64, pcx_id: &str) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE expected_peers SET consumed_by = ?, consumed_at = ? WHERE id = ? \
-             AND consumed_at IS NULL AND removed_at IS NULL",
-        )
-        .bind(pcx_id)
+        self.end(id, Some(pcx_id)).await
+    }
+
+    /// Ends an active expectation: consumed by a peering, or removed.
+    async fn end(&self, id: i64, consumed_by: Option<&str>) -> Result<bool, StoreError> {
+        let set = match consumed_by {
+            Some(_) => "consumed_by = ?1, consumed_at = ?2",
+            None => "removed_at = ?2",
+        };
+        Ok(sqlx::query(&format!(
+            "UPDATE expected_peers SET {set} WHERE id = ?3 AND consumed_at IS NULL \
+             AND removed_at IS NULL"
+        ))
+        .bind(consumed_by)
         .bind(now())
         .bind(id)
         .execute(self.pool())

@@ -41,33 +41,7 @@ pub enum StoreError {
 }
 
 /// One approval request as stored.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub id: i64,
-    pub action: Action,
-    pub kind: AuditName,
-    pub space: String,
-    pub target: String,
-    pub requester: String,
-    pub reason: String,
-    pub snapshot: Snapshot,
-    pub needed: u8,
-    pub votes: Vec<String>,
-    pub requested_at: String,
-    pub expires_at: String,
-    pub state: ApprovalState,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
-    pub comment: Option<String>,
-    pub outcome: Option<String>,
-}
-
-impl Request {
-    /// Whether its time ran out at `now` (RFC 3339, as `stamp` makes).
-    pub fn expired_at(&self, now: &str) -> bool {
-        self.expires_at.as_str() <= now
-    }
-}
+pub type Request = app::approval::ApprovalRecord;
 
 /// A request about to be stored.
 pub struct NewRequest<'a> {
@@ -108,7 +82,7 @@ fn request_from(row: &sqlx::sqlite::SqliteRow) -> Result<Request, StoreError> {
         serde_json::from_str(&text("action")?).map_err(|e| corrupt("action")(e.to_string()))?;
     let snapshot: Snapshot =
         serde_json::from_str(&text("snapshot")?).map_err(|e| corrupt("snapshot")(e.to_string()))?;
-    let votes: Vec<String> = serde_json::from_str(&text("votes")?).unwrap_or_default();
+    let approvals: Vec<String> = serde_json::from_str(&text("votes")?).unwrap_or_default();
     let state = text("state")?;
     Ok(Request {
         id: row.try_get("id")?,
@@ -120,7 +94,7 @@ fn request_from(row: &sqlx::sqlite::SqliteRow) -> Result<Request, StoreError> {
         reason: text("reason")?,
         snapshot,
         needed: row.try_get::<i64, _>("needed")?.clamp(1, 255) as u8,
-        votes,
+        approvals,
         requested_at: text("requested_at")?,
         expires_at: text("expires_at")?,
         state: ApprovalState::parse(&state).ok_or_else(|| corrupt("state")(state))?,
@@ -252,24 +226,31 @@ impl Approvals {
             .await
     }
 
-    /// A space's open requests, and those decided since `since`, newest first.
+    /// A space's open requests, and those asked for or decided since
+    /// `since`, newest first.
     pub async fn of_space(&self, space: &str, since: &str) -> Result<Vec<Request>, StoreError> {
-        self.many(
-            "space = ? AND (state IN ('pending', 'executing') OR decided_at >= ? \
-             OR requested_at >= ?) ORDER BY id DESC LIMIT 200",
-            &[space, since, since],
-        )
-        .await
+        self.recent("space", space, since).await
     }
 
-    /// `who`'s requests, open or made since `since`, newest first.
+    /// `who`'s requests, open or asked for or decided since `since`,
+    /// newest first.
     pub async fn of_requester(&self, who: &str, since: &str) -> Result<Vec<Request>, StoreError> {
-        self.many(
-            "requester = ? AND (state IN ('pending', 'executing') OR requested_at >= ? \
-             OR decided_at >= ?) ORDER BY id DESC LIMIT 100",
-            &[who, since, since],
-        )
-        .await
+        self.recent("requester", who, since).await
+    }
+
+    /// The requests whose `column` (a name of ours, never input) is
+    /// `value`, open or touched since `since`.
+    async fn recent(
+        &self,
+        column: &'static str,
+        value: &str,
+        since: &str,
+    ) -> Result<Vec<Request>, StoreError> {
+        let clause = format!(
+            "{column} = ? AND (state IN ('pending', 'executing') OR requested_at >= ? \
+             OR decided_at >= ?) ORDER BY id DESC LIMIT 200"
+        );
+        self.many(&clause, &[value, since, since]).await
     }
 
     /// Pending requests whose time has run out at `now`.

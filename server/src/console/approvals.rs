@@ -89,7 +89,7 @@ impl ServerConsole {
 
     /// A stored request as `who` sees it.
     pub(crate) fn approval_view(&self, r: Request, who: &Caller) -> ApprovalView {
-        let voted = r.votes.contains(&who.name);
+        let voted = r.approvals.contains(&who.name);
         let verdict = self.executor.decidable(who, &r);
         let (can_decide, why_not) = match (verdict, voted) {
             (Ok(()), false) => (true, None),
@@ -97,24 +97,8 @@ impl ServerConsole {
             (Err(e), _) => (false, Some(e.to_string())),
         };
         ApprovalView {
-            id: r.id,
             mine: r.requester == who.name,
-            action: r.action,
-            kind: r.kind,
-            space: r.space,
-            target: r.target,
-            requester: r.requester,
-            reason: r.reason,
-            snapshot: r.snapshot,
-            needed: r.needed,
-            approvals: r.votes,
-            requested_at: r.requested_at,
-            expires_at: r.expires_at,
-            state: r.state,
-            decided_by: r.decided_by,
-            decided_at: r.decided_at,
-            comment: r.comment,
-            outcome: r.outcome,
+            record: r,
             can_decide,
             why_not,
         }
