@@ -9,7 +9,7 @@ use crate::approvals::{self, NewRequest, Request, StoreError, Vote};
 use crate::console::ServerConsole;
 use app::access::Caller;
 use app::action::{Action, Done};
-use app::approval::{ApprovalState, GATED, Gate, Snapshot};
+use app::approval::{ApprovalState, GATED, Gate, Policy, Snapshot};
 use app::error::AppError;
 
 /// The longest reason or comment kept.
@@ -26,6 +26,18 @@ impl From<StoreError> for AppError {
                 AppError::Internal
             }
         }
+    }
+}
+
+/// What `action` needs under `policy`, and how many of `users` besides
+/// `who` may give it.
+pub(crate) fn gate(policy: &Policy, users: &[Caller], who: &str, action: &Action) -> Gate {
+    Gate {
+        needs: policy.needs(action.name()),
+        approvers: users
+            .iter()
+            .filter(|c| c.name != who && action.authorise(c).is_ok())
+            .count() as u32,
     }
 }
 
@@ -82,21 +94,25 @@ impl Executor {
         actions: &[&Action],
     ) -> Result<Vec<Gate>, AppError> {
         let policy = self.approvals().policy().await?;
-        let users = self.users().list().await?;
-        let others: Vec<Caller> = users
-            .iter()
-            .filter(|u| !u.disabled && u.name != who)
-            .map(|u| Caller {
-                name: u.name.clone(),
-                role: u.role(),
-                demo: u.demo,
-            })
-            .collect();
+        let users = self.callers().await?;
         Ok(actions
             .iter()
-            .map(|a| Gate {
-                needs: policy.needs(a.name()),
-                approvers: others.iter().filter(|c| a.authorise(c).is_ok()).count() as u32,
+            .map(|a| gate(&policy, &users, who, a))
+            .collect())
+    }
+
+    /// Every enabled user, as the callers they would be.
+    pub(crate) async fn callers(&self) -> Result<Vec<Caller>, AppError> {
+        Ok(self
+            .users()
+            .list()
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled)
+            .map(|u| Caller {
+                role: u.role(),
+                name: u.name,
+                demo: u.demo,
             })
             .collect())
     }

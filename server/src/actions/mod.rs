@@ -17,7 +17,7 @@
 //! left open by a stop are settled at start-up by `console::reconcile`.
 
 mod alarm;
-mod approval;
+pub(crate) mod approval;
 pub mod local;
 
 use crate::approvals::Approvals;

@@ -4,6 +4,7 @@
 
 use super::ServerConsole;
 use crate::actions::Checked;
+use crate::actions::approval::gate;
 use crate::approvals::{self, Request};
 use app::access::{Caller, Permission};
 use app::action::{Action, AuditName};
@@ -14,7 +15,19 @@ use app::approval::{
 use app::error::AppError;
 use app::ids::PcxId;
 use app::model::PeeringStatus;
+use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
+
+/// How long what the pages show of approvals may be reused (see `shown`).
+pub(super) const SHOWN_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What the pages show of one space's approvals, as read.
+pub(crate) struct Shown {
+    policy: Policy,
+    users: Vec<Caller>,
+    requests: Vec<Request>,
+    pub(crate) expected: Vec<app::approval::ExpectedPeer>,
+}
 
 /// How long a decided request stays on its space's page and in the inbox.
 const DECIDED_SHOWN: Duration = Duration::days(1);
@@ -104,15 +117,50 @@ impl ServerConsole {
         }
     }
 
+    /// What the pages show of `space`'s approvals ("" for the expected
+    /// peers of every space), read at most once per `SHOWN_FOR` however
+    /// many pages ask. Deciding never uses it: the executor reads afresh.
+    pub(crate) async fn shown(&self, space: &str) -> Result<Arc<Shown>, AppError> {
+        self.shown
+            .try_get_with(space.to_string(), async {
+                let store = self.executor.approvals();
+                let whole = space.is_empty();
+                Ok::<_, AppError>(Arc::new(Shown {
+                    policy: store.policy().await?,
+                    users: self.executor.callers().await?,
+                    requests: if whole {
+                        Vec::new()
+                    } else {
+                        store.of_space(space, &since()).await?
+                    },
+                    expected: store
+                        .expected((!whole).then_some(space), &approvals::now())
+                        .await?,
+                }))
+            })
+            .await
+            .map_err(|e| (*e).clone())
+    }
+
+    /// Forgets what pages were shown of `space` (and of every space), or
+    /// of everything when `space` is `None`: after a change made here.
+    pub(crate) async fn forget_shown(&self, space: Option<&str>) {
+        match space {
+            Some(space) => {
+                self.shown.invalidate(space).await;
+                self.shown.invalidate("").await;
+            }
+            None => self.shown.invalidate_all(),
+        }
+    }
+
     /// A space's requests, expected peers and gates, for its page.
     pub(crate) async fn space_approvals(
         &self,
         space: &str,
         who: &Caller,
     ) -> Result<SpaceApprovals, AppError> {
-        let store = self.executor.approvals();
-        let policy = store.policy().await?;
-        let requests = store.of_space(space, &since()).await?;
+        let shown = self.shown(space).await?;
         // Any PCX ID stands for the kind: the gate depends on the kind only.
         let pcx: PcxId = "pcx-00000000".parse().map_err(AppError::Invalid)?;
         let space_ref: app::ids::SpaceRef = space.parse().map_err(AppError::Invalid)?;
@@ -124,16 +172,17 @@ impl ServerConsole {
             space: space_ref,
             pcx_id: pcx,
         };
-        let gates = self.executor.gates(&who.name, &[&accept, &destroy]).await?;
+        let gate = |a: &Action| gate(&shown.policy, &shown.users, &who.name, a);
         Ok(SpaceApprovals {
-            requests: requests
-                .into_iter()
-                .map(|r| self.approval_view(r, who))
+            requests: shown
+                .requests
+                .iter()
+                .map(|r| self.approval_view(r.clone(), who))
                 .collect(),
-            expected: store.expected(Some(space), &approvals::now()).await?,
-            accept: gates[0],
-            destroy: gates[1],
-            require_expected_peer: policy.require_expected_peer,
+            expected: shown.expected.clone(),
+            accept: gate(&accept),
+            destroy: gate(&destroy),
+            require_expected_peer: shown.policy.require_expected_peer,
             can_expect: who.can(Permission::ExpectPeers),
         })
     }
@@ -162,7 +211,8 @@ impl ServerConsole {
         let store = self.executor.approvals();
         let open = store.open().await?;
         let mine = store.of_requester(&who.name, &since()).await?;
-        let expected = store.expected(None, &approvals::now()).await?;
+        let all = self.shown("").await?;
+        let expected = &all.expected;
         let now = super::rfc3339(OffsetDateTime::now_utc());
         let spaces = self.read_spaces().await?.value;
         let reads =

@@ -43,6 +43,8 @@ pub struct ServerConsole {
     masked_vars: Loader<String, std::collections::BTreeMap<String, String>>,
     /// How long a page follows a provisioning PrivateLink.
     privatelink_wait: Duration,
+    /// What pages show of approvals, by space (see `approvals::shown`).
+    shown: moka::future::Cache<String, std::sync::Arc<approvals::Shown>>,
 }
 
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
@@ -88,6 +90,10 @@ impl ServerConsole {
             links: Loader::new(refresh, 1000),
             masked_vars: Loader::new(refresh, 1000),
             privatelink_wait,
+            shown: moka::future::Cache::builder()
+                .time_to_live(approvals::SHOWN_FOR)
+                .max_capacity(1000)
+                .build(),
         }
     }
 
@@ -152,11 +158,8 @@ impl Console for ServerConsole {
         who.require(Permission::View)?;
         let spaces = self.read_spaces().await?;
         let now = rfc3339(OffsetDateTime::now_utc());
-        let expected = self
-            .executor
-            .approvals()
-            .expected(None, &crate::approvals::now())
-            .await?;
+        let all = self.shown("").await?;
+        let expected = &all.expected;
         let reads =
             futures::future::join_all(spaces.value.iter().map(|s| self.read_peerings(&s.name)))
                 .await;
@@ -194,7 +197,7 @@ impl Console for ServerConsole {
                             counts,
                             count(&PeeringStatus::PendingAcceptance),
                             soonest,
-                            Self::unexpected(&r.value, &expected, &s.name, &now),
+                            Self::unexpected(&r.value, expected, &s.name, &now),
                             None,
                         )
                     }

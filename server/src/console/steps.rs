@@ -284,7 +284,22 @@ impl ServerConsole {
             Action::AcceptPeering { .. } | Action::DestroyPeering { .. } => {
                 self.peerings.invalidate(&checked.space).await;
                 self.spaces.invalidate(&()).await;
+                // An accept may have used up an expected peer.
+                self.forget_shown(Some(&checked.space)).await;
             }
+            Action::RequestApproval { .. }
+            | Action::Approve { .. }
+            | Action::Reject { .. }
+            | Action::Withdraw { .. }
+            | Action::ExpireApproval { .. }
+            | Action::ExpectPeer { .. }
+            | Action::ForgetPeer { .. } => self.forget_shown(Some(&checked.space)).await,
+            // Who may approve, and what needs it.
+            Action::SetPolicy { .. }
+            | Action::SetRole { .. }
+            | Action::SetDisabled { .. }
+            | Action::InviteUser { .. }
+            | Action::AddUser { .. } => self.forget_shown(None).await,
             Action::CreatePrivateLink { addon, .. }
             | Action::DestroyPrivateLink { addon, .. }
             | Action::AddAccounts { addon, .. }
