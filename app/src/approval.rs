@@ -459,6 +459,15 @@ impl Inbox {
     }
 }
 
+/// What each PrivateLink action needs, for an add-on's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PrivateLinkGates {
+    pub create: Gate,
+    pub add: Gate,
+    pub remove: Gate,
+    pub destroy: Gate,
+}
+
 /// The policy, and what changing it needs, for the Settings page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct PolicyView {

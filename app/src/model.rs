@@ -607,11 +607,12 @@ pub struct PrivateLinkView {
     /// How long the page follows a provisioning endpoint before it stops.
     pub wait_limit_secs: u64,
     pub freshness: Freshness,
-    /// What destroying it needs, and the newest request to destroy it.
+    /// What each action on it needs, and its approval requests (open, or
+    /// decided in the last day), newest first.
     #[serde(default)]
-    pub destroy_gate: crate::approval::Gate,
+    pub gates: crate::approval::PrivateLinkGates,
     #[serde(default)]
-    pub destroy_request: Option<crate::approval::ApprovalView>,
+    pub requests: Vec<crate::approval::ApprovalView>,
 }
 
 /// What a PrivateLink action led to.

@@ -8,7 +8,7 @@ mod common;
 
 use app::access::Role;
 use app::action::Action;
-use common::{Console, InProcess, PASSWORD, SPACE, TOKEN};
+use common::{Console, InProcess, PASSWORD, SPACE};
 use serde_json::Value;
 
 /// The seeded pending request in `SPACE`.
@@ -530,5 +530,54 @@ async fn the_policy_from_the_command_line() {
         .call("accept_peering", &[("space", SPACE), ("pcx_id", PENDING)])
         .await;
     assert_eq!(status, 200, "{body}");
-    let _ = TOKEN;
+}
+
+#[tokio::test]
+async fn a_privatelink_held_back_is_asked_for_and_approved() {
+    const PG: &str = "postgresql-curved-12345";
+    let c = Console::start_four_eyes().await;
+    let (ok, out) = common::spaceport_policy(&c.db, &["set", "privatelink.create=1"]);
+    assert!(ok, "{out}");
+    let op = c.in_process_as(Some(Role::Operator)).await;
+    let form = [
+        ("space", SPACE),
+        ("addon", PG),
+        ("accounts", "123456789012"),
+    ];
+    let (status, body) = op.call("create_privatelink", &form).await;
+    assert_eq!(status, 409, "{body}");
+    let (_, view) = op
+        .call("privatelink", &[("space", SPACE), ("addon", PG)])
+        .await;
+    assert_eq!(view["gates"]["create"]["needs"], 1, "{view}");
+    assert_eq!(view["gates"]["add"]["needs"], 0);
+    assert_eq!(view["gates"]["destroy"]["needs"], 1);
+
+    let create = serde_json::to_string(&Action::CreatePrivateLink {
+        space: SPACE.parse().unwrap(),
+        addon: PG.parse().unwrap(),
+        accounts: "123456789012".parse().unwrap(),
+    })
+    .unwrap();
+    let (status, body) = ask(&op, &create, "NET-9: analytics reads Postgres").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, view) = c
+        .call("privatelink", &[("space", SPACE), ("addon", PG)])
+        .await;
+    let request = &view["requests"][0];
+    assert_eq!(request["state"], "pending", "{view}");
+    assert!(
+        request["snapshot"]["facts"].to_string().contains("none"),
+        "{request}"
+    );
+    let id = request["id"].as_i64().unwrap();
+    let (status, body) = approve(&c.admin, id, "").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, view) = c
+        .call("privatelink", &[("space", SPACE), ("addon", PG)])
+        .await;
+    assert_eq!(view["link"]["status"], "Provisioning", "{view}");
+    assert_eq!(view["requests"][0]["state"], "executed");
+    let created = entries(&c, "privatelink.create").await;
+    assert_eq!(created[0]["actor"], "t-admin");
 }

@@ -4,6 +4,7 @@
 //! destroy it. The space page lists the add-ons with `DataAddons`.
 
 use crate::access::{Permission, i_can};
+use crate::action::Action;
 use crate::answer_of;
 use crate::components::{
     Copyable, ErrorMessage, FreshnessNote, Loaded, TypeToConfirm, latest_answer,
@@ -13,6 +14,7 @@ use crate::ids::{AddonName, EndpointId, Principals, SpaceRef, parse};
 use crate::model::{
     DataActionResult, DataAddonSummary, PrivateLink, PrivateLinkStatus, PrivateLinkView,
 };
+use crate::pages::approvals::{ApprovalCard, Decisions, ReasonForm};
 use crate::validate::aws_principals;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -245,7 +247,7 @@ pub fn AddonPage() -> impl IntoView {
     let destroy = ServerAction::<DestroyPrivatelink>::new();
     let add = ServerAction::<AddAllowedAccounts>::new();
     let remove = ServerAction::<RemoveAllowedAccount>::new();
-    let decisions = crate::pages::approvals::Decisions::new();
+    let decisions = Decisions::new();
     // When the page began waiting on something settling, and whether it gave up.
     let waiting_since = RwSignal::new(None::<f64>);
     let gave_up = RwSignal::new(false);
@@ -264,12 +266,9 @@ pub fn AddonPage() -> impl IntoView {
     });
     Effect::new(move |_| {
         let Some(Ok(view)) = data.get() else { return };
-        // A destroy waiting for someone else's approval is followed too.
+        // A change waiting for someone else's approval is followed too.
         let busy = view.link.as_ref().is_some_and(settling)
-            || view
-                .destroy_request
-                .as_ref()
-                .is_some_and(|r| r.state.is_open());
+            || view.requests.iter().any(|r| r.state.is_open());
         if !busy {
             waiting_since.set(None);
             return;
@@ -322,13 +321,13 @@ fn AddonDetail(
     remove: ServerAction<RemoveAllowedAccount>,
     waiting_since: RwSignal<Option<f64>>,
     gave_up: RwSignal<bool>,
-    decisions: crate::pages::approvals::Decisions,
+    decisions: Decisions,
 ) -> impl IntoView {
     let header = format!("{} · {} · {}", view.app, view.service.label(), view.plan);
     let back = format!("/spaces/{}", view.space);
     let body = match view.link.clone() {
         None if view.eligible && i_can(Permission::CreatePrivateLink) => {
-            view! { <CreateForm view=view.clone() create /> }.into_any()
+            view! { <CreateForm view=view.clone() create decisions /> }.into_any()
         }
         None if view.eligible => view! {
             <p class="muted role-note">
@@ -342,7 +341,7 @@ fn AddonDetail(
         .into_any(),
         Some(link) => view! {
             <LinkStatus view=view.clone() link=link.clone() waiting_since gave_up />
-            {view! { <Accounts view=view.clone() link=link.clone() add remove /> }.into_any()}
+            {view! { <Accounts view=view.clone() link=link.clone() add remove decisions /> }.into_any()}
             {view! { <Connections view=view.clone() link=link.clone() /> }.into_any()}
             {view! { <AwsHalf view=view.clone() link=link.clone() /> }.into_any()}
             {i_can(Permission::DestroyPrivateLink)
@@ -357,6 +356,7 @@ fn AddonDetail(
             {header}
         </p>
         <FreshnessNote freshness=view.freshness.clone() />
+        {view! { <Requests view=view.clone() decisions /> }.into_any()}
         {body}
     }
 }
@@ -383,9 +383,26 @@ fn Feedback(text: RwSignal<String>) -> impl IntoView {
 }
 
 #[component]
-fn CreateForm(view: PrivateLinkView, create: ServerAction<CreatePrivatelink>) -> impl IntoView {
+fn CreateForm(
+    view: PrivateLinkView,
+    create: ServerAction<CreatePrivatelink>,
+    decisions: Decisions,
+) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let (space, addon) = (view.space.clone(), view.addon.clone());
+    let gate = view.gates.create;
+    let held = (gate.needs > 0).then(|| {
+        let (space, addon) = (space.clone(), addon.clone());
+        let make = move || {
+            Some(Action::CreatePrivateLink {
+                space: parse(&space).ok()?,
+                addon: parse(&addon).ok()?,
+                accounts: parse(&text.get_untracked()).ok()?,
+            })
+        };
+        view! { <HeldBack gate what="creating a PrivateLink" decisions make /> }
+    });
+    let direct = held.is_none();
     view! {
         <section class="panel create-link">
             <h2>"Create a PrivateLink"</h2>
@@ -401,9 +418,11 @@ fn CreateForm(view: PrivateLinkView, create: ServerAction<CreatePrivatelink>) ->
                 on:input=move |ev| text.set(event_target_value(&ev))
             ></textarea>
             <Feedback text />
+            {held}
             <button
                 class="create"
-                disabled=move || !matches!(account_feedback(&text.get()), Some(Ok(_))) || create.pending().get()
+                class:hidden=!direct
+                disabled=move || !direct || !matches!(account_feedback(&text.get()), Some(Ok(_))) || create.pending().get()
                 on:click=move |_| {
                     if let (Ok(space), Ok(addon), Ok(accounts)) =
                         (parse(&space), parse(&addon), parse(&text.get_untracked()))
@@ -489,9 +508,23 @@ fn Accounts(
     link: PrivateLink,
     add: ServerAction<AddAllowedAccounts>,
     remove: ServerAction<RemoveAllowedAccount>,
+    decisions: Decisions,
 ) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let confirming = RwSignal::new(None::<String>);
+    let (add_gate, remove_gate) = (view.gates.add, view.gates.remove);
+    let held_add = (add_gate.needs > 0 && i_can(Permission::AddAccounts)).then(|| {
+        let (space, addon) = (view.space.clone(), view.addon.clone());
+        let make = move || {
+            Some(Action::AddAccounts {
+                space: parse(&space).ok()?,
+                addon: parse(&addon).ok()?,
+                accounts: parse(&text.get_untracked()).ok()?,
+            })
+        };
+        view! { <HeldBack gate=add_gate what="allowing accounts" decisions make /> }
+    });
+    let direct_add = held_add.is_none();
     // Viewers see the form greyed out, so they know it exists and who can use it.
     let can_add = i_can(Permission::AddAccounts);
     let (space, addon) = (view.space.clone(), view.addon.clone());
@@ -549,9 +582,11 @@ fn Accounts(
                 />
             </label>
             <Feedback text />
+            {held_add}
             <button
                 class="add"
-                disabled=move || !can_add || !matches!(account_feedback(&text.get()), Some(Ok(_)))
+                class:hidden=!direct_add
+                disabled=move || !can_add || !direct_add || !matches!(account_feedback(&text.get()), Some(Ok(_)))
                 on:click=move |_| {
                     if let (Ok(space), Ok(addon), Ok(accounts)) =
                         (parse(&space), parse(&addon), parse(&text.get_untracked()))
@@ -569,13 +604,29 @@ fn Accounts(
                     .get()
                     .map(|arn| {
                         let a = arn.clone();
+                        let held = (remove_gate.needs > 0).then(|| {
+                            let (space, addon, a) = (space.clone(), addon.clone(), a.clone());
+                            let make = move || {
+                                confirming.set(None);
+                                Some(Action::RemoveAccounts {
+                                    space: parse(&space).ok()?,
+                                    addon: parse(&addon).ok()?,
+                                    accounts: parse(&a).ok()?,
+                                })
+                            };
+                            view! { <HeldBack gate=remove_gate what="removing an account" decisions make /> }
+                        });
+                        let direct = held.is_none();
                         view! {
                             <div class="dialog" role="dialog" aria-label="Remove account">
                                 <h2>"Remove " <code>{arn.clone()}</code> "?"</h2>
                                 <p>"Endpoints this account created lose access to the add-on."</p>
+                                {held}
                                 <div class="buttons">
                                     <button
                                         class="danger confirm-remove"
+                                        class:hidden=!direct
+                                        disabled=!direct
                                         on:click=move |_| {
                                             if let (Ok(space), Ok(addon), Ok(account)) =
                                                 (parse(&space), parse(&addon), parse(&a))
@@ -764,45 +815,81 @@ fn AwsHalf(view: PrivateLinkView, link: PrivateLink) -> impl IntoView {
     }
 }
 
+/// The reason form that stands in for an action's own button where the
+/// policy holds it back; `make` builds the action from what is typed.
+#[component]
+fn HeldBack(
+    gate: crate::approval::Gate,
+    what: &'static str,
+    decisions: Decisions,
+    make: impl Fn() -> Option<Action> + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <ReasonForm
+            gate
+            what=what.to_string()
+            on_ask=Callback::new(move |reason: String| {
+                if let Some(action) = make() {
+                    decisions.ask(&action, reason);
+                }
+            })
+        />
+    }
+}
+
+/// The add-on's approval requests: open ones to decide or withdraw, and
+/// how the latest ones ended.
+#[component]
+fn Requests(view: PrivateLinkView, decisions: Decisions) -> impl IntoView {
+    (!view.requests.is_empty()).then(|| {
+        let as_of = view.freshness.as_of.clone();
+        view! {
+            <section class="panel approvals">
+                <h2>"Approval requests"</h2>
+                {view
+                    .requests
+                    .into_iter()
+                    .map(|request| view! { <ApprovalCard request as_of=as_of.clone() decisions /> })
+                    .collect_view()}
+            </section>
+        }
+    })
+}
+
 #[component]
 fn DestroyForm(
     view: PrivateLinkView,
     destroy: ServerAction<DestroyPrivatelink>,
-    decisions: crate::pages::approvals::Decisions,
+    decisions: Decisions,
 ) -> impl IntoView {
-    use crate::pages::approvals::{ApprovalCard, ReasonForm};
     let (space, addon) = (view.space.clone(), view.addon.clone());
-    let request = view.destroy_request.clone();
-    let open = request.as_ref().is_some_and(|r| r.state.is_open());
-    let card = request.map(|request| {
-        view! { <ApprovalCard request as_of=view.freshness.as_of.clone() decisions /> }
-    });
     // Where the policy holds a destroy back, the form asks for approval.
-    let gate = view.destroy_gate;
-    let action = parse(&space).and_then(|space| {
-        Ok(crate::action::Action::DestroyPrivateLink {
-            space,
-            addon: parse(&addon)?,
-        })
-    });
+    let gate = view.gates.destroy;
+    let waiting = view
+        .requests
+        .iter()
+        .any(|r| r.kind == crate::action::AuditName::PrivateLinkDestroy && r.state.is_open());
+    if gate.needs > 0 && waiting {
+        return view! {
+            <section class="panel destroy-link">
+                <h2>"Destroy the PrivateLink"</h2>
+                <p class="muted">"A request to destroy it waits for approval (above)."</p>
+            </section>
+        }
+        .into_any();
+    }
     if gate.needs > 0 {
-        let ask = (!open).then(|| {
-            action.ok().map(|action| {
-                view! {
-                    <ReasonForm
-                        gate
-                        what="destroying a PrivateLink".to_string()
-                        on_ask=Callback::new(move |reason: String| decisions.ask(&action, reason))
-                    />
-                }
+        let make = move || {
+            Some(Action::DestroyPrivateLink {
+                space: parse(&view.space).ok()?,
+                addon: parse(&view.addon).ok()?,
             })
-        });
+        };
         return view! {
             <section class="panel destroy-link">
                 <h2>"Destroy the PrivateLink"</h2>
                 <p>"Every VPC endpoint connected to it loses access once another person approves."</p>
-                {card}
-                {ask}
+                <HeldBack gate what="destroying a PrivateLink" decisions make />
             </section>
         }
         .into_any();

@@ -187,6 +187,45 @@ impl ServerConsole {
         })
     }
 
+    /// An add-on's gates and approval requests, onto its page.
+    pub(crate) async fn privatelink_approvals(
+        &self,
+        view: &mut app::model::PrivateLinkView,
+        who: &Caller,
+    ) -> Result<(), AppError> {
+        let shown = self.shown(&view.space).await?;
+        let space: app::ids::SpaceRef = view.space.parse().map_err(AppError::Invalid)?;
+        let addon: app::ids::AddonName = view.addon.parse().map_err(AppError::Invalid)?;
+        // Any account stands for the kind: the gate depends on the kind only.
+        let accounts: app::ids::Principals = "123456789012".parse().map_err(AppError::Invalid)?;
+        let gate = |a: Action| gate(&shown.policy, &shown.users, &who.name, &a);
+        view.gates = app::approval::PrivateLinkGates {
+            create: gate(Action::CreatePrivateLink {
+                space: space.clone(),
+                addon: addon.clone(),
+                accounts: accounts.clone(),
+            }),
+            add: gate(Action::AddAccounts {
+                space: space.clone(),
+                addon: addon.clone(),
+                accounts: accounts.clone(),
+            }),
+            remove: gate(Action::RemoveAccounts {
+                space: space.clone(),
+                addon: addon.clone(),
+                accounts,
+            }),
+            destroy: gate(Action::DestroyPrivateLink { space, addon }),
+        };
+        view.requests = shown
+            .requests
+            .iter()
+            .filter(|r| r.target == view.addon)
+            .map(|r| self.approval_view(r.clone(), who))
+            .collect();
+        Ok(())
+    }
+
     /// The policy, for the Settings page.
     pub(crate) async fn policy_of(
         &self,

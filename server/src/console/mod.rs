@@ -271,24 +271,7 @@ impl Console for ServerConsole {
     ) -> Result<PrivateLinkView, AppError> {
         who.require(Permission::View)?;
         let mut view = self.privatelink_view(space, addon).await?;
-        let destroy = Action::DestroyPrivateLink {
-            space: space.clone(),
-            addon: addon.clone(),
-        };
-        view.destroy_gate = self.executor.gate_for(&who.name, &destroy).await?;
-        view.destroy_request = self
-            .executor
-            .approvals()
-            .of_space(
-                &view.space,
-                &crate::approvals::stamp(OffsetDateTime::now_utc() - time::Duration::days(1)),
-            )
-            .await?
-            .into_iter()
-            .find(|r| {
-                r.kind == app::action::AuditName::PrivateLinkDestroy && r.target == addon.as_str()
-            })
-            .map(|r| self.approval_view(r, who));
+        self.privatelink_approvals(&mut view, who).await?;
         Ok(view)
     }
 

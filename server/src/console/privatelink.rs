@@ -170,8 +170,8 @@ impl ServerConsole {
                 (link.at, link.stale_error.as_ref()),
                 (info.at, info.stale_error.as_ref()),
             ]),
-            destroy_gate: app::approval::Gate::default(),
-            destroy_request: None,
+            gates: Default::default(),
+            requests: Vec::new(),
         })
     }
 }
