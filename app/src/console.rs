@@ -49,6 +49,11 @@ pub trait Console: Send + Sync + 'static {
     async fn policy(&self, _who: &Caller) -> Result<crate::approval::PolicyView, AppError> {
         Ok(crate::approval::PolicyView::default())
     }
+    /// Whether this console can do its work: `Err` says why not (for a
+    /// load balancer's readiness check, which signs nobody in).
+    async fn ready(&self) -> Result<(), String> {
+        Ok(())
+    }
     /// Every user, for the user admin page.
     async fn users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError>;
     /// Carries out one change on behalf of `who`.

@@ -84,7 +84,9 @@ pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
 }
 
 /// Checks the chain and, if given, the checkpoints; prints what it found.
-async fn verify(
+/// Checks the history in `pool` and says what it found; `Ok(true)` when
+/// everything holds.
+pub(crate) async fn verify(
     pool: &sqlx::SqlitePool,
     key: Option<Arc<AuditKey>>,
     checkpoints: Option<&std::path::Path>,

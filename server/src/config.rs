@@ -33,6 +33,18 @@ pub enum Command {
     Audit(AuditArgs),
     /// Show or set the approval policy (who must approve what).
     Policy(PolicyArgs),
+    /// Copy the database consistently while the console runs, and verify
+    /// the copy's audit history. Exit status 0 when the copy holds, 1 when
+    /// its history does not verify, 2 when no copy could be made.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
+    /// Where the copy goes; it must not exist yet.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args, Clone)]

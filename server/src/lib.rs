@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod audit;
 pub mod audit_command;
 pub mod auth;
+pub mod backup_command;
 pub mod cache;
 pub mod config;
 pub mod console;

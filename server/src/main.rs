@@ -27,6 +27,16 @@ async fn run() -> std::process::ExitCode {
             .map_err(|e| e.to_string()),
         // 0: the history holds; 1: it does not (said on standard output);
         // 2: the check could not run.
+        Some(Command::Backup(args)) => {
+            return match server::backup_command::run(args).await {
+                Ok(true) => std::process::ExitCode::SUCCESS,
+                Ok(false) => std::process::ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("spaceport: {e}");
+                    std::process::ExitCode::from(2)
+                }
+            };
+        }
         Some(Command::Audit(args)) => {
             return match server::audit_command::run(args).await {
                 Ok(true) => std::process::ExitCode::SUCCESS,

@@ -19,9 +19,10 @@ use axum::{
 use std::sync::Arc;
 use tower_sessions::Session;
 
-/// Paths anyone may fetch: the compiled app and its assets.
+/// Paths anyone may fetch: the compiled app and its assets, and the
+/// health checks (which say nothing but whether the console works).
 fn is_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.ico"
+    path.starts_with("/pkg/") || matches!(path, "/favicon.ico" | "/healthz" | "/readyz")
 }
 
 /// A refusal in the server functions' own error encoding, so the browser

@@ -326,6 +326,30 @@ impl Console for ServerConsole {
             }))
     }
 
+    async fn ready(&self) -> Result<(), String> {
+        // The database takes a write lock (a full disk or a read-only
+        // mount fails here, before an action would).
+        let pool = self.audit().pool();
+        let unwritable = |e: sqlx::Error| format!("the database cannot be written: {e}");
+        let tx = pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(unwritable)?;
+        tx.rollback().await.map_err(unwritable)?;
+        // The provider answered within six refresh periods: the spaces'
+        // list is read at most that often, whoever asks.
+        match self.read_spaces().await {
+            Ok(r) => match r.stale_error {
+                None => Ok(()),
+                Some(e) => Err(format!(
+                    "the provider's latest answer failed ({e}); its last good one was at {}",
+                    rfc3339(r.at)
+                )),
+            },
+            Err(e) => Err(format!("the provider did not answer: {e}")),
+        }
+    }
+
     async fn users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError> {
         who.require(Permission::ManageUsers)?;
         let users = self.executor.users().list().await?;

@@ -8,7 +8,13 @@ use crate::auth::gate::gate;
 use crate::auth::{Auth, handlers};
 use app::access::{Caller, Me};
 use app::console::SharedConsole;
-use axum::{Router, extract::FromRef, extract::Request, middleware, routing::post};
+use axum::{
+    Router,
+    extract::FromRef,
+    extract::Request,
+    middleware,
+    routing::{get, post},
+};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
@@ -85,6 +91,8 @@ pub fn app(state: AppState) -> Router {
         .route("/signin", post(handlers::sign_in))
         .route("/signout", post(handlers::sign_out))
         .route("/password", post(handlers::change_password))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -116,6 +124,25 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(security::headers))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// 200 when the console can work (its database is writable and the
+/// provider answered lately), 503 with the reason when not.
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.console.ready().await {
+        Ok(()) => (http::StatusCode::OK, "ready").into_response(),
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {reason}"),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// Each request's span, at INFO: its method and route. The gate records

@@ -413,6 +413,12 @@ pub fn spaceport_policy(db: &std::path::Path, args: &[&str]) -> (bool, String) {
     (code == Some(0), out)
 }
 
+/// Runs `spaceport backup FILE --database DB`; its exit status and
+/// everything it printed.
+pub fn spaceport_backup(db: &std::path::Path, file: &std::path::Path) -> (Option<i32>, String) {
+    run_spaceport("backup", db, &[file.to_str().unwrap()], "")
+}
+
 fn run_spaceport(
     command: &str,
     db: &std::path::Path,
