@@ -1,5 +1,5 @@
 use clap::Parser;
-use server::config::{Cli, Command};
+use server::config::{Cli, Command, LogFormat};
 use server::startup;
 
 fn main() -> std::process::ExitCode {
@@ -9,13 +9,14 @@ fn main() -> std::process::ExitCode {
 
 #[tokio::main]
 async fn run() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let result = match cli.command {
         Some(Command::Sim(args)) => startup::sim(args).await.map_err(|e| e.to_string()),
         Some(Command::Serve(args)) => startup::serve(*args).await.map_err(|e| e.to_string()),

@@ -75,7 +75,11 @@ async fn a_backup_taken_under_load_restores_and_verifies() {
         tokio::spawn(async move {
             let mut n = 0u32;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let role = if n.is_multiple_of(2) { "operator" } else { "viewer" };
+                let role = if n.is_multiple_of(2) {
+                    "operator"
+                } else {
+                    "viewer"
+                };
                 let (status, body) = session
                     .call("set_user_role", &[("name", "t-viewer"), ("role", role)])
                     .await;
@@ -125,4 +129,56 @@ async fn a_backup_taken_under_load_restores_and_verifies() {
     let (status, page) = restored.call("audit", &[]).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["chain"]["problem"], serde_json::Value::Null, "{page}");
+}
+
+#[test]
+fn logs_are_json_lines_when_asked() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("logs.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spaceport"))
+        .args([
+            "--log-format",
+            "json",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+        ])
+        .arg(&db)
+        .env_remove("HEROKU_API_KEY")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(
+        lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|l| l.contains("Spaceport is listening"))
+    );
+    // A clean stop logs the checkpoint it signs.
+    let pid = i32::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(child.wait().unwrap().success());
+    let logged: Vec<serde_json::Value> = rest
+        .iter()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(!logged.is_empty(), "{rest:?}");
+    for line in &logged {
+        assert!(
+            line["timestamp"].is_string() && line["level"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(
+        logged.iter().any(|l| l["target"]
+            .as_str()
+            .is_some_and(|t| t.contains("checkpoint"))),
+        "{logged:?}"
+    );
 }
