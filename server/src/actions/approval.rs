@@ -8,7 +8,7 @@ use super::{Changed, Checked, Executor, Prepared};
 use crate::approvals::{self, NewRequest, Request, StoreError, Vote};
 use crate::console::ServerConsole;
 use app::access::Caller;
-use app::action::{Action, Done};
+use app::action::{Action, AuditName, Done};
 use app::approval::{ApprovalState, GATED, Gate, Policy, Snapshot};
 use app::error::AppError;
 
@@ -29,14 +29,15 @@ impl From<StoreError> for AppError {
     }
 }
 
-/// What `action` needs under `policy`, and how many of `users` besides
-/// `who` may give it.
-pub(crate) fn gate(policy: &Policy, users: &[Caller], who: &str, action: &Action) -> Gate {
+/// What an action of kind `kind` needs under `policy`, and how many of
+/// `users` besides `who` hold the permission to give it. It depends on the
+/// kind alone, so pages ask it without making up an action.
+pub(crate) fn gate(policy: &Policy, users: &[Caller], who: &str, kind: AuditName) -> Gate {
     Gate {
-        needs: policy.needs(action.name()),
+        needs: policy.needs(kind),
         approvers: users
             .iter()
-            .filter(|c| c.name != who && action.authorise(c).is_ok())
+            .filter(|c| c.name != who && kind.permission().is_none_or(|p| c.can(p)))
             .count() as u32,
     }
 }
@@ -79,26 +80,6 @@ impl Executor {
             .get(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("There is no approval request #{id}.")))
-    }
-
-    /// What `action` needs before it runs, and who besides `who` could
-    /// give it.
-    pub(crate) async fn gate_for(&self, who: &str, action: &Action) -> Result<Gate, AppError> {
-        Ok(self.gates(who, &[action]).await?.remove(0))
-    }
-
-    /// The same for several actions, reading the policy and the users once.
-    pub(crate) async fn gates(
-        &self,
-        who: &str,
-        actions: &[&Action],
-    ) -> Result<Vec<Gate>, AppError> {
-        let policy = self.approvals().policy().await?;
-        let users = self.callers().await?;
-        Ok(actions
-            .iter()
-            .map(|a| gate(&policy, &users, who, a))
-            .collect())
     }
 
     /// Every enabled user, as the callers they would be.
@@ -219,7 +200,8 @@ impl Executor {
                         "{kind} cannot wait for approval."
                     )));
                 }
-                let gate = self.gate_for(&who.name, inner).await?;
+                let policy = self.approvals().policy().await?;
+                let gate = gate(&policy, &self.callers().await?, &who.name, kind);
                 if gate.needs == 0 {
                     return Err(AppError::Conflict(format!(
                         "The policy lets {kind} be done without approval; do it directly."
@@ -236,9 +218,9 @@ impl Executor {
                     )));
                 }
                 let (checked, snapshot, deadline) = self.inspect(who, inner, provider).await?;
-                let lifetime = self.approvals().policy().await?.lifetime_hours;
                 let mut expires = approvals::stamp(
-                    time::OffsetDateTime::now_utc() + time::Duration::hours(i64::from(lifetime)),
+                    time::OffsetDateTime::now_utc()
+                        + time::Duration::hours(i64::from(policy.lifetime_hours)),
                 );
                 // The provider's own deadline, in the one stored form (it
                 // may send fractions or an offset, which do not sort as text).

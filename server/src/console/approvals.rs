@@ -13,7 +13,6 @@ use app::approval::{
     expectation_of, peering_snapshot,
 };
 use app::error::AppError;
-use app::ids::PcxId;
 use app::model::PeeringStatus;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -161,18 +160,7 @@ impl ServerConsole {
         who: &Caller,
     ) -> Result<SpaceApprovals, AppError> {
         let shown = self.shown(space).await?;
-        // Any PCX ID stands for the kind: the gate depends on the kind only.
-        let pcx: PcxId = "pcx-00000000".parse().map_err(AppError::Invalid)?;
-        let space_ref: app::ids::SpaceRef = space.parse().map_err(AppError::Invalid)?;
-        let accept = Action::AcceptPeering {
-            space: space_ref.clone(),
-            pcx_id: pcx.clone(),
-        };
-        let destroy = Action::DestroyPeering {
-            space: space_ref,
-            pcx_id: pcx,
-        };
-        let gate = |a: &Action| gate(&shown.policy, &shown.users, &who.name, a);
+        let gate = |kind| gate(&shown.policy, &shown.users, &who.name, kind);
         Ok(SpaceApprovals {
             requests: shown
                 .requests
@@ -180,8 +168,8 @@ impl ServerConsole {
                 .map(|r| self.approval_view(r.clone(), who))
                 .collect(),
             expected: shown.expected.clone(),
-            accept: gate(&accept),
-            destroy: gate(&destroy),
+            accept: gate(AuditName::PeeringAccept),
+            destroy: gate(AuditName::PeeringDestroy),
             require_expected_peer: shown.policy.require_expected_peer,
             can_expect: who.can(Permission::ExpectPeers),
         })
@@ -194,28 +182,12 @@ impl ServerConsole {
         who: &Caller,
     ) -> Result<(), AppError> {
         let shown = self.shown(&view.space).await?;
-        let space: app::ids::SpaceRef = view.space.parse().map_err(AppError::Invalid)?;
-        let addon: app::ids::AddonName = view.addon.parse().map_err(AppError::Invalid)?;
-        // Any account stands for the kind: the gate depends on the kind only.
-        let accounts: app::ids::Principals = "123456789012".parse().map_err(AppError::Invalid)?;
-        let gate = |a: Action| gate(&shown.policy, &shown.users, &who.name, &a);
+        let gate = |kind| gate(&shown.policy, &shown.users, &who.name, kind);
         view.gates = app::approval::PrivateLinkGates {
-            create: gate(Action::CreatePrivateLink {
-                space: space.clone(),
-                addon: addon.clone(),
-                accounts: accounts.clone(),
-            }),
-            add: gate(Action::AddAccounts {
-                space: space.clone(),
-                addon: addon.clone(),
-                accounts: accounts.clone(),
-            }),
-            remove: gate(Action::RemoveAccounts {
-                space: space.clone(),
-                addon: addon.clone(),
-                accounts,
-            }),
-            destroy: gate(Action::DestroyPrivateLink { space, addon }),
+            create: gate(AuditName::PrivateLinkCreate),
+            add: gate(AuditName::PrivateLinkAccountAdd),
+            remove: gate(AuditName::PrivateLinkAccountRemove),
+            destroy: gate(AuditName::PrivateLinkDestroy),
         };
         view.requests = shown
             .requests
@@ -232,15 +204,8 @@ impl ServerConsole {
         who: &Caller,
     ) -> Result<(Policy, app::approval::Gate), AppError> {
         let policy = self.executor.approvals().policy().await?;
-        let gate = self
-            .executor
-            .gate_for(
-                &who.name,
-                &Action::SetPolicy {
-                    policy: policy.clone(),
-                },
-            )
-            .await?;
+        let users = self.executor.callers().await?;
+        let gate = gate(&policy, &users, &who.name, AuditName::PolicySet);
         Ok((policy, gate))
     }
 
