@@ -92,6 +92,8 @@ pub enum Permission {
     ExpectPeers,
     /// Change the approval policy.
     ManagePolicy,
+    /// See and change where notifications go (webhook URLs and secrets).
+    ManageNotifications,
 }
 
 impl Permission {
@@ -110,7 +112,8 @@ impl Permission {
             | Self::RevealUrl
             | Self::ManageUsers
             | Self::AcknowledgeAlarm
-            | Self::ManagePolicy => Role::Admin,
+            | Self::ManagePolicy
+            | Self::ManageNotifications => Role::Admin,
         }
     }
 
@@ -130,6 +133,7 @@ impl Permission {
             Self::Decide => "ask for or decide approvals",
             Self::ExpectPeers => "register expected peers",
             Self::ManagePolicy => "change the approval policy",
+            Self::ManageNotifications => "manage notifications",
         }
     }
 }
@@ -204,6 +208,13 @@ pub const SERVER_FN_RULES: &[(&str, Rule)] = &[
     ("/api/set_policy", Rule::Act(AuditName::PolicySet)),
     ("/api/expect_peer", Rule::Act(AuditName::PeerExpect)),
     ("/api/forget_peer", Rule::Act(AuditName::PeerForget)),
+    (
+        "/api/notifications",
+        Rule::Read(Permission::ManageNotifications),
+    ),
+    ("/api/add_webhook", Rule::Act(AuditName::WebhookAdd)),
+    ("/api/remove_webhook", Rule::Act(AuditName::WebhookRemove)),
+    ("/api/test_webhook", Rule::Act(AuditName::WebhookTest)),
 ];
 
 /// Pages that only some roles may open; every other page needs a sign-in
@@ -212,6 +223,7 @@ pub const SERVER_FN_RULES: &[(&str, Rule)] = &[
 pub const PAGE_RULES: &[(&str, Permission)] = &[
     ("/users", Permission::ManageUsers),
     ("/settings", Permission::ManagePolicy),
+    ("/notifications", Permission::ManageNotifications),
 ];
 
 /// The permission a page needs beyond a sign-in, if any.

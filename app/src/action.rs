@@ -10,6 +10,7 @@ use crate::approval::{NewExpectedPeer, Policy};
 use crate::error::AppError;
 use crate::ids::{AddonName, EndpointId, PcxId, Principals, Secret, SpaceRef, UserName};
 use crate::model::{ActionResult, DataActionResult, Invited, UserSummary};
+use crate::notify::{NewDestination, WebhookAdded};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -53,10 +54,14 @@ pub enum AuditName {
     /// Someone registered a peering the team expects.
     PeerExpect,
     PeerForget,
+    /// An admin added a webhook destination, removed one, or sent it a test.
+    WebhookAdd,
+    WebhookRemove,
+    WebhookTest,
 }
 
 impl AuditName {
-    pub const ALL: [AuditName; 27] = [
+    pub const ALL: [AuditName; 30] = [
         Self::PeeringAccept,
         Self::PeeringDestroy,
         Self::PrivateLinkCreate,
@@ -84,6 +89,9 @@ impl AuditName {
         Self::PolicySet,
         Self::PeerExpect,
         Self::PeerForget,
+        Self::WebhookAdd,
+        Self::WebhookRemove,
+        Self::WebhookTest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +123,9 @@ impl AuditName {
             Self::PolicySet => "policy.set",
             Self::PeerExpect => "peer.expect",
             Self::PeerForget => "peer.forget",
+            Self::WebhookAdd => "webhook.add",
+            Self::WebhookRemove => "webhook.remove",
+            Self::WebhookTest => "webhook.test",
         }
     }
 
@@ -146,6 +157,9 @@ impl AuditName {
             | Self::ApprovalWithdraw => Permission::Decide,
             Self::ApprovalExpire | Self::PolicySet => Permission::ManagePolicy,
             Self::PeerExpect | Self::PeerForget => Permission::ExpectPeers,
+            Self::WebhookAdd | Self::WebhookRemove | Self::WebhookTest => {
+                Permission::ManageNotifications
+            }
             Self::SignIn | Self::SignOut | Self::Refused | Self::AuditKeyed => return None,
         })
     }
@@ -296,6 +310,17 @@ pub enum Action {
     ForgetPeer {
         id: i64,
     },
+    /// A webhook destination; its signing secret is made by the change.
+    AddWebhook {
+        destination: NewDestination,
+    },
+    RemoveWebhook {
+        id: i64,
+    },
+    /// Sends destination `id` a test event, through the outbox.
+    TestWebhook {
+        id: i64,
+    },
 }
 
 /// What the history names for a sign-in whose typed name matched no user.
@@ -331,6 +356,9 @@ impl Action {
             Self::SetPolicy { .. } => AuditName::PolicySet,
             Self::ExpectPeer { .. } => AuditName::PeerExpect,
             Self::ForgetPeer { .. } => AuditName::PeerForget,
+            Self::AddWebhook { .. } => AuditName::WebhookAdd,
+            Self::RemoveWebhook { .. } => AuditName::WebhookRemove,
+            Self::TestWebhook { .. } => AuditName::WebhookTest,
         }
     }
 
@@ -392,6 +420,8 @@ impl Action {
             Self::SetPolicy { .. } => "approval policy".into(),
             Self::ExpectPeer { peer, .. } => format!("{} {}", peer.aws_account_id, peer.vpc_id),
             Self::ForgetPeer { id } => format!("expected peer #{id}"),
+            Self::AddWebhook { destination } => format!("webhook \"{}\"", destination.name),
+            Self::RemoveWebhook { id } | Self::TestWebhook { id } => format!("webhook #{id}"),
         }
     }
 
@@ -420,6 +450,16 @@ impl Action {
                 "{} until {}: {}",
                 peer.cidr, peer.valid_until, peer.note
             )),
+            Self::AddWebhook { destination: d } => Some(format!(
+                "{} to {} ({})",
+                d.format.as_str(),
+                crate::notify::shown_url(&d.url),
+                d.kinds
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
             _ => None,
         }
     }
@@ -439,6 +479,8 @@ pub enum Done {
     Url(String),
     Invited(Invited),
     User(UserSummary),
+    /// A webhook destination made, with its secret shown once.
+    WebhookAdded(WebhookAdded),
     /// A change that answers with a sentence only.
     Said(String),
 }
@@ -486,6 +528,13 @@ impl Done {
         }
     }
 
+    pub fn webhook_added(self) -> Result<WebhookAdded, AppError> {
+        match self {
+            Self::WebhookAdded(w) => Ok(w),
+            other => Err(mismatch(&other)),
+        }
+    }
+
     /// The sentence that says what happened.
     pub fn said(&self) -> String {
         match self {
@@ -494,6 +543,7 @@ impl Done {
             Self::Url(_) => "Revealed.".into(),
             Self::Invited(i) => format!("Invited {} as {}.", i.name, i.role),
             Self::User(u) => format!("{} is now {}.", u.name, u.role),
+            Self::WebhookAdded(w) => format!("Added the webhook \"{}\".", w.name),
             Self::Said(s) => s.clone(),
         }
     }

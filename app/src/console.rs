@@ -49,6 +49,13 @@ pub trait Console: Send + Sync + 'static {
     async fn policy(&self, _who: &Caller) -> Result<crate::approval::PolicyView, AppError> {
         Ok(crate::approval::PolicyView::default())
     }
+    /// Webhook destinations, their deliveries and the latest events.
+    async fn notifications(
+        &self,
+        _who: &Caller,
+    ) -> Result<crate::notify::NotificationsView, AppError> {
+        Ok(crate::notify::NotificationsView::default())
+    }
     /// Whether this console can do its work: `Err` says why not (for a
     /// load balancer's readiness check, which signs nobody in).
     async fn ready(&self) -> Result<(), String> {

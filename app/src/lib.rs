@@ -15,6 +15,7 @@ pub mod components;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod notify;
 pub mod pages;
 pub mod validate;
 
@@ -113,6 +114,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users") view=pages::users::UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async />
                     <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/notifications")
+                        view=pages::notifications::NotificationsPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/signin") view=pages::signin::SignInPage />
                     <Route path=path!("/password") view=pages::signin::PasswordPage />
                 </Routes>
@@ -132,6 +138,7 @@ fn TopNav() -> impl IntoView {
     };
     let admin = caller.can(access::Permission::ManageUsers);
     let settings = caller.can(access::Permission::ManagePolicy);
+    let notifications = caller.can(access::Permission::ManageNotifications);
     view! {
         <nav>
             <A href="/">"Spaces"</A>
@@ -139,6 +146,7 @@ fn TopNav() -> impl IntoView {
             <A href="/audit">"Audit"</A>
             {admin.then(|| view! { <A href="/users">"Users"</A> })}
             {settings.then(|| view! { <A href="/settings">"Settings"</A> })}
+            {notifications.then(|| view! { <A href="/notifications">"Notifications"</A> })}
         </nav>
         <div class="me">
             <span class="who" data-role=caller.role.as_str()>

@@ -240,6 +240,9 @@ pub struct Overview {
     /// calls, in its latest answer; `None` before it has answered.
     #[serde(default)]
     pub provider_budget: Option<ProviderBudget>,
+    /// What the watcher that sends notifications costs of that budget.
+    #[serde(default)]
+    pub watch: Option<crate::notify::WatchStatus>,
 }
 
 /// The provider's `RateLimit-Remaining`, and when it was reported.

@@ -29,6 +29,8 @@ pub struct Read<V> {
 }
 
 pub struct Loader<K, V> {
+    /// What the metrics call this resource.
+    name: &'static str,
     fresh: Cache<K, Fetched<V>>,
     last_good: Cache<K, Fetched<V>>,
 }
@@ -38,8 +40,9 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    pub fn new(refresh: Duration, capacity: u64) -> Self {
+    pub fn new(name: &'static str, refresh: Duration, capacity: u64) -> Self {
         Self {
+            name,
             fresh: Cache::builder()
                 .time_to_live(refresh)
                 .max_capacity(capacity)
@@ -67,9 +70,11 @@ where
                 })
             })
             .await;
+        let ran = ran.load(std::sync::atomic::Ordering::Relaxed);
+        crate::metrics::cache_read(self.name, ran);
         match loaded {
             Ok(f) => {
-                if ran.load(std::sync::atomic::Ordering::Relaxed) {
+                if ran {
                     self.last_good.insert(key, f.clone()).await;
                 }
                 Ok(Read {

@@ -269,6 +269,24 @@ pub struct ServeArgs {
     #[arg(long, env = "SPACEPORT_PRIVATELINK_WAIT_SECS", default_value_t = 1200, value_parser = clap::value_parser!(u64).range(5..=14400))]
     pub privatelink_wait_secs: u64,
 
+    /// The most provider calls an hour the watcher (which notices new
+    /// requests, deadlines and changes for notifications) may make of the
+    /// account's 4500; it rides on the pages' cached reads and slows down
+    /// to stay inside this. 0 turns the watcher off.
+    #[arg(long, env = "SPACEPORT_WATCH_CALLS_PER_HOUR", default_value_t = 450, value_parser = clap::value_parser!(u64).range(0..=4500))]
+    pub watch_calls_per_hour: u64,
+
+    /// Serve `/metrics` (Prometheus) on this address alone, apart from the
+    /// console: for a network only the scraper reaches.
+    #[arg(long, env = "SPACEPORT_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Serve `/metrics` on the console's own address to requests that send
+    /// `Authorization: Bearer TOKEN` (at least 16 characters). With neither
+    /// this nor --metrics-listen, there is no `/metrics` at all.
+    #[arg(long, env = "SPACEPORT_METRICS_TOKEN", value_parser = metrics_token, hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// For the embedded simulated provider: how many times faster than real
     /// life peerings provision and requests arrive.
     #[arg(long, env = "SPACEPORT_SIM_TIME_SCALE", default_value_t = 10.0, value_parser = time_scale)]
@@ -380,6 +398,15 @@ impl ServeArgs {
             ),
         }
     }
+}
+
+/// A metrics token long enough not to be guessed.
+fn metrics_token(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() < 16 || s.chars().any(char::is_whitespace) {
+        return Err("a metrics token has at least 16 characters and no spaces".into());
+    }
+    Ok(s.to_string())
 }
 
 #[cfg(test)]

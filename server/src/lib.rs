@@ -13,6 +13,8 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod limit;
+pub mod metrics;
+pub mod notify;
 pub mod policy_command;
 pub mod provider;
 pub mod sim;

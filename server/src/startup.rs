@@ -11,6 +11,8 @@ use crate::auth::{Auth, bootstrap};
 use crate::config::{ProviderChoice, ServeArgs, SimArgs};
 use crate::console::ServerConsole;
 use crate::limit::KeyedBuckets;
+use crate::notify::deliver::Outbox;
+use crate::notify::watch::{WatchLog, Watcher};
 use crate::provider::{ProviderClient, ProviderConfig};
 use crate::sim::{self, SimOptions};
 use crate::web::client::TrustedProxies;
@@ -152,11 +154,14 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
     let executor = Executor::new(audit.clone(), users.clone()).with_integrity(integrity);
     let demo = matches!(choice, ProviderChoice::Simulated);
     start_users(&executor, demo).await?;
+    let watch_log =
+        (args.watch_calls_per_hour > 0).then(|| Arc::new(WatchLog::new(args.watch_calls_per_hour)));
     let console = Arc::new(ServerConsole::new(
         provider,
         executor.clone(),
         Duration::from_secs(args.refresh_secs),
         Duration::from_secs(args.privatelink_wait_secs),
+        watch_log.clone(),
     ));
     match console.reconcile().await {
         Ok(0) => {}
@@ -170,9 +175,38 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         Err(e) => tracing::error!(error = %e, "could not settle interrupted approvals"),
     }
     spawn_approval_sweeper(executor.clone());
+    start_notifications(args, &executor, &console, watch_log);
 
-    let router = web(args, pool, executor, console.clone(), demo).await?;
+    let mut router = web(args, pool, executor, console.clone(), demo).await?;
+    if let Some(token) = &args.metrics_token {
+        router = crate::metrics::router(console.clone(), Some(token)).merge(router);
+    }
     Ok((router, console))
+}
+
+/// The watcher (unless its budget is 0) and the outbox's worker.
+fn start_notifications(
+    args: &ServeArgs,
+    executor: &Executor,
+    console: &Arc<ServerConsole>,
+    watch_log: Option<Arc<WatchLog>>,
+) {
+    if let Some(log) = watch_log {
+        Arc::new(Watcher::new(
+            console.clone(),
+            executor.notifications().clone(),
+            executor.approvals().clone(),
+            executor.integrity().cloned(),
+            log,
+            Duration::from_secs(args.refresh_secs),
+        ))
+        .spawn();
+    }
+    let base = match &args.public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_string(),
+        None => format!("http://{}", args.listen),
+    };
+    Outbox::new(executor.notifications().clone(), base).spawn();
 }
 
 /// How often requests nobody decided in time are marked expired (pages and
@@ -278,6 +312,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     let (router, console) = build(&args).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
+    if let Some(at) = args.metrics_listen {
+        let metrics = tokio::net::TcpListener::bind(at).await?;
+        println!(
+            "Metrics are served on http://{}/metrics",
+            metrics.local_addr()?
+        );
+        let router = crate::metrics::router(console.clone(), None);
+        tokio::spawn(async move { axum::serve(metrics, router).await });
+    }
     let stop = shutdown();
     println!("Spaceport is listening on http://{addr}");
     serve_on(listener, router)

@@ -48,6 +48,7 @@ impl Console for Fake {
             spaces: vec![],
             freshness: fresh(),
             provider_budget: None,
+            watch: None,
         })
     }
 

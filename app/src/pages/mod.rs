@@ -5,6 +5,7 @@ pub mod approvals;
 pub mod audit;
 pub mod expected;
 pub mod inbox;
+pub mod notifications;
 pub mod overview;
 pub mod privatelink;
 pub mod settings;

@@ -44,9 +44,28 @@ fn SpaceList(overview: Overview) -> impl IntoView {
             </p>
         }
     });
+    let watch = overview.watch.map(|w| {
+        let when = w
+            .last_check
+            .as_deref()
+            .and_then(|t| relative_time(t, &as_of))
+            .unwrap_or_else(|| "not yet".into());
+        let share = w.budget * 100 / PROVIDER_HOURLY_CALLS;
+        view! {
+            <p class="budget watch">
+                {format!(
+                    "Notifications watcher: {} of its {} calls an hour ({share}% of the budget) used in the last hour; last looked {when}.",
+                    w.calls_last_hour,
+                    w.budget,
+                )}
+                {w.error.map(|e| view! { <span class="error">{format!(" Its last look failed: {e}")}</span> })}
+            </p>
+        }
+    });
     view! {
         <FreshnessNote freshness=overview.freshness />
         {budget}
+        {watch}
         {empty.then(|| view! { <p>"This account has no Private Spaces."</p> })}
         <table class="spaces">
             <thead>

@@ -19,6 +19,7 @@
 mod alarm;
 pub(crate) mod approval;
 pub mod local;
+mod notify;
 
 use crate::approvals::Approvals;
 use crate::audit::integrity::Integrity;
@@ -152,6 +153,7 @@ pub struct Executor {
     audit: Arc<AuditLog>,
     users: Arc<Users>,
     approvals: Arc<Approvals>,
+    notifications: Arc<crate::notify::Notifications>,
     /// The running console's watch over the history (not the command line's).
     integrity: Option<Arc<Integrity>>,
 }
@@ -159,10 +161,12 @@ pub struct Executor {
 impl Executor {
     pub fn new(audit: Arc<AuditLog>, users: Arc<Users>) -> Self {
         let approvals = Arc::new(Approvals::new(audit.pool().clone()));
+        let notifications = Arc::new(crate::notify::Notifications::new(audit.pool().clone()));
         Self {
             audit,
             users,
             approvals,
+            notifications,
             integrity: None,
         }
     }
@@ -188,6 +192,10 @@ impl Executor {
 
     pub fn approvals(&self) -> &Arc<Approvals> {
         &self.approvals
+    }
+
+    pub fn notifications(&self) -> &Arc<crate::notify::Notifications> {
+        &self.notifications
     }
 
     /// Carries out `action` for `who`; see the module's opening comment.
@@ -236,7 +244,8 @@ impl Executor {
             let needs = self.approvals.policy().await?.needs(action.name());
             if needs > 0 {
                 return Err(AppError::Conflict(format!(
-                    "The policy says {} needs the approval of {needs} other person; ask for it                      with Request approval. Nothing was done.",
+                    "The policy says {} needs the approval of {needs} other person; ask for it \
+                     with Request approval. Nothing was done.",
                     action.name()
                 )));
             }
@@ -288,6 +297,7 @@ impl Executor {
         match (action, provider) {
             (Action::AcknowledgeAlarm { finding }, _) => alarm::check(self.integrity(), finding),
             (a, _) if approval::handles(a) => self.check_approval(who, action, provider).await,
+            (a, _) if notify::handles(a) => notify::check(&self.notifications, action).await,
             (_, Some(p)) if action.touches_provider() => p.check(action).await,
             _ => local::check(&self.users, who, action).await,
         }
@@ -307,6 +317,9 @@ impl Executor {
             }
             (a, _) if approval::handles(a) => {
                 self.change_approval(who, action, checked, provider).await
+            }
+            (a, _) if notify::handles(a) => {
+                notify::change(&self.notifications, &who.name, action).await
             }
             (_, Some(p)) if action.touches_provider() => p.change(action, checked).await,
             _ => local::change(&self.users, action).await,

@@ -241,6 +241,16 @@ impl Approvals {
         self.recent("requester", who, since).await
     }
 
+    /// Every request asked for or decided since `since`, oldest first:
+    /// what the watcher turns into events.
+    pub async fn touched_since(&self, since: &str) -> Result<Vec<Request>, StoreError> {
+        self.many(
+            "requested_at >= ? OR decided_at >= ? ORDER BY id LIMIT 1000",
+            &[since, since],
+        )
+        .await
+    }
+
     /// The requests whose `column` (a name of ours, never input) is
     /// `value`, open or touched since `since`.
     async fn recent(

@@ -103,6 +103,7 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
     let attempt = match auth.throttle.begin(&typed, address) {
         Ok(a) => a,
         Err(refusal) => {
+            crate::metrics::global().sign_in_failures.inc();
             let source = address.map_or_else(
                 || typed.clone(),
                 |a| super::throttle::address_key(a).to_string(),
@@ -149,6 +150,7 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
     let user = match checked {
         Ok(u) => u,
         Err(why) => {
+            crate::metrics::global().sign_in_failures.inc();
             let locked = attempt.failed();
             let message = match locked {
                 Some(Scope::Address) => {

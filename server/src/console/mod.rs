@@ -25,6 +25,7 @@ pub mod mask;
 mod privatelink;
 mod reconcile;
 mod steps;
+pub(crate) mod watch;
 
 const AUDIT_PAGE_SIZE: u32 = 50;
 
@@ -45,6 +46,8 @@ pub struct ServerConsole {
     privatelink_wait: Duration,
     /// What pages show of approvals, by space (see `approvals::shown`).
     shown: moka::future::Cache<String, std::sync::Arc<approvals::Shown>>,
+    /// What the watcher has cost lately; `None` when it is off.
+    watch_log: Option<Arc<crate::notify::watch::WatchLog>>,
 }
 
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
@@ -77,23 +80,47 @@ impl ServerConsole {
         executor: Executor,
         refresh: Duration,
         privatelink_wait: Duration,
+        watch_log: Option<Arc<crate::notify::watch::WatchLog>>,
     ) -> Self {
         // Peering info hardly ever changes; peerings do.
         Self {
             provider,
             executor,
-            spaces: Loader::new(refresh * 6, 1),
-            info: Loader::new(refresh * 30, 1000),
-            peerings: Loader::new(refresh, 1000),
-            apps: Loader::new(refresh * 6, 1),
-            addons: Loader::new(refresh * 6, 1000),
-            links: Loader::new(refresh, 1000),
-            masked_vars: Loader::new(refresh, 1000),
+            spaces: Loader::new("spaces", refresh * 6, 1),
+            info: Loader::new("info", refresh * 30, 1000),
+            peerings: Loader::new("peerings", refresh, 1000),
+            apps: Loader::new("apps", refresh * 6, 1),
+            addons: Loader::new("addons", refresh * 6, 1000),
+            links: Loader::new("links", refresh, 1000),
+            masked_vars: Loader::new("masked_vars", refresh, 1000),
             privatelink_wait,
             shown: moka::future::Cache::builder()
                 .time_to_live(approvals::SHOWN_FOR)
                 .max_capacity(1000)
                 .build(),
+            watch_log,
+        }
+    }
+
+    /// The executor every change goes through.
+    pub fn executor(&self) -> &Executor {
+        &self.executor
+    }
+
+    /// What a scrape of `/metrics` reports of this console's state.
+    pub async fn metrics_state(&self) -> crate::metrics::State {
+        let status = match self.executor.integrity() {
+            Some(i) => i.status().await.ok(),
+            None => None,
+        };
+        let watch = self.watch_log.as_ref().map(|w| w.status());
+        crate::metrics::State {
+            audit_records: status.as_ref().map_or(0, |s| s.records),
+            audit_verified_through: status.as_ref().map_or(0, |s| s.verified_through),
+            audit_alarm: self.executor.integrity().and_then(|i| i.alarm()).is_some(),
+            outbox_pending: self.executor.notifications().pending().await.unwrap_or(0),
+            watch_calls_last_hour: watch.as_ref().map_or(0, |w| w.calls_last_hour),
+            watch_budget: watch.as_ref().map_or(0, |w| w.budget),
         }
     }
 
@@ -229,6 +256,7 @@ impl Console for ServerConsole {
                 remaining: b.remaining,
                 at: rfc3339(b.at),
             }),
+            watch: self.watch_log.as_ref().map(|w| w.status()),
         })
     }
 
@@ -348,6 +376,19 @@ impl Console for ServerConsole {
             },
             Err(e) => Err(format!("the provider did not answer: {e}")),
         }
+    }
+
+    async fn notifications(
+        &self,
+        who: &Caller,
+    ) -> Result<app::notify::NotificationsView, AppError> {
+        who.require(Permission::ManageNotifications)?;
+        let (destinations, events) = self.executor.notifications().view().await?;
+        Ok(app::notify::NotificationsView {
+            destinations,
+            events,
+            watch: self.watch_log.as_ref().map(|w| w.status()),
+        })
     }
 
     async fn users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError> {

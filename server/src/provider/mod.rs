@@ -108,6 +108,23 @@ pub struct Budget {
     pub at: time::OffsetDateTime,
 }
 
+tokio::task_local! {
+    /// Provider calls made by the task inside `counting`.
+    static COUNTED: std::cell::Cell<u64>;
+}
+
+/// Runs `work` and says how many provider calls it made itself. A read
+/// served from the cache, or from a load another task started, costs it
+/// nothing; a load it started counts even if others joined it.
+pub async fn counting<F: std::future::Future>(work: F) -> (F::Output, u64) {
+    COUNTED
+        .scope(std::cell::Cell::new(0), async {
+            let out = work.await;
+            (out, COUNTED.with(std::cell::Cell::get))
+        })
+        .await
+}
+
 /// ETag answers kept at most.
 const ETAG_CAPACITY: u64 = 2_000;
 
@@ -130,14 +147,27 @@ impl ProviderClient {
         })
     }
 
-    /// Sends a request and notes the budget its answer reports.
+    /// Sends a request and notes the budget its answer reports; counts it
+    /// in the metrics and for whoever is `counting`.
     async fn send(&self, rb: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
-        let res = rb.send().await?;
+        let req = rb.build()?;
+        let (method, path) = (req.method().clone(), req.url().path().to_string());
+        let _ = COUNTED.try_with(|n| n.set(n.get() + 1));
+        let res = self.http.execute(req).await;
+        crate::metrics::provider_call(
+            method.as_str(),
+            &path,
+            res.as_ref().ok().map(|r| r.status().as_u16()),
+        );
+        let res = res?;
         let remaining = match res.status() {
             StatusCode::TOO_MANY_REQUESTS => Some(0),
             _ => header_str(&res, "RateLimit-Remaining").and_then(|v| v.parse().ok()),
         };
         if let Some(remaining) = remaining {
+            crate::metrics::global()
+                .provider_budget
+                .set(i64::try_from(remaining).unwrap_or(i64::MAX));
             *self.budget.lock().unwrap_or_else(|e| e.into_inner()) = Some(Budget {
                 remaining,
                 at: time::OffsetDateTime::now_utc(),

@@ -121,6 +121,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             client::client_address,
         ))
+        .layer(middleware::from_fn(crate::metrics::count_requests))
         .layer(middleware::from_fn(security::headers))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)

@@ -290,9 +290,11 @@ impl Console {
             &sim.data_url,
             "--api-key",
             TOKEN,
-            "--refresh-secs",
-            "1",
         ];
+        // A second period after the first is refused by the parser.
+        if !extra.contains(&"--refresh-secs") {
+            args.extend_from_slice(&["--refresh-secs", "1"]);
+        }
         args.extend_from_slice(extra);
         let cli = Cli::try_parse_from(args).unwrap();
         let (router, console) = server::startup::build(&cli.serve)

@@ -1,0 +1,100 @@
+//! The arms of the executor for webhook destinations: add one (its secret
+//! is made here and shown once), remove one, send one a test. Each is an
+//! admin's action, recorded like any other; the URL is never recorded
+//! beyond its scheme and host.
+
+use super::{Changed, Checked};
+use crate::notify::{Notifications, StoreError, deliver};
+use app::action::{Action, Done};
+use app::error::AppError;
+use app::notify::{WebhookAdded, WebhookFormat};
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "notification store failed");
+        AppError::Internal
+    }
+}
+
+pub fn handles(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::AddWebhook { .. } | Action::RemoveWebhook { .. } | Action::TestWebhook { .. }
+    )
+}
+
+/// A URL the outbox can post to, parsed again by a full URL parser: the
+/// browser's check is a courtesy, this one is the rule.
+fn postable(url: &str) -> Result<(), AppError> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| AppError::Invalid(format!("That webhook URL cannot be used: {e}.")))?;
+    let ok = matches!(parsed.scheme(), "http" | "https")
+        && parsed.host().is_some()
+        && parsed.username().is_empty()
+        && parsed.password().is_none();
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(
+            "A webhook URL is http(s)://host/path, with no user name or password.".into(),
+        ))
+    }
+}
+
+pub async fn check(store: &Notifications, action: &Action) -> Result<Checked, AppError> {
+    match action {
+        Action::AddWebhook { destination } => {
+            // A stored action parsed back has no URL; it is never run again.
+            app::notify::webhook_url(&destination.url).map_err(AppError::Invalid)?;
+            postable(&destination.url)?;
+        }
+        Action::RemoveWebhook { id } | Action::TestWebhook { id }
+            if store.destination(*id).await?.is_none() =>
+        {
+            return Err(AppError::NotFound(format!(
+                "There is no webhook #{id}; it may have been removed."
+            )));
+        }
+        _ => {}
+    }
+    Ok(Checked::local(action))
+}
+
+pub async fn change(store: &Notifications, who: &str, action: &Action) -> Changed {
+    let result = match action {
+        Action::AddWebhook { destination } => {
+            let secret = deliver::new_secret();
+            store
+                .add_destination(destination, &secret, who)
+                .await
+                .map(|id| {
+                    let said = format!("Added the webhook #{id} \"{}\".", destination.name);
+                    let shown = (destination.format == WebhookFormat::Json).then_some(secret);
+                    let done = Done::WebhookAdded(WebhookAdded {
+                        id,
+                        name: destination.name.clone(),
+                        secret: shown,
+                    });
+                    (done, said)
+                })
+        }
+        Action::RemoveWebhook { id } => store.remove_destination(*id).await.map(|_| {
+            let said =
+                format!("Removed the webhook #{id}; what it had still to receive is dropped.");
+            (Done::Said(said.clone()), said)
+        }),
+        Action::TestWebhook { id } => store.enqueue_test(*id, who).await.map(|event| {
+            let said =
+                format!("Queued test event #{event} for webhook #{id}; its attempts show below.");
+            (Done::Said(said.clone()), said)
+        }),
+        other => {
+            tracing::error!(action = %other.name(), "not a webhook action");
+            return Changed::failed(AppError::Internal);
+        }
+    };
+    match result {
+        Ok((done, said)) => Changed::ok(done, said),
+        Err(e) => Changed::failed(e.into()),
+    }
+}

@@ -1,0 +1,254 @@
+//! The outbox's worker: claims due deliveries, sends each in a task of
+//! its own with a timeout, and settles it (delivered, or tried again
+//! later with exponential backoff, or given up after a day). A receiver
+//! that hangs holds one task until its timeout, never a page, an action
+//! or another destination's deliveries.
+//!
+//! The JSON format is signed so that a receiver can tell it came from this
+//! console and was not changed on the way: `Spaceport-Signature: t=<unix
+//! seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the destination's
+//! secret>`. The time is inside what is signed, so a receiver can refuse
+//! old deliveries replayed. `Spaceport-Event-Id` lets it drop a repeat
+//! (delivery is at least once).
+
+use super::{Attempt, Claimed, Notifications, Settled, StoredEvent};
+use app::notify::WebhookFormat;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long one attempt may take, connection included.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A claim outlives an attempt, so no other worker takes it meanwhile.
+const LEASE_MS: i64 = 15_000;
+/// Attempts under way at once, across destinations.
+const IN_FLIGHT: usize = 16;
+/// How often the outbox is looked at when nothing wakes it.
+const IDLE: Duration = Duration::from_secs(1);
+
+pub const SIGNATURE_HEADER: &str = "Spaceport-Signature";
+
+/// The signature header's value for `body` sent at `t`.
+pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Whether `header` is a valid signature of `body` under `secret`: what a
+/// receiver checks (and what the tests check as a receiver would).
+pub fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", value)) => t = value.parse::<i64>().ok(),
+            Some(("v1", value)) => v1 = hex::decode(value).ok(),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.verify_slice(&v1).is_ok()
+}
+
+/// A new destination's signing secret.
+pub fn new_secret() -> String {
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    format!("whsec_{}", hex::encode(bytes))
+}
+
+/// Escapes what Slack reads as markup in message text.
+fn slack_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The body sent for `event` in `format`, with links under `base`.
+pub fn body(event: &StoredEvent, format: WebhookFormat, base: &str) -> Vec<u8> {
+    let url = format!("{}{}", base.trim_end_matches('/'), event.link);
+    let value = match format {
+        WebhookFormat::Json => serde_json::json!({
+            "id": event.id,
+            "kind": event.kind,
+            "at": event.at,
+            "space": event.space,
+            "subject": event.subject,
+            "title": event.title,
+            "url": url,
+            "data": event.data,
+        }),
+        WebhookFormat::Slack => serde_json::json!({
+            "text": format!("{} <{}|Open in Spaceport>", slack_text(&event.title), url),
+        }),
+    };
+    serde_json::to_vec(&value).unwrap_or_default()
+}
+
+pub struct Outbox {
+    store: Arc<Notifications>,
+    http: reqwest::Client,
+    /// The console's address, for the links in messages.
+    base: String,
+}
+
+impl Outbox {
+    pub fn new(store: Arc<Notifications>, base: String) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(ATTEMPT_TIMEOUT)
+            // A redirect could send the signed body somewhere the admin
+            // never named.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("spaceport/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the webhook client builds");
+        Self { store, http, base }
+    }
+
+    /// Sends what is due, for as long as the console runs.
+    pub fn spawn(self) {
+        let this = Arc::new(self);
+        let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+        tokio::spawn(async move {
+            loop {
+                let free = i64::try_from(slots.available_permits()).unwrap_or(0);
+                let claimed = if free > 0 {
+                    this.store.claim_due(free, LEASE_MS).await
+                } else {
+                    Ok(Vec::new())
+                };
+                match claimed {
+                    Ok(claimed) => {
+                        for c in claimed {
+                            let Ok(slot) = slots.clone().acquire_owned().await else {
+                                return;
+                            };
+                            let this = this.clone();
+                            tokio::spawn(async move {
+                                this.attempt(c).await;
+                                drop(slot);
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "the outbox could not be read"),
+                }
+                let wake = this.store.wake().clone();
+                tokio::select! {
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(IDLE) => {}
+                }
+            }
+        });
+    }
+
+    /// One attempt at one delivery, written down whatever happens.
+    async fn attempt(&self, c: Claimed) {
+        let body = body(&c.event, c.destination.format, &self.base);
+        let mut req = self
+            .http
+            .post(&c.destination.url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header("Spaceport-Event", &c.event.kind)
+            .header("Spaceport-Event-Id", c.event.id.to_string())
+            .header("Spaceport-Delivery", c.delivery.to_string());
+        if c.destination.format == WebhookFormat::Json {
+            let t = time::OffsetDateTime::now_utc().unix_timestamp();
+            req = req.header(SIGNATURE_HEADER, signature(&c.destination.secret, t, &body));
+        }
+        let started = Instant::now();
+        let sent = req.body(body).send().await;
+        let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let attempt = match sent {
+            Ok(res) => {
+                let status = res.status().as_u16();
+                Attempt {
+                    status: Some(status),
+                    error: (!res.status().is_success()).then(|| format!("answered {status}")),
+                    millis,
+                }
+            }
+            Err(e) => Attempt {
+                status: None,
+                error: Some(if e.is_timeout() {
+                    format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())
+                } else if e.is_connect() {
+                    "could not connect".into()
+                } else {
+                    e.without_url().to_string()
+                }),
+                millis,
+            },
+        };
+        let jitter = rand::random::<f64>() * 2.0 - 1.0;
+        let outcome = match self.store.settle(&c, &attempt, jitter).await {
+            Ok(Settled::Delivered) => "delivered",
+            Ok(Settled::Retry(_)) => "failed",
+            Ok(Settled::GaveUp) => "gave_up",
+            Err(e) => {
+                tracing::error!(error = %e, delivery = c.delivery, "a delivery attempt could not be written down");
+                return;
+            }
+        };
+        crate::metrics::global()
+            .webhook_deliveries
+            .get_or_create(&crate::metrics::OutcomeLabels { outcome })
+            .inc();
+        if outcome != "delivered" {
+            tracing::info!(
+                destination = %c.destination.name,
+                event = c.event.id,
+                error = attempt.error.as_deref().unwrap_or(""),
+                outcome,
+                "webhook not delivered"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_verifies_and_a_change_to_anything_does_not() {
+        let body = br#"{"kind":"test"}"#;
+        let sig = signature("whsec_1", 1_700_000_000, body);
+        assert!(verify("whsec_1", &sig, body));
+        assert!(!verify("whsec_2", &sig, body));
+        assert!(!verify("whsec_1", &sig, br#"{"kind":"tesT"}"#));
+        let other_time = sig.replace("t=1700000000", "t=1700000001");
+        assert!(!verify("whsec_1", &other_time, body));
+        assert!(!verify("whsec_1", "v1=00", body));
+    }
+
+    #[test]
+    fn slack_messages_escape_markup_and_link_back() {
+        let e = StoredEvent {
+            id: 1,
+            kind: "peering.requested".into(),
+            space: "s".into(),
+            subject: "pcx-1".into(),
+            title: "a <b> & c".into(),
+            link: "/spaces/s".into(),
+            data: serde_json::Value::Null,
+            at: "2026-12-03T12:00:00Z".into(),
+        };
+        let b: serde_json::Value =
+            serde_json::from_slice(&body(&e, WebhookFormat::Slack, "https://sp.example/")).unwrap();
+        assert_eq!(
+            b["text"],
+            "a &lt;b&gt; &amp; c <https://sp.example/spaces/s|Open in Spaceport>"
+        );
+    }
+}
