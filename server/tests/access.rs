@@ -107,6 +107,18 @@ const CASES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     ("forget_peer", &[("id", "1")]),
+    ("notifications", &[]),
+    (
+        "add_webhook",
+        &[
+            ("name", "ops"),
+            ("url", "http://127.0.0.1:9/hook"),
+            ("format", "json"),
+            ("kinds", "peering.requested"),
+        ],
+    ),
+    ("remove_webhook", &[("id", "1")]),
+    ("test_webhook", &[("id", "1")]),
 ];
 
 /// Rows in the audit history (besides the records of refusals, which

@@ -122,8 +122,8 @@ impl Drop for Receiver {
 }
 
 /// The watcher's period in these tests: with a budget of 4500 calls an
-/// hour, four spaces' peerings (and the add-ons every sixth look) fit in
-/// one look every five seconds.
+/// hour, what a look at four spaces costs (their peerings, and the
+/// add-ons every sixth look) fits one look every eight seconds.
 const REFRESH: u64 = 8;
 const WATCH: [&str; 4] = ["--refresh-secs", "8", "--watch-calls-per-hour", "4500"];
 
@@ -271,7 +271,7 @@ async fn a_new_request_reaches_the_receiver_within_two_refresh_periods_once_and_
 
 #[tokio::test]
 async fn destinations_are_admin_actions_checked_and_recorded() {
-    let c = Console::start_with(&["--watch-calls-per-hour", "0"]).await;
+    let c = Console::start().await;
     let operator = c.in_process_as(Some(app::access::Role::Operator)).await;
     let form = [
         ("name", "x"),
@@ -322,7 +322,7 @@ async fn destinations_are_admin_actions_checked_and_recorded() {
 
 #[tokio::test]
 async fn a_receiver_that_hangs_does_not_slow_the_space_page() {
-    let c = Console::start_with(&["--watch-calls-per-hour", "0"]).await;
+    let c = Console::start().await;
     async fn space(c: &Console) -> Duration {
         let start = Instant::now();
         let (status, _) = c.call("space", &[("space", SPACE)]).await;
@@ -384,7 +384,7 @@ async fn a_receiver_that_hangs_does_not_slow_the_space_page() {
 #[tokio::test]
 async fn metrics_need_their_token_and_parse_as_prometheus_text() {
     let token = "metrics-token-0123456789";
-    let c = Console::start_with(&["--metrics-token", token, "--watch-calls-per-hour", "0"]).await;
+    let c = Console::start_with(&["--metrics-token", token]).await;
     // Some traffic to count: a page, a provider read, a failed sign-in.
     assert_eq!(c.call("space", &[("space", SPACE)]).await.0, 200);
     let stranger = common::browser();
@@ -468,7 +468,7 @@ async fn metrics_need_their_token_and_parse_as_prometheus_text() {
     );
 
     // Without a token or an address of its own, there is no /metrics.
-    let plain = Console::start_with(&["--watch-calls-per-hour", "0"]).await;
+    let plain = Console::start().await;
     let res = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
