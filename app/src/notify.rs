@@ -285,8 +285,10 @@ pub struct EventView {
 /// What the watcher costs and when it last looked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct WatchStatus {
-    /// Provider calls the watcher made in the last hour.
+    /// Provider calls the watcher made in the last hour...
     pub calls_last_hour: u64,
+    /// ...in this many looks.
+    pub looks_last_hour: u64,
     /// The most it may make in an hour.
     pub budget: u64,
     pub last_check: Option<String>,

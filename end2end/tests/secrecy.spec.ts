@@ -29,6 +29,7 @@ test("the provider token is in no page, script, answer, log line or audit row", 
     "/users",
     "/inbox",
     "/settings",
+    "/notifications",
     "/password",
   ];
   const seen: string[] = [];
@@ -55,6 +56,7 @@ test("the provider token is in no page, script, answer, log line or audit row", 
     ["privatelink", { space: "spaces-peering-example", addon: "redis-sushi-12345" }],
     ["audit", {}],
     ["users", {}],
+    ["notifications", {}],
   ];
   for (const [name, form] of calls) {
     // Said to come from the console's own pages, as a browser's fetch does.

@@ -284,6 +284,8 @@ async fn destinations_are_admin_actions_checked_and_recorded() {
     for (field, bad) in [
         ("url", "ftp://example.com/x"),
         ("url", "https://user:pw@example.com/x"),
+        ("url", "http://169.254.169.254/latest/meta-data/"),
+        ("url", "http://[fe80::1]/hook"),
         ("kinds", "peering.launched"),
         ("kinds", ""),
         ("format", "xml"),
@@ -655,4 +657,57 @@ async fn a_receiver_down_then_back_gets_every_event_once_across_a_restart() {
     let requested: Vec<_> = receiver.of_kind("peering.requested");
     assert_eq!(requested.len(), 2, "{requested:?}");
     second.kill();
+}
+
+#[tokio::test]
+async fn the_outbox_forgets_finished_deliveries_after_a_month_and_keeps_pending_ones() {
+    use server::notify::{NewEvent, Notifications};
+    let dir = tempfile::tempdir().unwrap();
+    let pool = server::db::open(&dir.path().join("n.db")).await.unwrap();
+    let store = Notifications::new(pool.clone());
+    let destination = app::notify::NewDestination::new(
+        "ops",
+        "http://127.0.0.1:9/hook",
+        app::notify::WebhookFormat::Json,
+        vec![app::notify::EventKind::PeeringActive],
+    )
+    .unwrap();
+    store
+        .add_destination(&destination, "whsec_x", "t-admin")
+        .await
+        .unwrap();
+    let event = |n: u32| NewEvent {
+        kind: app::notify::EventKind::PeeringActive,
+        key: format!("peering.active:s:pcx-{n}"),
+        space: "s".into(),
+        subject: format!("pcx-{n}"),
+        title: "active".into(),
+        link: "/spaces/s".into(),
+        data: serde_json::json!({}),
+    };
+    assert_eq!(
+        store
+            .record(&[event(1), event(2), event(1)], None)
+            .await
+            .unwrap(),
+        2
+    );
+    // One delivered, both made 31 days ago; the other still pending.
+    let month = 31 * 24 * 3600 * 1000_i64;
+    sqlx::query("UPDATE webhook_deliveries SET created_ms = created_ms - ?")
+        .bind(month)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE webhook_deliveries SET state = 'delivered' WHERE id = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    store.prune().await.unwrap();
+    let left: Vec<(i64, String)> = sqlx::query_as("SELECT id, state FROM webhook_deliveries")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, vec![(2, "pending".to_string())]);
+    assert_eq!(store.pending().await.unwrap(), 1);
 }

@@ -239,7 +239,22 @@ fn Destinations(
         .into_iter()
         .map(|d| view! { <Destination d remove test /> })
         .collect_view();
+    let watch = view.watch.map(|w| {
+        view! {
+            <p class="muted watch">
+                {format!(
+                    "The watcher looked {} times in the last hour, with {} of its {} provider calls an hour{}.",
+                    w.looks_last_hour,
+                    w.calls_last_hour,
+                    w.budget,
+                    w.last_check.map(|t| format!("; last at {t}")).unwrap_or_default(),
+                )}
+                {w.error.map(|e| view! { <span class="error">{format!(" Its last look failed: {e}")}</span> })}
+            </p>
+        }
+    });
     view! {
+        {watch}
         <section class="panel destinations">
             <h2>"Destinations"</h2>
             {empty.then(|| view! { <p class="muted">"No webhooks yet: events are recorded, and sent nowhere."</p> })}

@@ -54,9 +54,10 @@ fn SpaceList(overview: Overview) -> impl IntoView {
         view! {
             <p class="budget watch">
                 {format!(
-                    "Notifications watcher: {} of its {} calls an hour ({share}% of the budget) used in the last hour; last looked {when}.",
+                    "Notifications watcher: {} of its {} calls an hour ({share}% of the budget) used in {} looks in the last hour; last looked {when}.",
                     w.calls_last_hour,
                     w.budget,
+                    w.looks_last_hour,
                 )}
                 {w.error.map(|e| view! { <span class="error">{format!(" Its last look failed: {e}")}</span> })}
             </p>

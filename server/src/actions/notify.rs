@@ -32,6 +32,9 @@ fn postable(url: &str) -> Result<(), AppError> {
         && parsed.host().is_some()
         && parsed.username().is_empty()
         && parsed.password().is_none();
+    if let Some(why) = deliver::refused_host(&parsed) {
+        return Err(AppError::Invalid(why));
+    }
     if ok {
         Ok(())
     } else {

@@ -26,8 +26,69 @@ const LEASE_MS: i64 = 15_000;
 const IN_FLIGHT: usize = 16;
 /// How often the outbox is looked at when nothing wakes it.
 const IDLE: Duration = Duration::from_secs(1);
+/// How often finished deliveries and old events are forgotten.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 pub const SIGNATURE_HEADER: &str = "Spaceport-Signature";
+
+/// Whether a webhook may be sent to `ip`. Not to link-local addresses
+/// (169.254.0.0/16 and fe80::/10, where clouds serve instance metadata and
+/// its credentials, and AWS's fd00:ec2::254), nor to unspecified, multicast
+/// or broadcast ones. Loopback and private ranges stay allowed: an
+/// internal receiver or a local relay is a fair destination.
+pub fn reachable(ip: std::net::IpAddr) -> bool {
+    use std::net::{IpAddr, Ipv6Addr};
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_link_local() || v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast())
+        }
+        IpAddr::V6(v6) => {
+            let aws_metadata = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+            !(v6.is_unicast_link_local()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || v6 == aws_metadata)
+        }
+    }
+}
+
+/// What the resolver says of a name it will not connect to.
+const REFUSED_NAME: &str = "resolves only to addresses webhooks may not reach";
+
+/// The webhooks' name resolution: the system's, without the addresses
+/// `reachable` refuses, so a name that points at instance metadata (or is
+/// made to, between the check and the send) reaches nothing.
+struct Guarded;
+
+impl reqwest::dns::Resolve for Guarded {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let allowed: Vec<std::net::SocketAddr> = found.filter(|a| reachable(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(format!("{} {REFUSED_NAME}", name.as_str()).into());
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Why a URL's host may not be sent to, when it is an address `reachable`
+/// refuses (names are checked as they are resolved).
+pub fn refused_host(url: &url::Url) -> Option<String> {
+    let ip = match url.host()? {
+        url::Host::Ipv4(v4) => std::net::IpAddr::V4(v4),
+        url::Host::Ipv6(v6) => std::net::IpAddr::V6(v6),
+        url::Host::Domain(_) => return None,
+    };
+    (!reachable(ip)).then(|| {
+        format!("Webhooks are not sent to {ip}: link-local, unspecified and multicast addresses (where instance metadata lives) are refused.")
+    })
+}
 
 /// The signature header's value for `body` sent at `t`.
 pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
@@ -110,6 +171,7 @@ impl Outbox {
             // A redirect could send the signed body somewhere the admin
             // never named.
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(Guarded))
             .user_agent(concat!("spaceport/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the webhook client builds");
@@ -121,7 +183,14 @@ impl Outbox {
         let this = Arc::new(self);
         let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
         tokio::spawn(async move {
+            let mut pruned = Instant::now();
             loop {
+                if pruned.elapsed() >= PRUNE_EVERY {
+                    pruned = Instant::now();
+                    if let Err(e) = this.store.prune().await {
+                        tracing::warn!(error = %e, "old deliveries not pruned");
+                    }
+                }
                 let free = i64::try_from(slots.available_permits()).unwrap_or(0);
                 let claimed = if free > 0 {
                     this.store.claim_due(free, LEASE_MS).await
@@ -154,6 +223,23 @@ impl Outbox {
 
     /// One attempt at one delivery, written down whatever happens.
     async fn attempt(&self, c: Claimed) {
+        let started = Instant::now();
+        let refused = match url::Url::parse(&c.destination.url) {
+            Ok(url) => refused_host(&url),
+            Err(e) => Some(format!("the URL cannot be used: {e}")),
+        };
+        let attempt = match refused {
+            Some(why) => Attempt {
+                status: None,
+                error: Some(why),
+                millis: 0,
+            },
+            None => self.send(&c, started).await,
+        };
+        self.settle(&c, &attempt).await;
+    }
+
+    async fn send(&self, c: &Claimed, started: Instant) -> Attempt {
         let body = body(&c.event, c.destination.format, &self.base);
         let mut req = self
             .http
@@ -166,10 +252,9 @@ impl Outbox {
             let t = time::OffsetDateTime::now_utc().unix_timestamp();
             req = req.header(SIGNATURE_HEADER, signature(&c.destination.secret, t, &body));
         }
-        let started = Instant::now();
         let sent = req.body(body).send().await;
         let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let attempt = match sent {
+        match sent {
             Ok(res) => {
                 let status = res.status().as_u16();
                 Attempt {
@@ -183,15 +268,28 @@ impl Outbox {
                 error: Some(if e.is_timeout() {
                     format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())
                 } else if e.is_connect() {
-                    "could not connect".into()
+                    // The resolver's refusal is deep in a connect error's sources.
+                    let mut cause: Option<&dyn std::error::Error> = Some(&e);
+                    let mut said = "could not connect".to_string();
+                    while let Some(c) = cause {
+                        if c.to_string().contains(REFUSED_NAME) {
+                            said = c.to_string();
+                        }
+                        cause = c.source();
+                    }
+                    said
                 } else {
                     e.without_url().to_string()
                 }),
                 millis,
             },
-        };
+        }
+    }
+
+    /// Writes an attempt down, and counts it.
+    async fn settle(&self, c: &Claimed, attempt: &Attempt) {
         let jitter = rand::random::<f64>() * 2.0 - 1.0;
-        let outcome = match self.store.settle(&c, &attempt, jitter).await {
+        let outcome = match self.store.settle(c, attempt, jitter).await {
             Ok(Settled::Delivered) => "delivered",
             Ok(Settled::Retry(_)) => "failed",
             Ok(Settled::GaveUp) => "gave_up",
@@ -230,6 +328,46 @@ mod tests {
         let other_time = sig.replace("t=1700000000", "t=1700000001");
         assert!(!verify("whsec_1", &other_time, body));
         assert!(!verify("whsec_1", "v1=00", body));
+    }
+
+    #[test]
+    fn instance_metadata_and_link_local_addresses_are_never_reached() {
+        for refused in [
+            "169.254.169.254",
+            "0.0.0.0",
+            "224.0.0.1",
+            "fe80::1",
+            "fd00:ec2::254",
+            "::ffff:169.254.169.254",
+            "::",
+        ] {
+            assert!(!reachable(refused.parse().unwrap()), "{refused}");
+        }
+        for allowed in [
+            "127.0.0.1",
+            "10.0.0.5",
+            "192.168.1.2",
+            "203.0.113.9",
+            "::1",
+            "2001:db8::1",
+        ] {
+            assert!(reachable(allowed.parse().unwrap()), "{allowed}");
+        }
+        let url = url::Url::parse("http://169.254.169.254/latest/meta-data/").unwrap();
+        assert!(refused_host(&url).is_some());
+        let url = url::Url::parse("http://[fe80::1]:8080/").unwrap();
+        assert!(refused_host(&url).is_some());
+        assert!(refused_host(&url::Url::parse("https://hooks.example.com/x").unwrap()).is_none());
+    }
+
+    #[tokio::test]
+    async fn names_resolve_without_the_refused_addresses() {
+        use reqwest::dns::Resolve;
+        let resolve = |n: &str| Guarded.resolve(n.parse().unwrap());
+        let local: Vec<_> = resolve("localhost").await.unwrap().collect();
+        assert!(local.iter().all(|a| a.ip().is_loopback()) && !local.is_empty());
+        let metadata = resolve("169.254.169.254").await.err().unwrap().to_string();
+        assert!(metadata.contains(REFUSED_NAME), "{metadata}");
     }
 
     #[test]

@@ -114,6 +114,11 @@ pub enum Settled {
     GaveUp,
 }
 
+/// How long finished deliveries are kept, for the page.
+const KEEP_MS: i64 = 30 * 24 * 3600 * 1000;
+/// How many events are kept at least.
+const KEEP_EVENTS: i64 = 10_000;
+
 /// How long deliveries are tried before the outbox gives up.
 pub const GIVE_UP_AFTER_MS: i64 = 24 * 3600 * 1000;
 
@@ -469,13 +474,34 @@ impl Notifications {
         Ok(settled)
     }
 
-    /// When the next pending delivery is due (ms), if any.
-    pub async fn next_due(&self) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT min(max(next_ms, lease_ms)) FROM webhook_deliveries WHERE state = 'pending'",
+    /// Forgets finished deliveries (and their attempts) older than
+    /// `KEEP_MS`, and events past the newest `KEEP_EVENTS` that no
+    /// delivery still names: the outbox is a queue, not a history.
+    pub async fn prune(&self) -> Result<u64, StoreError> {
+        let before = now_ms() - KEEP_MS;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "DELETE FROM webhook_attempts WHERE delivery IN (SELECT id FROM webhook_deliveries              WHERE state != 'pending' AND created_ms < ?)",
         )
-        .fetch_one(&self.pool)
-        .await?)
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+        let deliveries = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE state != 'pending' AND created_ms < ?",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let events = sqlx::query(
+            "DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?              AND id NOT IN (SELECT event FROM webhook_deliveries)",
+        )
+        .bind(KEEP_EVENTS)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(deliveries + events)
     }
 
     pub async fn pending(&self) -> Result<i64, StoreError> {

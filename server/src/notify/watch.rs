@@ -70,6 +70,7 @@ impl WatchLog {
         let mut s = self.state();
         WatchStatus {
             calls_last_hour: s.last_hour(),
+            looks_last_hour: s.calls.len() as u64,
             budget: self.budget,
             last_check: s.last_check.clone(),
             error: s.error.clone(),
@@ -148,12 +149,20 @@ impl Watcher {
         self.refresh.max(paced).max(spent)
     }
 
-    /// One look at everything.
+    /// One look at everything. The console's own records come first: a
+    /// provider that does not answer must not hold back an approval's
+    /// or the history's events.
     async fn look(&self, with_links: bool) -> Result<(), String> {
         let fail = |e: StoreError| format!("the events could not be recorded: {e}");
-        let spaces = self.console.observe(with_links).await?;
         let now = OffsetDateTime::now_utc();
-        for space in &spaces {
+        self.look_at_approvals(now).await.map_err(fail)?;
+        if let Some(finding) = self.integrity.as_ref().and_then(|i| i.alarm()) {
+            self.store
+                .record(&[audit_event(&finding)], None)
+                .await
+                .map_err(fail)?;
+        }
+        for space in &self.console.observe(with_links).await? {
             if let Some(peerings) = &space.peerings {
                 let before = self
                     .store
@@ -174,13 +183,6 @@ impl Watcher {
                     .await
                     .map_err(fail)?;
             }
-        }
-        self.look_at_approvals(now).await.map_err(fail)?;
-        if let Some(finding) = self.integrity.as_ref().and_then(|i| i.alarm()) {
-            self.store
-                .record(&[audit_event(&finding)], None)
-                .await
-                .map_err(fail)?;
         }
         Ok(())
     }
