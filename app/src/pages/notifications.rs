@@ -243,8 +243,11 @@ fn Destinations(
         view! {
             <p class="muted watch">
                 {format!(
-                    "The watcher looked {} times in the last hour, with {} of its {} provider calls an hour{}.",
-                    w.looks_last_hour,
+                    "The watcher looked {} in the last hour, with {} of its {} provider calls an hour{}.",
+                    match w.looks_last_hour {
+                        1 => "once".to_string(),
+                        n => format!("{n} times"),
+                    },
                     w.calls_last_hour,
                     w.budget,
                     w.last_check.map(|t| format!("; last at {t}")).unwrap_or_default(),

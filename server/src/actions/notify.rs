@@ -81,11 +81,20 @@ pub async fn change(store: &Notifications, who: &str, action: &Action) -> Change
                     (done, said)
                 })
         }
-        Action::RemoveWebhook { id } => store.remove_destination(*id).await.map(|_| {
-            let said =
-                format!("Removed the webhook #{id}; what it had still to receive is dropped.");
-            (Done::Said(said.clone()), said)
-        }),
+        Action::RemoveWebhook { id } => match store.remove_destination(*id).await {
+            // Removed by someone else since the check.
+            Ok(false) => {
+                return Changed::failed(AppError::NotFound(format!(
+                    "Webhook #{id} was already removed."
+                )));
+            }
+            Ok(true) => {
+                let said =
+                    format!("Removed the webhook #{id}; what it had still to receive is dropped.");
+                Ok((Done::Said(said.clone()), said))
+            }
+            Err(e) => Err(e),
+        },
         Action::TestWebhook { id } => store.enqueue_test(*id, who).await.map(|event| {
             let said =
                 format!("Queued test event #{event} for webhook #{id}; its attempts show below.");

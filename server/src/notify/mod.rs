@@ -131,8 +131,9 @@ pub fn backoff_ms(attempts: i64, jitter: f64) -> i64 {
     (capped * (1.0 + 0.25 * jitter.clamp(-1.0, 1.0))) as i64
 }
 
+/// Now, in whole seconds: the stored form, which sorts as text.
 fn rfc3339_now() -> String {
-    crate::console::rfc3339(time::OffsetDateTime::now_utc())
+    crate::approvals::now()
 }
 
 pub struct Notifications {
@@ -592,7 +593,7 @@ impl Notifications {
                     i128::from(r.get::<i64, _>(5)) * 1_000_000,
                 )
                 .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-                crate::console::rfc3339(t)
+                crate::approvals::stamp(t)
             });
             out.push(DeliveryView {
                 id,

@@ -82,7 +82,7 @@ impl WatchLog {
     fn looked(&self, calls: u64, error: Option<String>) -> (u64, u64) {
         let mut s = self.state();
         s.calls.push_back((Instant::now(), calls));
-        s.last_check = Some(crate::console::rfc3339(OffsetDateTime::now_utc()));
+        s.last_check = Some(crate::approvals::now());
         s.error = error;
         let calls = s.last_hour();
         (s.calls.len() as u64, calls)
