@@ -554,15 +554,7 @@ impl Running {
         name: &str,
         form: &[(&str, &str)],
     ) -> (u16, serde_json::Value) {
-        let res = client
-            .post(format!("{}/api/{name}", self.base))
-            .header("Accept", "application/json")
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or_default())
+        common::call_at(&self.base, client, name, form).await
     }
 
     /// Stops it at once, as a crash would.

@@ -214,6 +214,27 @@ impl InProcess {
     }
 }
 
+/// Calls a server function of the console at `base` over HTTP, the way
+/// the browser does (URL-encoded POST), with `client`'s session.
+pub async fn call_at(
+    base: &str,
+    client: &reqwest::Client,
+    name: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let res = client
+        .post(format!("{base}/api/{name}"))
+        .header("Accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .expect("server answers");
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    (status, body)
+}
+
 /// Serves a console's router on a free loopback port; returns its base URL.
 pub async fn serve(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -351,17 +372,7 @@ impl Console {
         name: &str,
         form: &[(&str, &str)],
     ) -> (u16, serde_json::Value) {
-        let res = client
-            .post(format!("{}/api/{name}", self.base))
-            .header("Accept", "application/json")
-            .form(form)
-            .send()
-            .await
-            .expect("server answers");
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
-        (status, body)
+        call_at(&self.base, client, name, form).await
     }
 
     pub async fn peering_status(&self, pcx: &str) -> String {
