@@ -109,6 +109,8 @@ test("an active peering offers the AWS half with its values filled in", async ({
   // The overview says what is left of the provider's hourly budget.
   await open(page, "/");
   await expect(page.locator(".budget")).toContainText(/of 4500 calls left this hour/);
+  // And what the notifications watcher takes of it.
+  await expect(page.locator(".watch-budget")).toContainText(/Notifications watcher: \d+ of its 450 calls an hour \(10% of the budget\)/);
 });
 
 test("both actions are in the audit history, with the actor and the outcome", async ({ page }) => {

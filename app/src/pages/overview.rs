@@ -52,7 +52,7 @@ fn SpaceList(overview: Overview) -> impl IntoView {
             .unwrap_or_else(|| "not yet".into());
         let share = w.budget * 100 / PROVIDER_HOURLY_CALLS;
         view! {
-            <p class="budget watch">
+            <p class="watch-budget">
                 {format!(
                     "Notifications watcher: {} of its {} calls an hour ({share}% of the budget) used in {} looks in the last hour; last looked {when}.",
                     w.calls_last_hour,
