@@ -239,8 +239,14 @@ fn Destinations(
         .into_iter()
         .map(|d| view! { <Destination d remove test /> })
         .collect_view();
-    let watch = view.watch.map(|w| {
-        view! {
+    let watch = match view.watch {
+        None => view! {
+            <p class="muted watch">
+                "The watcher is off (--watch-calls-per-hour 0): no events are noticed, and only tests are sent."
+            </p>
+        }
+            .into_any(),
+        Some(w) => view! {
             <p class="muted watch">
                 {format!(
                     "The watcher looked {} in the last hour, with {} of its {} provider calls an hour{}.",
@@ -255,7 +261,8 @@ fn Destinations(
                 {w.error.map(|e| view! { <span class="error">{format!(" Its last look failed: {e}")}</span> })}
             </p>
         }
-    });
+            .into_any(),
+    };
     view! {
         {watch}
         <section class="panel destinations">

@@ -514,7 +514,9 @@ impl Notifications {
     }
 
     /// What the Notifications page shows: every destination with its
-    /// latest deliveries and their attempts, and the latest events.
+    /// latest deliveries and their attempts, and the latest events. Four
+    /// queries, however many destinations there are: the page reads this
+    /// every few seconds.
     pub async fn view(&self) -> Result<(Vec<DestinationView>, Vec<EventView>), StoreError> {
         let rows = sqlx::query(
             "SELECT id, name, url, format, kinds, created_by, created_at \
@@ -522,22 +524,25 @@ impl Notifications {
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut destinations = Vec::with_capacity(rows.len());
-        for r in rows {
-            let id: i64 = r.get(0);
-            let kinds: Vec<String> =
-                serde_json::from_str(&r.get::<String, _>(4)).unwrap_or_default();
-            destinations.push(DestinationView {
-                id,
-                name: r.get(1),
-                url: app::notify::shown_url(&r.get::<String, _>(2)),
-                format: format_of(&r.get::<String, _>(3)),
-                kinds: kinds.iter().filter_map(|k| k.parse().ok()).collect(),
-                created_by: r.get(5),
-                created_at: r.get(6),
-                deliveries: self.deliveries(id).await?,
-            });
-        }
+        let mut deliveries = self.latest_deliveries().await?;
+        let destinations = rows
+            .iter()
+            .map(|r| {
+                let id: i64 = r.get(0);
+                let kinds: Vec<String> =
+                    serde_json::from_str(&r.get::<String, _>(4)).unwrap_or_default();
+                DestinationView {
+                    id,
+                    name: r.get(1),
+                    url: app::notify::shown_url(&r.get::<String, _>(2)),
+                    format: format_of(&r.get::<String, _>(3)),
+                    kinds: kinds.iter().filter_map(|k| k.parse().ok()).collect(),
+                    created_by: r.get(5),
+                    created_at: r.get(6),
+                    deliveries: deliveries.remove(&id).unwrap_or_default(),
+                }
+            })
+            .collect();
         let events = sqlx::query(
             "SELECT id, kind, space, title, link, at FROM events ORDER BY id DESC LIMIT 30",
         )
@@ -558,51 +563,59 @@ impl Notifications {
         Ok((destinations, events))
     }
 
-    /// A destination's latest deliveries, newest first, with their attempts.
-    async fn deliveries(&self, destination: i64) -> Result<Vec<DeliveryView>, StoreError> {
+    /// Each live destination's latest 10 deliveries, newest first, with
+    /// their latest 5 attempts, by destination.
+    async fn latest_deliveries(&self) -> Result<HashMap<i64, Vec<DeliveryView>>, StoreError> {
         let rows = sqlx::query(
-            "SELECT w.id, e.id, e.kind, e.title, w.state, w.next_ms FROM webhook_deliveries w \
-             JOIN events e ON e.id = w.event WHERE w.destination = ? ORDER BY w.id DESC LIMIT 10",
+            "SELECT w.id, w.destination, e.id, e.kind, e.title, w.state, w.next_ms FROM ( \
+               SELECT *, row_number() OVER (PARTITION BY destination ORDER BY id DESC) AS n \
+               FROM webhook_deliveries WHERE destination IN \
+                 (SELECT id FROM webhook_destinations WHERE removed_at IS NULL)) w \
+             JOIN events e ON e.id = w.event WHERE w.n <= 10 ORDER BY w.id DESC",
         )
-        .bind(destination)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
+        let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let mut attempts: HashMap<i64, Vec<AttemptView>> = HashMap::new();
+        if !ids.is_empty() {
+            // The ids are integers read just now, never input.
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let sql = format!(
+                "SELECT delivery, at, status, error, millis FROM ( \
+                   SELECT *, row_number() OVER (PARTITION BY delivery ORDER BY id DESC) AS n \
+                   FROM webhook_attempts WHERE delivery IN ({list})) \
+                 WHERE n <= 5 ORDER BY id DESC"
+            );
+            for a in sqlx::query(&sql).fetch_all(&self.pool).await? {
+                attempts.entry(a.get(0)).or_default().push(AttemptView {
+                    at: a.get(1),
+                    status: a
+                        .get::<Option<i64>, _>(2)
+                        .and_then(|s| u16::try_from(s).ok()),
+                    error: a.get(3),
+                    millis: u64::try_from(a.get::<i64, _>(4)).unwrap_or(0),
+                });
+            }
+        }
+        let mut out: HashMap<i64, Vec<DeliveryView>> = HashMap::new();
         for r in rows {
             let id: i64 = r.get(0);
-            let state: String = r.get(4);
-            let attempts = sqlx::query(
-                "SELECT at, status, error, millis FROM webhook_attempts WHERE delivery = ? \
-                 ORDER BY id DESC LIMIT 5",
-            )
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|a| AttemptView {
-                at: a.get(0),
-                status: a
-                    .get::<Option<i64>, _>(1)
-                    .and_then(|s| u16::try_from(s).ok()),
-                error: a.get(2),
-                millis: u64::try_from(a.get::<i64, _>(3)).unwrap_or(0),
-            })
-            .collect();
+            let state: String = r.get(5);
             let next_at = (state == "pending").then(|| {
                 let t = time::OffsetDateTime::from_unix_timestamp_nanos(
-                    i128::from(r.get::<i64, _>(5)) * 1_000_000,
+                    i128::from(r.get::<i64, _>(6)) * 1_000_000,
                 )
                 .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
                 crate::approvals::stamp(t)
             });
-            out.push(DeliveryView {
+            out.entry(r.get(1)).or_default().push(DeliveryView {
                 id,
-                event: r.get(1),
-                kind: r.get::<String, _>(2).parse().unwrap_or(EventKind::Test),
-                title: r.get(3),
+                event: r.get(2),
+                kind: r.get::<String, _>(3).parse().unwrap_or(EventKind::Test),
+                title: r.get(4),
                 state,
                 next_at,
-                attempts,
+                attempts: attempts.remove(&id).unwrap_or_default(),
             });
         }
         Ok(out)

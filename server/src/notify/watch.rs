@@ -128,25 +128,11 @@ impl Watcher {
                 if let Err(e) = &result {
                     tracing::warn!(error = %e, "the watcher could not look");
                 }
-                let wait = self.pause(self.log.looked(calls, result.err()));
+                let (looks, spent) = self.log.looked(calls, result.err());
+                let wait = pause(self.refresh, self.log.budget, looks, spent);
                 tokio::time::sleep(wait).await;
             }
         });
-    }
-
-    /// How long to wait after a look: at least a refresh period, long
-    /// enough that looks costing what they cost on average this hour fit
-    /// the budget, and longer while the last hour has used it all up.
-    fn pause(&self, (looks, calls): (u64, u64)) -> Duration {
-        let budget = self.log.budget.max(1);
-        let per_look = calls as f64 / looks.max(1) as f64;
-        let paced = HOUR.mul_f64(per_look / budget as f64);
-        let spent = if calls >= budget {
-            HOUR / 12
-        } else {
-            Duration::ZERO
-        };
-        self.refresh.max(paced).max(spent)
     }
 
     /// One look at everything. The console's own records come first: a
@@ -216,6 +202,22 @@ impl Watcher {
             )
             .await
     }
+}
+
+/// How long to wait after a look, given the `looks` of the last hour and
+/// the `calls` they made: at least a refresh period, long enough that
+/// looks costing what they cost on average fit `budget` calls an hour, and
+/// five minutes while the last hour has used the whole budget.
+pub fn pause(refresh: Duration, budget: u64, looks: u64, calls: u64) -> Duration {
+    let budget = budget.max(1);
+    let per_look = calls as f64 / looks.max(1) as f64;
+    let paced = HOUR.mul_f64(per_look / budget as f64);
+    let spent = if calls >= budget {
+        HOUR / 12
+    } else {
+        Duration::ZERO
+    };
+    refresh.max(paced).max(spent)
 }
 
 fn space_link(space: &str) -> String {
@@ -517,6 +519,19 @@ mod tests {
 
     fn kinds(events: &[NewEvent]) -> Vec<&str> {
         events.iter().map(|e| e.key.as_str()).collect()
+    }
+
+    #[test]
+    fn the_pause_keeps_the_hour_inside_the_budget() {
+        let ten = Duration::from_secs(10);
+        // Looks that cost nothing (the pages' reads were fresh): every period.
+        assert_eq!(pause(ten, 450, 30, 0), ten);
+        // 5.5 calls a look at 450 an hour: one look every 44 s.
+        assert_eq!(pause(ten, 450, 10, 55), Duration::from_secs(44));
+        // 4 calls a look at 4500 an hour would allow 3.2 s: the period rules.
+        assert_eq!(pause(ten, 4500, 10, 40), ten);
+        // The hour's budget used up: wait a twelfth of an hour.
+        assert_eq!(pause(ten, 450, 100, 450), Duration::from_secs(300));
     }
 
     #[test]
