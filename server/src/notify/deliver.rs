@@ -92,11 +92,18 @@ pub fn refused_host(url: &url::Url) -> Option<String> {
 
 /// The signature header's value for `body` sent at `t`.
 pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
+    let mac = mac(secret, t, body);
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The HMAC-SHA256 of `"<t>.<body>"` under `secret`, for signing and
+/// checking alike.
+fn mac(secret: &str, t: i64, body: &[u8]) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(t.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+    mac
 }
 
 /// Whether `header` is a valid signature of `body` under `secret`: what a
@@ -114,11 +121,7 @@ pub fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
     let (Some(t), Some(v1)) = (t, v1) else {
         return false;
     };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac.verify_slice(&v1).is_ok()
+    mac(secret, t, body).verify_slice(&v1).is_ok()
 }
 
 /// A new destination's signing secret.

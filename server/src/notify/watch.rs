@@ -141,7 +141,7 @@ impl Watcher {
     async fn look(&self, with_links: bool) -> Result<(), String> {
         let fail = |e: StoreError| format!("the events could not be recorded: {e}");
         let now = OffsetDateTime::now_utc();
-        self.look_at_approvals(now).await.map_err(fail)?;
+        self.look_at_approvals(now).await?;
         if let Some(finding) = self.integrity.as_ref().and_then(|i| i.alarm()) {
             self.store
                 .record(&[audit_event(&finding)], None)
@@ -175,9 +175,10 @@ impl Watcher {
 
     /// Approval requests asked for or decided since the last look (a
     /// minute of overlap; their keys make a second notice harmless).
-    async fn look_at_approvals(&self, now: OffsetDateTime) -> Result<(), StoreError> {
+    async fn look_at_approvals(&self, now: OffsetDateTime) -> Result<(), String> {
         const MARK: &str = "approvals";
-        let since = match self.store.mark(MARK).await? {
+        let fail = |e: StoreError| format!("the events could not be recorded: {e}");
+        let since = match self.store.mark(MARK).await.map_err(fail)? {
             Some(since) => since,
             // The first look starts the record here.
             None => crate::approvals::stamp(now),
@@ -186,21 +187,19 @@ impl Watcher {
             .approvals
             .touched_since(&since)
             .await
-            .map_err(|e| match e {
-                crate::approvals::StoreError::Database(e) => StoreError::Database(e),
-                other => StoreError::Database(sqlx::Error::Protocol(other.to_string())),
-            })?;
+            .map_err(|e| format!("the approval requests could not be read: {e}"))?;
         let events: Vec<NewEvent> = requests
             .iter()
             .flat_map(|r| approval_events(r, &since))
             .collect();
-        self.store.record(&events, None).await?;
+        self.store.record(&events, None).await.map_err(fail)?;
         self.store
             .set_mark(
                 MARK,
                 &crate::approvals::stamp(now - time::Duration::minutes(1)),
             )
             .await
+            .map_err(fail)
     }
 }
 
