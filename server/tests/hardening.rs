@@ -354,14 +354,23 @@ async fn a_database_serves_the_provider_it_started_with() {
     assert!(err.contains("http://127.0.0.1:9/"), "{err}");
     // The real one still starts.
     let _again = build(&real).await.expect("the same provider starts again");
-    // The command line says so with a failure, and says why.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spaceport"))
-        .args(["--listen", "127.0.0.1:0", "--database", db])
-        .env_remove("HEROKU_API_KEY")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("serves"));
+    // The command line says so with a failure, and says why. Waited for
+    // off the runtime's one thread: blocking it would freeze the consoles
+    // above in the middle of a write, and the child would find the file
+    // locked instead of bound.
+    let db = db.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_spaceport"))
+            .args(["--listen", "127.0.0.1:0", "--database", &db])
+            .env_remove("HEROKU_API_KEY")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("serves"), "{stderr}");
 }
 
 #[tokio::test]
