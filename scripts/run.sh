@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh build
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
-cargo leptos build --release
+# --precompress leaves a brotli and a gzip copy of each site file, which the
+# console sends as they are.
+cargo leptos build --release --precompress
 export LEPTOS_SITE_ROOT=target/site
 exec target/release/spaceport "$@"

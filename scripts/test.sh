@@ -20,8 +20,9 @@ step "build (server and hydrated wasm)"
 cargo leptos build
 # The browser tests drive exactly this build, kept aside so that later
 # cargo commands (which may relink target/debug/spaceport) cannot swap it.
+# The page names the site's hashed files from the hash.txt beside the binary.
 mkdir -p target/e2e
-cp target/debug/spaceport target/e2e/spaceport
+cp target/debug/spaceport target/debug/hash.txt target/e2e/
 
 step "lints, both feature sets"
 cargo clippy --all-targets -p server -- -D warnings

@@ -275,9 +275,12 @@ async fn web(
         demo,
     });
     // The site's file names come from cargo-leptos at build time; tests and
-    // benchmarks built by plain cargo fall back to the same name.
+    // benchmarks built by plain cargo fall back to the same name, unhashed.
+    // With hashed names the page reads them from the `hash.txt` cargo-leptos
+    // leaves beside the binary.
     let leptos = leptos::config::LeptosOptions::builder()
         .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("spaceport"))
+        .hash_files(option_env!("LEPTOS_HASH_FILES") == Some("true"))
         .site_root(args.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(args.listen)

@@ -23,6 +23,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
+mod assets;
 pub mod client;
 mod security;
 
@@ -93,6 +94,7 @@ pub fn app(state: AppState) -> Router {
         .route("/password", post(handlers::change_password))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .nest("/pkg", assets::service(&state.leptos.site_root))
         .leptos_routes_with_context(
             &state,
             routes,

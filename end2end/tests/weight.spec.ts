@@ -1,0 +1,130 @@
+import { expect, test, type Browser, type Page, type Response } from "@playwright/test";
+import { password } from "./signin";
+
+// What a first visit costs: the bytes the browser downloads for a page (the
+// page, its wasm, JS and CSS, and the server-function calls it makes) and
+// how long until it answers a click. Each visit is a fresh browser context,
+// signed in without opening a page, so nothing is cached yet. The numbers
+// are printed, for BENCHMARKS.md; what is asserted is how files are served.
+const PORT = Number(process.env.SPACEPORT_E2E_PORT ?? 3100);
+const BASE = `http://127.0.0.1:${PORT}`;
+const SIM = `http://127.0.0.1:${PORT + 1}/_sim`;
+const AS_AWS = { Authorization: `Bearer ${process.env.SPACEPORT_E2E_TOKEN ?? ""}` };
+const SPACE = "acme-prod-tokyo";
+const ADDON_SPACE = "spaces-peering-example";
+const ADDON = "redis-sushi-12345";
+
+type Visit = { page: Page; files: Response[]; bytes: () => Promise<Record<string, number>> };
+
+/** A new context signed in through the form's endpoint, and a page in it. */
+async function firstVisit(browser: Browser): Promise<Visit> {
+  const context = await browser.newContext({ baseURL: BASE });
+  const signIn = await context.request.post("/signin", {
+    form: { name: "e2e-operator", password: password("operator"), next: "/" },
+    maxRedirects: 0,
+  });
+  expect(signIn.status()).toBe(303);
+  const page = await context.newPage();
+  const responses: Response[] = [];
+  page.on("response", (r) => responses.push(r));
+  const bytes = async () => {
+    const by: Record<string, number> = { total: 0, wasm: 0, js: 0, css: 0, page: 0, calls: 0 };
+    for (const r of responses) {
+      const sizes = await r.request().sizes();
+      const n = sizes.responseBodySize + sizes.responseHeadersSize;
+      const path = new URL(r.url()).pathname;
+      const kind = path.endsWith(".wasm")
+        ? "wasm"
+        : path.endsWith(".js")
+          ? "js"
+          : path.endsWith(".css")
+            ? "css"
+            : path.startsWith("/api/")
+              ? "calls"
+              : "page";
+      by[kind] += n;
+      by.total += n;
+    }
+    return by;
+  };
+  return { page, files: responses, bytes };
+}
+
+function report(name: string, ms: number, bytes: Record<string, number>) {
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+  console.log(
+    `${name}: ${ms.toFixed(0)} ms; downloaded ${kb(bytes.total)} ` +
+      `(wasm ${kb(bytes.wasm)}, js ${kb(bytes.js)}, css ${kb(bytes.css)}, page ${kb(bytes.page)}, calls ${kb(bytes.calls)})`,
+  );
+}
+
+test("first visit to a space page: bytes, and time to a working Accept dialog", async ({ browser, request }) => {
+  // A request of its own to accept, so no other test's order matters.
+  const sent = await request.post(`${SIM}/spaces/${SPACE}/peering-requests`, {
+    headers: { ...AS_AWS, "Content-Type": "application/json" },
+    data: { aws_account_id: "123456789012", vpc_id: "vpc-0fedcba987654321", cidr_block: "10.77.0.0/16", immediate: true },
+  });
+  expect(sent.status()).toBe(201);
+  const pcx = (await sent.json()).pcx_id;
+
+  const { page, files, bytes } = await firstVisit(browser);
+  await page.goto(`/spaces/${SPACE}`);
+  await page.locator("body[data-hydrated]").waitFor();
+  await page.locator(`tr[data-pcx="${pcx}"]`).getByRole("button", { name: "Accept" }).click();
+  await expect(page.getByRole("dialog", { name: "Accept peering" })).toBeVisible();
+  // Since navigation started, by the page's own clock.
+  const ms = await page.evaluate(() => performance.now());
+  report("space page", ms, await bytes());
+
+  // The site's files: hashed names, kept for a year, compressed if asked.
+  const wasm = files.find((r) => new URL(r.url()).pathname.endsWith(".wasm"));
+  expect(wasm, "the page loads its wasm").toBeTruthy();
+  expect(new URL(wasm!.url()).pathname).toMatch(/^\/pkg\/spaceport\.[A-Za-z0-9_-]{22}\.wasm$/);
+  const headers = await wasm!.allHeaders();
+  expect(headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+  expect(headers["content-type"]).toBe("application/wasm");
+  // The page itself is never kept.
+  const doc = files.find((r) => new URL(r.url()).pathname === `/spaces/${SPACE}`);
+  expect((await doc!.allHeaders())["cache-control"]).toBe("no-store");
+  await page.context().close();
+});
+
+test("first visit to an add-on page: bytes, and time until it answers", async ({ browser }) => {
+  const { page, bytes } = await firstVisit(browser);
+  await page.goto(`/spaces/${ADDON_SPACE}/addons/${ADDON}`);
+  await page.locator("body[data-hydrated]").waitFor();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(ADDON);
+  const ms = await page.evaluate(() => performance.now());
+  report("add-on page", ms, await bytes());
+  await page.context().close();
+});
+
+test("a release build's compressed copies are what a browser that asks gets", async ({ request }) => {
+  // Which files the page names, from the page itself.
+  const signIn = await request.post("/signin", {
+    form: { name: "e2e-viewer", password: password("viewer"), next: "/" },
+    maxRedirects: 0,
+  });
+  expect(signIn.status()).toBe(303);
+  const html = await (await request.get(`/spaces/${SPACE}`)).text();
+  const wasm = html.match(/\/pkg\/spaceport\.[A-Za-z0-9_-]{22}\.wasm/)?.[0];
+  expect(wasm, "the page names a hashed wasm").toBeTruthy();
+  const plain = await request.get(wasm!, { headers: { "Accept-Encoding": "identity" } });
+  expect(plain.status()).toBe(200);
+  expect(plain.headers()["content-encoding"]).toBeUndefined();
+  for (const encoding of ["br", "gzip"]) {
+    const res = await request.get(wasm!, { headers: { "Accept-Encoding": encoding } });
+    expect(res.status()).toBe(200);
+    // Debug builds have no compressed copies; then the file comes as it is.
+    const got = res.headers()["content-encoding"];
+    if (got !== undefined) {
+      expect(got).toBe(encoding);
+      expect(res.headers()["vary"]?.toLowerCase()).toContain("accept-encoding");
+    }
+    console.log(`${wasm} as ${got ?? "identity"} for Accept-Encoding ${encoding}: ${res.headers()["content-length"]} bytes`);
+  }
+  // Unhashed or missing names are not kept for a year.
+  const missing = await request.get("/pkg/spaceport.AAAAAAAAAAAAAAAAAAAAAA.wasm");
+  expect(missing.status()).toBe(404);
+  expect(missing.headers()["cache-control"] ?? "").not.toContain("immutable");
+});
