@@ -50,10 +50,27 @@ async function firstVisit(browser: Browser): Promise<Visit> {
   return { page, files: responses, bytes };
 }
 
-function report(name: string, ms: number, bytes: Record<string, number>) {
+/** Since navigation started: the page's last byte, the wasm's, and hydration. */
+async function milestones(page: Page, hydrated: number) {
+  return page.evaluate((hydrated) => {
+    const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+    const wasm = performance
+      .getEntriesByType("resource")
+      .find((e) => e.name.endsWith(".wasm")) as PerformanceResourceTiming | undefined;
+    return `page ${nav.responseEnd.toFixed(0)} ms, wasm ${wasm?.responseEnd.toFixed(0)} ms, hydrated ${hydrated.toFixed(0)} ms`;
+  }, hydrated);
+}
+
+/** Waits for hydration; when it was, by the page's clock (to a frame). */
+async function hydration(page: Page): Promise<number> {
+  await page.waitForFunction(() => document.body.hasAttribute("data-hydrated"), null, { polling: "raf" });
+  return page.evaluate(() => performance.now());
+}
+
+function report(name: string, ms: number, bytes: Record<string, number>, when: string) {
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
   console.log(
-    `${name}: ${ms.toFixed(0)} ms; downloaded ${kb(bytes.total)} ` +
+    `${name}: ${ms.toFixed(0)} ms (${when}); downloaded ${kb(bytes.total)} ` +
       `(wasm ${kb(bytes.wasm)}, js ${kb(bytes.js)}, css ${kb(bytes.css)}, page ${kb(bytes.page)}, calls ${kb(bytes.calls)})`,
   );
 }
@@ -69,12 +86,12 @@ test("first visit to a space page: bytes, and time to a working Accept dialog", 
 
   const { page, files, bytes } = await firstVisit(browser);
   await page.goto(`/spaces/${SPACE}`);
-  await page.locator("body[data-hydrated]").waitFor();
+  const hydrated = await hydration(page);
   await page.locator(`tr[data-pcx="${pcx}"]`).getByRole("button", { name: "Accept" }).click();
   await expect(page.getByRole("dialog", { name: "Accept peering" })).toBeVisible();
   // Since navigation started, by the page's own clock.
   const ms = await page.evaluate(() => performance.now());
-  report("space page", ms, await bytes());
+  report("space page", ms, await bytes(), await milestones(page, hydrated));
 
   // The site's files: hashed names, kept for a year, compressed if asked.
   const wasm = files.find((r) => new URL(r.url()).pathname.endsWith(".wasm"));
@@ -92,10 +109,9 @@ test("first visit to a space page: bytes, and time to a working Accept dialog", 
 test("first visit to an add-on page: bytes, and time until it answers", async ({ browser }) => {
   const { page, bytes } = await firstVisit(browser);
   await page.goto(`/spaces/${ADDON_SPACE}/addons/${ADDON}`);
-  await page.locator("body[data-hydrated]").waitFor();
+  const hydrated = await hydration(page);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(ADDON);
-  const ms = await page.evaluate(() => performance.now());
-  report("add-on page", ms, await bytes());
+  report("add-on page", hydrated, await bytes(), await milestones(page, hydrated));
   await page.context().close();
 });
 

@@ -39,8 +39,11 @@ async fn cache_headers(req: Request, next: Next) -> Response {
     };
     let mut res = next.run(req).await;
     if res.status().is_success() {
-        res.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+        let h = res.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+        // One name, up to three bodies (brotli, gzip, as is): a shared cache
+        // must not give one browser the encoding another asked for.
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     res
 }
