@@ -21,3 +21,11 @@ pub mod sim;
 pub mod startup;
 pub mod user_command;
 pub mod web;
+
+/// Rendering a page makes and frees many small allocations on every worker
+/// thread at once; under 50 concurrent clients glibc's malloc spent a fifth
+/// of the CPU on them (see BENCHMARKS.md, "Server-side rendering").
+/// Declared here, it serves every binary that links the server: the
+/// console, the benchmark and the tests.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
