@@ -85,6 +85,11 @@ test("first visit to a space page: bytes, and time to a working Accept dialog", 
   const pcx = (await sent.json()).pcx_id;
 
   const { page, files, bytes } = await firstVisit(browser);
+  // Until the console's cached list has it, the page would show it only at
+  // its next read: the wait would be the refresh, not the page.
+  await expect
+    .poll(async () => (await page.context().request.post("/api/space", { form: { space: SPACE }, headers: { Origin: BASE } })).text())
+    .toContain(pcx);
   await page.goto(`/spaces/${SPACE}`);
   const hydrated = await hydration(page);
   await page.locator(`tr[data-pcx="${pcx}"]`).getByRole("button", { name: "Accept" }).click();
