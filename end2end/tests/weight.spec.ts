@@ -1,4 +1,4 @@
-import { expect, test, type Browser, type Page, type Response } from "@playwright/test";
+import { expect, test, type APIRequestContext, type Browser, type Page, type Response } from "@playwright/test";
 import { password } from "./signin";
 
 // What a first visit costs: the bytes the browser downloads for a page (the
@@ -16,14 +16,19 @@ const ADDON = "redis-sushi-12345";
 
 type Visit = { page: Page; files: Response[]; bytes: () => Promise<Record<string, number>> };
 
-/** A new context signed in through the form's endpoint, and a page in it. */
-async function firstVisit(browser: Browser): Promise<Visit> {
-  const context = await browser.newContext({ baseURL: BASE });
-  const signIn = await context.request.post("/signin", {
-    form: { name: "e2e-operator", password: password("operator"), next: "/" },
+/** Signs in through the form's endpoint, without opening a page. */
+async function signIn(request: APIRequestContext, role: "viewer" | "operator") {
+  const res = await request.post("/signin", {
+    form: { name: `e2e-${role}`, password: password(role), next: "/" },
     maxRedirects: 0,
   });
-  expect(signIn.status()).toBe(303);
+  expect(res.status()).toBe(303);
+}
+
+/** A new context signed in, and a page in it. */
+async function firstVisit(browser: Browser): Promise<Visit> {
+  const context = await browser.newContext({ baseURL: BASE });
+  await signIn(context.request, "operator");
   const page = await context.newPage();
   const responses: Response[] = [];
   page.on("response", (r) => responses.push(r));
@@ -122,11 +127,7 @@ test("first visit to an add-on page: bytes, and time until it answers", async ({
 
 test("a release build's compressed copies are what a browser that asks gets", async ({ request }) => {
   // Which files the page names, from the page itself.
-  const signIn = await request.post("/signin", {
-    form: { name: "e2e-viewer", password: password("viewer"), next: "/" },
-    maxRedirects: 0,
-  });
-  expect(signIn.status()).toBe(303);
+  await signIn(request, "viewer");
   const html = await (await request.get(`/spaces/${SPACE}`)).text();
   const wasm = html.match(/\/pkg\/spaceport\.[A-Za-z0-9_-]{22}\.wasm/)?.[0];
   expect(wasm, "the page names a hashed wasm").toBeTruthy();
