@@ -245,6 +245,15 @@ async fn run() {
         provider_calls().await - calls_before
     );
 
+    // 2b. The smallest page (the password form): what any page costs for
+    //     its document, navigation and banner, which the space page's own
+    //     parts come on top of.
+    let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
+        h.get(format!("{b}/password"))
+    })
+    .await;
+    report("SSR page /password (the shell)", &lat, wall);
+
     // 3. The overview: every space's peerings, each its own cached read.
     let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
         h.post(format!("{b}/api/overview"))
