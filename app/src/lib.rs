@@ -17,13 +17,14 @@ pub mod ids;
 pub mod model;
 pub mod notify;
 pub mod pages;
+pub mod site;
 pub mod validate;
 
 #[cfg(feature = "ssr")]
 pub mod console;
 
 use leptos::prelude::*;
-use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{A, Route, Router, Routes},
@@ -33,7 +34,7 @@ use leptos_router::{
 /// The HTML document around the app, rendered on the server only. It
 /// carries the page's CSP (with the nonce Leptos puts on its own scripts)
 /// and, for the browser to pick up when it hydrates, who is signed in.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell(files: site::SiteFiles) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_page_csp();
     let me = use_context::<access::Me>().unwrap_or_default();
@@ -45,8 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="spaceport-me" content=me />
-                <HashedStylesheet id="leptos" options=options.clone() />
-                <HydrationScripts options />
+                <site::SiteHead files />
                 <MetaTags />
             </head>
             <body>

@@ -276,8 +276,8 @@ async fn web(
     });
     // The site's file names come from cargo-leptos at build time; tests and
     // benchmarks built by plain cargo fall back to the same name, unhashed.
-    // With hashed names the page reads them from the `hash.txt` cargo-leptos
-    // leaves beside the binary.
+    // With hashed names, start-up reads them once from the `hash.txt`
+    // cargo-leptos leaves beside the binary, and will not start without it.
     let leptos = leptos::config::LeptosOptions::builder()
         .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("spaceport"))
         .hash_files(option_env!("LEPTOS_HASH_FILES") == Some("true"))
@@ -285,8 +285,10 @@ async fn web(
         .site_pkg_dir("pkg")
         .site_addr(args.listen)
         .build();
+    let files = crate::web::site_files::site_files(&leptos).map_err(StartError::Config)?;
     Ok(app(AppState {
         leptos,
+        files,
         console,
         auth,
         sessions,

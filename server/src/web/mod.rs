@@ -26,6 +26,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 mod assets;
 pub mod client;
 mod security;
+pub mod site_files;
 
 /// Where the console is reached, as far as cookies and origins go.
 #[derive(Clone, Debug)]
@@ -63,6 +64,8 @@ impl Site {
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos: LeptosOptions,
+    /// The site's file names, read once at start-up for every page.
+    pub files: app::site::SiteFiles,
     pub console: SharedConsole,
     pub auth: Arc<Auth>,
     pub sessions: SqliteStore,
@@ -73,7 +76,8 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let console = state.console.clone();
-    let options = state.leptos.clone();
+    let files = state.files.clone();
+    let fallback_files = state.files.clone();
     // HttpOnly (no script reads it), SameSite=Strict (no other site's page
     // sends it), Secure over https, where the `__Host-` prefix also pins it
     // to this host. The store and the cookie keep a session up to its
@@ -105,10 +109,10 @@ pub fn app(state: AppState) -> Router {
                     .and_then(|p| p.extensions.get::<Caller>().cloned());
                 provide_context(Me(caller));
             },
-            move || app::shell(options.clone()),
+            move || app::shell(files.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
+            move |_| app::shell(fallback_files.clone()),
         ))
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .layer(sessions)
