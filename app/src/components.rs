@@ -24,10 +24,12 @@ pub fn CopyableList(values: Vec<String>) -> impl IntoView {
         .collect_view()
 }
 
-/// A value with a button that copies it.
+/// A value with a button that copies it. The button says so by changing
+/// its own text: a page carries a dozen of these, and a signal and an
+/// effect for each, built on the server for every page and again in the
+/// browser, would cost more than the one word they change.
 #[component]
 pub fn Copyable(value: String) -> impl IntoView {
-    let copied = RwSignal::new(false);
     let text = value.clone();
     view! {
         <span class="copyable">
@@ -36,15 +38,31 @@ pub fn Copyable(value: String) -> impl IntoView {
                 class="copy"
                 type="button"
                 title="Copy"
-                on:click=move |_| {
+                on:click=move |ev| {
                     copy_to_clipboard(&text);
-                    copied.set(true);
+                    say_copied(&ev);
                 }
             >
-                {move || if copied.get() { "Copied" } else { "Copy" }}
+                "Copy"
             </button>
         </span>
     }
+}
+
+/// Sets the clicked button's text to "Copied".
+fn say_copied(ev: &leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(button) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
+        {
+            button.set_text_content(Some("Copied"));
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
 }
 
 /// Writes to the clipboard through `navigator.clipboard`, looked up at run

@@ -105,7 +105,12 @@ test("an active peering offers the AWS half with its values filled in", async ({
   await expect(half).toContainText("authorize-security-group-ingress");
   await expect(half).toContainText("--cidr 10.2.");
   await expect(half).toContainText("No transitive routing");
-  await expect(half.locator("button.copy").first()).toBeVisible();
+  // Copying says so on the button clicked, and only there.
+  const copies = half.locator("button.copy");
+  await expect(copies.first()).toHaveText("Copy");
+  await copies.first().click();
+  await expect(copies.first()).toHaveText("Copied");
+  await expect(copies.nth(1)).toHaveText("Copy");
   // The overview says what is left of the provider's hourly budget.
   await open(page, "/");
   await expect(page.locator(".budget")).toContainText(/of 4500 calls left this hour/);
