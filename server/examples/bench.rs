@@ -86,7 +86,16 @@ where
     let (http, base, build) = (http.clone(), base.to_string(), Arc::new(build));
     load(total, concurrency, move || {
         let request = build(&http, &base);
-        async move { request.send().await.unwrap().status().as_u16() }
+        // Read to the last byte, as a browser does: the time is the whole
+        // answer's, and only a response read to its end gives its
+        // connection back to the pool (one left unread is closed, and the
+        // next request would pay for a new connection).
+        async move {
+            let res = request.send().await.unwrap();
+            let status = res.status().as_u16();
+            res.bytes().await.unwrap();
+            status
+        }
     })
     .await
 }
