@@ -13,6 +13,7 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod limit;
+pub mod listener;
 pub mod metrics;
 pub mod notify;
 pub mod policy_command;

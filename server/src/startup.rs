@@ -11,6 +11,7 @@ use crate::auth::{Auth, bootstrap};
 use crate::config::{ProviderChoice, ServeArgs, SimArgs};
 use crate::console::ServerConsole;
 use crate::limit::KeyedBuckets;
+use crate::listener::{TunedListener, tuned};
 use crate::notify::deliver::Outbox;
 use crate::notify::watch::{WatchLog, Watcher};
 use crate::provider::{ProviderClient, ProviderConfig};
@@ -324,7 +325,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
             metrics.local_addr()?
         );
         let router = crate::metrics::router(console.clone(), None);
-        tokio::spawn(async move { axum::serve(metrics, router).await });
+        tokio::spawn(async move { axum::serve(tuned(metrics), router).await });
     }
     let stop = shutdown();
     println!("Spaceport is listening on http://{addr}");
@@ -340,17 +341,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     Ok(())
 }
 
-/// A listener whose every accepted connection is set up before it is served.
-type TunedListener = axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>;
-
 /// Serves the console on a listener, with each request's client address
-/// (the sign-in throttle counts failures per address).
-///
-/// Every accepted connection has Nagle's algorithm off: a page leaves in
-/// several small writes (headers, then the body's chunks), and with Nagle
-/// on the kernel holds the second small write until the first is
-/// acknowledged, which a browser delays by up to 40 ms. Measured: the
-/// sign-in-sized pages took 44 ms at p50 instead of 7 (BENCHMARKS.md).
+/// (the sign-in throttle counts failures per address), and Nagle's
+/// algorithm off (see `listener::tuned`).
 pub fn serve_on(
     listener: tokio::net::TcpListener,
     router: axum::Router,
@@ -359,15 +352,8 @@ pub fn serve_on(
     axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>,
     axum::middleware::AddExtension<axum::Router, axum::extract::ConnectInfo<SocketAddr>>,
 > {
-    use axum::serve::ListenerExt;
-    let no_delay: fn(&mut tokio::net::TcpStream) = |stream| {
-        // Without it the connection still works, only slower: serve it.
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::warn!(error = %e, "could not turn Nagle's algorithm off");
-        }
-    };
     axum::serve(
-        listener.tap_io(no_delay),
+        tuned(listener),
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
 }

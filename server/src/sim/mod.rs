@@ -13,6 +13,7 @@ mod rules;
 pub mod seed;
 pub mod world;
 
+use crate::listener::tuned;
 use axum::Router;
 use base64::Engine;
 use std::net::SocketAddr;
@@ -208,7 +209,7 @@ pub async fn serve(
     opts: SimOptions,
 ) -> std::io::Result<()> {
     let (p, d) = routers(SimState::new(&opts));
-    let (a, b) = tokio::join!(axum::serve(platform, p), axum::serve(data, d));
+    let (a, b) = tokio::join!(axum::serve(tuned(platform), p), axum::serve(tuned(data), d));
     a.and(b)
 }
 
