@@ -242,6 +242,14 @@ async fn run() {
         wall.as_secs_f64()
     );
 
+    // 1b. The space's data add-ons, which the space page also reads.
+    let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
+        h.post(format!("{b}/api/data_addons"))
+            .form(&[("space", SPACE)])
+    })
+    .await;
+    report("server fn `data_addons` (JSON)", &lat, wall);
+
     // 2. The server-rendered page, as a first visit gets it.
     let calls_before = provider_calls().await;
     let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
