@@ -58,7 +58,7 @@ pub async fn open(path: &Path) -> Result<SqlitePool, DbError> {
         // A connection to a local file does not go stale the way one to a
         // database server does, and the check before each use is a round
         // trip to the connection's own thread (7% of the samples of a
-        // loaded console; the JSON reads 5% faster without it, see
+        // loaded console; the JSON reads 7% faster without it, see
         // BENCHMARKS.md). A failing connection still fails its query.
         .test_before_acquire(false)
         .connect_with(opts)
