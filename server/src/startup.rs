@@ -23,7 +23,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::ExpiredDeletion;
+use tower_sessions::session_store::CachingSessionStore;
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::SqliteStore;
+
+/// Sessions kept in memory at most (the least used beyond it are read from
+/// the database again when they come back).
+const SESSIONS_IN_MEMORY: u64 = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -261,6 +267,7 @@ async fn web(
         .await
         .map_err(crate::audit::AuditError::from)?;
     spawn_session_sweeper(sessions.clone());
+    let sessions = CachingSessionStore::new(MokaStore::new(Some(SESSIONS_IN_MEMORY)), sessions);
     let auth = Arc::new(Auth {
         users: executor.users().clone(),
         refusals: Arc::new(Refusals::new(executor.audit().clone())),

@@ -419,6 +419,72 @@ async fn sign_out_ends_the_session() {
     );
 }
 
+/// The session a sign-out ended is gone wherever the console keeps it:
+/// its cookie, replayed by hand after the sign-out, signs nobody in.
+#[tokio::test]
+async fn a_signed_out_session_cookie_replayed_is_worthless() {
+    let c = Console::start().await;
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = plain
+        .post(format!("{}/signin", c.base))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("name", "t-viewer"), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let overview = || {
+        plain
+            .post(format!("{}/api/overview", c.base))
+            .header("sec-fetch-site", "same-origin")
+            .header("cookie", &cookie)
+            .send()
+    };
+    // Used a few times first, so it is warm wherever it is kept.
+    for _ in 0..3 {
+        assert_eq!(overview().await.unwrap().status().as_u16(), 200);
+    }
+    let out = plain
+        .post(format!("{}/signout", c.base))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status().as_u16(), 303);
+    assert_eq!(overview().await.unwrap().status().as_u16(), 401);
+}
+
+/// The signed-in user is read afresh on every request: a user disabled,
+/// or given another role, with `spaceport user` (another process) while
+/// the console runs is signed out at their very next call.
+#[tokio::test]
+async fn a_user_changed_from_the_command_line_is_signed_out_at_once() {
+    let c = Console::start().await;
+    let viewer = c.as_role(Role::Viewer).await;
+    let operator = c.as_role(Role::Operator).await;
+    for _ in 0..3 {
+        assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 200);
+        assert_eq!(c.call_as(&operator, "overview", &[]).await.0, 200);
+    }
+    let (ok, out) = spaceport(&c.db, &["disable", "t-viewer"], "");
+    assert!(ok, "{out}");
+    assert_eq!(c.call_as(&viewer, "overview", &[]).await.0, 401);
+    let (ok, out) = spaceport(&c.db, &["role", "t-operator", "viewer"], "");
+    assert!(ok, "{out}");
+    assert_eq!(c.call_as(&operator, "overview", &[]).await.0, 401);
+}
+
 #[tokio::test]
 async fn a_session_ends_when_idle() {
     let c = Console::start_with(&["--session-idle-secs", "2"]).await;
