@@ -1,6 +1,7 @@
 //! The console's one SQLite file: opened once at start-up, made private,
 //! migrated, and its pool handed to the audit history, the users and the
-//! sessions.
+//! sessions (the users also open one connection of their own from the
+//! pool's options, for the read each request makes).
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -8,7 +8,7 @@ use super::password;
 use app::access::Role;
 use app::ids::{Secret, UserName};
 use app::model::UserSummary;
-use sqlx::{FromRow, SqlitePool};
+use sqlx::{ConnectOptions, FromRow, SqliteConnection, SqlitePool};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -88,12 +88,20 @@ fn now() -> String {
 
 pub struct Users {
     pool: SqlitePool,
+    /// A connection of its own for `by_id`, the read every signed-in
+    /// request makes: sqlx pings a pooled connection on its way back to
+    /// the pool, a second round trip to the connection's thread for each
+    /// read. Opened on first use, and again after a failure.
+    own: tokio::sync::Mutex<Option<SqliteConnection>>,
 }
 
 impl Users {
     /// Over the console's database, whose migrations created the table.
     pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            own: tokio::sync::Mutex::new(None),
+        }
     }
 
     pub async fn create(&self, new: NewUser<'_>) -> Result<User, UserError> {
@@ -126,13 +134,22 @@ impl Users {
         )
     }
 
+    /// Read afresh each time (other processes change users), on the
+    /// connection of its own.
     pub async fn by_id(&self, id: i64) -> Result<Option<User>, UserError> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        let mut own = self.own.lock().await;
+        let conn = match own.as_mut() {
+            Some(conn) => conn,
+            None => own.insert(self.pool.connect_options().connect().await?),
+        };
+        let read = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await;
+        if read.is_err() {
+            *own = None;
+        }
+        Ok(read?)
     }
 
     pub async fn list(&self) -> Result<Vec<User>, UserError> {
