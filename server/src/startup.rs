@@ -294,15 +294,17 @@ async fn web(
         .site_addr(args.listen)
         .build();
     let files = crate::web::site_files::site_files(&leptos).map_err(StartError::Config)?;
-    Ok(app(AppState {
-        leptos,
-        files,
-        console,
-        auth,
+    Ok(app(
+        AppState {
+            leptos,
+            files,
+            console,
+            auth,
+            site: Site::from_public_url(args.public_url.as_ref()),
+            proxies: TrustedProxies(Arc::new(args.trusted_proxy.clone())),
+        },
         sessions,
-        site: Site::from_public_url(args.public_url.as_ref()),
-        proxies: TrustedProxies(Arc::new(args.trusted_proxy.clone())),
-    }))
+    ))
 }
 
 /// The web side around any Console, over the database `args` names: the

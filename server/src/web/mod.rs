@@ -78,12 +78,13 @@ pub struct AppState {
     pub files: app::site::SiteFiles,
     pub console: SharedConsole,
     pub auth: Arc<Auth>,
-    pub sessions: Sessions,
     pub site: Site,
     pub proxies: client::TrustedProxies,
 }
 
-pub fn app(state: AppState) -> Router {
+/// The console's routes and middleware over `state`, its sessions kept in
+/// `sessions` (not in the state, which is cloned for every request).
+pub fn app(state: AppState, sessions: Sessions) -> Router {
     let routes = generate_route_list(app::App);
     let console = state.console.clone();
     let files = state.files.clone();
@@ -93,7 +94,7 @@ pub fn app(state: AppState) -> Router {
     // to this host. The store and the cookie keep a session up to its
     // absolute limit; the gate ends it sooner when idle, and can then say
     // the sign-in expired rather than that there was none.
-    let sessions = SessionManagerLayer::new(state.sessions.clone())
+    let sessions = SessionManagerLayer::new(sessions)
         .with_name(state.site.cookie_name())
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
@@ -124,7 +125,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             move |_| app::shell(fallback_files.clone()),
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), gate))
+        // Each middleware holds only its part of the state: it is cloned
+        // for every request, and the whole of it was 1.5% of a loaded
+        // console's samples (BENCHMARKS.md).
+        .layer(middleware::from_fn_with_state(state.auth.clone(), gate))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
             security::SameSite {
@@ -134,7 +138,7 @@ pub fn app(state: AppState) -> Router {
             security::same_site_only,
         ))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.proxies.clone(),
             client::client_address,
         ))
         .layer(middleware::from_fn(crate::metrics::count_requests))
