@@ -338,11 +338,17 @@ fn set_cookie(res: &reqwest::Response) -> String {
         .join("\n")
 }
 
-async fn sign_in_raw(base: &str) -> reqwest::Response {
+/// A client that keeps no cookies and follows no redirects: each request
+/// carries exactly the cookie it is given.
+fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
+}
+
+async fn sign_in_raw(base: &str) -> reqwest::Response {
+    no_redirects()
         .post(format!("{base}/signin"))
         .form(&[("name", "t-viewer"), ("password", PASSWORD)])
         .send()
@@ -362,10 +368,7 @@ async fn the_session_cookie_is_http_only_strict_and_renewed_at_sign_in() {
 
     // Signing in again in the same browser gives a new id; the old one is dead.
     let old = cookie.split(';').next().unwrap().to_string();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = no_redirects();
     let res = client
         .post(format!("{}/signin", c.base))
         .header("Cookie", &old)
@@ -424,25 +427,10 @@ async fn sign_out_ends_the_session() {
 #[tokio::test]
 async fn a_signed_out_session_cookie_replayed_is_worthless() {
     let c = Console::start().await;
-    let plain = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let res = plain
-        .post(format!("{}/signin", c.base))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("name", "t-viewer"), ("password", PASSWORD), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
+    let plain = no_redirects();
+    let res = sign_in_raw(&c.base).await;
     assert_eq!(res.status().as_u16(), 303);
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = set_cookie(&res).split(';').next().unwrap().to_string();
     let overview = || {
         plain
             .post(format!("{}/api/overview", c.base))
