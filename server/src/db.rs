@@ -25,13 +25,25 @@ pub enum DbError {
 /// session ids that anyone who reads the file could replay. SQLite creates
 /// the `-wal` and `-shm` files with the database file's own permissions, so
 /// creating that one 0600 covers the journal files made later.
+///
+/// An existing file is never opened here, only given its mode: POSIX locks
+/// belong to a process, and closing any descriptor of a file drops all of
+/// its locks on that file, SQLite's included. A pool of this process that
+/// had the file open would lose the lock that tells other processes it is
+/// there, and the next `spaceport` command would, at its exit, take the WAL
+/// for its own and remove it under the pool (stale reads, then a malformed
+/// file). `create_new` fails on an existing file without opening it.
 fn private_file(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
         .mode(0o600)
-        .open(path)?;
+        .open(path)
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        other => drop(other?),
+    }
     for suffix in ["", "-wal", "-shm"] {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);

@@ -3,8 +3,9 @@
 //! like the Settings page's, recorded with the actor `command line`; the
 //! policy never holds the command line back (it holds the database file).
 
+use crate::actions::Executor;
 use crate::config::{PolicyAction, PolicyArgs};
-use crate::user_command::{ACTOR, UserCommandError, open_executor};
+use crate::user_command::{ACTOR, UserCommandError, closing, open_executor};
 use app::access::Caller;
 use app::action::{Action, AuditName};
 use app::approval::{GATED, Policy};
@@ -37,12 +38,17 @@ fn print(policy: &Policy) {
 
 pub async fn run(args: PolicyArgs) -> Result<(), UserCommandError> {
     let executor = open_executor(&args.files).await?;
+    let done = act(&executor, args.action).await;
+    closing(&executor, done).await
+}
+
+async fn act(executor: &Executor, action: PolicyAction) -> Result<(), UserCommandError> {
     let mut policy = executor
         .approvals()
         .policy()
         .await
         .map_err(|e| UserCommandError::Refused(e.into()))?;
-    match args.action {
+    match action {
         PolicyAction::Show => print(&policy),
         PolicyAction::Set {
             approvals,

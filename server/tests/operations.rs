@@ -182,3 +182,28 @@ fn logs_are_json_lines_when_asked() {
         "{logged:?}"
     );
 }
+
+/// The database file may be opened again by a process that already has
+/// it open (a test harness, a second pool), and another process (the
+/// command line) then writes to it and exits. POSIX locks belong to a
+/// process, and closing any descriptor of a file drops all of them: an
+/// open that closed a descriptor of its own left the first pool without
+/// the lock that tells the command line it is not alone, so at its exit
+/// the command line took the WAL for its own and removed it, and the
+/// first pool went on reading pages that were no longer the file's.
+#[tokio::test]
+async fn a_file_opened_twice_in_one_process_still_sees_the_command_line() {
+    use app::action::AuditName;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    let console = server::db::open(&db).await.unwrap();
+    let approvals = server::approvals::Approvals::new(console.clone());
+    approvals.policy().await.unwrap();
+    server::db::open(&db).await.unwrap().close().await;
+    for n in [0u8, 1, 0, 1, 0, 1, 0, 1] {
+        let (ok, out) = common::spaceport_policy(&db, &["set", &format!("peering.accept={n}")]);
+        assert!(ok, "{out}");
+        let seen = approvals.policy().await.unwrap();
+        assert_eq!(seen.needs(AuditName::PeeringAccept), n, "after setting {n}");
+    }
+}

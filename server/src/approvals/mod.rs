@@ -120,15 +120,12 @@ impl Approvals {
 
     /// The policy in force: the one an admin set, or a new console's.
     pub async fn policy(&self) -> Result<Policy, StoreError> {
-        // fetch_all, not fetch_optional: a statement left unfinished keeps
-        // its connection's read snapshot, and a policy set from the command
-        // line (another process) must be seen by the next action.
-        let stored: Vec<String> =
+        let stored: Option<String> =
             sqlx::query_scalar("SELECT value FROM console_settings WHERE key = ?")
                 .bind(POLICY_KEY)
-                .fetch_all(&self.pool)
+                .fetch_optional(&self.pool)
                 .await?;
-        match stored.into_iter().next() {
+        match stored {
             None => Ok(Policy::default()),
             Some(json) => serde_json::from_str(&json).map_err(|e| corrupt("policy")(e.to_string())),
         }
