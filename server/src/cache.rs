@@ -28,17 +28,20 @@ pub struct Read<V> {
     pub stale_error: Option<String>,
 }
 
+/// Values are kept behind an `Arc`: a read hands out the value the cache
+/// holds, not a copy of it (a space page makes seven reads, and copying
+/// each whole list was most of what they cost).
 pub struct Loader<K, V> {
     /// What the metrics call this resource.
     name: &'static str,
-    fresh: Cache<K, Fetched<V>>,
-    last_good: Cache<K, Fetched<V>>,
+    fresh: Cache<K, Fetched<Arc<V>>>,
+    last_good: Cache<K, Fetched<Arc<V>>>,
 }
 
 impl<K, V> Loader<K, V>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    V: Send + Sync + 'static,
 {
     pub fn new(name: &'static str, refresh: Duration, capacity: u64) -> Self {
         Self {
@@ -52,7 +55,7 @@ where
     }
 
     /// The cached value, or one load shared by every concurrent caller.
-    pub async fn get<F>(&self, key: K, load: F) -> Result<Read<V>, ProviderError>
+    pub async fn get<F>(&self, key: K, load: F) -> Result<Read<Arc<V>>, ProviderError>
     where
         F: Future<Output = Result<V, ProviderError>>,
     {
@@ -65,7 +68,7 @@ where
             .try_get_with(key.clone(), async {
                 ran.store(true, std::sync::atomic::Ordering::Relaxed);
                 load.await.map(|value| Fetched {
-                    value,
+                    value: Arc::new(value),
                     at: OffsetDateTime::now_utc(),
                 })
             })

@@ -65,7 +65,7 @@ impl ServerConsole {
             | Action::RemoveAccounts { addon, .. } => {
                 self.links.invalidate(&addon.to_string()).await;
                 let link = self.read_link(addon.as_str()).await?.value;
-                let (status, accounts) = match &link {
+                let (status, accounts) = match &*link {
                     Some(l) => (
                         l.status.to_string(),
                         l.allowed_accounts
@@ -224,7 +224,7 @@ impl ServerConsole {
         let mut pending = Vec::new();
         for (s, read) in spaces.iter().zip(reads) {
             let Ok(read) = read else { continue };
-            for p in read.value {
+            for p in read.value.iter() {
                 if p.status != PeeringStatus::PendingAcceptance || p.kind.is_provider_managed() {
                     continue;
                 }
@@ -239,8 +239,8 @@ impl ServerConsole {
                     .map(|r| r.id);
                 pending.push(PendingRequest {
                     space: s.name.clone(),
-                    expectation: expectation_of(&p, &mine, &now),
-                    peering: p,
+                    expectation: expectation_of(p, &mine, &now),
+                    peering: p.clone(),
                     approval,
                 });
             }

@@ -156,13 +156,13 @@ impl ServerConsole {
             })
     }
 
-    async fn read_spaces(&self) -> Result<Read<Vec<Space>>, ProviderError> {
+    async fn read_spaces(&self) -> Result<Read<Arc<Vec<Space>>>, ProviderError> {
         self.spaces
             .get((), async { Ok(self.provider.list_spaces().await?.value) })
             .await
     }
 
-    async fn read_info(&self, space: &str) -> Result<Read<PeeringInfo>, ProviderError> {
+    async fn read_info(&self, space: &str) -> Result<Read<Arc<PeeringInfo>>, ProviderError> {
         self.info
             .get(space.to_string(), async {
                 Ok(self.provider.peering_info(space).await?.value)
@@ -170,7 +170,7 @@ impl ServerConsole {
             .await
     }
 
-    async fn read_peerings(&self, space: &str) -> Result<Read<Vec<Peering>>, ProviderError> {
+    async fn read_peerings(&self, space: &str) -> Result<Read<Arc<Vec<Peering>>>, ProviderError> {
         self.peerings
             .get(space.to_string(), async {
                 Ok(self.provider.list_peerings(space).await?.value)
@@ -206,7 +206,7 @@ impl Console for ServerConsole {
                             .map(|st| (st.to_string(), count(st)))
                             .filter(|(_, n)| *n > 0)
                             .collect();
-                        for p in &r.value {
+                        for p in r.value.iter() {
                             if let PeeringStatus::Other(o) = &p.status
                                 && !counts.iter().any(|(s, _)| s == o)
                             {
@@ -276,8 +276,8 @@ impl Console for ServerConsole {
                 (info.at, info.stale_error.as_ref()),
                 (peerings.at, peerings.stale_error.as_ref()),
             ]),
-            info: info.value,
-            peerings: peerings.value,
+            info: Arc::unwrap_or_clone(info.value),
+            peerings: Arc::unwrap_or_clone(peerings.value),
             approvals,
         })
     }

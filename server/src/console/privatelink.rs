@@ -7,6 +7,7 @@ use crate::provider::wire::{Addon, endpoint_config_var, plan_allows_privatelink}
 use app::error::AppError;
 use app::ids::{AddonName, SpaceRef};
 use app::model::{ConnectionUrl, DataAddonSummary, DataService, PrivateLink, PrivateLinkView};
+use std::sync::Arc;
 
 /// An add-on of a data service the console knows, with that service.
 fn data_service(addon: &Addon) -> Option<DataService> {
@@ -16,13 +17,13 @@ fn data_service(addon: &Addon) -> Option<DataService> {
 impl ServerConsole {
     async fn read_apps(
         &self,
-    ) -> Result<crate::cache::Read<Vec<crate::provider::wire::App>>, ProviderError> {
+    ) -> Result<crate::cache::Read<Arc<Vec<crate::provider::wire::App>>>, ProviderError> {
         self.apps
             .get((), async { Ok(self.provider.list_apps().await?.value) })
             .await
     }
 
-    async fn read_addons(&self, app: &str) -> Result<Vec<Addon>, ProviderError> {
+    async fn read_addons(&self, app: &str) -> Result<Arc<Vec<Addon>>, ProviderError> {
         let read = self
             .addons
             .get(app.to_string(), async {
@@ -35,7 +36,7 @@ impl ServerConsole {
     pub(super) async fn read_link(
         &self,
         addon: &str,
-    ) -> Result<crate::cache::Read<Option<PrivateLink>>, ProviderError> {
+    ) -> Result<crate::cache::Read<Arc<Option<PrivateLink>>>, ProviderError> {
         self.links
             .get(addon.to_string(), async {
                 match self.provider.privatelink(addon).await {
@@ -53,7 +54,7 @@ impl ServerConsole {
     async fn read_masked_vars(
         &self,
         app: &str,
-    ) -> Result<std::collections::BTreeMap<String, String>, ProviderError> {
+    ) -> Result<Arc<std::collections::BTreeMap<String, String>>, ProviderError> {
         let read = self
             .masked_vars
             .get(app.to_string(), async {
@@ -78,9 +79,9 @@ impl ServerConsole {
             .collect();
         let mut out = Vec::new();
         for app in in_space {
-            for addon in self.read_addons(&app).await? {
-                if let Some(service) = data_service(&addon) {
-                    out.push((addon, service));
+            for addon in self.read_addons(&app).await?.iter() {
+                if let Some(service) = data_service(addon) {
+                    out.push((addon.clone(), service));
                 }
             }
         }
@@ -116,7 +117,7 @@ impl ServerConsole {
             .zip(links)
             .map(|((a, service), link)| {
                 let (privatelink, error) = match link {
-                    Ok(r) => (r.value.map(|l| l.status), None),
+                    Ok(r) => (r.value.as_ref().as_ref().map(|l| l.status.clone()), None),
                     Err(e) => (None, Some(AppError::from(e).to_string())),
                 };
                 DataAddonSummary {
@@ -144,7 +145,12 @@ impl ServerConsole {
         let info = self.read_info(space).await?;
         // The URL config vars of the endpoints, masked.
         let mut urls = Vec::new();
-        if let Some(l) = link.value.as_ref().filter(|l| !l.connections.is_empty()) {
+        if let Some(l) = link
+            .value
+            .as_ref()
+            .as_ref()
+            .filter(|l| !l.connections.is_empty())
+        {
             let vars = self.read_masked_vars(&a.app.name).await?;
             for c in &l.connections {
                 let var_name = endpoint_config_var(&a.attachment(service), &c.endpoint_id);
@@ -163,7 +169,7 @@ impl ServerConsole {
             eligible: plan_allows_privatelink(&a.plan.name),
             plan: a.plan.name,
             region: info.value.aws_region.clone(),
-            link: link.value,
+            link: Arc::unwrap_or_clone(link.value),
             urls,
             wait_limit_secs: self.privatelink_wait.as_secs(),
             freshness: freshness([

@@ -155,7 +155,7 @@ impl ServerConsole {
                     )));
                 }
                 self.links.invalidate(&addon.to_string()).await;
-                if let Some(l) = self.read_link(addon.as_str()).await?.value
+                if let Some(l) = &*self.read_link(addon.as_str()).await?.value
                     && l.status != PrivateLinkStatus::Deprovisioned
                 {
                     return Err(AppError::Conflict(format!(

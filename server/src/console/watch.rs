@@ -42,7 +42,7 @@ impl ServerConsole {
         };
         let now = rfc3339(OffsetDateTime::now_utc());
         let mut seen = Vec::with_capacity(spaces.value.len());
-        for s in &spaces.value {
+        for s in spaces.value.iter() {
             let mine: Vec<_> = expected
                 .iter()
                 .filter(|e| e.space == s.name)
@@ -50,11 +50,11 @@ impl ServerConsole {
                 .collect();
             let peerings = self.read_peerings(&s.name).await.ok().map(|r| {
                 r.value
-                    .into_iter()
+                    .iter()
                     .filter(|p| !p.kind.is_provider_managed())
                     .map(|p| PeeringSeen {
-                        expected: expectation_of(&p, &mine, &now),
-                        peering: p,
+                        expected: expectation_of(p, &mine, &now),
+                        peering: p.clone(),
                     })
                     .collect()
             });
