@@ -33,6 +33,11 @@ const fourEyesPort = port + 6;
 const fourEyesSim = port + 4;
 const fourEyesDb = path.join(os.tmpdir(), `spaceport-e2e-four-eyes-${Date.now()}.db`);
 const fourEyesLog = path.join(os.tmpdir(), `spaceport-e2e-four-eyes-${Date.now()}.log`);
+// A fourth, on the embedded simulator, whose history was edited before it
+// started: every page it serves carries the integrity alarm.
+const tamperedPort = port + 7;
+const tamperedDb = path.join(os.tmpdir(), `spaceport-e2e-tampered-${Date.now()}.db`);
+const tamperedLog = path.join(os.tmpdir(), `spaceport-e2e-tampered-${Date.now()}.log`);
 
 export default defineConfig({
   testDir: "./tests",
@@ -109,6 +114,15 @@ export default defineConfig({
     command: `bash end2end/start-console.sh ${bin} ${slowDb} ${slowLog} --listen 127.0.0.1:${slowPort} --sim-time-scale 1 --privatelink-wait-secs 5`,
     cwd: "..",
     url: `http://127.0.0.1:${slowPort}/signin`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+  }, {
+    command: `bash end2end/start-console.sh ${bin} ${tamperedDb} ${tamperedLog} --listen 127.0.0.1:${tamperedPort}`,
+    cwd: "..",
+    env: { SPACEPORT_E2E_TAMPER: "1" },
+    url: `http://127.0.0.1:${tamperedPort}/signin`,
     timeout: 60_000,
     reuseExistingServer: false,
     stdout: "ignore",

@@ -2,8 +2,10 @@
 # Starts a console for the browser tests: first its users, made with
 # `spaceport user add` the way a deployment script would (one per role,
 # password `e2e-password-<role>` on standard input), then its approval
-# policy if SPACEPORT_E2E_POLICY says one, then the console itself, its
-# whole output kept in a log file the token-secrecy test reads.
+# policy if SPACEPORT_E2E_POLICY says one, then, if SPACEPORT_E2E_TAMPER is
+# set, a record of the history edited in place behind the console's back
+# (with sqlite3, the way an attacker with the file would), then the console
+# itself, its whole output kept in a log file the token-secrecy test reads.
 #
 #   start-console.sh BIN DATABASE LOG [console flags...]
 set -euo pipefail
@@ -18,5 +20,9 @@ done
 if [ -n "${SPACEPORT_E2E_POLICY:-}" ]; then
   # shellcheck disable=SC2086
   "$bin" policy set $SPACEPORT_E2E_POLICY --database "$db" >/dev/null
+fi
+if [ -n "${SPACEPORT_E2E_TAMPER:-}" ]; then
+  sqlite3 "$db" "DROP TRIGGER audit_events_no_update;
+    UPDATE audit_events SET actor = 'someone-else' WHERE id = (SELECT MIN(id) FROM audit_events);"
 fi
 exec "$bin" --database "$db" "$@" >"$log" 2>&1

@@ -6,6 +6,7 @@
 #   wasm-bindgen-cli 0.2.130 (must equal the wasm-bindgen crate in Cargo.lock)
 #   wasm-opt from the npm package binaryen@132.0.0 (release builds only)
 #   Debian's chromium (end-to-end tests; Playwright itself is end2end/'s npm dependency)
+#   Debian's sqlite3 (end-to-end tests: one console's history is edited with it)
 #
 # Usage: scripts/ensure-tools.sh [build|e2e]   (default: build)
 set -euo pipefail
@@ -45,5 +46,12 @@ if [ "$want" = e2e ] && [ ! -x /usr/bin/chromium ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
+fi
+
+if [ "$want" = e2e ] && ! command -v sqlite3 >/dev/null; then
+  log "installing Debian's sqlite3"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq sqlite3 >/dev/null
 fi
 log "tools ready"

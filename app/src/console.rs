@@ -37,8 +37,9 @@ pub trait Console: Send + Sync + 'static {
     ) -> Result<PrivateLinkView, AppError>;
     /// One page of the audit history, newest first, as `query` filters it.
     async fn audit(&self, who: &Caller, query: AuditQuery) -> Result<AuditPage, AppError>;
-    /// The integrity alarm every page shows, while there is one.
-    async fn alarm(&self, _who: &Caller) -> Result<Option<IntegrityAlarm>, AppError> {
+    /// The integrity alarm every page shows, while there is one. Not
+    /// async: the page's context is made without waiting, and carries it.
+    fn alarm(&self, _who: &Caller) -> Result<Option<IntegrityAlarm>, AppError> {
         Ok(None)
     }
     /// What waits for `who`: requests to decide, pending peerings, their own.

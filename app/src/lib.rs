@@ -33,12 +33,15 @@ use leptos_router::{
 
 /// The HTML document around the app, rendered on the server only. It
 /// carries the page's CSP (with the nonce Leptos puts on its own scripts)
-/// and, for the browser to pick up when it hydrates, who is signed in.
+/// and, for the browser to pick up when it hydrates, who is signed in and
+/// the integrity alarm they are shown.
 pub fn shell(files: site::SiteFiles) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_page_csp();
     let me = use_context::<access::Me>().unwrap_or_default();
     let me = serde_json::to_string(&me).unwrap_or_default();
+    let alarm = use_context::<pages::alarm::PageAlarm>().unwrap_or_default();
+    let alarm = serde_json::to_string(&alarm).unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -46,6 +49,7 @@ pub fn shell(files: site::SiteFiles) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="spaceport-me" content=me />
+                <meta name="spaceport-alarm" content=alarm />
                 <site::SiteHead files />
                 <MetaTags />
             </head>
@@ -168,12 +172,13 @@ fn SignedIn(children: Children) -> impl IntoView {
     me.0.is_some().then(children)
 }
 
-/// Who the server said is signed in, read from the page it rendered.
+/// What the server said in the page's `<meta name=...>` (who is signed
+/// in, the alarm), read back from the page it rendered.
 #[cfg(feature = "hydrate")]
-fn me_from_page() -> access::Me {
+fn from_page<T: serde::de::DeserializeOwned + Default>(name: &str) -> T {
     use wasm_bindgen::JsCast;
     document()
-        .query_selector("meta[name=spaceport-me]")
+        .query_selector(&format!("meta[name={name}]"))
         .ok()
         .flatten()
         .and_then(|m| m.dyn_into::<web_sys::HtmlMetaElement>().ok())
@@ -185,9 +190,11 @@ fn me_from_page() -> access::Me {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    let me = me_from_page();
+    let me: access::Me = from_page("spaceport-me");
+    let alarm: pages::alarm::PageAlarm = from_page("spaceport-alarm");
     leptos::mount::hydrate_body(move || {
         provide_context(me);
+        provide_context(alarm);
         view! { <App /> }
     });
 }

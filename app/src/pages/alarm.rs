@@ -7,11 +7,18 @@ use crate::error::AppError;
 use crate::model::IntegrityAlarm;
 use leptos::prelude::*;
 
+/// The alarm the page was rendered with, for the signed-in user: the
+/// server puts it in the page's context and in a meta tag, and the browser
+/// reads it back as it hydrates. So no page waits on a read for it, and a
+/// page without an alarm makes nothing for the banner.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PageAlarm(pub Option<IntegrityAlarm>);
+
 #[server(endpoint = "alarm")]
 pub async fn get_alarm() -> Result<Option<IntegrityAlarm>, AppError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
-        console.alarm(&who).await
+        console.alarm(&who)
     })
     .await
 }
@@ -31,45 +38,51 @@ pub async fn acknowledge_alarm(finding: String) -> Result<String, AppError> {
 
 #[component]
 pub fn IntegrityBanner() -> impl IntoView {
+    let Some(first) = use_context::<PageAlarm>().and_then(|a| a.0) else {
+        return ().into_any();
+    };
+    let alarm = RwSignal::new(Some(first));
     let acknowledge = ServerAction::<AcknowledgeAlarm>::new();
-    let alarm = Resource::new(move || acknowledge.version().get(), |_| get_alarm());
+    // Once one is acknowledged the alarm is read again: another may stand.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = acknowledge.value().get() {
+            leptos::task::spawn_local(async move {
+                if let Ok(now) = get_alarm().await {
+                    alarm.set(now);
+                }
+            });
+        }
+    });
     let refused = move || acknowledge.value().get().and_then(Result::err);
-    view! {
-        <Transition fallback=|| ()>
-            {move || {
-                alarm
-                    .get()
-                    .and_then(Result::ok)
-                    .flatten()
-                    .map(|a| {
-                        let finding = a.finding.clone();
-                        view! {
-                            <div class="integrity-alarm error" role="alert">
-                                <strong>"The audit history does not hold. "</strong>
-                                <span class="finding">{a.finding}</span>
-                                " See the Audit page and the README on what it means."
-                                {a
-                                    .can_acknowledge
-                                    .then(|| {
-                                        view! {
-                                            <button
-                                                type="button"
-                                                on:click=move |_| {
-                                                    acknowledge
-                                                        .dispatch(AcknowledgeAlarm {
-                                                            finding: finding.clone(),
-                                                        });
-                                                }
-                                            >
-                                                "Acknowledge"
-                                            </button>
-                                        }
-                                    })}
-                                {move || refused().map(|e| view! { <p>{e.to_string()}</p> })}
-                            </div>
-                        }
-                    })
-            }}
-        </Transition>
-    }
+    (move || {
+        alarm.get().map(|a| {
+            let finding = a.finding.clone();
+            view! {
+                <div class="integrity-alarm error" role="alert">
+                    <strong>"The audit history does not hold. "</strong>
+                    <span class="finding">{a.finding}</span>
+                    " See the Audit page and the README on what it means."
+                    {a
+                        .can_acknowledge
+                        .then(|| {
+                            view! {
+                                <button
+                                    type="button"
+                                    on:click=move |_| {
+                                        acknowledge
+                                            .dispatch(AcknowledgeAlarm {
+                                                finding: finding.clone(),
+                                            });
+                                    }
+                                >
+                                    "Acknowledge"
+                                </button>
+                            }
+                        })}
+                    {move || refused().map(|e| view! { <p>{e.to_string()}</p> })}
+                </div>
+            }
+        })
+    })
+    .into_any()
 }

@@ -342,7 +342,7 @@ impl Console for ServerConsole {
         })
     }
 
-    async fn alarm(&self, who: &Caller) -> Result<Option<IntegrityAlarm>, AppError> {
+    fn alarm(&self, who: &Caller) -> Result<Option<IntegrityAlarm>, AppError> {
         who.require(Permission::View)?;
         Ok(self
             .executor

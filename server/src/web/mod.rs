@@ -118,6 +118,10 @@ pub fn app(state: AppState, sessions: Sessions) -> Router {
                 // The page's caller, from the request the gate annotated.
                 let caller = use_context::<http::request::Parts>()
                     .and_then(|p| p.extensions.get::<Caller>().cloned());
+                let alarm = caller
+                    .as_ref()
+                    .and_then(|c| console.alarm(c).ok().flatten());
+                provide_context(app::pages::alarm::PageAlarm(alarm));
                 provide_context(Me(caller));
             },
             move || app::shell(files.clone()),
