@@ -5,7 +5,7 @@
 
 use crate::actions::Executor;
 use crate::config::{PolicyAction, PolicyArgs};
-use crate::user_command::{ACTOR, UserCommandError, closing, open_executor};
+use crate::user_command::{ACTOR, UserCommandError, close, open_executor};
 use app::access::Caller;
 use app::action::{Action, AuditName};
 use app::approval::{GATED, Policy};
@@ -39,7 +39,8 @@ fn print(policy: &Policy) {
 pub async fn run(args: PolicyArgs) -> Result<(), UserCommandError> {
     let executor = open_executor(&args.files).await?;
     let done = act(&executor, args.action).await;
-    closing(&executor, done).await
+    close(&executor).await;
+    done
 }
 
 async fn act(executor: &Executor, action: PolicyAction) -> Result<(), UserCommandError> {

@@ -75,19 +75,19 @@ pub async fn open_executor(files: &FileArgs) -> Result<Executor, UserCommandErro
     Ok(Executor::new(audit, users))
 }
 
-/// Closes the database after `work`, whatever its outcome: the command's
-/// connections end before the process does, so SQLite finishes with the
-/// file (checkpointing the WAL when no console has it open) rather than
-/// leaving that to the next one to open it.
-pub async fn closing<T>(executor: &Executor, work: T) -> T {
+/// Closes the command's database, once its work is done whatever the
+/// outcome: its connections end before the process does, so SQLite
+/// finishes with the file (checkpointing the WAL when no console has it
+/// open) rather than leaving that to the next one to open it.
+pub async fn close(executor: &Executor) {
     executor.audit().pool().close().await;
-    work
 }
 
 pub async fn run(args: UserArgs) -> Result<(), UserCommandError> {
     let executor = open_executor(&args.files).await?;
     let done = act(&executor, args.action).await;
-    closing(&executor, done).await
+    close(&executor).await;
+    done
 }
 
 async fn act(executor: &Executor, action: UserAction) -> Result<(), UserCommandError> {

@@ -117,7 +117,7 @@ impl ServerConsole {
             .zip(links)
             .map(|((a, service), link)| {
                 let (privatelink, error) = match link {
-                    Ok(r) => (r.value.as_ref().as_ref().map(|l| l.status.clone()), None),
+                    Ok(r) => (Option::as_ref(&r.value).map(|l| l.status.clone()), None),
                     Err(e) => (None, Some(AppError::from(e).to_string())),
                 };
                 DataAddonSummary {
@@ -145,12 +145,7 @@ impl ServerConsole {
         let info = self.read_info(space).await?;
         // The URL config vars of the endpoints, masked.
         let mut urls = Vec::new();
-        if let Some(l) = link
-            .value
-            .as_ref()
-            .as_ref()
-            .filter(|l| !l.connections.is_empty())
-        {
+        if let Some(l) = Option::as_ref(&link.value).filter(|l| !l.connections.is_empty()) {
             let vars = self.read_masked_vars(&a.app.name).await?;
             for c in &l.connections {
                 let var_name = endpoint_config_var(&a.attachment(service), &c.endpoint_id);
