@@ -12,6 +12,7 @@ pub mod action;
 pub mod approval;
 pub mod aws;
 pub mod components;
+pub mod controls;
 pub mod error;
 pub mod ids;
 pub mod model;
@@ -109,6 +110,16 @@ pub fn App() -> impl IntoView {
                     // clean-up of the request.
                     <Route path=path!("/") view=pages::overview::OverviewPage ssr=SsrMode::Async />
                     <Route path=path!("/spaces/:space") view=pages::space::SpacePage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/spaces/:space/peerings/:pcx/:what")
+                        view=pages::space_dialogs::PeeringDialogPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/spaces/:space/approvals/:request")
+                        view=pages::space_dialogs::ReviewDialogPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=path!("/spaces/:space/addons/:addon")
                         view=pages::privatelink::AddonPage

@@ -296,3 +296,64 @@ async fn the_gate_refuses_before_the_console_is_reached() {
     assert!(body.contains("cannot accept peerings"), "{body}");
     assert!(app.acts().is_empty());
 }
+
+#[tokio::test]
+async fn a_peering_s_confirmations_are_pages_of_their_own_for_those_who_may() {
+    let app = App::start().await;
+    app.sign_in("operator").await;
+    let accept = format!("/spaces/{KNOWN}/peerings/{PENDING}/accept");
+    let (status, html) = app.send("GET", &accept, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("role=\"dialog\""), "{html}");
+    assert!(html.contains("action=\"/api/accept_peering\""), "{html}");
+    assert!(
+        html.contains(&format!("name=\"pcx_id\" value=\"{PENDING}\"")),
+        "{html}"
+    );
+    assert!(html.contains("123456789012"), "the requester: {html}");
+    // An operator may not destroy: no dialog, and the address says why.
+    let destroy = format!("/spaces/{KNOWN}/peerings/{PENDING}/destroy");
+    let (status, html) = app.send("GET", &destroy, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!html.contains("role=\"dialog\""), "{html}");
+    assert!(html.contains("offers no destroy to you now"), "{html}");
+    // Nor is there a dialog for what is not there.
+    for path in [
+        format!("/spaces/{KNOWN}/peerings/pcx-0123456789/accept"),
+        format!("/spaces/{KNOWN}/peerings/{PENDING}/anything"),
+        format!("/spaces/{KNOWN}/approvals/42"),
+    ] {
+        let (status, html) = app.send("GET", &path, &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {html}");
+        assert!(!html.contains("role=\"dialog\""), "{path}: {html}");
+    }
+    // A viewer gets no accept either.
+    let viewer = App::start().await;
+    viewer.sign_in("viewer").await;
+    let (status, html) = viewer.send("GET", &accept, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!html.contains("role=\"dialog\""), "{html}");
+}
+
+#[tokio::test]
+async fn the_space_page_shows_the_status_asked_for_in_its_address() {
+    let app = App::start().await;
+    app.sign_in("viewer").await;
+    let row = format!("data-pcx=\"{PENDING}\"");
+    let (_, html) = app
+        .send("GET", &format!("/spaces/{KNOWN}?status=active"), &[])
+        .await;
+    assert!(!html.contains(&row), "{html}");
+    let (_, html) = app
+        .send(
+            "GET",
+            &format!("/spaces/{KNOWN}?status=pending-acceptance"),
+            &[],
+        )
+        .await;
+    assert!(html.contains(&row), "{html}");
+    assert!(
+        html.contains("<option value=\"pending-acceptance\" selected"),
+        "{html}"
+    );
+}

@@ -4,10 +4,9 @@
 //! marked "unexpected requester" wherever it is shown.
 
 use crate::access::{Permission, i_can};
-use crate::answer_of;
-use crate::components::{ErrorMessage, latest_answer};
+use crate::controls::forms::{CallButton, CallForm};
 use crate::error::AppError;
-use crate::ids::{SpaceRef, parse};
+use crate::ids::SpaceRef;
 use crate::model::SpaceView;
 use leptos::prelude::*;
 
@@ -52,25 +51,8 @@ pub async fn forget_peer(id: i64) -> Result<String, AppError> {
     .await
 }
 
-/// What the last registration or removal said.
 #[component]
-pub fn ExpectMessage(
-    expect: ServerAction<ExpectPeer>,
-    forget: ServerAction<ForgetPeer>,
-) -> impl IntoView {
-    let latest = latest_answer(vec![answer_of!(expect), answer_of!(forget)]);
-    move || {
-        latest.get().map(|r| match r {
-            Ok(said) => {
-                view! { <p class="notice expected-said" role="status">{said}</p> }.into_any()
-            }
-            Err(error) => view! { <ErrorMessage error /> }.into_any(),
-        })
-    }
-}
-
-#[component]
-pub fn ExpectedPeers(view: SpaceView, forget: ServerAction<ForgetPeer>) -> impl IntoView {
+pub fn ExpectedPeers(view: SpaceView) -> impl IntoView {
     let may = i_can(Permission::ExpectPeers);
     let require = view.approvals.require_expected_peer;
     let rows = view
@@ -81,13 +63,17 @@ pub fn ExpectedPeers(view: SpaceView, forget: ServerAction<ForgetPeer>) -> impl 
             let id = e.id;
             let remove = may.then(|| {
                 view! {
-                    <button class="forget" on:click=move |_| { forget.dispatch(ForgetPeer { id }); }>
-                        "Forget"
-                    </button>
+                    <CallButton
+                        function="forget_peer"
+                        fields=vec![("id", id.to_string())]
+                        class="forget"
+                        label="Forget"
+                        notice="expected-said"
+                    />
                 }
             });
             view! {
-                <tr class="expected-peer" data-id=id>
+                <tr class="expected-peer" data-key=id data-id=id>
                     <td>{e.aws_account_id.clone()}</td>
                     <td>{e.vpc_id.clone()}</td>
                     <td>{e.cidr.clone()}</td>
@@ -131,53 +117,29 @@ pub fn ExpectedPeers(view: SpaceView, forget: ServerAction<ForgetPeer>) -> impl 
 
 /// Registers an expected peer in `space`.
 #[component]
-pub fn ExpectForm(space: String, expect: ServerAction<ExpectPeer>) -> impl IntoView {
+pub fn ExpectForm(space: String) -> impl IntoView {
     let field = |name: &'static str, label: &'static str, placeholder: &'static str| {
-        let value = RwSignal::new(String::new());
-        let input = view! {
+        view! {
             <label>
                 {label}
-                <input
-                    name=name
-                    placeholder=placeholder
-                    autocomplete="off"
-                    prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))
-                />
+                <input name=name placeholder=placeholder autocomplete="off" />
             </label>
-        };
-        (value, input)
+        }
     };
-    let (account, account_input) = field("aws_account_id", "AWS account ", "123456789012");
-    let (vpc, vpc_input) = field("vpc_id", "VPC ID ", "vpc-0a1b2c3d");
-    let (cidr, cidr_input) = field("cidr", "CIDR ", "10.100.0.0/16");
-    let (region, region_input) = field("region", "Region (optional) ", "us-east-1");
-    let (note, note_input) = field("note", "Note or ticket ", "NET-1234: payments VPC");
-    let (until, until_input) = field("valid_until", "Valid until ", "YYYY-MM-DD");
     view! {
-        <form
+        <CallForm
+            function="expect_peer"
             class="expect"
-            on:submit=move |ev| {
-                ev.prevent_default();
-                let Ok(space) = parse::<SpaceRef>(&space) else { return };
-                expect.dispatch(ExpectPeer {
-                    space,
-                    aws_account_id: account.get_untracked(),
-                    vpc_id: vpc.get_untracked(),
-                    cidr: cidr.get_untracked(),
-                    region: region.get_untracked(),
-                    note: note.get_untracked(),
-                    valid_until: until.get_untracked(),
-                });
-            }
+            notice="expected-said"
+            fields=vec![("space", space)]
         >
-            {account_input}
-            {vpc_input}
-            {cidr_input}
-            {region_input}
-            {note_input}
-            {until_input}
+            {field("aws_account_id", "AWS account ", "123456789012")}
+            {field("vpc_id", "VPC ID ", "vpc-0a1b2c3d")}
+            {field("cidr", "CIDR ", "10.100.0.0/16")}
+            {field("region", "Region (optional) ", "us-east-1")}
+            {field("note", "Note or ticket ", "NET-1234: payments VPC")}
+            {field("valid_until", "Valid until ", "YYYY-MM-DD")}
             <button type="submit" class="expect-peer">"Expect this peer"</button>
-        </form>
+        </CallForm>
     }
 }

@@ -11,4 +11,5 @@ pub mod privatelink;
 pub mod settings;
 pub mod signin;
 pub mod space;
+pub mod space_dialogs;
 pub mod users;

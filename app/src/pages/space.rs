@@ -1,33 +1,23 @@
-//! One space: its peering info, its peerings, and the accept and destroy
-//! actions with their confirmations (or, where the policy holds them back,
-//! the requests for approval and their decisions), and the expected peers.
-//! The page keeps reading, faster while any peering is in a transient
+//! One space: its peering info, its peerings with the accept and destroy
+//! actions (their confirmations are in `space_dialogs`), the requests for
+//! approval about them, and the expected peers. The page's data is read
+//! again by its controls, faster while any peering is in a transient
 //! status or a request waits, so an accepted request is seen to reach
 //! `active`, and a colleague's decision is seen, without a reload.
 
 use crate::access::{Permission, i_can};
-use crate::action::{Action, AuditName};
-use crate::answer_of;
-use crate::approval::{ApprovalState, ApprovalView, SpaceApprovals, expectation_of};
-use crate::components::{
-    Copyable, CopyableList, ErrorMessage, FreshnessNote, Loaded, RelativeTime, StatusBadge,
-    TypeToConfirm, latest_answer,
-};
+use crate::action::AuditName;
+use crate::approval::{ApprovalState, SpaceApprovals, expectation_of};
+use crate::components::{Copyable, CopyableList, FreshnessNote, Loaded, RelativeTime, StatusBadge};
+use crate::controls::PageControls;
+use crate::controls::forms::WithdrawButton;
 use crate::error::AppError;
 use crate::ids::{PcxId, SpaceRef, parse};
 use crate::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
-use crate::pages::approvals::{ApprovalCard, DecisionMessage, Decisions, ReasonForm, every};
-use crate::pages::expected::{ExpectForm, ExpectMessage, ExpectPeer, ExpectedPeers, ForgetPeer};
+use crate::pages::expected::{ExpectForm, ExpectedPeers};
 use crate::pages::inbox::ExpectationMarker;
-use crate::validate::{Severity, accept_findings};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-use std::time::Duration;
-
-/// How often the page reads again while something is changing.
-const REFRESH_WHILE_TRANSIENT: Duration = Duration::from_millis(1500);
-/// Otherwise it reads every this many of those periods.
-const IDLE_TICKS: u32 = 4;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "space")]
 pub async fn get_space(space: SpaceRef) -> Result<SpaceView, AppError> {
@@ -64,95 +54,42 @@ pub async fn destroy_peering(
     .await
 }
 
-/// The confirmation currently open, if any.
-#[derive(Clone, PartialEq)]
-enum Dialog {
-    Accept(Peering),
-    Destroy(Peering),
-    /// An approval request to decide, with the peering it is about.
-    Decide(Box<ApprovalView>, Peering),
-}
+/// How the page narrows its peerings: `?status=` in its address, which
+/// the filter sets, so every read of the page shows the same rows.
+const STATUS_QUERY: &str = "status";
 
 #[component]
 pub fn SpacePage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let space = move || params.read().get("space").unwrap_or_default();
     let data = Resource::new(space, |s| async move { get_space(parse(&s)?).await });
-    let accept = ServerAction::<AcceptPeering>::new();
-    let destroy = ServerAction::<DestroyPeering>::new();
-    let dialog = RwSignal::new(None::<Dialog>);
-    let filter = RwSignal::new(String::new());
-    let decisions = Decisions::new();
-    let expect = ServerAction::<ExpectPeer>::new();
-    let forget = ServerAction::<ForgetPeer>::new();
-
-    // After an action, read the space again so the row shows its new status.
-    Effect::new(move |_| {
-        let n = accept.version().get()
-            + destroy.version().get()
-            + decisions.version()
-            + expect.version().get()
-            + forget.version().get();
-        if n > 0 {
-            data.refetch();
-        }
-    });
-    // The page stays live: new requests and other people's decisions show
-    // without a reload. While anything is changing by itself, or waits for
-    // a decision, it reads every tick; otherwise every fourth.
-    let ticks = StoredValue::new(0u32);
-    every(REFRESH_WHILE_TRANSIENT, move || {
-        let busy = data.get_untracked().and_then(Result::ok).is_some_and(|v| {
-            v.peerings.iter().any(|p| p.status.is_transient())
-                || v.approvals.requests.iter().any(|r| r.state.is_open())
-        });
-        ticks.update_value(|t| *t += 1);
-        if (busy || ticks.get_value().is_multiple_of(IDLE_TICKS)) && !decisions.writing() {
-            data.refetch();
-        }
-    });
-
     let render = move |view: SpaceView| {
+        // Read again by itself while anything changes by itself, or waits
+        // for a decision.
+        let busy = view.peerings.iter().any(|p| p.status.is_transient())
+            || view.approvals.requests.iter().any(|r| r.state.is_open());
+        let wanted = query.read_untracked().get(STATUS_QUERY).unwrap_or_default();
         // Each part erased on its own keeps the page's type shallow.
         view! {
-            <FreshnessNote freshness=view.freshness.clone() />
-            {view! { <PeeringInfoPanel info=view.info.clone() /> }.into_any()}
-            {view! { <Peerings view=view.clone() dialog filter decisions /> }.into_any()}
-            {view! { <ExpectedPeers view forget /> }.into_any()}
+            <div data-live="space" data-busy=busy.then_some("")>
+                <FreshnessNote freshness=view.freshness.clone() />
+                {view! { <PeeringInfoPanel info=view.info.clone() /> }.into_any()}
+                {view! { <Peerings space=space() view=view.clone() wanted /> }.into_any()}
+                {view! { <ExpectedPeers view /> }.into_any()}
+            </div>
         }
     };
     view! {
         <h1>{space}</h1>
-        <ActionMessage accept destroy />
-        <DecisionMessage decisions />
-        <ExpectMessage expect forget />
-        <Loaded data fallback="Loading the space…" view=render />
-        // Outside what is read again, so a refresh keeps what is typed.
-        {move || i_can(Permission::ExpectPeers).then(|| view! { <ExpectForm space=space() expect /> })}
-        <ConfirmDialog dialog space=Signal::derive(space) data accept destroy decisions />
-        {move || {
-            view! { <crate::pages::privatelink::DataAddons space=space() /> }
-        }}
-    }
-}
-
-/// What the last action led to, or why it was refused.
-#[component]
-fn ActionMessage(
-    accept: ServerAction<AcceptPeering>,
-    destroy: ServerAction<DestroyPeering>,
-) -> impl IntoView {
-    let latest = latest_answer(vec![answer_of!(accept), answer_of!(destroy)]);
-    move || {
-        latest.get().map(|r| match r {
-            Ok(done) => view! {
-                <p class="notice" role="status" data-pcx=done.pcx_id.clone()>
-                    {done.message}
-                </p>
-            }
-            .into_any(),
-            Err(error) => view! { <ErrorMessage error /> }.into_any(),
-        })
+        <PageControls>
+            <Loaded data fallback="Loading the space…" view=render />
+            // Outside what is read again, so a refresh keeps what is typed.
+            {move || i_can(Permission::ExpectPeers).then(|| view! { <ExpectForm space=space() /> })}
+            {move || {
+                view! { <crate::pages::privatelink::DataAddons space=space() /> }
+            }}
+        </PageControls>
     }
 }
 
@@ -197,12 +134,7 @@ fn PeeringInfoPanel(info: PeeringInfo) -> impl IntoView {
 }
 
 #[component]
-fn Peerings(
-    view: SpaceView,
-    dialog: RwSignal<Option<Dialog>>,
-    filter: RwSignal<String>,
-    decisions: Decisions,
-) -> impl IntoView {
+fn Peerings(space: String, view: SpaceView, wanted: String) -> impl IntoView {
     let as_of = view.freshness.as_of.clone();
     let info = view.info.clone();
     let approvals = view.approvals.clone();
@@ -217,40 +149,35 @@ fn Peerings(
             }
             acc
         });
-    let rows = move || {
-        let wanted = filter.get();
-        peerings
-            .iter()
-            .filter(|p| wanted.is_empty() || p.status.as_str() == wanted)
-            .cloned()
-            .map(|p| {
-                view! {
-                    <PeeringRow
-                        peering=p
-                        as_of=as_of.clone()
-                        info=info.clone()
-                        approvals=approvals.clone()
-                        dialog
-                        decisions
-                    />
-                }
-            })
-            .collect_view()
-    };
+    let rows = peerings
+        .iter()
+        .filter(|p| wanted.is_empty() || p.status.as_str() == wanted)
+        .cloned()
+        .map(|p| {
+            view! {
+                <PeeringRow
+                    space=space.clone()
+                    peering=p
+                    as_of=as_of.clone()
+                    info=info.clone()
+                    approvals=approvals.clone()
+                />
+            }
+        })
+        .collect_view();
     view! {
         <section class="panel">
             <h2>"Peerings"</h2>
             <label class="filter">
                 "Status "
-                <select
-                    name="status"
-                    prop:value=move || filter.get()
-                    on:change=move |ev| filter.set(event_target_value(&ev))
-                >
+                <select name="status" data-query=STATUS_QUERY>
                     <option value="">"all"</option>
                     {present
                         .into_iter()
-                        .map(|s| view! { <option value=s.clone()>{s.clone()}</option> })
+                        .map(|s| {
+                            let selected = s == wanted;
+                            view! { <option value=s.clone() selected=selected>{s.clone()}</option> }
+                        })
                         .collect_view()}
                 </select>
             </label>
@@ -276,16 +203,15 @@ fn Peerings(
 
 #[component]
 fn PeeringRow(
+    space: String,
     peering: Peering,
     as_of: String,
     info: PeeringInfo,
     approvals: SpaceApprovals,
-    dialog: RwSignal<Option<Dialog>>,
-    decisions: Decisions,
 ) -> impl IntoView {
-    let p = peering.clone();
     let or_dash = |v: Option<String>| v.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into());
     let expectation = expectation_of(&peering, &approvals.expected, &as_of);
+    let dialog = |what: &str| format!("/spaces/{space}/peerings/{}/{what}", peering.pcx_id);
     // The newest request about this peering, and whether it is still open.
     let latest = approvals
         .latest(AuditName::PeeringAccept, &peering.pcx_id)
@@ -299,53 +225,32 @@ fn PeeringRow(
         .cloned();
     let free = open.is_none();
     let accept = (free && peering.can_accept() && i_can(Permission::AcceptPeering)).then(|| {
-        let p = p.clone();
         let label = if approvals.accept.needs > 0 {
             "Request approval"
         } else {
             "Accept"
         };
-        view! {
-            <button class="accept" on:click=move |_| dialog.set(Some(Dialog::Accept(p.clone())))>
-                {label}
-            </button>
-        }
+        view! { <button class="accept" data-dialog=dialog("accept")>{label}</button> }
     });
     let destroy = (free && peering.can_destroy() && i_can(Permission::DestroyPeering)).then(|| {
-        let p = p.clone();
-        let label = if approvals.destroy.needs > 0 { "Request destroy" } else { "Destroy" };
-        view! {
-            <button class="danger destroy" on:click=move |_| dialog.set(Some(Dialog::Destroy(p.clone())))>
-                {label}
-            </button>
-        }
+        let label = if approvals.destroy.needs > 0 {
+            "Request destroy"
+        } else {
+            "Destroy"
+        };
+        view! { <button class="danger destroy" data-dialog=dialog("destroy")>{label}</button> }
     });
     // An open request: its number, and Review (to decide) or Withdraw.
     let waiting = open.map(|r| {
+        let id = r.id;
         let review = r.can_decide.then(|| {
-            let (r, p) = (r.clone(), p.clone());
             view! {
-                <button
-                    class="review"
-                    on:click=move |_| dialog.set(Some(Dialog::Decide(Box::new(r.clone()), p.clone())))
-                >
+                <button class="review" data-dialog=format!("/spaces/{space}/approvals/{id}")>
                     "Review"
                 </button>
             }
         });
-        let id = r.id;
-        let withdraw = r.mine.then(|| {
-            view! {
-                <button
-                    class="withdraw"
-                    on:click=move |_| {
-                        decisions.withdraw.dispatch(crate::pages::approvals::Withdraw { request: id });
-                    }
-                >
-                    "Withdraw"
-                </button>
-            }
-        });
+        let withdraw = r.mine.then(|| view! { <WithdrawButton request=id /> });
         view! {
             <span class="approval-pending" data-approval=id>
                 {format!("{} #{id} waits for approval ({}) ", r.kind, r.requester)}
@@ -377,7 +282,12 @@ fn PeeringRow(
     let routes = (peering.status == PeeringStatus::Active && !peering.kind.is_provider_managed())
         .then(|| view! { <PeeringAwsHalf info=info.clone() peering=peering.clone() /> });
     view! {
-        <tr class="peering" data-pcx=peering.pcx_id.clone() data-status=peering.status.to_string()>
+        <tr
+            class="peering"
+            data-key=peering.pcx_id.clone()
+            data-pcx=peering.pcx_id.clone()
+            data-status=peering.status.to_string()
+        >
             <td>
                 <code>{peering.pcx_id.clone()}</code>
             </td>
@@ -427,179 +337,5 @@ fn PeeringAwsHalf(info: PeeringInfo, peering: Peering) -> impl IntoView {
                     .collect_view()}
             </ul>
         </details>
-    }
-}
-
-#[component]
-fn ConfirmDialog(
-    dialog: RwSignal<Option<Dialog>>,
-    space: Signal<String>,
-    data: Resource<Result<SpaceView, AppError>>,
-    accept: ServerAction<AcceptPeering>,
-    destroy: ServerAction<DestroyPeering>,
-    decisions: Decisions,
-) -> impl IntoView {
-    let close = move || dialog.set(None);
-    move || {
-        let view_data = data.get_untracked().and_then(Result::ok);
-        let approvals = view_data
-            .as_ref()
-            .map(|v| v.approvals.clone())
-            .unwrap_or_default();
-        let as_of = view_data
-            .as_ref()
-            .map(|v| v.freshness.as_of.clone())
-            .unwrap_or_default();
-        let marker = move |p: &Peering| {
-            let expectation = expectation_of(p, &approvals.expected, &as_of);
-            view! { <p class="expectation"><ExpectationMarker expectation /></p> }
-        };
-        // The form that asks instead of acting, where the policy says so.
-        let ask = move |gate: crate::approval::Gate, action: Action| {
-            let what = action.name().to_string();
-            view! {
-                <ReasonForm
-                    gate
-                    what
-                    on_ask=Callback::new(move |reason: String| {
-                        decisions.ask(&action, reason);
-                        close();
-                    })
-                    on_cancel=Callback::new(move |()| close())
-                />
-            }
-        };
-        dialog.get().map(|d| match d {
-            Dialog::Decide(request, p) => view! {
-                <div class="dialog" role="dialog" aria-label="Decide approval">
-                    <h2>{format!("Approve #{}?", request.id)}</h2>
-                    <ApprovalCard
-                        request=*request
-                        as_of=view_data.as_ref().map(|v| v.freshness.as_of.clone()).unwrap_or_default()
-                        decisions
-                        marker=Some(marker(&p).into_any())
-                    />
-                    <div class="buttons">
-                        <button class="cancel" on:click=move |_| close()>"Close"</button>
-                    </div>
-                </div>
-            }
-            .into_any(),
-            Dialog::Accept(p) => {
-                let findings = view_data
-                    .as_ref()
-                    .map(|v| accept_findings(&p, &v.info, &v.peerings, &v.freshness.as_of))
-                    .unwrap_or_default();
-                let blocked = findings.iter().any(|f| f.severity == Severity::Blocker);
-                let pcx = p.pcx_id.clone();
-                let gate = view_data.as_ref().map(|v| v.approvals.accept).unwrap_or_default();
-                let action = parse(&space.get_untracked())
-                    .and_then(|space| Ok(Action::AcceptPeering { space, pcx_id: parse(&pcx)? }));
-                let held = match action {
-                    Ok(action) if gate.needs > 0 && !blocked => Some(ask(gate, action).into_any()),
-                    _ => None,
-                };
-                let direct = held.is_none();
-                let marker = marker(&p);
-                view! {
-                    <div class="dialog" role="dialog" aria-label="Accept peering">
-                        <h2>"Accept " <code>{p.pcx_id.clone()}</code> "?"</h2>
-                        <dl>
-                            <dt>"Requesting AWS account"</dt>
-                            <dd>{p.aws_account_id.clone().unwrap_or_default()}</dd>
-                            <dt>"VPC"</dt>
-                            <dd>{p.aws_vpc_id.clone().unwrap_or_default()}</dd>
-                            <dt>"Region"</dt>
-                            <dd>{p.aws_region.clone().unwrap_or_default()}</dd>
-                            <dt>"CIDR blocks"</dt>
-                            <dd>{p.all_cidrs().join(", ")}</dd>
-                        </dl>
-                        {marker}
-                        <ul class="findings">
-                            {findings
-                                .into_iter()
-                                .map(|f| {
-                                    let class = match f.severity {
-                                        Severity::Blocker => "finding blocker",
-                                        Severity::Warning => "finding warning",
-                                    };
-                                    view! { <li class=class>{f.message}</li> }
-                                })
-                                .collect_view()}
-                        </ul>
-                        {held}
-                        <div class="buttons" class:hidden=!direct>
-                            <button
-                                class="confirm-accept"
-                                disabled=blocked || !direct
-                                on:click=move |_| {
-                                    if let (Ok(space), Ok(pcx_id)) = (
-                                        parse(&space.get_untracked()),
-                                        parse(&pcx),
-                                    ) {
-                                        accept.dispatch(AcceptPeering { space, pcx_id });
-                                    }
-                                    close();
-                                }
-                            >
-                                "Accept peering"
-                            </button>
-                            <button class="cancel" on:click=move |_| close()>
-                                "Cancel"
-                            </button>
-                        </div>
-                    </div>
-                }
-                .into_any()
-            }
-            Dialog::Destroy(p) => {
-                let pcx = p.pcx_id.clone();
-                let expected = p.pcx_id.clone();
-                let gate = view_data.as_ref().map(|v| v.approvals.destroy).unwrap_or_default();
-                let action = parse(&space.get_untracked())
-                    .and_then(|space| Ok(Action::DestroyPeering { space, pcx_id: parse(&pcx)? }));
-                // Where the policy holds it back, a reason instead of the
-                // typed PCX ID: the approver's decision is the confirmation.
-                let (then, body) = match action {
-                    Ok(action) if gate.needs > 0 => {
-                        (" once another person approves.", ask(gate, action).into_any())
-                    }
-                    _ => (
-                        ". To proceed, type the PCX ID.",
-                        view! {
-                            <TypeToConfirm
-                                expected
-                                button="Destroy peering"
-                                button_class="danger confirm-destroy"
-                                on_confirm=Callback::new(move |confirm: String| {
-                                    if let (Ok(space), Ok(pcx_id)) = (
-                                        parse(&space.get_untracked()),
-                                        parse(&pcx),
-                                    ) {
-                                        destroy.dispatch(DestroyPeering { space, pcx_id, confirm });
-                                    }
-                                    close();
-                                })
-                                on_cancel=Callback::new(move |()| close())
-                            />
-                        }
-                        .into_any(),
-                    ),
-                };
-                view! {
-                    <div class="dialog" role="dialog" aria-label="Destroy peering">
-                        <h2>"Destroy " <code>{p.pcx_id.clone()}</code> "?"</h2>
-                        <p>
-                            "This tears down the peering connection to "
-                            {p.aws_vpc_id.clone().unwrap_or_default()} " ("
-                            {p.all_cidrs().join(", ")}
-                            "). Traffic over it stops" {then}
-                        </p>
-                        {body}
-                    </div>
-                }
-                .into_any()
-            }
-        })
     }
 }

@@ -1,0 +1,493 @@
+//! The browser half of `PageControls`: events, requests, and folding a
+//! fresh copy of the page into the one on screen.
+
+use super::Notice;
+use super::forms::countdown;
+use crate::error::AppError;
+use crate::pages::approvals::every;
+use leptos::prelude::*;
+use std::time::Duration;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Document, Element, HtmlFormElement, Node, RequestInit, Response};
+
+/// How often the live parts may be read again, while something changes.
+const TICK: Duration = Duration::from_millis(1500);
+/// Otherwise they are read every this many ticks.
+const IDLE_TICKS: u32 = 4;
+
+#[derive(Clone, Copy)]
+pub struct Controls {
+    root: NodeRef<leptos::html::Div>,
+    notice: RwSignal<Option<Notice>>,
+    dialog: RwSignal<Option<String>>,
+    /// A read of the page is under way: the next tick waits for it.
+    reading: StoredValue<bool>,
+    ticks: StoredValue<u32>,
+}
+
+impl Controls {
+    /// Starts the page's clocks: the live parts' reads and the countdowns.
+    pub fn start(
+        root: NodeRef<leptos::html::Div>,
+        notice: RwSignal<Option<Notice>>,
+        dialog: RwSignal<Option<String>>,
+    ) -> Self {
+        let controls = Self {
+            root,
+            notice,
+            dialog,
+            reading: StoredValue::new(false),
+            ticks: StoredValue::new(0),
+        };
+        every(TICK, move || controls.tick());
+        every(Duration::from_secs(1), move || controls.count_down());
+        controls
+    }
+
+    fn root(&self) -> Option<Element> {
+        self.root.get_untracked().map(Element::from)
+    }
+
+    pub fn click(self, ev: web_sys::MouseEvent) {
+        let Some(target) = target_element(&ev) else {
+            return;
+        };
+        if let Some(opener) = closest(&target, "[data-dialog]") {
+            ev.prevent_default();
+            if let Some(address) = opener.get_attribute("data-dialog") {
+                self.open(address);
+            }
+        } else if closest(&target, "[data-close]").is_some() {
+            ev.prevent_default();
+            self.dialog.set(None);
+        } else if let Some(button) = closest(&target, "button.copy") {
+            copy(&button);
+        }
+    }
+
+    pub fn submit(self, ev: web_sys::SubmitEvent) {
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        if !form.has_attribute("data-call") {
+            return;
+        }
+        ev.prevent_default();
+        let submitter = ev.submitter().map(Element::from);
+        // The attribute, not `form.action`: a field named "action" (as
+        // the approval request's is) hides that property.
+        let Some(address) = submitter
+            .as_ref()
+            .and_then(|s| s.get_attribute("formaction"))
+            .or_else(|| form.get_attribute("action"))
+        else {
+            return;
+        };
+        let body = form_body(&form, submitter.as_ref());
+        let class = form.get_attribute("data-notice").unwrap_or_default();
+        // A dialog's form ends the dialog, as its buttons always did.
+        if closest(&form, ".dialog-slot").is_some() {
+            self.dialog.set(None);
+        }
+        let reset = form.has_attribute("data-reset").then_some(form);
+        leptos::task::spawn_local(async move {
+            let answer = post(&address, body).await;
+            if answer.is_ok()
+                && let Some(form) = reset
+            {
+                form.reset();
+            }
+            self.notice.set(Some(match answer {
+                Ok(text) => Notice::Said { class, text },
+                Err(error) => Notice::Failed(error),
+            }));
+            self.refresh();
+        });
+    }
+
+    pub fn input(self, ev: web_sys::Event) {
+        let Some(field) = target_element(&ev) else {
+            return;
+        };
+        say_mismatch(&field);
+        if let Some(form) = closest(&field, "form") {
+            enable_buttons(&form);
+        }
+    }
+
+    pub fn change(self, ev: web_sys::Event) {
+        let Some(field) = target_element(&ev) else {
+            return;
+        };
+        // A choice that the server applies: into the address, then read.
+        if let Some(name) = field.get_attribute("data-query") {
+            set_query(&name, &value_of(&field));
+            self.refresh();
+        }
+    }
+
+    fn tick(self) {
+        self.ticks.update_value(|t| *t += 1);
+        let Some(root) = self.root() else {
+            return;
+        };
+        let busy = root
+            .query_selector("[data-live][data-busy]")
+            .ok()
+            .flatten()
+            .is_some();
+        let due = busy || self.ticks.get_value().is_multiple_of(IDLE_TICKS);
+        if due && self.dialog.get_untracked().is_none() && !writing(&root) {
+            self.refresh();
+        }
+    }
+
+    /// Reads the page again and folds its live parts into this one.
+    fn refresh(self) {
+        if self.reading.get_value() {
+            return;
+        }
+        let Some(address) = window().location().href().ok() else {
+            return;
+        };
+        self.reading.set_value(true);
+        leptos::task::spawn_local(async move {
+            if let Ok(page) = get_page(&address).await
+                && let Some(root) = self.root()
+            {
+                for part in all(&root, "[data-live]") {
+                    let name = part.get_attribute("data-live").unwrap_or_default();
+                    let fresh = page
+                        .query_selector(&format!("[data-live=\"{name}\"]"))
+                        .ok()
+                        .flatten();
+                    if let Some(fresh) = fresh {
+                        morph(&part, &fresh);
+                    }
+                }
+            }
+            self.reading.set_value(false);
+        });
+    }
+
+    /// Opens the dialog the page at `address` shows.
+    fn open(self, address: String) {
+        leptos::task::spawn_local(async move {
+            let dialog = get_page(&address).await.and_then(|page| {
+                let found = |selector: &str| page.query_selector(selector).ok().flatten();
+                match (found("[role=dialog]"), found(".error")) {
+                    (Some(dialog), _) => Ok(dialog.outer_html()),
+                    (None, Some(error)) => {
+                        Err(AppError::NotFound(error.text_content().unwrap_or_default()))
+                    }
+                    (None, None) => Err(AppError::NotFound(
+                        "That is no longer there; the page shows what is.".into(),
+                    )),
+                }
+            });
+            match dialog {
+                Ok(html) => self.dialog.set(Some(html)),
+                Err(error) => self.notice.set(Some(Notice::Failed(error))),
+            }
+        });
+    }
+
+    fn count_down(self) {
+        let Some(root) = self.root() else {
+            return;
+        };
+        for time in all(&root, "[data-left]") {
+            let Some(left) = time
+                .get_attribute("data-left")
+                .and_then(|s| s.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let left = left - 1;
+            let (class, text) = countdown(Some(left));
+            let _ = time.set_attribute("data-left", &left.to_string());
+            let _ = time.set_attribute("class", class);
+            time.set_text_content(Some(&text));
+        }
+    }
+}
+
+fn target_element(ev: &web_sys::Event) -> Option<Element> {
+    ev.target().and_then(|t| t.dyn_into::<Element>().ok())
+}
+
+fn closest(el: &Element, selector: &str) -> Option<Element> {
+    el.closest(selector).ok().flatten()
+}
+
+fn all(root: &Element, selector: &str) -> Vec<Element> {
+    let Ok(list) = root.query_selector_all(selector) else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .collect()
+}
+
+/// The `value` of a field of any kind.
+fn value_of(field: &Element) -> String {
+    js_sys::Reflect::get(field, &"value".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+/// Someone is typing in a live part: reading it again would be rude.
+fn writing(root: &Element) -> bool {
+    let typed = all(
+        root,
+        "[data-live] input:not([type=hidden]):not([type=checkbox]), [data-live] textarea",
+    )
+    .iter()
+    .any(|f| !value_of(f).trim().is_empty());
+    let focused = document().active_element().is_some_and(|el| {
+        matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA")
+            && closest(&el, "[data-live]").is_some()
+    });
+    typed || focused
+}
+
+/// A form's fields as the server functions read them, with the
+/// submitter's own and its renamings.
+fn form_body(form: &HtmlFormElement, submitter: Option<&Element>) -> String {
+    let renames: Vec<(String, String)> = submitter
+        .and_then(|s| s.get_attribute("data-rename"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(from, to)| (from.to_string(), to.to_string()))
+        .collect();
+    let named = |key: String| {
+        renames
+            .iter()
+            .find(|(from, _)| *from == key)
+            .map(|(_, to)| to.clone())
+            .unwrap_or(key)
+    };
+    let mut body = form_urlencoded::Serializer::new(String::new());
+    let fields = all(form, "input[name], textarea[name], select[name]");
+    for field in fields {
+        let kind = field.get_attribute("type").unwrap_or_default();
+        let checked = js_sys::Reflect::get(&field, &"checked".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if field.has_attribute("disabled") || (kind == "checkbox" && !checked) {
+            continue;
+        }
+        let name = field.get_attribute("name").unwrap_or_default();
+        body.append_pair(&named(name), &value_of(&field));
+    }
+    if let Some(s) = submitter
+        && let Some(name) = s.get_attribute("name")
+    {
+        body.append_pair(&named(name), &value_of(s));
+    }
+    body.finish()
+}
+
+/// Says, under a field that must repeat something, that it does not.
+fn say_mismatch(field: &Element) {
+    let Some(expected) = field.get_attribute("data-expected") else {
+        return;
+    };
+    let typed = value_of(field);
+    let wrong = !typed.trim().is_empty() && typed.trim() != expected;
+    let said = field
+        .next_element_sibling()
+        .filter(|n| n.class_list().contains("mismatch"));
+    match (wrong, said) {
+        (true, None) => {
+            if let Ok(p) = document().create_element("p") {
+                let _ = p.set_attribute("class", "error mismatch");
+                let _ = p.set_attribute("role", "alert");
+                p.set_text_content(field.get_attribute("data-mismatch").as_deref());
+                let _ = field.after_with_node_1(&p);
+            }
+        }
+        (false, Some(p)) => p.remove(),
+        _ => {}
+    }
+}
+
+/// Enables each of the form's buttons whose fields are filled as needed.
+fn enable_buttons(form: &Element) {
+    for button in all(form, "button[data-needs]") {
+        let needs = button.get_attribute("data-needs").unwrap_or_default();
+        let ready = needs.split_whitespace().all(|name| {
+            all(form, &format!("[name=\"{name}\"]")).iter().any(|f| {
+                let typed = value_of(f);
+                let typed = typed.trim();
+                !typed.is_empty()
+                    && f.get_attribute("data-expected")
+                        .is_none_or(|expected| typed == expected)
+            })
+        });
+        let _ = js_sys::Reflect::set(&button, &"disabled".into(), &JsValue::from_bool(!ready));
+    }
+}
+
+/// Puts `name=value` into the page's address (or takes it out).
+fn set_query(name: &str, value: &str) {
+    let location = window().location();
+    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else {
+        return;
+    };
+    let kept: Vec<(String, String)> =
+        form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
+            .filter(|(k, _)| k != name)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs(kept);
+    if !value.is_empty() {
+        query.append_pair(name, value);
+    }
+    let query = query.finish();
+    let address = if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    };
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&address));
+    }
+}
+
+/// Copies the text of the `<code>` before the button, and says so on it.
+fn copy(button: &Element) {
+    let Some(code) = button.previous_element_sibling() else {
+        return;
+    };
+    let text = code.text_content().unwrap_or_default();
+    let navigator: JsValue = window().navigator().into();
+    if let Ok(clipboard) = js_sys::Reflect::get(&navigator, &"clipboard".into())
+        && let Ok(write) = js_sys::Reflect::get(&clipboard, &"writeText".into())
+        && let Some(write) = write.dyn_ref::<js_sys::Function>()
+    {
+        let _ = write.call1(&clipboard, &JsValue::from_str(&text));
+    }
+    button.set_text_content(Some("Copied"));
+}
+
+/// Makes `old` look like `new`, touching only what differs, so what the
+/// person did to the page (an open `<details>`, a field's text, focus)
+/// stays where the page did not change. Children are matched in order;
+/// elements match when their tag and `data-key` do.
+fn morph(old: &Element, new: &Element) {
+    let attrs = new.attributes();
+    for i in 0..attrs.length() {
+        if let Some(attr) = attrs.item(i)
+            && old.get_attribute(&attr.name()).as_deref() != Some(attr.value().as_str())
+        {
+            let _ = old.set_attribute(&attr.name(), &attr.value());
+        }
+    }
+    for name in old
+        .get_attribute_names()
+        .iter()
+        .filter_map(|n| n.as_string())
+    {
+        let kept = name == "open" && old.tag_name() == "DETAILS";
+        if !kept && !new.has_attribute(&name) {
+            let _ = old.remove_attribute(&name);
+        }
+    }
+    // A copy button says "Copied" until the page is left.
+    if old.tag_name() == "BUTTON" && old.class_list().contains("copy") {
+        return;
+    }
+    let olds = children(old);
+    let news = children(new);
+    for i in 0..olds.len().max(news.len()) {
+        match (olds.get(i), news.get(i)) {
+            (Some(o), Some(n)) => match (o.dyn_ref::<Element>(), n.dyn_ref::<Element>()) {
+                (Some(oe), Some(ne)) if same_element(oe, ne) => morph(oe, ne),
+                (None, None) if o.node_type() == n.node_type() => {
+                    if o.node_value() != n.node_value() {
+                        o.set_node_value(n.node_value().as_deref());
+                    }
+                }
+                _ => {
+                    let _ = old.replace_child(n, o);
+                }
+            },
+            (Some(o), None) => {
+                let _ = old.remove_child(o);
+            }
+            (None, Some(n)) => {
+                let _ = old.append_child(n);
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+fn same_element(a: &Element, b: &Element) -> bool {
+    a.tag_name() == b.tag_name() && a.get_attribute("data-key") == b.get_attribute("data-key")
+}
+
+fn children(el: &Element) -> Vec<Node> {
+    let list = el.child_nodes();
+    (0..list.length()).filter_map(|i| list.item(i)).collect()
+}
+
+async fn get_page(address: &str) -> Result<Document, AppError> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let (_, html) = fetch(address, &init, "text/html").await?;
+    web_sys::DomParser::new()
+        .and_then(|p| p.parse_from_string(&html, web_sys::SupportedType::TextHtml))
+        .map_err(|_| AppError::Transport("the page could not be read".into()))
+}
+
+/// Calls a server function with a form's fields; what it said.
+async fn post(address: &str, body: String) -> Result<String, AppError> {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body));
+    let (status, text) = fetch(address, &init, "application/json").await?;
+    if status >= 400 {
+        return Err(serde_json::from_str::<AppError>(&text)
+            .unwrap_or_else(|_| AppError::Transport(format!("the server answered {status}"))));
+    }
+    // A server function answers with what it said, or with a record
+    // whose `message` says it.
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    Ok(match answer {
+        serde_json::Value::String(said) => said,
+        other => other
+            .get("message")
+            .and_then(|m| m.as_str())
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
+async fn fetch(address: &str, init: &RequestInit, accept: &str) -> Result<(u16, String), AppError> {
+    let lost = |_: JsValue| AppError::Transport("the server did not answer".into());
+    let headers = web_sys::Headers::new().map_err(lost)?;
+    let _ = headers.set("Accept", accept);
+    let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
+    init.set_headers(&headers);
+    let response: Response = JsFuture::from(window().fetch_with_str_and_init(address, init))
+        .await
+        .and_then(|r| r.dyn_into())
+        .map_err(lost)?;
+    let text = JsFuture::from(response.text().map_err(lost)?)
+        .await
+        .map_err(lost)?
+        .as_string()
+        .unwrap_or_default();
+    Ok((response.status(), text))
+}
