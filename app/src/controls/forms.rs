@@ -268,6 +268,7 @@ pub fn ApprovalCard(
     view! {
         <div
             class="approval"
+            data-key=id
             data-approval=id
             data-state=state.as_str()
             data-target=request.target.clone()

@@ -3,10 +3,12 @@
 //! their own requests. The page, and the count in the navigation, read it
 //! again every few seconds, so nobody reloads to see a decision.
 
-use super::approvals::{ApprovalCard, Countdown, DecisionMessage, Decisions, every};
+use super::approvals::every;
 use crate::access::{Permission, i_can};
 use crate::approval::{Expectation, Inbox, PendingRequest};
 use crate::components::Loaded;
+use crate::controls::PageControls;
+use crate::controls::forms::{ApprovalCard, Countdown};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -70,28 +72,25 @@ pub fn InboxCount() -> impl IntoView {
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_inbox());
-    let decisions = Decisions::new();
-    Effect::new(move |_| {
-        if decisions.version() > 0 {
-            data.refetch();
+    let render = move |inbox: Inbox| {
+        // Others decide and ask: read often while anything is open.
+        let busy = !inbox.to_decide.is_empty() || !inbox.pending.is_empty();
+        view! {
+            <div data-live="inbox" data-busy=busy.then_some("")>
+                <InboxView inbox />
+            </div>
         }
-    });
-    // Not while someone writes a comment: the cards would be drawn anew.
-    every(INBOX_POLL, move || {
-        if !decisions.writing() {
-            data.refetch();
-        }
-    });
-    let render = move |inbox: Inbox| view! { <InboxView inbox decisions /> };
+    };
     view! {
         <h1>"Inbox"</h1>
-        <DecisionMessage decisions />
-        <Loaded data fallback="Loading your inbox…" view=render />
+        <PageControls>
+            <Loaded data fallback="Loading your inbox…" view=render />
+        </PageControls>
     }
 }
 
 #[component]
-fn InboxView(inbox: Inbox, decisions: Decisions) -> impl IntoView {
+fn InboxView(inbox: Inbox) -> impl IntoView {
     let as_of = inbox.as_of.clone();
     // A request to accept a peering carries that request's marker.
     let pending = inbox.pending.clone();
@@ -109,7 +108,7 @@ fn InboxView(inbox: Inbox, decisions: Decisions) -> impl IntoView {
         list.into_iter()
             .map(|request| {
                 let marker = marker(&request);
-                view! { <ApprovalCard request as_of=as_of.clone() decisions marker=marker /> }
+                view! { <ApprovalCard request as_of=as_of.clone() marker=marker /> }
             })
             .collect_view()
             .into_any()
@@ -153,7 +152,7 @@ fn PendingTable(pending: Vec<PendingRequest>, as_of: String) -> impl IntoView {
                     .map(|p| {
                         let href = format!("/spaces/{}", p.space);
                         view! {
-                            <tr class="pending-request" data-pcx=p.peering.pcx_id.clone()>
+                            <tr class="pending-request" data-key=p.peering.pcx_id.clone() data-pcx=p.peering.pcx_id.clone()>
                                 <td><A href=href>{p.space.clone()}</A></td>
                                 <td><code>{p.peering.pcx_id.clone()}</code></td>
                                 <td>{p.peering.aws_account_id.clone().unwrap_or_default()}</td>
