@@ -99,6 +99,9 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"Spaceport"</A>
                 <TopNav />
             </header>
+            // Every page is driven by the one set of controls: its dialogs,
+            // forms and live parts (see `controls`).
+            <controls::PageControls>
             <SignedIn>
                 <pages::alarm::IntegrityBanner />
             </SignedIn>
@@ -138,6 +141,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/password") view=pages::signin::PasswordPage />
                 </Routes>
             </main>
+            </controls::PageControls>
         </Router>
     }
 }

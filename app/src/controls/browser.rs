@@ -135,11 +135,12 @@ impl Controls {
         let Some(root) = self.root() else {
             return;
         };
-        let busy = root
-            .query_selector("[data-live][data-busy]")
-            .ok()
-            .flatten()
-            .is_some();
+        // Only a page with a part that changes by itself is read by the clock.
+        let found = |selector: &str| root.query_selector(selector).ok().flatten().is_some();
+        if !found("[data-live]:not([data-quiet])") {
+            return;
+        }
+        let busy = found("[data-live][data-busy]");
         let due = busy || self.ticks.get_value().is_multiple_of(IDLE_TICKS);
         if due && self.dialog.get_untracked().is_none() && !writing(&root) {
             self.refresh();

@@ -10,6 +10,7 @@
 //! - `[data-live="name"]`: a part read again from the page's own address,
 //!   every few seconds, and at once after an action; with `data-busy`
 //!   while something changes by itself, every tick, else every fourth.
+//!   With `data-quiet` it is read only after an action.
 //!   Only what changed is touched (see `browser::morph`): an open
 //!   `<details>`, a focused field and what is typed in it stay.
 //! - `button[data-dialog="/address"]`: opens the `[role=dialog]` of the

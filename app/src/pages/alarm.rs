@@ -3,6 +3,7 @@
 //! acknowledges it (which is recorded). The console stays usable: the
 //! banner is there so nobody works on without knowing.
 
+use crate::controls::forms::CallButton;
 use crate::error::AppError;
 use crate::model::IntegrityAlarm;
 use leptos::prelude::*;
@@ -36,53 +37,35 @@ pub async fn acknowledge_alarm(finding: String) -> Result<String, AppError> {
     .await
 }
 
+/// The banner, in a live part of its own that is read again only after
+/// an action (`data-quiet`): once one alarm is acknowledged, the page read
+/// again shows the next, or none.
 #[component]
 pub fn IntegrityBanner() -> impl IntoView {
-    let Some(first) = use_context::<PageAlarm>().and_then(|a| a.0) else {
-        return ().into_any();
-    };
-    let alarm = RwSignal::new(Some(first));
-    let acknowledge = ServerAction::<AcknowledgeAlarm>::new();
-    // Once one is acknowledged the alarm is read again: another may stand.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = acknowledge.value().get() {
-            leptos::task::spawn_local(async move {
-                if let Ok(now) = get_alarm().await {
-                    alarm.set(now);
-                }
-            });
+    let alarm = use_context::<PageAlarm>().and_then(|a| a.0);
+    let banner = alarm.map(|a| {
+        let acknowledge = a.can_acknowledge.then(|| {
+            view! {
+                <CallButton
+                    function="acknowledge_alarm"
+                    fields=vec![("finding", a.finding.clone())]
+                    class="acknowledge"
+                    label="Acknowledge"
+                />
+            }
+        });
+        view! {
+            <div class="integrity-alarm error" role="alert">
+                <strong>"The audit history does not hold. "</strong>
+                <span class="finding">{a.finding}</span>
+                " See the Audit page and the README on what it means."
+                {acknowledge}
+            </div>
         }
     });
-    let refused = move || acknowledge.value().get().and_then(Result::err);
-    (move || {
-        alarm.get().map(|a| {
-            let finding = a.finding.clone();
-            view! {
-                <div class="integrity-alarm error" role="alert">
-                    <strong>"The audit history does not hold. "</strong>
-                    <span class="finding">{a.finding}</span>
-                    " See the Audit page and the README on what it means."
-                    {a
-                        .can_acknowledge
-                        .then(|| {
-                            view! {
-                                <button
-                                    type="button"
-                                    on:click=move |_| {
-                                        acknowledge
-                                            .dispatch(AcknowledgeAlarm {
-                                                finding: finding.clone(),
-                                            });
-                                    }
-                                >
-                                    "Acknowledge"
-                                </button>
-                            }
-                        })}
-                    {move || refused().map(|e| view! { <p>{e.to_string()}</p> })}
-                </div>
-            }
-        })
-    })
-    .into_any()
+    view! {
+        <div class="alarm-slot" data-live="alarm" data-quiet="">
+            {banner}
+        </div>
+    }
 }

@@ -7,7 +7,6 @@ use super::approvals::every;
 use crate::access::{Permission, i_can};
 use crate::approval::{Expectation, Inbox, PendingRequest};
 use crate::components::Loaded;
-use crate::controls::PageControls;
 use crate::controls::forms::{ApprovalCard, Countdown};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -83,9 +82,7 @@ pub fn InboxPage() -> impl IntoView {
     };
     view! {
         <h1>"Inbox"</h1>
-        <PageControls>
-            <Loaded data fallback="Loading your inbox…" view=render />
-        </PageControls>
+        <Loaded data fallback="Loading your inbox…" view=render />
     }
 }
 

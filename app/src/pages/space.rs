@@ -9,7 +9,6 @@ use crate::access::{Permission, i_can};
 use crate::action::AuditName;
 use crate::approval::{ApprovalState, SpaceApprovals, expectation_of};
 use crate::components::{Copyable, CopyableList, FreshnessNote, Loaded, RelativeTime, StatusBadge};
-use crate::controls::PageControls;
 use crate::controls::forms::WithdrawButton;
 use crate::error::AppError;
 use crate::ids::{PcxId, SpaceRef, parse};
@@ -82,14 +81,12 @@ pub fn SpacePage() -> impl IntoView {
     };
     view! {
         <h1>{space}</h1>
-        <PageControls>
-            <Loaded data fallback="Loading the space…" view=render />
-            // Outside what is read again, so a refresh keeps what is typed.
-            {move || i_can(Permission::ExpectPeers).then(|| view! { <ExpectForm space=space() /> })}
-            {move || {
-                view! { <crate::pages::privatelink::DataAddons space=space() /> }
-            }}
-        </PageControls>
+        <Loaded data fallback="Loading the space…" view=render />
+        // Outside what is read again, so a refresh keeps what is typed.
+        {move || i_can(Permission::ExpectPeers).then(|| view! { <ExpectForm space=space() /> })}
+        {move || {
+            view! { <crate::pages::privatelink::DataAddons space=space() /> }
+        }}
     }
 }
 
