@@ -313,6 +313,8 @@ pub struct Invited {
     pub name: String,
     pub role: crate::access::Role,
     pub password: String,
+    /// What the page says above the password.
+    pub message: String,
 }
 
 /// What the console knows of the audit history's integrity: how far the

@@ -89,6 +89,8 @@ impl Controls {
         };
         let body = form_body(&form, submitter.as_ref());
         let class = form.get_attribute("data-notice").unwrap_or_default();
+        let secret = form.get_attribute("data-secret");
+        let note = form.get_attribute("data-secret-note").unwrap_or_default();
         // A dialog's form ends the dialog, as its buttons always did.
         if closest(&form, ".dialog-slot").is_some() {
             self.dialog.set(None);
@@ -102,7 +104,14 @@ impl Controls {
                 form.reset();
             }
             self.notice.set(Some(match answer {
-                Ok(text) => Notice::Said { class, text },
+                Ok(answer) => Notice::Said {
+                    class,
+                    text: said(&answer),
+                    secret: secret.and_then(|field| {
+                        let value = answer.get(&field)?.as_str()?.to_string();
+                        Some((value, note))
+                    }),
+                },
                 Err(error) => Notice::Failed(error),
             }));
             self.refresh();
@@ -127,6 +136,11 @@ impl Controls {
         if let Some(name) = field.get_attribute("data-query") {
             set_query(&name, &value_of(&field));
             self.refresh();
+        } else if field.has_attribute("data-submit")
+            && let Some(form) =
+                closest(&field, "form").and_then(|f| f.dyn_into::<HtmlFormElement>().ok())
+        {
+            let _ = form.request_submit();
         }
     }
 
@@ -404,6 +418,12 @@ fn morph(old: &Element, new: &Element) {
             let _ = old.remove_attribute(&name);
         }
     }
+    // A choice the server made (a role, a filter) is shown as made, even
+    // where the person had picked another that was refused.
+    if old.tag_name() == "OPTION" {
+        let chosen = JsValue::from_bool(new.has_attribute("selected"));
+        let _ = js_sys::Reflect::set(old, &"selected".into(), &chosen);
+    }
     // A copy button says "Copied" until the page is left.
     if old.tag_name() == "BUTTON" && old.class_list().contains("copy") {
         return;
@@ -452,8 +472,8 @@ async fn get_page(address: &str) -> Result<Document, AppError> {
         .map_err(|_| AppError::Transport("the page could not be read".into()))
 }
 
-/// Calls a server function with a form's fields; what it said.
-async fn post(address: &str, body: String) -> Result<String, AppError> {
+/// Calls a server function with a form's fields; its answer.
+async fn post(address: &str, body: String) -> Result<serde_json::Value, AppError> {
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(&body));
@@ -462,17 +482,20 @@ async fn post(address: &str, body: String) -> Result<String, AppError> {
         return Err(serde_json::from_str::<AppError>(&text)
             .unwrap_or_else(|_| AppError::Transport(format!("the server answered {status}"))));
     }
-    // A server function answers with what it said, or with a record
-    // whose `message` says it.
-    let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    Ok(match answer {
-        serde_json::Value::String(said) => said,
+    Ok(serde_json::from_str(&text).unwrap_or_default())
+}
+
+/// A server function answers with what it said, or with a record whose
+/// `message` says it.
+fn said(answer: &serde_json::Value) -> String {
+    match answer {
+        serde_json::Value::String(said) => said.clone(),
         other => other
             .get("message")
             .and_then(|m| m.as_str())
             .unwrap_or_default()
             .to_string(),
-    })
+    }
 }
 
 async fn fetch(address: &str, init: &RequestInit, accept: &str) -> Result<(u16, String), AppError> {

@@ -50,10 +50,22 @@ pub fn CallForm(
     #[prop(optional)] class: &'static str,
     #[prop(optional)] notice: &'static str,
     #[prop(optional)] fields: Vec<(&'static str, String)>,
+    /// The field of the answer to show once, to copy, and what to say under it.
+    #[prop(optional)]
+    secret: Option<&'static str>,
+    #[prop(optional)] secret_note: Option<&'static str>,
     children: Children,
 ) -> impl IntoView {
     view! {
-        <form class=class method="post" action=api(function) data-call="" data-notice=notice>
+        <form
+            class=class
+            method="post"
+            action=api(function)
+            data-call=""
+            data-notice=notice
+            data-secret=secret
+            data-secret-note=secret_note
+        >
             {fields
                 .into_iter()
                 .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })

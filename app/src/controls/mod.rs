@@ -19,7 +19,10 @@
 //!   submitted in the background; its answer is said at the top of the
 //!   page, as a notice (with the classes in `data-notice`) or an error.
 //!   A submit button's `formaction` picks another function, and its
-//!   `data-rename="from=to"` renames a field on the way.
+//!   `data-rename="from=to"` renames a field on the way. `data-secret`
+//!   names a field of the answer shown once, to copy (with the words in
+//!   `data-secret-note` under it); `select[data-submit]` submits its form
+//!   when it changes.
 //! - a submit button with `data-needs="field another"`: enabled once those
 //!   fields are filled; a field with `data-expected` must say exactly
 //!   that, and says `data-mismatch` while it does not.
@@ -63,10 +66,12 @@ use leptos::prelude::*;
 /// What the last action on the page answered.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Notice {
-    /// Done: what it said, and the notice's classes.
+    /// Done: what it said, and the notice's classes; with a value shown
+    /// only now (a one-time password), to copy, and a word under it.
     Said {
         class: String,
         text: String,
+        secret: Option<(String, String)>,
     },
     Failed(AppError),
 }
@@ -95,11 +100,26 @@ pub fn PageControls(children: Children) -> impl IntoView {
                     notice
                         .get()
                         .map(|n| match n {
-                            Notice::Said { class, text } => {
+                            Notice::Said { class, text, secret: None } => {
                                 view! {
                                     <p class=format!("notice {class}") role="status">
                                         {text}
                                     </p>
+                                }
+                                    .into_any()
+                            }
+                            Notice::Said { class, text, secret: Some((secret, note)) } => {
+                                view! {
+                                    <div class=format!("notice {class}") role="status">
+                                        <p>{text}</p>
+                                        <span class="copyable">
+                                            <code>{secret}</code>
+                                            <button class="copy" type="button" title="Copy">
+                                                "Copy"
+                                            </button>
+                                        </span>
+                                        <p class="hint">{note}</p>
+                                    </div>
                                 }
                                     .into_any()
                             }

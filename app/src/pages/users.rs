@@ -3,10 +3,10 @@
 //! one enabled admin, whatever is clicked here.
 
 use crate::access::Role;
-use crate::answer_of;
-use crate::components::{ErrorMessage, Loaded, latest_answer};
+use crate::components::Loaded;
+use crate::controls::forms::{CallButton, CallForm};
 use crate::error::AppError;
-use crate::ids::{UserName, parse};
+use crate::ids::UserName;
 use crate::model::{Invited, UserSummary};
 use leptos::prelude::*;
 
@@ -53,31 +53,30 @@ pub async fn set_user_disabled(name: UserName, disabled: bool) -> Result<UserSum
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let invite = ServerAction::<InviteUser>::new();
-    let role = ServerAction::<SetUserRole>::new();
-    let disable = ServerAction::<SetUserDisabled>::new();
-    // Reload the list after any change, whether it worked or not.
-    let users = Resource::new(
-        move || {
-            (
-                invite.version().get(),
-                role.version().get(),
-                disable.version().get(),
-            )
-        },
-        |_| get_users(),
-    );
-    // The latest answer of the two speaks, if it was a refusal.
-    let latest = latest_answer(vec![answer_of!(role), answer_of!(disable)]);
-    let last_error = move || latest.get().and_then(Result::err);
+    let users = Resource::new(|| (), |_| get_users());
     view! {
         <h1>"Users"</h1>
-        <InviteForm invite />
-        {move || last_error().map(|error| view! { <ErrorMessage error /> })}
+        <section class="panel invite">
+            <h2>"Invite a user"</h2>
+            <CallForm
+                function="invite_user"
+                notice="invited"
+                secret="password"
+                secret_note="They choose their own password at first sign-in."
+            >
+                <InviteFields />
+            </CallForm>
+        </section>
         <Loaded
             data=users
             fallback="Loading users…"
-            view=move |list| view! { <UserTable list role disable /> }
+            view=move |list| {
+                view! {
+                    <div data-live="users" data-quiet="">
+                        <UserTable list />
+                    </div>
+                }
+            }
         />
         <section class="panel roles">
             <h2>"What each role can do"</h2>
@@ -90,10 +89,11 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
+/// The invite form's fields: the name is checked as it is typed, with the
+/// server's own rule. (An island once the pages are islands.)
 #[component]
-fn InviteForm(invite: ServerAction<InviteUser>) -> impl IntoView {
+fn InviteFields() -> impl IntoView {
     let name = RwSignal::new(String::new());
-    let role = RwSignal::new("viewer".to_string());
     let problem = move || {
         let n = name.get();
         (!n.trim().is_empty())
@@ -101,69 +101,31 @@ fn InviteForm(invite: ServerAction<InviteUser>) -> impl IntoView {
             .flatten()
     };
     view! {
-        <section class="panel invite">
-            <h2>"Invite a user"</h2>
-            <form on:submit=move |ev| {
-                ev.prevent_default();
-                if problem().is_none()
-                    && let (Ok(name), Ok(chosen)) = (parse(&name.get()), parse(&role.get()))
-                {
-                    invite.dispatch(InviteUser { name, role: chosen });
-                }
-            }>
-                <label>
-                    "User name "
-                    <input name="name" bind:value=name required />
-                </label>
-                <label>
-                    " Role "
-                    <select name="role" on:change=move |ev| role.set(event_target_value(&ev))>
-                        {Role::ALL
-                            .iter()
-                            .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
-                            .collect_view()}
-                    </select>
-                </label>
-                <button type="submit" class="primary" disabled=move || problem().is_some()>
-                    "Invite"
-                </button>
-            </form>
-            {move || problem().map(|p| view! { <p class="error">{p}</p> })}
-            {move || {
-                invite
-                    .value()
-                    .get()
-                    .map(|r| match r {
-                        Ok(i) => {
-                            view! {
-                                <div class="invited" role="status">
-                                    <p>
-                                        {format!("Invited {} as {}. Their one-time password, shown only now:", i.name, i.role)}
-                                    </p>
-                                    <crate::components::Copyable value=i.password />
-                                    <p class="hint">"They choose their own password at first sign-in."</p>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                    })
-            }}
-        </section>
+        <label>
+            "User name "
+            <input name="name" autocomplete="off" bind:value=name required />
+        </label>
+        <label>
+            " Role "
+            <select name="role">
+                {Role::ALL
+                    .iter()
+                    .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
+                    .collect_view()}
+            </select>
+        </label>
+        <button type="submit" class="primary" disabled=move || problem().is_some()>
+            "Invite"
+        </button>
+        {move || problem().map(|p| view! { <p class="error">{p}</p> })}
     }
 }
 
 #[component]
-fn UserTable(
-    list: Vec<UserSummary>,
-    role: ServerAction<SetUserRole>,
-    disable: ServerAction<SetUserDisabled>,
-) -> impl IntoView {
+fn UserTable(list: Vec<UserSummary>) -> impl IntoView {
     let rows = list
         .into_iter()
         .map(|u| {
-            let name = u.name.clone();
-            let name2 = u.name.clone();
             let current = u.role;
             let disabled = u.disabled;
             let status = if u.disabled {
@@ -173,52 +135,44 @@ fn UserTable(
             } else {
                 "active"
             };
+            let toggle = if disabled { "Enable" } else { "Disable" };
+            let label = format!("Role of {}", u.name);
             view! {
-                <tr class="user" data-user=u.name.clone() data-role=u.role.as_str()>
+                <tr class="user" data-key=u.name.clone() data-user=u.name.clone() data-role=u.role.as_str()>
                     <td>
                         <code>{u.name.clone()}</code>
                         {u.demo.then(|| view! { <span class="badge badge-other">"demo"</span> })}
                     </td>
                     <td>
-                        <select
-                            class="role"
-                            aria-label=format!("Role of {}", u.name)
-                            on:change=move |ev| {
-                                if let (Ok(name), Ok(new_role)) =
-                                    (parse(&name), parse(&event_target_value(&ev)))
-                                {
-                                    role.dispatch(SetUserRole { name, role: new_role });
-                                }
-                            }
-                        >
-                            {Role::ALL
-                                .iter()
-                                .map(|r| {
-                                    view! {
-                                        <option value=r.as_str() selected=*r == current>
-                                            {r.as_str()}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()}
-                        </select>
+                        <CallForm function="set_user_role" class="call" fields=vec![("name", u.name.clone())]>
+                            <select
+                                class="role"
+                                name="role"
+                                data-submit=""
+                                aria-label=label
+                            >
+                                {Role::ALL
+                                    .iter()
+                                    .map(|r| {
+                                        view! {
+                                            <option value=r.as_str() selected=*r == current>
+                                                {r.as_str()}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        </CallForm>
                     </td>
                     <td>{status}</td>
                     <td>{u.last_sign_in.clone().unwrap_or_else(|| "never".into())}</td>
                     <td>
-                        <button
+                        <CallButton
+                            function="set_user_disabled"
+                            fields=vec![("name", u.name.clone()), ("disabled", (!disabled).to_string())]
                             class=if disabled { "enable" } else { "disable danger" }
-                            on:click=move |_| {
-                                if let Ok(name) = parse(&name2) {
-                                    disable.dispatch(SetUserDisabled {
-                                        name,
-                                        disabled: !disabled,
-                                    });
-                                }
-                            }
-                        >
-                            {if disabled { "Enable" } else { "Disable" }}
-                        </button>
+                            label=toggle
+                        />
                     </td>
                 </tr>
             }

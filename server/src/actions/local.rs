@@ -101,6 +101,10 @@ pub async fn change(users: &Users, action: &Action) -> Changed {
                     name: u.name.clone(),
                     role: *role,
                     password: password.expose().to_string(),
+                    message: format!(
+                        "Invited {} as {role}. Their one-time password, shown only now:",
+                        u.name
+                    ),
                 })
             })
         }
