@@ -91,6 +91,17 @@ impl Console for Fake {
         Err(AppError::NotFound(format!("No add-on {addon}.")))
     }
 
+    /// A policy whose own change waits for another person.
+    async fn policy(&self, _: &Caller) -> Result<app::approval::PolicyView, AppError> {
+        Ok(app::approval::PolicyView {
+            policy: Default::default(),
+            gate: app::approval::Gate {
+                needs: 1,
+                approvers: 1,
+            },
+        })
+    }
+
     async fn audit(&self, _: &Caller, query: AuditQuery) -> Result<AuditPage, AppError> {
         Ok(AuditPage {
             entries: vec![],
@@ -354,6 +365,35 @@ async fn the_space_page_shows_the_status_asked_for_in_its_address() {
     assert!(html.contains(&row), "{html}");
     assert!(
         html.contains("<option value=\"pending-acceptance\" selected"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_policy_change_held_back_asks_for_approval_of_the_policy_drafted() {
+    let app = App::start().await;
+    app.sign_in("admin").await;
+    let (status, html) = app.send("GET", "/settings", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    // The form asks, and what it asks for is the policy as shown.
+    assert!(html.contains("action=\"/api/request_approval\""), "{html}");
+    assert!(!html.contains("action=\"/api/set_policy\""), "{html}");
+    let field = html
+        .split("name=\"action\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the action field");
+    let field = field.replace("&quot;", "\"");
+    let action: Action = serde_json::from_str(&field).expect(&field);
+    assert_eq!(
+        action,
+        Action::SetPolicy {
+            policy: Default::default()
+        }
+    );
+    // The draft's own fields are not sent.
+    assert!(
+        html.contains("name=\"lifetime_hours\" data-draft"),
         "{html}"
     );
 }

@@ -297,7 +297,8 @@ fn form_body(form: &HtmlFormElement, submitter: Option<&Element>) -> String {
             .ok()
             .and_then(|v| v.as_bool())
             .unwrap_or(false);
-        if field.has_attribute("disabled") || (kind == "checkbox" && !checked) {
+        let draft = field.has_attribute("data-draft");
+        if draft || field.has_attribute("disabled") || (kind == "checkbox" && !checked) {
             continue;
         }
         let name = field.get_attribute("name").unwrap_or_default();

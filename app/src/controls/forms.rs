@@ -161,8 +161,7 @@ pub fn ReasonForm(
     /// What is asked for.
     action: Action,
 ) -> impl IntoView {
-    let deadlock = gate.deadlock(&action.name().to_string());
-    let blocked = deadlock.is_some();
+    let what = action.name().to_string();
     let action = serde_json::to_string(&action).unwrap_or_default();
     view! {
         <CallForm
@@ -171,30 +170,41 @@ pub fn ReasonForm(
             notice="decision"
             fields=vec![("action", action)]
         >
-            <p class="muted">
-                {format!(
-                    "The policy says {} other person must approve this. Say why it should be done:",
-                    gate.needs,
-                )}
-            </p>
-            {deadlock.map(|d| view! { <p class="error deadlock" role="alert">{d}</p> })}
-            <textarea
-                class="reason"
-                name="reason"
-                placeholder="Why (a ticket, a change, who asked)"
-            ></textarea>
-            <div class="buttons">
-                <button
-                    type="submit"
-                    class="request-approval"
-                    disabled
-                    data-needs=(!blocked).then_some("reason")
-                >
-                    "Request approval"
-                </button>
-                <CloseButton />
-            </div>
+            <ReasonFields gate what />
         </CallForm>
+    }
+}
+
+/// The reason form's words, field and buttons, for a form of
+/// `request_approval` that says what it asks for in its `action` field.
+#[component]
+pub fn ReasonFields(gate: Gate, what: String) -> impl IntoView {
+    let deadlock = gate.deadlock(&what);
+    let blocked = deadlock.is_some();
+    view! {
+        <p class="muted">
+            {format!(
+                "The policy says {} other person must approve this. Say why it should be done:",
+                gate.needs,
+            )}
+        </p>
+        {deadlock.map(|d| view! { <p class="error deadlock" role="alert">{d}</p> })}
+        <textarea
+            class="reason"
+            name="reason"
+            placeholder="Why (a ticket, a change, who asked)"
+        ></textarea>
+        <div class="buttons">
+            <button
+                type="submit"
+                class="request-approval"
+                disabled
+                data-needs=(!blocked).then_some("reason")
+            >
+                "Request approval"
+            </button>
+            <CloseButton />
+        </div>
     }
 }
 

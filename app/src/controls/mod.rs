@@ -22,7 +22,8 @@
 //!   `data-rename="from=to"` renames a field on the way. `data-secret`
 //!   names a field of the answer shown once, to copy (with the words in
 //!   `data-secret-note` under it); `select[data-submit]` submits its form
-//!   when it changes.
+//!   when it changes. A field marked `data-draft` is not sent (a form
+//!   that sends its draft whole, as JSON, in a hidden field).
 //! - a submit button with `data-needs="field another"`: enabled once those
 //!   fields are filled; a field with `data-expected` must say exactly
 //!   that, and says `data-mismatch` while it does not.

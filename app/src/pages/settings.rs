@@ -3,11 +3,10 @@
 //! how long a request waits. Saving is itself an action (recorded, and
 //! held back for approval when the policy says so).
 
-use super::approvals::{DecisionMessage, Decisions, ReasonForm};
 use crate::action::{Action, AuditName};
-use crate::answer_of;
 use crate::approval::{GATED, MAX_APPROVALS, PolicyView};
-use crate::components::{ErrorMessage, Loaded, latest_answer};
+use crate::components::Loaded;
+use crate::controls::forms::{CallForm, ReasonFields};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -52,36 +51,24 @@ fn describe(kind: AuditName) -> &'static str {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_policy());
-    let save = ServerAction::<SetPolicy>::new();
-    let decisions = Decisions::new();
-    Effect::new(move |_| {
-        if save.version().get() + decisions.version() > 0 {
-            data.refetch();
+    let render = move |view: PolicyView| {
+        view! {
+            <div data-live="policy" data-quiet="">
+                <PolicyForm view />
+            </div>
         }
-    });
-    let message = latest_answer(vec![answer_of!(save)]);
-    let render = move |view: PolicyView| view! { <PolicyForm view save decisions /> };
+    };
     view! {
         <h1>"Settings"</h1>
-        {move || {
-            message
-                .get()
-                .map(|r| match r {
-                    Ok(said) => view! { <p class="notice" role="status">{said}</p> }.into_any(),
-                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                })
-        }}
-        <DecisionMessage decisions />
         <Loaded data fallback="Loading the policy…" view=render />
     }
 }
 
+/// The policy as a form: the choices are kept as a draft (its fields are
+/// `data-draft`, never sent themselves), which the form sends whole (as JSON), or asks approval for where the policy holds its
+/// own change back. (An island once the pages are islands.)
 #[component]
-fn PolicyForm(
-    view: PolicyView,
-    save: ServerAction<SetPolicy>,
-    decisions: Decisions,
-) -> impl IntoView {
+fn PolicyForm(view: PolicyView) -> impl IntoView {
     let draft = RwSignal::new(view.policy.clone());
     let gate = view.gate;
     let rows = GATED
@@ -96,7 +83,6 @@ fn PolicyForm(
                     <td><code>{kind.as_str()}</code></td>
                     <td>
                         <select
-                            name=kind.as_str()
                             prop:value=move || draft.with(|p| p.needs(kind).to_string())
                             on:change=move |ev| {
                                 let n = event_target_value(&ev).parse().unwrap_or(0);
@@ -110,11 +96,22 @@ fn PolicyForm(
             }
         })
         .collect_view();
-    let submit = move || {
-        let policy = draft.get_untracked();
-        serde_json::to_string(&policy).unwrap_or_default()
-    };
     let held = gate.needs > 0;
+    // What the form sends: the policy, or the change to ask approval for.
+    let (function, field, notice) = if held {
+        ("request_approval", "action", "decision")
+    } else {
+        ("set_policy", "policy", "")
+    };
+    let sent = move || {
+        let policy = draft.get();
+        if held {
+            serde_json::to_string(&Action::SetPolicy { policy })
+        } else {
+            serde_json::to_string(&policy)
+        }
+        .unwrap_or_default()
+    };
     view! {
         <section class="panel policy">
             <h2>"Approvals"</h2>
@@ -122,70 +119,61 @@ fn PolicyForm(
                 "How many people other than the one who asks must approve each kind of action. \
                  Nobody approves their own request; an approver needs the role for the action."
             </p>
-            <table class="policy">
-                <thead>
-                    <tr>
-                        <th>"Action"</th>
-                        <th>"Kind"</th>
-                        <th>"Approvals"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-            <label class="require-expected">
-                <input
-                    type="checkbox"
-                    name="require_expected_peer"
-                    prop:checked=move || draft.with(|p| p.require_expected_peer)
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        draft.update(|p| p.require_expected_peer = on);
-                    }
-                />
-                " Accept only peering requests that match an expected peer"
-            </label>
-            <label class="lifetime">
-                "A request expires after "
-                <input
-                    type="number"
-                    name="lifetime_hours"
-                    min="1"
-                    max=crate::approval::MAX_LIFETIME_HOURS.to_string()
-                    prop:value=move || draft.with(|p| p.lifetime_hours.to_string())
-                    on:input=move |ev| {
-                        if let Ok(h) = event_target_value(&ev).parse() {
-                            draft.update(|p| p.lifetime_hours = h);
+            <CallForm function class="policy-form" notice>
+                <input type="hidden" name=field value=sent />
+                <table class="policy">
+                    <thead>
+                        <tr>
+                            <th>"Action"</th>
+                            <th>"Kind"</th>
+                            <th>"Approvals"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+                <label class="require-expected">
+                    <input
+                        type="checkbox"
+                        name="require_expected_peer"
+                        data-draft=""
+                        prop:checked=move || draft.with(|p| p.require_expected_peer)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            draft.update(|p| p.require_expected_peer = on);
                         }
-                    }
-                />
-                " hours (or when the peering request itself expires, if sooner)"
-            </label>
-            {if held {
-                view! {
-                    <ReasonForm
-                        gate
-                        what="a policy change".to_string()
-                        on_ask=Callback::new(move |reason: String| {
-                            decisions.ask(&Action::SetPolicy { policy: draft.get_untracked() }, reason);
-                        })
                     />
-                }
-                    .into_any()
-            } else {
-                view! {
-                    <div class="buttons">
-                        <button
-                            class="save-policy"
-                            on:click=move |_| {
-                                save.dispatch(SetPolicy { policy: submit() });
+                    " Accept only peering requests that match an expected peer"
+                </label>
+                <label class="lifetime">
+                    "A request expires after "
+                    <input
+                        type="number"
+                        name="lifetime_hours"
+                        data-draft=""
+                        min="1"
+                        max=crate::approval::MAX_LIFETIME_HOURS.to_string()
+                        prop:value=move || draft.with(|p| p.lifetime_hours.to_string())
+                        on:input=move |ev| {
+                            if let Ok(h) = event_target_value(&ev).parse() {
+                                draft.update(|p| p.lifetime_hours = h);
                             }
-                        >
-                            "Save"
-                        </button>
-                    </div>
-                }
-                    .into_any()
-            }}
+                        }
+                    />
+                    " hours (or when the peering request itself expires, if sooner)"
+                </label>
+                {if held {
+                    view! { <ReasonFields gate what="a policy change".to_string() /> }.into_any()
+                } else {
+                    view! {
+                        <div class="buttons">
+                            <button type="submit" class="save-policy">
+                                "Save"
+                            </button>
+                        </div>
+                    }
+                        .into_any()
+                }}
+            </CallForm>
         </section>
     }
 }
