@@ -230,6 +230,8 @@ pub struct WebhookAdded {
     pub name: String,
     /// For the JSON format only; a Slack URL is its own credential.
     pub secret: Option<String>,
+    /// What the page says above the secret.
+    pub message: String,
 }
 
 /// One attempt to deliver an event.

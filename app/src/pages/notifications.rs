@@ -2,11 +2,11 @@
 //! the kinds of event it wants and a format (signed JSON, or a Slack
 //! message), a test button, and every recent delivery with its attempts;
 //! and the latest events the watcher recorded. The page reads itself
-//! again every few seconds, so a test's attempts appear without a reload.
+//! again while a delivery is still to be tried, and after each action, so
+//! a test's attempts appear without a reload.
 
-use super::approvals::every;
-use crate::answer_of;
-use crate::components::{Copyable, ErrorMessage, Loaded, latest_answer};
+use crate::components::Loaded;
+use crate::controls::forms::{CallButton, CallForm};
 use crate::error::AppError;
 use crate::notify::{
     DestinationView, EventKind, EventView, NewDestination, NotificationsView, WebhookAdded,
@@ -14,9 +14,6 @@ use crate::notify::{
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
-use std::time::Duration;
-
-const POLL: Duration = Duration::from_secs(3);
 
 #[server(endpoint = "notifications")]
 pub async fn get_notifications() -> Result<NotificationsView, AppError> {
@@ -87,39 +84,42 @@ pub fn new_destination(
 
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
-    let add = ServerAction::<AddWebhook>::new();
-    let remove = ServerAction::<RemoveWebhook>::new();
-    let test = ServerAction::<TestWebhook>::new();
-    let data = Resource::new(
-        move || {
-            (
-                add.version().get(),
-                remove.version().get(),
-                test.version().get(),
-            )
-        },
-        |_| get_notifications(),
-    );
-    every(POLL, move || data.refetch());
-    let message = latest_answer(vec![answer_of!(remove), answer_of!(test)]);
-    let render = move |view: NotificationsView| view! { <Destinations view remove test /> };
+    let data = Resource::new(|| (), |_| get_notifications());
+    let render = move |view: NotificationsView| {
+        // Deliveries still to be tried are followed until they settle.
+        let busy = view
+            .destinations
+            .iter()
+            .any(|d| d.deliveries.iter().any(|del| del.state == "pending"));
+        view! {
+            <div data-live="notifications" data-busy=busy.then_some("")>
+                <Destinations view />
+            </div>
+        }
+    };
     view! {
         <h1>"Notifications"</h1>
-        <AddForm add />
-        {move || {
-            message
-                .get()
-                .map(|r| match r {
-                    Ok(said) => view! { <p class="notice" role="status">{said}</p> }.into_any(),
-                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                })
-        }}
+        <section class="panel add-webhook">
+            <h2>"Add a webhook"</h2>
+            <CallForm
+                function="add_webhook"
+                notice="invited added"
+                secret="secret"
+                secret_note="Each delivery carries Spaceport-Signature: t=<seconds>,v1=<hex>, the \
+                             HMAC-SHA256 of \"<t>.<body>\" under this secret."
+            >
+                <AddFields />
+            </CallForm>
+        </section>
         <Loaded data fallback="Loading notifications…" view=render />
     }
 }
 
+/// The new webhook's fields, checked as they are typed with the server's
+/// own parse; the kinds ticked are sent as one field. (An island once the
+/// pages are islands.)
 #[component]
-fn AddForm(add: ServerAction<AddWebhook>) -> impl IntoView {
+fn AddFields() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let url = RwSignal::new(String::new());
     let format = RwSignal::new("json".to_string());
@@ -149,6 +149,7 @@ fn AddForm(add: ServerAction<AddWebhook>) -> impl IntoView {
                     <input
                         type="checkbox"
                         name="kind"
+                        data-draft=""
                         value=k.as_str()
                         prop:checked=move || kinds.with(|ks| ks.contains(&k))
                         on:change=move |ev| {
@@ -167,77 +168,37 @@ fn AddForm(add: ServerAction<AddWebhook>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <section class="panel add-webhook">
-            <h2>"Add a webhook"</h2>
-            <form on:submit=move |ev| {
-                ev.prevent_default();
-                if problem().is_none() {
-                    add.dispatch(AddWebhook {
-                        name: name.get(),
-                        url: url.get(),
-                        format: format.get(),
-                        kinds: kinds_text(),
-                    });
-                }
-            }>
-                <label>"Name " <input name="name" bind:value=name required /></label>
-                <label>
-                    " URL "
-                    <input name="url" type="url" size="48" bind:value=url required />
-                </label>
-                <label>
-                    " Format "
-                    <select name="format" on:change=move |ev| format.set(event_target_value(&ev))>
-                        <option value="json">"JSON, signed (HMAC-SHA256)"</option>
-                        <option value="slack">"Slack incoming webhook"</option>
-                    </select>
-                </label>
-                <fieldset class="kinds">
-                    <legend>"Send"</legend>
-                    {boxes}
-                </fieldset>
-                <button type="submit" class="primary" disabled=move || problem().is_some()>
-                    "Add"
-                </button>
-            </form>
-            {move || problem().map(|p| view! { <p class="error">{p}</p> })}
-            {move || add.value().get().map(|r| match r {
-                Ok(added) => view! { <Added added /> }.into_any(),
-                Err(error) => view! { <ErrorMessage error /> }.into_any(),
-            })}
-        </section>
-    }
-}
-
-/// A destination just added, with its secret shown this once.
-#[component]
-fn Added(added: WebhookAdded) -> impl IntoView {
-    view! {
-        <div class="invited added" role="status">
-            <p>{format!("Added the webhook \"{}\".", added.name)}</p>
-            {added.secret.map(|secret| view! {
-                <p>"Its signing secret, shown only now:"</p>
-                <Copyable value=secret />
-                <p class="hint">
-                    "Each delivery carries Spaceport-Signature: t=<seconds>,v1=<hex>, the \
-                     HMAC-SHA256 of \"<t>.<body>\" under this secret."
-                </p>
-            })}
-        </div>
+        <input type="hidden" name="kinds" value=kinds_text />
+        <label>"Name " <input name="name" autocomplete="off" bind:value=name required /></label>
+        <label>
+            " URL "
+            <input name="url" type="url" size="48" autocomplete="off" bind:value=url required />
+        </label>
+        <label>
+            " Format "
+            <select name="format" on:change=move |ev| format.set(event_target_value(&ev))>
+                <option value="json">"JSON, signed (HMAC-SHA256)"</option>
+                <option value="slack">"Slack incoming webhook"</option>
+            </select>
+        </label>
+        <fieldset class="kinds">
+            <legend>"Send"</legend>
+            {boxes}
+        </fieldset>
+        <button type="submit" class="primary" disabled=move || problem().is_some()>
+            "Add"
+        </button>
+        {move || problem().map(|p| view! { <p class="error">{p}</p> })}
     }
 }
 
 #[component]
-fn Destinations(
-    view: NotificationsView,
-    remove: ServerAction<RemoveWebhook>,
-    test: ServerAction<TestWebhook>,
-) -> impl IntoView {
+fn Destinations(view: NotificationsView) -> impl IntoView {
     let empty = view.destinations.is_empty();
     let destinations = view
         .destinations
         .into_iter()
-        .map(|d| view! { <Destination d remove test /> })
+        .map(|d| view! { <Destination d /> })
         .collect_view();
     let watch = match view.watch {
         None => view! {
@@ -275,11 +236,7 @@ fn Destinations(
 }
 
 #[component]
-fn Destination(
-    d: DestinationView,
-    remove: ServerAction<RemoveWebhook>,
-    test: ServerAction<TestWebhook>,
-) -> impl IntoView {
+fn Destination(d: DestinationView) -> impl IntoView {
     let id = d.id;
     let kinds = d
         .kinds
@@ -308,7 +265,7 @@ fn Destination(
                 })
                 .collect_view();
             view! {
-                <tr class="delivery" data-state=del.state.clone() data-event=del.event>
+                <tr class="delivery" data-key=del.event data-state=del.state.clone() data-event=del.event>
                     <td><code>{del.kind.as_str()}</code></td>
                     <td>{del.title}</td>
                     <td>
@@ -321,18 +278,24 @@ fn Destination(
         })
         .collect_view();
     view! {
-        <div class="destination" data-webhook=id>
+        <div class="destination" data-key=id data-webhook=id>
             <h3>{d.name} " " <code>{d.url}</code></h3>
             <p class="muted">
                 {format!("{} · sends {kinds} · added by {} at {}", d.format.as_str(), d.created_by, d.created_at)}
             </p>
             <div class="buttons">
-                <button class="test-webhook" on:click=move |_| { test.dispatch(TestWebhook { id }); }>
-                    "Send a test"
-                </button>
-                <button class="remove-webhook danger" on:click=move |_| { remove.dispatch(RemoveWebhook { id }); }>
-                    "Remove"
-                </button>
+                <CallButton
+                    function="test_webhook"
+                    fields=vec![("id", id.to_string())]
+                    class="test-webhook"
+                    label="Send a test"
+                />
+                <CallButton
+                    function="remove_webhook"
+                    fields=vec![("id", id.to_string())]
+                    class="remove-webhook danger"
+                    label="Remove"
+                />
             </div>
             <table class="deliveries">
                 <thead>

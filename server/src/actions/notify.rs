@@ -73,10 +73,18 @@ pub async fn change(store: &Notifications, who: &str, action: &Action) -> Change
                 .map(|id| {
                     let said = format!("Added the webhook #{id} \"{}\".", destination.name);
                     let shown = (destination.format == WebhookFormat::Json).then_some(secret);
+                    let message = match shown {
+                        Some(_) => format!(
+                            "Added the webhook \"{}\". Its signing secret, shown only now:",
+                            destination.name
+                        ),
+                        None => format!("Added the webhook \"{}\".", destination.name),
+                    };
                     let done = Done::WebhookAdded(WebhookAdded {
                         id,
                         name: destination.name.clone(),
                         secret: shown,
+                        message,
                     });
                     (done, said)
                 })
