@@ -67,7 +67,7 @@ fn say_copied(ev: &leptos::ev::MouseEvent) {
 
 /// Writes to the clipboard through `navigator.clipboard`, looked up at run
 /// time so the page works (without copying) where the API is missing.
-fn copy_to_clipboard(text: &str) {
+pub(crate) fn copy_to_clipboard(text: &str) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::{JsCast, JsValue};

@@ -23,6 +23,9 @@ pub struct Controls {
     dialog: RwSignal<Option<String>>,
     /// A read of the page is under way: the next tick waits for it.
     reading: StoredValue<bool>,
+    /// A read was asked for during one (after an action): the page is
+    /// read once more when that one ends, so the answer's effect shows.
+    again: StoredValue<bool>,
     ticks: StoredValue<u32>,
 }
 
@@ -38,6 +41,7 @@ impl Controls {
             notice,
             dialog,
             reading: StoredValue::new(false),
+            again: StoredValue::new(false),
             ticks: StoredValue::new(0),
         };
         every(TICK, move || controls.tick());
@@ -95,14 +99,8 @@ impl Controls {
         if closest(&form, ".dialog-slot").is_some() {
             self.dialog.set(None);
         }
-        let reset = form.has_attribute("data-reset").then_some(form);
         leptos::task::spawn_local(async move {
             let answer = post(&address, body).await;
-            if answer.is_ok()
-                && let Some(form) = reset
-            {
-                form.reset();
-            }
             self.notice.set(Some(match answer {
                 Ok(answer) => Notice::Said {
                     class,
@@ -164,6 +162,7 @@ impl Controls {
     /// Reads the page again and folds its live parts into this one.
     fn refresh(self) {
         if self.reading.get_value() {
+            self.again.set_value(true);
             return;
         }
         let Some(address) = window().location().href().ok() else {
@@ -186,6 +185,10 @@ impl Controls {
                 }
             }
             self.reading.set_value(false);
+            if self.again.get_value() {
+                self.again.set_value(false);
+                self.refresh();
+            }
         });
     }
 
@@ -385,14 +388,7 @@ fn copy(button: &Element) {
     let Some(code) = button.previous_element_sibling() else {
         return;
     };
-    let text = code.text_content().unwrap_or_default();
-    let navigator: JsValue = window().navigator().into();
-    if let Ok(clipboard) = js_sys::Reflect::get(&navigator, &"clipboard".into())
-        && let Ok(write) = js_sys::Reflect::get(&clipboard, &"writeText".into())
-        && let Some(write) = write.dyn_ref::<js_sys::Function>()
-    {
-        let _ = write.call1(&clipboard, &JsValue::from_str(&text));
-    }
+    crate::components::copy_to_clipboard(&code.text_content().unwrap_or_default());
     button.set_text_content(Some("Copied"));
 }
 

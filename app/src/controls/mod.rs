@@ -28,8 +28,9 @@
 //!   fields are filled; a field with `data-expected` must say exactly
 //!   that, and says `data-mismatch` while it does not.
 //! - `button.copy` copies the text of the `<code>` before it.
-//! - `select[data-filter-rows="selector"][data-filter-by="attribute"]`
-//!   shows only the rows whose `data-<attribute>` is the chosen value.
+//! - a field with `data-query="name"` puts its choice into the page's
+//!   address as `?name=`, and the page is read again: the server applies
+//!   it (the peerings' status filter).
 //! - `time[data-left="seconds"]` counts down each second.
 
 #[cfg(feature = "hydrate")]
@@ -60,7 +61,7 @@ mod browser {
     }
 }
 
-use crate::components::ErrorMessage;
+use crate::components::{Copyable, ErrorMessage};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -113,12 +114,7 @@ pub fn PageControls(children: Children) -> impl IntoView {
                                 view! {
                                     <div class=format!("notice {class}") role="status">
                                         <p>{text}</p>
-                                        <span class="copyable">
-                                            <code>{secret}</code>
-                                            <button class="copy" type="button" title="Copy">
-                                                "Copy"
-                                            </button>
-                                        </span>
+                                        <Copyable value=secret />
                                         <p class="hint">{note}</p>
                                     </div>
                                 }

@@ -166,17 +166,8 @@ pub fn Countdown(until: String, as_of: String) -> impl IntoView {
         }
     });
     let left = move || start.map(|s| s - elapsed.get());
-    let class = move || match left() {
-        Some(s) if s <= 0 => "countdown expired",
-        Some(s) if s < 86_400 => "countdown urgent",
-        _ => "countdown",
-    };
-    let text = move || match left() {
-        None => "—".to_string(),
-        Some(s) if s <= 0 => "expired".to_string(),
-        Some(s) if s >= 86_400 => format!("{}d {:02}h", s / 86_400, (s % 86_400) / 3600),
-        Some(s) => format!("{}h {:02}m {:02}s", s / 3600, (s % 3600) / 60, s % 60),
-    };
+    let class = move || crate::controls::forms::countdown(left()).0;
+    let text = move || crate::controls::forms::countdown(left()).1;
     view! {
         <time class=class datetime=until.clone() title=until>
             {text}
