@@ -4,6 +4,7 @@ use crate::error::AppError;
 use crate::model::{Freshness, PeeringStatus};
 use crate::validate::relative_time;
 use leptos::prelude::*;
+use std::time::Duration;
 
 /// A status as a coloured badge; unknown statuses get a neutral one.
 #[component]
@@ -24,68 +25,18 @@ pub fn CopyableList(values: Vec<String>) -> impl IntoView {
         .collect_view()
 }
 
-/// A value with a button that copies it. The button says so by changing
-/// its own text: a page carries a dozen of these, and a signal and an
-/// effect for each, built on the server for every page and again in the
-/// browser, would cost more than the one word they change.
+/// A value with a button that copies it (the page's controls do the
+/// copying, and say so on the button).
 #[component]
 pub fn Copyable(value: String) -> impl IntoView {
-    let text = value.clone();
     view! {
         <span class="copyable">
             <code>{value}</code>
-            <button
-                class="copy"
-                type="button"
-                title="Copy"
-                on:click=move |ev| {
-                    copy_to_clipboard(&text);
-                    say_copied(&ev);
-                }
-            >
+            <button class="copy" type="button" title="Copy">
                 "Copy"
             </button>
         </span>
     }
-}
-
-/// Sets the clicked button's text to "Copied".
-fn say_copied(ev: &leptos::ev::MouseEvent) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        if let Some(button) = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
-        {
-            button.set_text_content(Some("Copied"));
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = ev;
-}
-
-/// Writes to the clipboard through `navigator.clipboard`, looked up at run
-/// time so the page works (without copying) where the API is missing.
-pub(crate) fn copy_to_clipboard(text: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::{JsCast, JsValue};
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let navigator: JsValue = window.navigator().into();
-        let Ok(clipboard) = js_sys::Reflect::get(&navigator, &"clipboard".into()) else {
-            return;
-        };
-        if let Ok(write) = js_sys::Reflect::get(&clipboard, &"writeText".into())
-            && let Some(write) = write.dyn_ref::<js_sys::Function>()
-        {
-            let _ = write.call1(&clipboard, &JsValue::from_str(text));
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = text;
 }
 
 /// A time as "in 6 days", with the exact time on hover.
@@ -130,40 +81,16 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
     }
 }
 
-/// The answer of whichever of several actions answered last, for the one
-/// message a page shows about them. Each action's version moves on when
-/// it answers; the action that moved last speaks (a fixed order would let
-/// an earlier removal's message hide a later addition's).
-pub fn latest_answer<T>(actions: Vec<ServerActionAnswer<T>>) -> Signal<Option<Result<T, AppError>>>
-where
-    T: Clone + Send + Sync + 'static,
-{
-    let last = RwSignal::new(None::<usize>);
-    for (i, (version, _)) in actions.iter().enumerate() {
-        let version = *version;
-        Effect::new(move |seen: Option<usize>| {
-            let now = version.get();
-            if seen.is_some_and(|seen| seen != now) {
-                last.set(Some(i));
-            }
-            now
-        });
-    }
-    Signal::derive(move || last.get().and_then(|i| actions[i].1.get()))
-}
-
-/// An action's version and answer, as `latest_answer` reads them.
-pub type ServerActionAnswer<T> = (RwSignal<usize>, Signal<Option<Result<T, AppError>>>);
-
-/// `ServerAction`'s version and answer.
-#[macro_export]
-macro_rules! answer_of {
-    ($action:expr) => {
-        ($action.version(), {
-            let value = $action.value();
-            Signal::derive(move || value.get())
-        })
-    };
+/// Calls `tick` every `every` in the browser, for as long as the
+/// component that asked lives: how pages read their data again.
+pub fn every(every: Duration, tick: impl Fn() + 'static) {
+    let tick = std::rc::Rc::new(tick);
+    Effect::new(move |_| {
+        let tick = tick.clone();
+        if let Ok(h) = set_interval_with_handle(move || tick(), every) {
+            on_cleanup(move || h.clear());
+        }
+    });
 }
 
 /// A resource once it has loaded: `fallback` while it loads, then the
@@ -191,76 +118,5 @@ where
                     })
             }}
         </Transition>
-    }
-}
-
-/// A destroy's confirmation: the person types the name of what goes (a
-/// PCX ID, an add-on), a mismatch is said at once, and the button works
-/// only on a match. The server checks the typed text again; the button
-/// only saves a round trip.
-#[component]
-pub fn TypeToConfirm(
-    /// What must be typed.
-    expected: String,
-    /// The button's words and class.
-    button: &'static str,
-    button_class: &'static str,
-    /// Called with what was typed.
-    on_confirm: Callback<String>,
-    /// A Cancel button, when the confirmation is a dialog.
-    #[prop(optional)]
-    on_cancel: Option<Callback<()>>,
-) -> impl IntoView {
-    let typed = RwSignal::new(String::new());
-    let matches = {
-        let expected = expected.clone();
-        move || typed.get().trim() == expected
-    };
-    let mismatch = {
-        let expected = expected.clone();
-        move || {
-            let t = typed.get();
-            (!t.trim().is_empty() && t.trim() != expected).then(|| {
-                view! {
-                    <p class="error mismatch" role="alert">
-                        {format!("That is not {expected}; nothing will be destroyed.")}
-                    </p>
-                }
-            })
-        }
-    };
-    view! {
-        <input
-            class="confirm-text"
-            name="confirm"
-            autocomplete="off"
-            placeholder=expected
-            prop:value=move || typed.get()
-            on:input=move |ev| typed.set(event_target_value(&ev))
-        />
-        {mismatch}
-        <div class="buttons">
-            <button
-                class=button_class
-                disabled=move || !matches()
-                on:click=move |_| {
-                    on_confirm.run(typed.get_untracked());
-                    typed.set(String::new());
-                }
-            >
-                {button}
-            </button>
-            {on_cancel.map(|on_cancel| view! { <CancelButton on_cancel /> })}
-        </div>
-    }
-}
-
-/// A dialog's Cancel.
-#[component]
-pub fn CancelButton(on_cancel: Callback<()>) -> impl IntoView {
-    view! {
-        <button class="cancel" on:click=move |_| on_cancel.run(())>
-            "Cancel"
-        </button>
     }
 }

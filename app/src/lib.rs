@@ -128,6 +128,11 @@ pub fn App() -> impl IntoView {
                         view=pages::privatelink::AddonPage
                         ssr=SsrMode::Async
                     />
+                    <Route
+                        path=path!("/spaces/:space/addons/:addon/remove")
+                        view=pages::addon_accounts::RemoveAccountDialogPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/users") view=pages::users::UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async />

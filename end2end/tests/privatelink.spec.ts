@@ -39,7 +39,7 @@ test("a PrivateLink for Postgres: create, wait, accounts, connect, reveal, destr
   await expect(page.locator(".privatelink-aws")).toContainText("TCP 5432");
 
   // Add an account, then remove it after a confirmation.
-  await page.locator('input[name="add-accounts"]').fill("210987654321:role/ci");
+  await page.locator(".add-accounts input").fill("210987654321:role/ci");
   await page.getByRole("button", { name: "Add", exact: true }).click();
   const added = page.locator('tr.account[data-arn="arn:aws:iam::210987654321:role/ci"]');
   await expect(added).toBeVisible();
@@ -50,7 +50,7 @@ test("a PrivateLink for Postgres: create, wait, accounts, connect, reveal, destr
   await expect(page.locator(".notice")).toContainText("Accounts removed");
   // The action that answered last speaks: an addition after a removal says
   // the addition (a fixed order of actions once let the removal's win).
-  await page.locator('input[name="add-accounts"]').fill("210987654321:role/deploy");
+  await page.locator(".add-accounts input").fill("210987654321:role/deploy");
   await page.getByRole("button", { name: "Add", exact: true }).click();
   await expect(page.locator('tr.account[data-arn="arn:aws:iam::210987654321:role/deploy"]')).toBeVisible();
   await expect(page.locator(".notice")).toContainText("Accounts added");

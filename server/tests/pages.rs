@@ -25,6 +25,9 @@ const KNOWN: &str = "fake-space";
 const PENDING: &str = "pcx-0f0e0d0c0b";
 /// A peering the fake says is no longer pending.
 const TAKEN: &str = "pcx-0a0a0a0a0a";
+/// The fake's one add-on with a PrivateLink, and the account it allows.
+const ADDON: &str = "postgresql-fake-12345";
+const ALLOWED: &str = "arn:aws:iam::123456789012:user/ops";
 
 /// A Console with one space and one pending peering, which remembers
 /// every action it was handed.
@@ -88,7 +91,30 @@ impl Console for Fake {
         _: &SpaceRef,
         addon: &AddonName,
     ) -> Result<PrivateLinkView, AppError> {
-        Err(AppError::NotFound(format!("No add-on {addon}.")))
+        if addon.as_str() != ADDON {
+            return Err(AppError::NotFound(format!("No add-on {addon}.")));
+        }
+        let link = serde_json::json!({
+            "addon": {"name": ADDON}, "app": {"name": "fake-app"}, "status": "Operational",
+            "service_name": "com.amazonaws.vpce.us-east-1.vpce-svc-0fake",
+            "allowed_accounts": [{"arn": ALLOWED, "status": "Active"}],
+            "connections": []
+        });
+        Ok(PrivateLinkView {
+            space: KNOWN.into(),
+            app: "fake-app".into(),
+            addon: ADDON.into(),
+            service: app::model::DataService::Postgres,
+            plan: "private-0".into(),
+            eligible: true,
+            region: "us-east-1".into(),
+            link: Some(serde_json::from_value(link).unwrap()),
+            urls: vec![],
+            wait_limit_secs: 600,
+            freshness: fresh(),
+            gates: Default::default(),
+            requests: vec![],
+        })
     }
 
     /// A policy whose own change waits for another person.
@@ -396,4 +422,46 @@ async fn a_policy_change_held_back_asks_for_approval_of_the_policy_drafted() {
         html.contains("name=\"lifetime_hours\" data-draft"),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn removing_an_allowed_account_is_confirmed_on_a_page_of_its_own_for_admins() {
+    let app = App::start().await;
+    app.sign_in("admin").await;
+    let page = format!("/spaces/{KNOWN}/addons/{ADDON}");
+    let (status, html) = app.send("GET", &page, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    // The Remove button opens the confirmation's address.
+    let remove = format!("{page}/remove?arn=arn%3Aaws%3Aiam%3A%3A123456789012%3Auser%2Fops");
+    assert!(
+        html.contains(&format!("data-dialog=\"{remove}\"")),
+        "{html}"
+    );
+    // The page follows what settles, up to its limit, and says so then.
+    assert!(html.contains("data-live=\"addon\""), "{html}");
+    assert!(html.contains("data-give-up=\"600\""), "{html}");
+    let (status, html) = app.send("GET", &remove, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("role=\"dialog\""), "{html}");
+    assert!(
+        html.contains("action=\"/api/remove_allowed_account\""),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("name=\"account\" value=\"{ALLOWED}\"")),
+        "{html}"
+    );
+    // An account it does not allow has no confirmation.
+    let other = format!("{page}/remove?arn=arn%3Aaws%3Aiam%3A%3A999999999999%3Aroot");
+    let (status, html) = app.send("GET", &other, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{html}");
+    assert!(!html.contains("role=\"dialog\""), "{html}");
+    // An operator may not remove accounts: no button, no dialog.
+    let operator = App::start().await;
+    operator.sign_in("operator").await;
+    let (_, html) = operator.send("GET", &page, &[]).await;
+    assert!(!html.contains("data-dialog="), "{html}");
+    let (status, html) = operator.send("GET", &remove, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{html}");
+    assert!(!html.contains("role=\"dialog\""), "{html}");
 }

@@ -3,8 +3,8 @@
 
 use super::Notice;
 use super::forms::countdown;
+use crate::components::every;
 use crate::error::AppError;
-use crate::pages::approvals::every;
 use leptos::prelude::*;
 use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
@@ -27,6 +27,10 @@ pub struct Controls {
     /// read once more when that one ends, so the answer's effect shows.
     again: StoredValue<bool>,
     ticks: StoredValue<u32>,
+    /// Since when (ms) the page at which address has had a busy part,
+    /// and whether the controls gave up reading it.
+    waiting: StoredValue<Option<(String, f64)>>,
+    gave_up: StoredValue<bool>,
 }
 
 impl Controls {
@@ -43,6 +47,8 @@ impl Controls {
             reading: StoredValue::new(false),
             again: StoredValue::new(false),
             ticks: StoredValue::new(0),
+            waiting: StoredValue::new(None),
+            gave_up: StoredValue::new(false),
         };
         every(TICK, move || controls.tick());
         every(Duration::from_secs(1), move || controls.count_down());
@@ -95,23 +101,33 @@ impl Controls {
         let class = form.get_attribute("data-notice").unwrap_or_default();
         let secret = form.get_attribute("data-secret");
         let note = form.get_attribute("data-secret-note").unwrap_or_default();
+        // An action starts any waiting afresh.
+        self.waiting.set_value(None);
+        self.gave_up.set_value(false);
         // A dialog's form ends the dialog, as its buttons always did.
         if closest(&form, ".dialog-slot").is_some() {
             self.dialog.set(None);
         }
         leptos::task::spawn_local(async move {
             let answer = post(&address, body).await;
-            self.notice.set(Some(match answer {
-                Ok(answer) => Notice::Said {
+            if answer.is_ok() && form.has_attribute("data-clear") {
+                clear(&form);
+            }
+            self.notice.set(match answer {
+                Ok(answer) if form.has_attribute("data-in-place") => {
+                    show_in_place(&form, &said(&answer));
+                    None
+                }
+                Ok(answer) => Some(Notice::Said {
                     class,
                     text: said(&answer),
                     secret: secret.and_then(|field| {
                         let value = answer.get(&field)?.as_str()?.to_string();
                         Some((value, note))
                     }),
-                },
-                Err(error) => Notice::Failed(error),
-            }));
+                }),
+                Err(error) => Some(Notice::Failed(error)),
+            });
             self.refresh();
         });
     }
@@ -122,7 +138,9 @@ impl Controls {
         };
         say_mismatch(&field);
         if let Some(form) = closest(&field, "form") {
-            enable_buttons(&form);
+            // After the field's own handlers have had their effect (a
+            // live field fills in a hidden one from what is typed).
+            leptos::task::spawn_local(async move { enable_buttons(&form) });
         }
     }
 
@@ -152,10 +170,67 @@ impl Controls {
         if !found("[data-live]:not([data-quiet])") {
             return;
         }
-        let busy = found("[data-live][data-busy]");
-        let due = busy || self.ticks.get_value().is_multiple_of(IDLE_TICKS);
+        let busy = all(&root, "[data-live][data-busy]");
+        if self.given_up(&busy) {
+            return;
+        }
+        let due = !busy.is_empty() || self.ticks.get_value().is_multiple_of(IDLE_TICKS);
         if due && self.dialog.get_untracked().is_none() && !writing(&root) {
             self.refresh();
+        }
+    }
+
+    /// Whether the page has waited on its `busy` parts past their
+    /// `data-give-up` seconds: then it stops reading them and says so,
+    /// in their `data-gave-up` words.
+    fn given_up(self, busy: &[Element]) -> bool {
+        let address = window().location().href().unwrap_or_default();
+        let now = js_sys::Date::now();
+        let since = match self.waiting.get_value() {
+            _ if busy.is_empty() => None,
+            Some((at, since)) if at == address => Some(since),
+            _ => Some(now),
+        };
+        self.waiting.set_value(since.map(|s| (address, s)));
+        let Some(since) = since else {
+            self.gave_up.set_value(false);
+            return false;
+        };
+        if self.gave_up.get_value() {
+            return true;
+        }
+        let limit = busy
+            .iter()
+            .filter_map(|p| p.get_attribute("data-give-up")?.parse::<f64>().ok())
+            .reduce(f64::min);
+        if limit.is_none_or(|limit| now - since <= limit * 1000.0) {
+            return false;
+        }
+        self.gave_up.set_value(true);
+        let said = busy.iter().find_map(|p| p.get_attribute("data-gave-up"));
+        self.notice.set(Some(Notice::Said {
+            class: "error gave-up".into(),
+            text: said.unwrap_or_else(|| "Spaceport stopped checking.".into()),
+            secret: None,
+        }));
+        for part in busy {
+            for waiting in all(part, "[data-waiting]") {
+                let _ = waiting.set_attribute("hidden", "");
+            }
+        }
+        true
+    }
+
+    /// Says, in each `[data-waiting] .elapsed`, how long the page has
+    /// waited.
+    fn show_waited(self) {
+        let (Some(root), Some((_, since))) = (self.root(), self.waiting.get_value()) else {
+            return;
+        };
+        let secs = ((js_sys::Date::now() - since) / 1000.0).max(0.0) as u64;
+        let text = format!("Waiting for {} min {:02} s. ", secs / 60, secs % 60);
+        for elapsed in all(&root, "[data-waiting] .elapsed") {
+            elapsed.set_text_content(Some(&text));
         }
     }
 
@@ -183,6 +258,7 @@ impl Controls {
                         morph(&part, &fresh);
                     }
                 }
+                self.show_waited();
             }
             self.reading.set_value(false);
             if self.again.get_value() {
@@ -215,6 +291,7 @@ impl Controls {
     }
 
     fn count_down(self) {
+        self.show_waited();
         let Some(root) = self.root() else {
             return;
         };
@@ -261,18 +338,63 @@ fn value_of(field: &Element) -> String {
 }
 
 /// Someone is typing in a live part: reading it again would be rude.
+/// (Not in a part the reads leave alone, `[data-own]`.)
 fn writing(root: &Element) -> bool {
+    let read = |f: &Element| closest(f, "[data-own]").is_none();
     let typed = all(
         root,
         "[data-live] input:not([type=hidden]):not([type=checkbox]), [data-live] textarea",
     )
     .iter()
-    .any(|f| !value_of(f).trim().is_empty());
+    .any(|f| read(f) && !value_of(f).trim().is_empty());
     let focused = document().active_element().is_some_and(|el| {
         matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA")
             && closest(&el, "[data-live]").is_some()
+            && read(&el)
     });
     typed || focused
+}
+
+/// Empties a form's typed fields once its call is done, and tells their
+/// own handlers so (a field that checks what is typed).
+fn clear(form: &Element) {
+    for field in all(
+        form,
+        "input:not([type=hidden]):not([type=checkbox]), textarea",
+    ) {
+        let _ = js_sys::Reflect::set(&field, &"value".into(), &JsValue::from_str(""));
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        if let Ok(ev) = web_sys::Event::new_with_event_init_dict("input", &init) {
+            let _ = field.dispatch_event(&ev);
+        }
+    }
+}
+
+/// Shows a call's answer where the form was, in place of what stood
+/// before it (a masked value), to copy; the reads leave it there.
+fn show_in_place(form: &Element, value: &str) {
+    let make = |tag: &str| document().create_element(tag).ok();
+    let (Some(parent), Some(shown), Some(code), Some(button)) = (
+        form.parent_element(),
+        make("span"),
+        make("code"),
+        make("button"),
+    ) else {
+        return;
+    };
+    let _ = parent.set_attribute("data-own", "");
+    let _ = shown.set_attribute("class", "copyable");
+    code.set_text_content(Some(value));
+    for (name, value) in [("class", "copy"), ("type", "button"), ("title", "Copy")] {
+        let _ = button.set_attribute(name, value);
+    }
+    button.set_text_content(Some("Copy"));
+    let _ = shown.append_with_node_2(&code, &button);
+    if let Some(before) = form.previous_element_sibling() {
+        before.remove();
+    }
+    let _ = form.replace_with_with_node_1(&shown);
 }
 
 /// A form's fields as the server functions read them, with the
@@ -388,15 +510,29 @@ fn copy(button: &Element) {
     let Some(code) = button.previous_element_sibling() else {
         return;
     };
-    crate::components::copy_to_clipboard(&code.text_content().unwrap_or_default());
+    let text = code.text_content().unwrap_or_default();
+    // Looked up at run time, so the page works (without copying) where
+    // the API is missing.
+    let navigator: JsValue = window().navigator().into();
+    if let Ok(clipboard) = js_sys::Reflect::get(&navigator, &"clipboard".into())
+        && let Ok(write) = js_sys::Reflect::get(&clipboard, &"writeText".into())
+        && let Some(write) = write.dyn_ref::<js_sys::Function>()
+    {
+        let _ = write.call1(&clipboard, &JsValue::from_str(&text));
+    }
     button.set_text_content(Some("Copied"));
 }
 
 /// Makes `old` look like `new`, touching only what differs, so what the
 /// person did to the page (an open `<details>`, a field's text, focus)
 /// stays where the page did not change. Children are matched in order;
-/// elements match when their tag and `data-key` do.
+/// elements match when their tag and `data-key` do. A part marked
+/// `data-own` (one the browser renders itself, or filled in) is left
+/// as it is.
 fn morph(old: &Element, new: &Element) {
+    if old.has_attribute("data-own") {
+        return;
+    }
     let attrs = new.attributes();
     for i in 0..attrs.length() {
         if let Some(attr) = attrs.item(i)

@@ -54,6 +54,13 @@ pub fn CallForm(
     #[prop(optional)]
     secret: Option<&'static str>,
     #[prop(optional)] secret_note: Option<&'static str>,
+    /// Its typed fields are emptied once the call is done.
+    #[prop(optional)]
+    clear: bool,
+    /// The answer is shown in place of the form (and of what stands
+    /// before it), not said at the top.
+    #[prop(optional)]
+    in_place: bool,
     children: Children,
 ) -> impl IntoView {
     view! {
@@ -65,6 +72,8 @@ pub fn CallForm(
             data-notice=notice
             data-secret=secret
             data-secret-note=secret_note
+            data-clear=clear.then_some("")
+            data-in-place=in_place.then_some("")
         >
             {fields
                 .into_iter()
@@ -131,6 +140,9 @@ pub fn TypedConfirm(
     /// The button's words and class.
     button: &'static str,
     button_class: &'static str,
+    /// On the page itself, not in a dialog: nothing to cancel.
+    #[prop(optional)]
+    in_page: bool,
 ) -> impl IntoView {
     let mismatch = format!("That is not {expected}; nothing will be destroyed.");
     view! {
@@ -147,7 +159,7 @@ pub fn TypedConfirm(
                 <button type="submit" class=button_class disabled data-needs="confirm">
                     {button}
                 </button>
-                <CloseButton />
+                {(!in_page).then(|| view! { <CloseButton /> })}
             </div>
         </CallForm>
     }
@@ -160,6 +172,7 @@ pub fn ReasonForm(
     gate: Gate,
     /// What is asked for.
     action: Action,
+    #[prop(optional)] in_page: bool,
 ) -> impl IntoView {
     let what = action.name().to_string();
     let action = serde_json::to_string(&action).unwrap_or_default();
@@ -170,7 +183,7 @@ pub fn ReasonForm(
             notice="decision"
             fields=vec![("action", action)]
         >
-            <ReasonFields gate what />
+            <ReasonFields gate what in_page />
         </CallForm>
     }
 }
@@ -178,9 +191,20 @@ pub fn ReasonForm(
 /// The reason form's words, field and buttons, for a form of
 /// `request_approval` that says what it asks for in its `action` field.
 #[component]
-pub fn ReasonFields(gate: Gate, what: String) -> impl IntoView {
+pub fn ReasonFields(
+    gate: Gate,
+    what: String,
+    /// On the page itself, not in a dialog: nothing to cancel.
+    #[prop(optional)]
+    in_page: bool,
+    /// Fields besides the reason that must be filled (an `action` that
+    /// a live field fills in).
+    #[prop(optional)]
+    also_needs: &'static str,
+) -> impl IntoView {
     let deadlock = gate.deadlock(&what);
     let blocked = deadlock.is_some();
+    let needs = format!("reason {also_needs}").trim().to_string();
     view! {
         <p class="muted">
             {format!(
@@ -199,11 +223,11 @@ pub fn ReasonFields(gate: Gate, what: String) -> impl IntoView {
                 type="submit"
                 class="request-approval"
                 disabled
-                data-needs=(!blocked).then_some("reason")
+                data-needs=(!blocked).then_some(needs)
             >
                 "Request approval"
             </button>
-            <CloseButton />
+            {(!in_page).then(|| view! { <CloseButton /> })}
         </div>
     }
 }

@@ -10,9 +10,15 @@
 //! - `[data-live="name"]`: a part read again from the page's own address,
 //!   every few seconds, and at once after an action; with `data-busy`
 //!   while something changes by itself, every tick, else every fourth.
-//!   With `data-quiet` it is read only after an action.
+//!   With `data-quiet` it is read only after an action; with
+//!   `data-give-up="seconds"` the page stops reading once it has been
+//!   busy that long (since it was opened or last acted on) and says the
+//!   part's `data-gave-up` words, hiding its `[data-waiting]` notes.
+//!   A `[data-waiting] .elapsed` says how long it has waited so far.
 //!   Only what changed is touched (see `browser::morph`): an open
-//!   `<details>`, a focused field and what is typed in it stay.
+//!   `<details>`, a focused field and what is typed in it stay, and a
+//!   part marked `data-own` (one that renders itself in the browser, or
+//!   was filled in there) is left as it is.
 //! - `button[data-dialog="/address"]`: opens the `[role=dialog]` of the
 //!   page at that address over this one; `[data-close]` closes it.
 //! - `form[data-call]` (`method=post`, `action=/api/<server function>`):
@@ -21,8 +27,11 @@
 //!   A submit button's `formaction` picks another function, and its
 //!   `data-rename="from=to"` renames a field on the way. `data-secret`
 //!   names a field of the answer shown once, to copy (with the words in
-//!   `data-secret-note` under it); `select[data-submit]` submits its form
-//!   when it changes. A field marked `data-draft` is not sent (a form
+//!   `data-secret-note` under it); with `data-in-place` the answer is
+//!   shown, to copy, in place of the form and of what stands before it
+//!   (a masked URL); with `data-clear` its typed fields are emptied once
+//!   the call is done. `select[data-submit]` submits its form when it
+//!   changes. A field marked `data-draft` is not sent (a form
 //!   that sends its draft whole, as JSON, in a hidden field).
 //! - a submit button with `data-needs="field another"`: enabled once those
 //!   fields are filled; a field with `data-expected` must say exactly

@@ -3,10 +3,10 @@
 //! their own requests. The page, and the count in the navigation, read it
 //! again every few seconds, so nobody reloads to see a decision.
 
-use super::approvals::every;
 use crate::access::{Permission, i_can};
 use crate::approval::{Expectation, Inbox, PendingRequest};
 use crate::components::Loaded;
+use crate::components::every;
 use crate::controls::forms::{ApprovalCard, Countdown};
 use crate::error::AppError;
 use leptos::prelude::*;

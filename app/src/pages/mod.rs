@@ -1,5 +1,6 @@
 //! One module per page, each with the server functions it calls.
 
+pub mod addon_accounts;
 pub mod alarm;
 pub mod approvals;
 pub mod audit;

@@ -2,26 +2,24 @@
 //! it while it provisions, manage its accounts, see its endpoint
 //! connections and their (masked) URLs, get the AWS half filled in, and
 //! destroy it. The space page lists the add-ons with `DataAddons`.
+//!
+//! The page is rendered on the server and driven by `PageControls`; it
+//! follows what settles (provisioning, new connections, approvals) by
+//! being read again, up to the configured limit. Only the accounts
+//! field (`addon_accounts`) runs in the browser.
 
 use crate::access::{Permission, i_can};
 use crate::action::Action;
-use crate::answer_of;
-use crate::components::{
-    Copyable, ErrorMessage, FreshnessNote, Loaded, TypeToConfirm, latest_answer,
-};
+use crate::components::{Copyable, FreshnessNote, Loaded};
+use crate::controls::forms::{ApprovalCard, CallForm, ReasonForm, TypedConfirm};
 use crate::error::AppError;
 use crate::ids::{AddonName, EndpointId, Principals, SpaceRef, parse};
 use crate::model::{
     DataActionResult, DataAddonSummary, PrivateLink, PrivateLinkStatus, PrivateLinkView,
 };
-use crate::pages::approvals::{ApprovalCard, Decisions, ReasonForm};
-use crate::validate::aws_principals;
+use crate::pages::addon_accounts::{Accounts, AccountsForm, AccountsUse};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use std::time::Duration;
-
-/// The provider's CLI waits 3 s between reads in `data:privatelink:wait`.
-const WAIT_POLL: Duration = Duration::from_secs(3);
 
 #[server(endpoint = "data_addons")]
 pub async fn get_data_addons(space: SpaceRef) -> Result<Vec<DataAddonSummary>, AppError> {
@@ -218,18 +216,7 @@ fn settling(l: &PrivateLink) -> bool {
             .any(|c| c.status == "PendingAcceptance" || c.status == "Pending")
 }
 
-/// Milliseconds since the epoch in the browser; `None` on the server.
-fn now_ms() -> Option<f64> {
-    #[cfg(feature = "hydrate")]
-    {
-        Some(js_sys::Date::now())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        None
-    }
-}
-
+/// `/spaces/{space}/addons/{addon}`.
 #[component]
 pub fn AddonPage() -> impl IntoView {
     let params = use_params_map();
@@ -243,91 +230,39 @@ pub fn AddonPage() -> impl IntoView {
     let data = Resource::new(key, |(s, a)| async move {
         get_privatelink(parse(&s)?, parse(&a)?).await
     });
-    let create = ServerAction::<CreatePrivatelink>::new();
-    let destroy = ServerAction::<DestroyPrivatelink>::new();
-    let add = ServerAction::<AddAllowedAccounts>::new();
-    let remove = ServerAction::<RemoveAllowedAccount>::new();
-    let decisions = Decisions::new();
-    // When the page began waiting on something settling, and whether it gave up.
-    let waiting_since = RwSignal::new(None::<f64>);
-    let gave_up = RwSignal::new(false);
-
-    Effect::new(move |_| {
-        let n = create.version().get()
-            + destroy.version().get()
-            + add.version().get()
-            + remove.version().get()
-            + decisions.version();
-        if n > 0 {
-            gave_up.set(false);
-            waiting_since.set(None);
-            data.refetch();
-        }
-    });
-    Effect::new(move |_| {
-        let Some(Ok(view)) = data.get() else { return };
-        // A change waiting for someone else's approval is followed too.
-        let busy = view.link.as_ref().is_some_and(settling)
-            || view.requests.iter().any(|r| r.state.is_open());
-        if !busy {
-            waiting_since.set(None);
-            return;
-        }
-        let now = now_ms().unwrap_or_default();
-        let since = waiting_since.get_untracked().unwrap_or(now);
-        if waiting_since.get_untracked().is_none() {
-            waiting_since.set(Some(now));
-        }
-        // It never polls forever: past the limit it stops and says so.
-        if now - since > view.wait_limit_secs as f64 * 1000.0 {
-            gave_up.set(true);
-            return;
-        }
-        if let Ok(h) = set_timeout_with_handle(move || data.refetch(), WAIT_POLL) {
-            on_cleanup(move || h.clear());
-        }
-    });
-
-    let message = latest_answer(vec![
-        answer_of!(create),
-        answer_of!(destroy),
-        answer_of!(add),
-        answer_of!(remove),
-    ]);
-    let render = move |view| {
-        view! { <AddonDetail view create destroy add remove waiting_since gave_up decisions /> }
-    };
     view! {
         <h1>{move || key().1}</h1>
-        {move || {
-            message
-                .get()
-                .map(|r| match r {
-                    Ok(done) => view! { <p class="notice" role="status">{done.message}</p> }.into_any(),
-                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                })
-        }}
-        <crate::pages::approvals::DecisionMessage decisions />
-        <Loaded data fallback="Loading the add-on…" view=render />
+        <Loaded data fallback="Loading the add-on…" view=|view| view! { <AddonDetail view /> } />
     }
 }
 
+/// The page's words once it stops following what settles.
+fn gave_up(view: &PrivateLinkView) -> String {
+    let limit = match view.wait_limit_secs {
+        s if s % 60 == 0 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    };
+    let what = match view.link.as_ref().map(|l| &l.status) {
+        Some(PrivateLinkStatus::Provisioning) => "provisioning",
+        Some(PrivateLinkStatus::Deprovisioning) => "deprovisioning",
+        _ => "waiting",
+    };
+    format!(
+        "Still {what} after {limit}, so Spaceport stopped checking. Reload the page to check again."
+    )
+}
+
+/// All of the add-on, read again while anything settles (or waits for
+/// someone's approval), up to the configured limit.
 #[component]
-fn AddonDetail(
-    view: PrivateLinkView,
-    create: ServerAction<CreatePrivatelink>,
-    destroy: ServerAction<DestroyPrivatelink>,
-    add: ServerAction<AddAllowedAccounts>,
-    remove: ServerAction<RemoveAllowedAccount>,
-    waiting_since: RwSignal<Option<f64>>,
-    gave_up: RwSignal<bool>,
-    decisions: Decisions,
-) -> impl IntoView {
+fn AddonDetail(view: PrivateLinkView) -> impl IntoView {
+    let busy =
+        view.link.as_ref().is_some_and(settling) || view.requests.iter().any(|r| r.state.is_open());
     let header = format!("{} · {} · {}", view.app, view.service.label(), view.plan);
     let back = format!("/spaces/{}", view.space);
     let body = match view.link.clone() {
         None if view.eligible && i_can(Permission::CreatePrivateLink) => {
-            view! { <CreateForm view=view.clone() create decisions /> }.into_any()
+            view! { <CreateForm view=view.clone() /> }.into_any()
         }
         None if view.eligible => view! {
             <p class="muted role-note">
@@ -340,69 +275,37 @@ fn AddonDetail(
         }
         .into_any(),
         Some(link) => view! {
-            <LinkStatus view=view.clone() link=link.clone() waiting_since gave_up />
-            {view! { <Accounts view=view.clone() link=link.clone() add remove decisions /> }.into_any()}
+            <LinkStatus view=view.clone() link=link.clone() />
+            {view! { <Accounts view=view.clone() link=link.clone() /> }.into_any()}
             {view! { <Connections view=view.clone() link=link.clone() /> }.into_any()}
             {view! { <AwsHalf view=view.clone() link=link.clone() /> }.into_any()}
             {i_can(Permission::DestroyPrivateLink)
-                .then(|| view! { <DestroyForm view=view.clone() destroy decisions /> }.into_any())}
+                .then(|| view! { <DestroyForm view=view.clone() /> }.into_any())}
         }
         .into_any(),
     };
     view! {
-        <p class="muted">
-            <a href=back>{view.space.clone()}</a>
-            " · "
-            {header}
-        </p>
-        <FreshnessNote freshness=view.freshness.clone() />
-        {view! { <Requests view=view.clone() decisions /> }.into_any()}
-        {body}
-    }
-}
-
-/// Validates accounts as they are typed, with the same parser as the server.
-fn account_feedback(text: &str) -> Option<Result<String, String>> {
-    if text.trim().is_empty() {
-        return None;
-    }
-    Some(aws_principals(text).map(|ps| {
-        let arns: Vec<String> = ps.iter().map(|p| p.arn()).collect();
-        format!("Will allow: {}", arns.join(", "))
-    }))
-}
-
-#[component]
-fn Feedback(text: RwSignal<String>) -> impl IntoView {
-    move || {
-        account_feedback(&text.get()).map(|r| match r {
-            Ok(ok) => view! { <p class="hint ok">{ok}</p> }.into_any(),
-            Err(e) => view! { <p class="error account-error" role="alert">{e}</p> }.into_any(),
-        })
+        <div
+            data-live="addon"
+            data-busy=busy.then_some("")
+            data-give-up=view.wait_limit_secs.to_string()
+            data-gave-up=gave_up(&view)
+        >
+            <p class="muted">
+                <a href=back>{view.space.clone()}</a>
+                " · "
+                {header}
+            </p>
+            <FreshnessNote freshness=view.freshness.clone() />
+            {view! { <Requests view=view.clone() /> }.into_any()}
+            {body}
+        </div>
     }
 }
 
 #[component]
-fn CreateForm(
-    view: PrivateLinkView,
-    create: ServerAction<CreatePrivatelink>,
-    decisions: Decisions,
-) -> impl IntoView {
-    let text = RwSignal::new(String::new());
-    let (space, addon) = (view.space.clone(), view.addon.clone());
+fn CreateForm(view: PrivateLinkView) -> impl IntoView {
     let gate = view.gates.create;
-    let held = (gate.needs > 0).then(|| {
-        let (space, addon) = (space.clone(), addon.clone());
-        let make = move || {
-            Some(Action::CreatePrivateLink {
-                space: parse(&space).ok()?,
-                addon: parse(&addon).ok()?,
-                accounts: parse(&text.get_untracked()).ok()?,
-            })
-        };
-        view! { <HeldBack gate what="creating a PrivateLink" decisions make /> }
-    });
-    let direct = held.is_none();
     view! {
         <section class="panel create-link">
             <h2>"Create a PrivateLink"</h2>
@@ -411,74 +314,14 @@ fn CreateForm(
                 <code>"123456789012"</code> ", " <code>"123456789012:root"</code> ", "
                 <code>"123456789012:user/NAME"</code> " or " <code>"123456789012:role/NAME"</code> "."
             </p>
-            <textarea
-                name="accounts"
-                rows="3"
-                prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))
-            ></textarea>
-            <Feedback text />
-            {held}
-            <button
-                class="create"
-                class:hidden=!direct
-                disabled=move || !direct || !matches!(account_feedback(&text.get()), Some(Ok(_))) || create.pending().get()
-                on:click=move |_| {
-                    if let (Ok(space), Ok(addon), Ok(accounts)) =
-                        (parse(&space), parse(&addon), parse(&text.get_untracked()))
-                    {
-                        create.dispatch(CreatePrivatelink { space, addon, accounts });
-                    }
-                }
-            >
-                "Create PrivateLink"
-            </button>
+            <AccountsForm view purpose=AccountsUse::Create gate can=true />
         </section>
     }
 }
 
-fn elapsed_text(ms: f64) -> String {
-    let secs = (ms / 1000.0).max(0.0) as u64;
-    format!("{} min {:02} s", secs / 60, secs % 60)
-}
-
 #[component]
-fn LinkStatus(
-    view: PrivateLinkView,
-    link: PrivateLink,
-    waiting_since: RwSignal<Option<f64>>,
-    gave_up: RwSignal<bool>,
-) -> impl IntoView {
+fn LinkStatus(view: PrivateLinkView, link: PrivateLink) -> impl IntoView {
     let provisioning = link.status == PrivateLinkStatus::Provisioning;
-    let limit = match view.wait_limit_secs {
-        s if s % 60 == 0 => format!("{} minutes", s / 60),
-        s => format!("{s} seconds"),
-    };
-    let waiting = move || {
-        if gave_up.get() {
-            return Some(
-                view! {
-                    <p class="error gave-up" role="alert">
-                        {format!("Still provisioning after {limit}, so Spaceport stopped checking. Reload the page to check again.")}
-                    </p>
-                }
-                .into_any(),
-            );
-        }
-        provisioning.then(|| {
-            let elapsed = waiting_since
-                .get()
-                .zip(now_ms())
-                .map(|(since, now)| format!("Waiting for {}. ", elapsed_text(now - since)))
-                .unwrap_or_default();
-            view! {
-                <p class="waiting" role="status">
-                    {elapsed} "Provisioning usually takes 5 to 10 minutes; this page follows it."
-                </p>
-            }
-            .into_any()
-        })
-    };
     let service_name = if link.service_name.is_empty() {
         view! { <span class="muted">"assigned when Operational"</span> }.into_any()
     } else {
@@ -497,159 +340,16 @@ fn LinkStatus(
                 <dt>"Region"</dt>
                 <dd>{view.region.clone()}</dd>
             </dl>
-            {waiting}
-        </section>
-    }
-}
-
-#[component]
-fn Accounts(
-    view: PrivateLinkView,
-    link: PrivateLink,
-    add: ServerAction<AddAllowedAccounts>,
-    remove: ServerAction<RemoveAllowedAccount>,
-    decisions: Decisions,
-) -> impl IntoView {
-    let text = RwSignal::new(String::new());
-    let confirming = RwSignal::new(None::<String>);
-    let (add_gate, remove_gate) = (view.gates.add, view.gates.remove);
-    let held_add = (add_gate.needs > 0 && i_can(Permission::AddAccounts)).then(|| {
-        let (space, addon) = (view.space.clone(), view.addon.clone());
-        let make = move || {
-            Some(Action::AddAccounts {
-                space: parse(&space).ok()?,
-                addon: parse(&addon).ok()?,
-                accounts: parse(&text.get_untracked()).ok()?,
-            })
-        };
-        view! { <HeldBack gate=add_gate what="allowing accounts" decisions make /> }
-    });
-    let direct_add = held_add.is_none();
-    // Viewers see the form greyed out, so they know it exists and who can use it.
-    let can_add = i_can(Permission::AddAccounts);
-    let (space, addon) = (view.space.clone(), view.addon.clone());
-    let (space2, addon2) = (space.clone(), addon.clone());
-    let rows = link
-        .allowed_accounts
-        .iter()
-        .map(|a| {
-            let arn = a.arn.clone();
-            view! {
-                <tr class="account" data-arn=a.arn.clone()>
-                    <td>
-                        <code>{a.arn.clone()}</code>
-                    </td>
-                    <td>{a.status.clone()}</td>
-                    <td>
-                        {i_can(Permission::RemoveAccount)
-                            .then(|| {
-                                view! {
-                                    <button
-                                        class="danger remove"
-                                        on:click=move |_| confirming.set(Some(arn.clone()))
-                                    >
-                                        "Remove"
-                                    </button>
-                                }
-                            })}
-                    </td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <section class="panel accounts">
-            <h2>"Allowed accounts"</h2>
-            <table>
-                <thead>
-                    <tr>
-                        <th>"ARN"</th>
-                        <th>"Status"</th>
-                        <th></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-            <label class="add-accounts">
-                "Add accounts "
-                <input
-                    name="add-accounts"
-                    placeholder="123456789012:user/NAME"
-                    disabled=!can_add
-                    title=(!can_add).then_some("An operator or admin can add accounts.")
-                    prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))
-                />
-            </label>
-            <Feedback text />
-            {held_add}
-            <button
-                class="add"
-                class:hidden=!direct_add
-                disabled=move || !can_add || !direct_add || !matches!(account_feedback(&text.get()), Some(Ok(_)))
-                on:click=move |_| {
-                    if let (Ok(space), Ok(addon), Ok(accounts)) =
-                        (parse(&space), parse(&addon), parse(&text.get_untracked()))
-                    {
-                        add.dispatch(AddAllowedAccounts { space, addon, accounts });
+            // How long it has waited is counted in the browser.
+            {provisioning
+                .then(|| {
+                    view! {
+                        <p class="waiting" role="status" data-waiting="">
+                            <span class="elapsed"></span>
+                            "Provisioning usually takes 5 to 10 minutes; this page follows it."
+                        </p>
                     }
-                    text.set(String::new());
-                }
-            >
-                "Add"
-            </button>
-            {move || {
-                let (space, addon) = (space2.clone(), addon2.clone());
-                confirming
-                    .get()
-                    .map(|arn| {
-                        let a = arn.clone();
-                        let held = (remove_gate.needs > 0).then(|| {
-                            let (space, addon, a) = (space.clone(), addon.clone(), a.clone());
-                            let make = move || {
-                                confirming.set(None);
-                                Some(Action::RemoveAccounts {
-                                    space: parse(&space).ok()?,
-                                    addon: parse(&addon).ok()?,
-                                    accounts: parse(&a).ok()?,
-                                })
-                            };
-                            view! { <HeldBack gate=remove_gate what="removing an account" decisions make /> }
-                        });
-                        let direct = held.is_none();
-                        view! {
-                            <div class="dialog" role="dialog" aria-label="Remove account">
-                                <h2>"Remove " <code>{arn.clone()}</code> "?"</h2>
-                                <p>"Endpoints this account created lose access to the add-on."</p>
-                                {held}
-                                <div class="buttons">
-                                    <button
-                                        class="danger confirm-remove"
-                                        class:hidden=!direct
-                                        disabled=!direct
-                                        on:click=move |_| {
-                                            if let (Ok(space), Ok(addon), Ok(account)) =
-                                                (parse(&space), parse(&addon), parse(&a))
-                                            {
-                                                remove.dispatch(RemoveAllowedAccount {
-                                                    space,
-                                                    addon,
-                                                    account,
-                                                });
-                                            }
-                                            confirming.set(None);
-                                        }
-                                    >
-                                        "Remove account"
-                                    </button>
-                                    <button class="cancel" on:click=move |_| confirming.set(None)>
-                                        "Cancel"
-                                    </button>
-                                </div>
-                            </div>
-                        }
-                    })
-            }}
+                })}
         </section>
     }
 }
@@ -703,56 +403,53 @@ fn ConnectionRow(
     connection: crate::model::EndpointConnection,
     url: Option<crate::model::ConnectionUrl>,
 ) -> impl IntoView {
-    let reveal = ServerAction::<RevealConnectionUrl>::new();
-    let (space, addon, endpoint) = (
-        view.space.clone(),
-        view.addon.clone(),
-        connection.endpoint_id.clone(),
-    );
+    let endpoint = connection.endpoint_id.clone();
     let url_cell = match url {
         Some(crate::model::ConnectionUrl {
             var_name,
             masked: Some(masked),
             ..
-        }) => view! {
-            <div class="url">
-                <code class="var">{var_name}</code>
-                {move || match reveal.value().get() {
-                    Some(Ok(full)) => view! { <Copyable value=full /> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorMessage error /> }.into_any(),
-                    None => view! { <code class="masked">{masked.clone()}</code> }.into_any(),
-                }}
-                {i_can(Permission::RevealUrl)
-                    .then(|| {
-                        view! {
-                            <button
-                                class="reveal"
-                                on:click=move |_| {
-                                    if let (Ok(space), Ok(addon), Ok(endpoint_id)) =
-                                        (parse(&space), parse(&addon), parse(&endpoint))
-                                    {
-                                        reveal.dispatch(RevealConnectionUrl {
-                                            space,
-                                            addon,
-                                            endpoint_id,
-                                        });
-                                    }
-                                }
-                            >
-                                "Reveal"
-                            </button>
-                        }
-                    })}
-            </div>
+        }) => {
+            // The full URL replaces the masked one where it is asked for.
+            let reveal = i_can(Permission::RevealUrl).then(|| {
+                view! {
+                    <CallForm
+                        function="reveal_connection_url"
+                        class="call"
+                        in_place=true
+                        fields=vec![
+                            ("space", view.space.clone()),
+                            ("addon", view.addon.clone()),
+                            ("endpoint_id", endpoint.clone()),
+                        ]
+                    >
+                        <button type="submit" class="reveal">
+                            "Reveal"
+                        </button>
+                    </CallForm>
+                }
+            });
+            view! {
+                <div class="url">
+                    <code class="var">{var_name}</code>
+                    <code class="masked">{masked}</code>
+                    {reveal}
+                </div>
+            }
+            .into_any()
         }
-        .into_any(),
         Some(u) => {
             view! { <span class="muted">{format!("{} not set yet", u.var_name)}</span> }.into_any()
         }
         None => view! { <span class="muted">"—"</span> }.into_any(),
     };
     view! {
-        <tr class="connection" data-endpoint=connection.endpoint_id.clone() data-status=connection.status.clone()>
+        <tr
+            class="connection"
+            data-key=endpoint.clone()
+            data-endpoint=endpoint.clone()
+            data-status=connection.status.clone()
+        >
             <td>
                 <code>{connection.endpoint_id.clone()}</code>
             </td>
@@ -815,32 +512,10 @@ fn AwsHalf(view: PrivateLinkView, link: PrivateLink) -> impl IntoView {
     }
 }
 
-/// The reason form that stands in for an action's own button where the
-/// policy holds it back; `make` builds the action from what is typed.
-#[component]
-fn HeldBack(
-    gate: crate::approval::Gate,
-    what: &'static str,
-    decisions: Decisions,
-    make: impl Fn() -> Option<Action> + Send + Sync + 'static,
-) -> impl IntoView {
-    view! {
-        <ReasonForm
-            gate
-            what=what.to_string()
-            on_ask=Callback::new(move |reason: String| {
-                if let Some(action) = make() {
-                    decisions.ask(&action, reason);
-                }
-            })
-        />
-    }
-}
-
 /// The add-on's approval requests: open ones to decide or withdraw, and
 /// how the latest ones ended.
 #[component]
-fn Requests(view: PrivateLinkView, decisions: Decisions) -> impl IntoView {
+fn Requests(view: PrivateLinkView) -> impl IntoView {
     (!view.requests.is_empty()).then(|| {
         let as_of = view.freshness.as_of.clone();
         view! {
@@ -849,7 +524,7 @@ fn Requests(view: PrivateLinkView, decisions: Decisions) -> impl IntoView {
                 {view
                     .requests
                     .into_iter()
-                    .map(|request| view! { <ApprovalCard request as_of=as_of.clone() decisions /> })
+                    .map(|request| view! { <ApprovalCard request as_of=as_of.clone() /> })
                     .collect_view()}
             </section>
         }
@@ -857,58 +532,50 @@ fn Requests(view: PrivateLinkView, decisions: Decisions) -> impl IntoView {
 }
 
 #[component]
-fn DestroyForm(
-    view: PrivateLinkView,
-    destroy: ServerAction<DestroyPrivatelink>,
-    decisions: Decisions,
-) -> impl IntoView {
-    let (space, addon) = (view.space.clone(), view.addon.clone());
-    // Where the policy holds a destroy back, the form asks for approval.
+fn DestroyForm(view: PrivateLinkView) -> impl IntoView {
+    // Where the policy holds a destroy back, the form asks for approval:
+    // the approver's decision is the confirmation.
     let gate = view.gates.destroy;
     let waiting = view
         .requests
         .iter()
         .any(|r| r.kind == crate::action::AuditName::PrivateLinkDestroy && r.state.is_open());
-    if gate.needs > 0 && waiting {
-        return view! {
-            <section class="panel destroy-link">
-                <h2>"Destroy the PrivateLink"</h2>
-                <p class="muted">"A request to destroy it waits for approval (above)."</p>
-            </section>
+    let action = parse(&view.space).and_then(|space| {
+        Ok(Action::DestroyPrivateLink {
+            space,
+            addon: parse(&view.addon)?,
+        })
+    });
+    let (said, form) = match action {
+        Ok(_) if gate.needs > 0 && waiting => {
+            ("A request to destroy it waits for approval (above).", None)
         }
-        .into_any();
-    }
-    if gate.needs > 0 {
-        let make = move || {
-            Some(Action::DestroyPrivateLink {
-                space: parse(&view.space).ok()?,
-                addon: parse(&view.addon).ok()?,
-            })
-        };
-        return view! {
-            <section class="panel destroy-link">
-                <h2>"Destroy the PrivateLink"</h2>
-                <p>"Every VPC endpoint connected to it loses access once another person approves."</p>
-                <HeldBack gate what="destroying a PrivateLink" decisions make />
-            </section>
-        }
-        .into_any();
-    }
+        Ok(action) if gate.needs > 0 => (
+            "Every VPC endpoint connected to it loses access once another person approves.",
+            Some(view! { <ReasonForm gate action in_page=true /> }.into_any()),
+        ),
+        _ => (
+            "Every VPC endpoint connected to it loses access. To proceed, type the add-on name.",
+            Some(
+                view! {
+                    <TypedConfirm
+                        function="destroy_privatelink"
+                        fields=vec![("space", view.space.clone()), ("addon", view.addon.clone())]
+                        expected=view.addon.clone()
+                        button="Destroy PrivateLink"
+                        button_class="danger destroy-link"
+                        in_page=true
+                    />
+                }
+                .into_any(),
+            ),
+        ),
+    };
     view! {
         <section class="panel destroy-link">
             <h2>"Destroy the PrivateLink"</h2>
-            <p>"Every VPC endpoint connected to it loses access. To proceed, type the add-on name."</p>
-            <TypeToConfirm
-                expected=view.addon.clone()
-                button="Destroy PrivateLink"
-                button_class="danger destroy-link"
-                on_confirm=Callback::new(move |confirm: String| {
-                    if let (Ok(space), Ok(addon)) = (parse(&space), parse(&addon)) {
-                        destroy.dispatch(DestroyPrivatelink { space, addon, confirm });
-                    }
-                })
-            />
+            <p class:muted=form.is_none()>{said}</p>
+            {form}
         </section>
     }
-    .into_any()
 }

@@ -162,7 +162,7 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
                     " hours (or when the peering request itself expires, if sooner)"
                 </label>
                 {if held {
-                    view! { <ReasonFields gate what="a policy change".to_string() /> }.into_any()
+                    view! { <ReasonFields gate what="a policy change".to_string() in_page=true /> }.into_any()
                 } else {
                     view! {
                         <div class="buttons">

@@ -79,8 +79,6 @@ pub fn ReviewDialogPage() -> impl IntoView {
     view! { <Loaded data fallback="Loading the space…" view=render /> }
 }
 
-/// What the address names is not there (or not for this person): said,
-/// with a 404.
 /// The address's parameters, and its space read as its page reads it.
 fn space_data() -> (
     impl Fn(&str) -> String + Copy + Send + Sync + 'static,
@@ -93,7 +91,9 @@ fn space_data() -> (
     (param, data)
 }
 
-fn no_such(said: String) -> AnyView {
+/// What the address names is not there (or not for this person): said,
+/// with a 404.
+pub(crate) fn no_such(said: String) -> AnyView {
     #[cfg(feature = "ssr")]
     crate::console::set_status(&AppError::NotFound(said.clone()));
     view! { <p class="error">{said}</p> }.into_any()

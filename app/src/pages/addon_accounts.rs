@@ -1,0 +1,307 @@
+//! The AWS accounts a PrivateLink allows: the table of them, the field
+//! that takes new ones (checked as they are typed, with the server's own
+//! parser, the one part of the add-on page that runs in the browser), and
+//! the confirmation of a removal, the page of an address of its own
+//! (`/spaces/{space}/addons/{addon}/remove?arn=`) that the Remove button
+//! opens as a dialog.
+
+use crate::access::{Permission, i_can};
+use crate::action::Action;
+use crate::approval::Gate;
+use crate::components::Loaded;
+use crate::controls::forms::{CallForm, CloseButton, ReasonFields, ReasonForm};
+use crate::ids::parse;
+use crate::model::{PrivateLink, PrivateLinkView};
+use crate::pages::privatelink::get_privatelink;
+use crate::pages::space_dialogs::no_such;
+use crate::validate::aws_principals;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+/// What typed accounts are for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountsUse {
+    /// The accounts of a new PrivateLink.
+    Create,
+    /// More accounts for one that exists.
+    Add,
+}
+
+impl AccountsUse {
+    fn function(self) -> &'static str {
+        match self {
+            Self::Create => "create_privatelink",
+            Self::Add => "add_allowed_accounts",
+        }
+    }
+
+    /// What asking for it is called, in a reason form.
+    fn what(self) -> &'static str {
+        match self {
+            Self::Create => "creating a PrivateLink",
+            Self::Add => "allowing accounts",
+        }
+    }
+
+    fn action(self, space: &str, addon: &str, typed: &str) -> Option<Action> {
+        let (space, addon, accounts) = (parse(space).ok()?, parse(addon).ok()?, parse(typed).ok()?);
+        Some(match self {
+            Self::Create => Action::CreatePrivateLink {
+                space,
+                addon,
+                accounts,
+            },
+            Self::Add => Action::AddAccounts {
+                space,
+                addon,
+                accounts,
+            },
+        })
+    }
+}
+
+#[component]
+pub fn Accounts(view: PrivateLinkView, link: PrivateLink) -> impl IntoView {
+    let can_remove = i_can(Permission::RemoveAccount);
+    let rows = link
+        .allowed_accounts
+        .iter()
+        .map(|a| {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.append_pair("arn", &a.arn);
+            let confirm = format!(
+                "/spaces/{}/addons/{}/remove?{}",
+                view.space,
+                view.addon,
+                query.finish()
+            );
+            view! {
+                <tr class="account" data-key=a.arn.clone() data-arn=a.arn.clone()>
+                    <td>
+                        <code>{a.arn.clone()}</code>
+                    </td>
+                    <td>{a.status.clone()}</td>
+                    <td>
+                        {can_remove
+                            .then(|| {
+                                view! {
+                                    <button type="button" class="danger remove" data-dialog=confirm>
+                                        "Remove"
+                                    </button>
+                                }
+                            })}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    // Viewers see the form greyed out, so they know it exists and who can use it.
+    let gate = view.gates.add;
+    view! {
+        <section class="panel accounts">
+            <h2>"Allowed accounts"</h2>
+            <table>
+                <thead>
+                    <tr>
+                        <th>"ARN"</th>
+                        <th>"Status"</th>
+                        <th></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <AccountsForm view purpose=AccountsUse::Add gate can=i_can(Permission::AddAccounts) />
+        </section>
+    }
+}
+
+/// The form that takes accounts: it calls the action itself, or, where
+/// the policy holds the action back, asks for approval of it.
+#[component]
+pub fn AccountsForm(
+    view: PrivateLinkView,
+    purpose: AccountsUse,
+    gate: Gate,
+    can: bool,
+) -> impl IntoView {
+    let held = can && gate.needs > 0;
+    let (function, notice, fields) = if held {
+        ("request_approval", "decision", vec![])
+    } else {
+        (
+            purpose.function(),
+            "",
+            vec![("space", view.space.clone()), ("addon", view.addon.clone())],
+        )
+    };
+    view! {
+        <CallForm function notice fields clear=true>
+            <AccountsField
+                space=view.space
+                addon=view.addon
+                purpose
+                held=held.then_some(gate)
+                can
+            />
+        </CallForm>
+    }
+}
+
+/// Validates accounts as they are typed, with the same parser as the server.
+fn account_feedback(text: &str) -> Option<Result<String, String>> {
+    if text.trim().is_empty() {
+        return None;
+    }
+    Some(aws_principals(text).map(|ps| {
+        let arns: Vec<String> = ps.iter().map(|p| p.arn()).collect();
+        format!("Will allow: {}", arns.join(", "))
+    }))
+}
+
+/// The accounts field, what it will allow or what is wrong with it, and
+/// the button, enabled once what is typed parses. Where the action is
+/// `held` back, what is typed fills in the approval request's `action`.
+/// The page's reads leave it alone (`data-own`): it renders itself.
+#[component]
+fn AccountsField(
+    space: String,
+    addon: String,
+    purpose: AccountsUse,
+    held: Option<Gate>,
+    can: bool,
+) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let valid = move || matches!(account_feedback(&text.get()), Some(Ok(_)));
+    let draft = held.is_some().then_some("");
+    let field = match purpose {
+        AccountsUse::Create => {
+            view! { <textarea name="accounts" rows="3" data-draft=draft bind:value=text></textarea> }
+                .into_any()
+        }
+        AccountsUse::Add => view! {
+            <label class="add-accounts">
+                "Add accounts "
+                <input
+                    name="accounts"
+                    autocomplete="off"
+                    placeholder="123456789012:user/NAME"
+                    data-draft=draft
+                    disabled=!can
+                    title=(!can).then_some("An operator or admin can add accounts.")
+                    bind:value=text
+                />
+            </label>
+        }
+        .into_any(),
+    };
+    let submit = match held {
+        Some(gate) => {
+            let action = move || {
+                purpose
+                    .action(&space, &addon, &text.get())
+                    .and_then(|a| serde_json::to_string(&a).ok())
+                    .unwrap_or_default()
+            };
+            view! {
+                <input type="hidden" name="action" prop:value=action />
+                <ReasonFields gate what=purpose.what().to_string() in_page=true also_needs="action" />
+            }
+            .into_any()
+        }
+        None => {
+            let (class, label) = match purpose {
+                AccountsUse::Create => ("create", "Create PrivateLink"),
+                AccountsUse::Add => ("add", "Add"),
+            };
+            view! {
+                <button type="submit" class=class disabled=move || !can || !valid()>
+                    {label}
+                </button>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <div class="accounts-field" data-own="">
+            {field}
+            {move || {
+                account_feedback(&text.get())
+                    .map(|r| match r {
+                        Ok(ok) => view! { <p class="hint ok">{ok}</p> }.into_any(),
+                        Err(e) => view! { <p class="error account-error" role="alert">{e}</p> }.into_any(),
+                    })
+            }}
+            {submit}
+        </div>
+    }
+}
+
+/// `/spaces/{space}/addons/{addon}/remove?arn=`: the confirmation of a
+/// removal, or the request for approval of it.
+#[component]
+pub fn RemoveAccountDialogPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = move || {
+        let p = params.read();
+        (
+            p.get("space").unwrap_or_default(),
+            p.get("addon").unwrap_or_default(),
+        )
+    };
+    let data = Resource::new(key, |(s, a)| async move {
+        get_privatelink(parse(&s)?, parse(&a)?).await
+    });
+    let render = move |view: PrivateLinkView| {
+        let arn = query.read_untracked().get("arn").unwrap_or_default();
+        let allowed = view
+            .link
+            .as_ref()
+            .is_some_and(|l| l.allowed_accounts.iter().any(|a| a.arn == arn));
+        if !allowed || !i_can(Permission::RemoveAccount) {
+            return no_such(format!(
+                "{arn} is not an account {} allows to you now.",
+                view.addon
+            ));
+        }
+        view! { <RemoveDialog view arn /> }.into_any()
+    };
+    view! { <Loaded data fallback="Loading the add-on…" view=render /> }
+}
+
+#[component]
+fn RemoveDialog(view: PrivateLinkView, arn: String) -> impl IntoView {
+    let gate = view.gates.remove;
+    let action = parse(&view.space).and_then(|space| {
+        Ok(Action::RemoveAccounts {
+            space,
+            addon: parse(&view.addon)?,
+            accounts: parse(&arn)?,
+        })
+    });
+    let body = match action {
+        Ok(action) if gate.needs > 0 => view! { <ReasonForm gate action /> }.into_any(),
+        _ => view! {
+            <CallForm
+                function="remove_allowed_account"
+                fields=vec![("space", view.space), ("addon", view.addon), ("account", arn.clone())]
+            >
+                <div class="buttons">
+                    <button type="submit" class="danger confirm-remove">
+                        "Remove account"
+                    </button>
+                    <CloseButton />
+                </div>
+            </CallForm>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="dialog" role="dialog" aria-label="Remove account">
+            <h2>"Remove " <code>{arn.clone()}</code> "?"</h2>
+            <p>"Endpoints this account created lose access to the add-on."</p>
+            {body}
+        </div>
+    }
+}
