@@ -197,6 +197,7 @@ pub const SERVER_FN_RULES: &[(&str, Rule)] = &[
     ("/api/set_user_role", Rule::Act(AuditName::UserRole)),
     ("/api/set_user_disabled", Rule::Act(AuditName::UserDisable)),
     ("/api/inbox", Rule::Read(Permission::View)),
+    ("/api/inbox_count", Rule::Read(Permission::View)),
     ("/api/policy", Rule::Read(Permission::View)),
     (
         "/api/request_approval",

@@ -33,24 +33,16 @@ use leptos_router::{
 };
 
 /// The HTML document around the app, rendered on the server only. It
-/// carries the page's CSP (with the nonce Leptos puts on its own scripts)
-/// and, for the browser to pick up when it hydrates, who is signed in and
-/// the integrity alarm they are shown.
+/// carries the page's CSP (with the nonce Leptos puts on its own scripts).
 pub fn shell(files: site::SiteFiles) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_page_csp();
-    let me = use_context::<access::Me>().unwrap_or_default();
-    let me = serde_json::to_string(&me).unwrap_or_default();
-    let alarm = use_context::<pages::alarm::PageAlarm>().unwrap_or_default();
-    let alarm = serde_json::to_string(&alarm).unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="spaceport-me" content=me />
-                <meta name="spaceport-alarm" content=alarm />
                 <site::SiteHead files />
                 <MetaTags />
             </head>
@@ -84,14 +76,6 @@ fn set_page_csp() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser, after hydration: from here on clicks
-    // are handled. The end-to-end tests wait for this mark.
-    Effect::new(|_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
-        }
-    });
     view! {
         <Title text="Spaceport" />
         <Router>
@@ -192,29 +176,12 @@ fn SignedIn(children: Children) -> impl IntoView {
     me.0.is_some().then(children)
 }
 
-/// What the server said in the page's `<meta name=...>` (who is signed
-/// in, the alarm), read back from the page it rendered.
-#[cfg(feature = "hydrate")]
-fn from_page<T: serde::de::DeserializeOwned + Default>(name: &str) -> T {
-    use wasm_bindgen::JsCast;
-    document()
-        .query_selector(&format!("meta[name={name}]"))
-        .ok()
-        .flatten()
-        .and_then(|m| m.dyn_into::<web_sys::HtmlMetaElement>().ok())
-        .and_then(|m| serde_json::from_str(&m.content()).ok())
-        .unwrap_or_default()
-}
-
+/// Readies the browser's half: the page itself is the server's; only its
+/// islands (the page's controls, the inbox count, the fields that check
+/// what is typed) run here, each hydrated by the page's script after this.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    let me: access::Me = from_page("spaceport-me");
-    let alarm: pages::alarm::PageAlarm = from_page("spaceport-alarm");
-    leptos::mount::hydrate_body(move || {
-        provide_context(me);
-        provide_context(alarm);
-        view! { <App /> }
-    });
+    leptos::mount::hydrate_islands();
 }

@@ -44,13 +44,31 @@ impl SiteFiles {
         }
     }
 
-    /// The module script that loads the wasm and hydrates the page. The
-    /// names come from the server's start-up, never from a request, and
-    /// hold only characters that need no quoting.
+    /// The module script that loads the wasm and brings the page's
+    /// islands to life, in document order (an island inside another's
+    /// children after it, with that one's `on_hydrate` first, as Leptos'
+    /// own islands script does), then marks the body `data-hydrated`: the
+    /// end-to-end tests wait for that mark. `window.spaceportIsland` does
+    /// the same for an island a read of the page brings in later (once
+    /// per element). The names come from the server's start-up, never
+    /// from a request, and hold only characters that need no quoting.
     fn hydration_script(&self) -> String {
         format!(
-            "import init, {{ hydrate }} from '{}';\n\
-             init({{ module_or_path: '{}' }}).then(() => hydrate());",
+            "import init, * as m from '{}';\n\
+             init({{ module_or_path: '{}' }}).then(() => {{\n\
+               m.hydrate();\n\
+               const island = (el) => {{\n\
+                 if (el.$$island) return;\n\
+                 el.$$island = true;\n\
+                 const children = el.parentElement && el.parentElement.closest('leptos-children');\n\
+                 if (children && children.$$on_hydrate) children.$$on_hydrate();\n\
+                 const run = m[el.dataset.component];\n\
+                 if (run) run(el);\n\
+               }};\n\
+               window.spaceportIsland = island;\n\
+               document.querySelectorAll('leptos-island').forEach(island);\n\
+               document.body.setAttribute('data-hydrated', '');\n\
+             }});",
             self.js, self.wasm
         )
     }
@@ -97,5 +115,8 @@ mod tests {
         let script = files.hydration_script();
         assert!(script.contains("from '/pkg/spaceport.j5.js'"), "{script}");
         assert!(script.contains("'/pkg/spaceport.wasm'"), "{script}");
+        // Every island is hydrated by its own function, then the page says so.
+        assert!(script.contains("m[el.dataset.component]"), "{script}");
+        assert!(script.contains("data-hydrated"), "{script}");
     }
 }

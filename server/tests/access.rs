@@ -73,6 +73,7 @@ const CASES: &[(&str, &[(&str, &str)])] = &[
         &[("name", "t-operator"), ("disabled", "false")],
     ),
     ("inbox", &[]),
+    ("inbox_count", &[]),
     ("policy", &[]),
     (
         "request_approval",

@@ -259,6 +259,7 @@ impl Controls {
                     }
                 }
                 self.show_waited();
+                hydrate_islands(&root);
             }
             self.reading.set_value(false);
             if self.again.get_value() {
@@ -530,7 +531,9 @@ fn copy(button: &Element) {
 /// `data-own` (one the browser renders itself, or filled in) is left
 /// as it is.
 fn morph(old: &Element, new: &Element) {
-    if old.has_attribute("data-own") {
+    // An island that is the same island (its component and props) runs
+    // itself; one that is not was replaced by the caller.
+    if old.has_attribute("data-own") || old.tag_name() == "LEPTOS-ISLAND" {
         return;
     }
     let attrs = new.attributes();
@@ -588,7 +591,25 @@ fn morph(old: &Element, new: &Element) {
 }
 
 fn same_element(a: &Element, b: &Element) -> bool {
-    a.tag_name() == b.tag_name() && a.get_attribute("data-key") == b.get_attribute("data-key")
+    let same = |name: &str| a.get_attribute(name) == b.get_attribute(name);
+    let island = a.tag_name() == "LEPTOS-ISLAND";
+    a.tag_name() == b.tag_name()
+        && same("data-key")
+        && (!island || (same("data-component") && same("data-props")))
+}
+
+/// Brings to life the islands a read brought in (the page's script
+/// skips those already running).
+fn hydrate_islands(root: &Element) {
+    let Ok(hydrate) = js_sys::Reflect::get(&window(), &"spaceportIsland".into()) else {
+        return;
+    };
+    let Some(hydrate) = hydrate.dyn_ref::<js_sys::Function>() else {
+        return;
+    };
+    for island in all(root, "leptos-island") {
+        let _ = hydrate.call1(&JsValue::NULL, &island);
+    }
 }
 
 fn children(el: &Element) -> Vec<Node> {

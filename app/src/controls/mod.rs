@@ -18,7 +18,9 @@
 //!   Only what changed is touched (see `browser::morph`): an open
 //!   `<details>`, a focused field and what is typed in it stay, and a
 //!   part marked `data-own` (one that renders itself in the browser, or
-//!   was filled in there) is left as it is.
+//!   was filled in there) is left as it is, and so is an island (one
+//!   whose component or props changed is replaced, and the new one
+//!   hydrated).
 //! - `button[data-dialog="/address"]`: opens the `[role=dialog]` of the
 //!   page at that address over this one; `[data-close]` closes it.
 //! - `form[data-call]` (`method=post`, `action=/api/<server function>`):
@@ -88,10 +90,9 @@ pub enum Notice {
 }
 
 /// The page's controls: the notice of the last action, the page itself,
-/// and the dialog open over it. A component while the whole page is
-/// hydrated: an island's children are not rendered when the browser
-/// renders the page itself (after a navigation inside the app).
-#[component]
+/// and the dialog open over it. An island: its children (the page) are
+/// the server's, and only what it does itself runs in the browser.
+#[island]
 pub fn PageControls(children: Children) -> impl IntoView {
     let notice = RwSignal::new(None::<Notice>);
     let dialog = RwSignal::new(None::<String>);

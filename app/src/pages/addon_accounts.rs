@@ -10,7 +10,7 @@ use crate::action::Action;
 use crate::approval::Gate;
 use crate::components::Loaded;
 use crate::controls::forms::{CallForm, CloseButton, ReasonFields, ReasonForm};
-use crate::ids::parse;
+use crate::ids::{Principals, parse};
 use crate::model::{PrivateLink, PrivateLinkView};
 use crate::pages::privatelink::get_privatelink;
 use crate::pages::space_dialogs::no_such;
@@ -44,20 +44,23 @@ impl AccountsUse {
         }
     }
 
-    fn action(self, space: &str, addon: &str, typed: &str) -> Option<Action> {
-        let (space, addon, accounts) = (parse(space).ok()?, parse(addon).ok()?, parse(typed).ok()?);
-        Some(match self {
-            Self::Create => Action::CreatePrivateLink {
-                space,
-                addon,
-                accounts,
-            },
-            Self::Add => Action::AddAccounts {
-                space,
-                addon,
-                accounts,
-            },
-        })
+    /// The action asked for, as `request_approval` reads it: built as
+    /// JSON here, since serialising an `Action` in the browser would
+    /// carry every action's serialiser into the wasm. The server parses
+    /// it as an `Action` again; a test holds the two equal.
+    fn action_json(self, space: &str, addon: &str, typed: &str) -> Option<String> {
+        let accounts: Principals = parse(typed).ok()?;
+        let kind = match self {
+            Self::Create => "create_private_link",
+            Self::Add => "add_accounts",
+        };
+        let json = serde_json::json!({
+            "kind": kind,
+            "space": space,
+            "addon": addon,
+            "accounts": accounts.to_string(),
+        });
+        Some(json.to_string())
     }
 }
 
@@ -162,8 +165,9 @@ fn account_feedback(text: &str) -> Option<Result<String, String>> {
 /// The accounts field, what it will allow or what is wrong with it, and
 /// the button, enabled once what is typed parses. Where the action is
 /// `held` back, what is typed fills in the approval request's `action`.
-/// The page's reads leave it alone (`data-own`): it renders itself.
-#[component]
+/// An island, which the page's reads leave alone (`data-own`): it
+/// renders itself.
+#[island]
 fn AccountsField(
     space: String,
     addon: String,
@@ -199,8 +203,7 @@ fn AccountsField(
         Some(gate) => {
             let action = move || {
                 purpose
-                    .action(&space, &addon, &text.get())
-                    .and_then(|a| serde_json::to_string(&a).ok())
+                    .action_json(&space, &addon, &text.get())
                     .unwrap_or_default()
             };
             view! {
@@ -303,5 +306,43 @@ fn RemoveDialog(view: PrivateLinkView, arn: String) -> impl IntoView {
             <p>"Endpoints this account created lose access to the add-on."</p>
             {body}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_s_action_is_the_action_the_server_reads() {
+        let typed = "123456789012:user/ops, 210987654321";
+        let (space, addon) = ("acme-prod", "postgresql-curved-12345");
+        let (s, a, accounts) = (
+            parse::<crate::ids::SpaceRef>(space).unwrap(),
+            parse::<crate::ids::AddonName>(addon).unwrap(),
+            parse::<Principals>(typed).unwrap(),
+        );
+        for (purpose, action) in [
+            (
+                AccountsUse::Create,
+                Action::CreatePrivateLink {
+                    space: s.clone(),
+                    addon: a.clone(),
+                    accounts: accounts.clone(),
+                },
+            ),
+            (
+                AccountsUse::Add,
+                Action::AddAccounts {
+                    space: s,
+                    addon: a,
+                    accounts,
+                },
+            ),
+        ] {
+            let json = purpose.action_json(space, addon, typed).unwrap();
+            assert_eq!(serde_json::from_str::<Action>(&json).unwrap(), action);
+        }
+        assert_eq!(AccountsUse::Add.action_json(space, addon, "12345"), None);
     }
 }

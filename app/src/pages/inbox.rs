@@ -3,7 +3,6 @@
 //! their own requests. The page, and the count in the navigation, read it
 //! again every few seconds, so nobody reloads to see a decision.
 
-use crate::access::{Permission, i_can};
 use crate::approval::{Expectation, Inbox, PendingRequest};
 use crate::components::Loaded;
 use crate::components::every;
@@ -21,6 +20,19 @@ pub async fn get_inbox() -> Result<Inbox, AppError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         console.inbox(&who).await
+    })
+    .await
+}
+
+/// The number the navigation shows: what this person could act on. Its
+/// own function, so the browser reads (and carries code to read) one
+/// number, not the whole inbox.
+#[server(endpoint = "inbox_count")]
+pub async fn inbox_count() -> Result<usize, AppError> {
+    crate::console::answer(async move {
+        let (console, who) = crate::console::console()?;
+        let can_accept = who.can(crate::access::Permission::AcceptPeering);
+        Ok(console.inbox(&who).await?.count(can_accept))
     })
     .await
 }
@@ -48,23 +60,17 @@ pub fn ExpectationMarker(expectation: Option<Expectation>) -> impl IntoView {
 }
 
 /// The count in the navigation: read in the browser only, so no page
-/// waits for it on the server.
-#[component]
+/// waits for it on the server. An island: it runs in the browser.
+#[island]
 pub fn InboxCount() -> impl IntoView {
-    let data = LocalResource::new(get_inbox);
+    let data = LocalResource::new(inbox_count);
     every(INBOX_POLL, move || data.refetch());
-    let can_accept = i_can(Permission::AcceptPeering);
-    let count = move || {
-        data.get()
-            .and_then(Result::ok)
-            .map(|i| i.count(can_accept))
-            .filter(|n| *n > 0)
-    };
+    let count = move || data.get().and_then(Result::ok).filter(|n| *n > 0);
     view! {
-        <A href="/inbox" attr:class="inbox-link">
+        <a href="/inbox" class="inbox-link">
             "Inbox"
             {move || count().map(|n| view! { <span class="count" data-count=n>{n}</span> })}
-        </A>
+        </a>
     }
 }
 

@@ -116,9 +116,9 @@ pub fn NotificationsPage() -> impl IntoView {
 }
 
 /// The new webhook's fields, checked as they are typed with the server's
-/// own parse; the kinds ticked are sent as one field. (An island once the
-/// pages are islands.)
-#[component]
+/// own parse; the kinds ticked are sent as one field. An island: it runs
+/// in the browser.
+#[island]
 fn AddFields() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let url = RwSignal::new(String::new());

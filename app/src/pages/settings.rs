@@ -3,7 +3,7 @@
 //! how long a request waits. Saving is itself an action (recorded, and
 //! held back for approval when the policy says so).
 
-use crate::action::{Action, AuditName};
+use crate::action::AuditName;
 use crate::approval::{GATED, MAX_APPROVALS, PolicyView};
 use crate::components::Loaded;
 use crate::controls::forms::{CallForm, ReasonFields};
@@ -25,9 +25,11 @@ pub async fn set_policy(policy: String) -> Result<String, AppError> {
     crate::console::answer(async move {
         let policy: crate::approval::Policy = serde_json::from_str(&policy)
             .map_err(|e| AppError::Invalid(format!("That is not a policy: {e}.")))?;
-        Ok(crate::console::act(Action::SetPolicy { policy })
-            .await?
-            .said())
+        Ok(
+            crate::console::act(crate::action::Action::SetPolicy { policy })
+                .await?
+                .said(),
+        )
     })
     .await
 }
@@ -64,10 +66,18 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
+/// `Action::SetPolicy` of `policy`, as `request_approval` reads it: built
+/// as JSON here, since serialising an `Action` in the browser would carry
+/// every action's serialiser into the wasm. A test holds the two equal.
+fn asked_for(policy: &crate::approval::Policy) -> String {
+    serde_json::json!({ "kind": "set_policy", "policy": policy }).to_string()
+}
+
 /// The policy as a form: the choices are kept as a draft (its fields are
-/// `data-draft`, never sent themselves), which the form sends whole (as JSON), or asks approval for where the policy holds its
-/// own change back. (An island once the pages are islands.)
-#[component]
+/// `data-draft`, never sent themselves), which the form sends whole (as
+/// JSON), or asks approval for where the policy holds its own change
+/// back. An island: it runs in the browser.
+#[island]
 fn PolicyForm(view: PolicyView) -> impl IntoView {
     let draft = RwSignal::new(view.policy.clone());
     let gate = view.gate;
@@ -106,11 +116,10 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
     let sent = move || {
         let policy = draft.get();
         if held {
-            serde_json::to_string(&Action::SetPolicy { policy })
+            asked_for(&policy)
         } else {
-            serde_json::to_string(&policy)
+            serde_json::to_string(&policy).unwrap_or_default()
         }
-        .unwrap_or_default()
     };
     view! {
         <section class="panel policy">
@@ -175,5 +184,19 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
                 }}
             </CallForm>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::Action;
+
+    #[test]
+    fn the_browser_s_policy_change_is_the_action_the_server_reads() {
+        let mut policy = crate::approval::Policy::default();
+        policy.approvals.insert(AuditName::PeeringAccept, 2);
+        let action: Action = serde_json::from_str(&asked_for(&policy)).unwrap();
+        assert_eq!(action, Action::SetPolicy { policy });
     }
 }

@@ -90,8 +90,8 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 /// The invite form's fields: the name is checked as it is typed, with the
-/// server's own rule. (An island once the pages are islands.)
-#[component]
+/// server's own rule. An island: it runs in the browser.
+#[island]
 fn InviteFields() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let problem = move || {
