@@ -56,6 +56,7 @@ impl SiteFiles {
         format!(
             "import init, * as m from '{}';\n\
              init({{ module_or_path: '{}' }}).then(() => {{\n\
+               performance.mark('spaceport-wasm-ready');\n\
                m.hydrate();\n\
                const island = (el) => {{\n\
                  if (el.$$island) return;\n\
@@ -67,6 +68,7 @@ impl SiteFiles {
                }};\n\
                window.spaceportIsland = island;\n\
                document.querySelectorAll('leptos-island').forEach(island);\n\
+               performance.mark('spaceport-hydrated');\n\
                document.body.setAttribute('data-hydrated', '');\n\
              }});",
             self.js, self.wasm

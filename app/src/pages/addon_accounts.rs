@@ -12,11 +12,11 @@ use crate::components::Loaded;
 use crate::controls::forms::{CallForm, CloseButton, ReasonFields, ReasonForm};
 use crate::ids::{Principals, parse};
 use crate::model::{PrivateLink, PrivateLinkView};
-use crate::pages::privatelink::get_privatelink;
+use crate::pages::privatelink::addon_from_route;
 use crate::pages::space_dialogs::no_such;
 use crate::validate::aws_principals;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 /// What typed accounts are for.
@@ -244,18 +244,8 @@ fn AccountsField(
 /// removal, or the request for approval of it.
 #[component]
 pub fn RemoveAccountDialogPage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let key = move || {
-        let p = params.read();
-        (
-            p.get("space").unwrap_or_default(),
-            p.get("addon").unwrap_or_default(),
-        )
-    };
-    let data = Resource::new(key, |(s, a)| async move {
-        get_privatelink(parse(&s)?, parse(&a)?).await
-    });
+    let (_, data) = addon_from_route();
     let render = move |view: PrivateLinkView| {
         let arn = query.read_untracked().get("arn").unwrap_or_default();
         let allowed = view

@@ -216,9 +216,9 @@ fn settling(l: &PrivateLink) -> bool {
             .any(|c| c.status == "PendingAcceptance" || c.status == "Pending")
 }
 
-/// `/spaces/{space}/addons/{addon}`.
-#[component]
-pub fn AddonPage() -> impl IntoView {
+/// The add-on the route names, and its view read through the server
+/// function: the add-on page and its dialog pages start from both.
+pub(crate) fn addon_from_route() -> (String, Resource<Result<PrivateLinkView, AppError>>) {
     let params = use_params_map();
     let key = move || {
         let p = params.read();
@@ -227,11 +227,19 @@ pub fn AddonPage() -> impl IntoView {
             p.get("addon").unwrap_or_default(),
         )
     };
+    let addon = key().1;
     let data = Resource::new(key, |(s, a)| async move {
         get_privatelink(parse(&s)?, parse(&a)?).await
     });
+    (addon, data)
+}
+
+/// `/spaces/{space}/addons/{addon}`.
+#[component]
+pub fn AddonPage() -> impl IntoView {
+    let (addon, data) = addon_from_route();
     view! {
-        <h1>{move || key().1}</h1>
+        <h1>{addon}</h1>
         <Loaded data fallback="Loading the add-on…" view=|view| view! { <AddonDetail view /> } />
     }
 }
