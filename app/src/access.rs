@@ -308,8 +308,8 @@ pub fn refusal(role: Role, p: Permission) -> String {
 }
 
 /// The caller of the page being rendered, in the reactive context on the
-/// server and, read from the page, in the browser. `None` on the sign-in page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// server (the pages render there only). `None` on the sign-in page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Me(pub Option<Caller>);
 
 impl Me {

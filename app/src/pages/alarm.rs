@@ -9,10 +9,10 @@ use crate::model::IntegrityAlarm;
 use leptos::prelude::*;
 
 /// The alarm the page was rendered with, for the signed-in user: the
-/// server puts it in the page's context and in a meta tag, and the browser
-/// reads it back as it hydrates. So no page waits on a read for it, and a
-/// page without an alarm makes nothing for the banner.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// server puts it in the page's context as it renders. So no page waits
+/// on a read for it, and a page without an alarm makes nothing for the
+/// banner.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageAlarm(pub Option<IntegrityAlarm>);
 
 #[server(endpoint = "alarm")]
