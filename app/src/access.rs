@@ -227,11 +227,15 @@ pub const PAGE_RULES: &[(&str, Permission)] = &[
     ("/notifications", Permission::ManageNotifications),
 ];
 
-/// The permission a page needs beyond a sign-in, if any.
+/// The permission a page needs beyond a sign-in, if any: the rule of the
+/// page, or of the page it lies under (`/users/alice` is a Users page).
 pub fn page_rule_for(path: &str) -> Option<Permission> {
     PAGE_RULES
         .iter()
-        .find(|(p, _)| *p == path)
+        .find(|(p, _)| {
+            path.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
         .map(|(_, perm)| *perm)
 }
 
@@ -285,6 +289,26 @@ impl Caller {
         }
     }
 
+    /// What a page that needs `p` says to this caller, who lacks it: who
+    /// it is for, and what to do.
+    pub fn page_refusal(&self, p: Permission) -> String {
+        if self.role.can(p) {
+            return "The demo's users cannot manage users: to open this page, sign in as a user \
+                    made with `spaceport user add`."
+                .into();
+        }
+        let who = match p.least_role() {
+            Role::Admin => "admins",
+            _ => "operators and admins",
+        };
+        format!(
+            "This page is where {who} {}; your role ({}) cannot. If you need it, ask an admin \
+             to change your role.",
+            p.describe(),
+            self.role
+        )
+    }
+
     /// What a refusal of `p` says to this caller.
     pub fn refusal(&self, p: Permission) -> String {
         if self.role.can(p) {
@@ -318,6 +342,12 @@ impl Me {
     }
 }
 
+/// Why the page asked for is not shown to this caller (a role it needs,
+/// or pages asked for too fast), set by the server's gate: the console's
+/// layout shows this instead of the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRefused(pub String);
+
 /// What the UI uses: can the person at the screen do `p`?
 pub fn i_can(p: Permission) -> bool {
     leptos::prelude::use_context::<Me>().is_some_and(|me| me.can(p))
@@ -348,6 +378,10 @@ mod tests {
             );
         }
         assert_eq!(rule_for("/api/nothing"), None);
+        assert_eq!(page_rule_for("/users"), Some(Permission::ManageUsers));
+        assert_eq!(page_rule_for("/users/alice"), Some(Permission::ManageUsers));
+        assert_eq!(page_rule_for("/usersx"), None);
+        assert_eq!(page_rule_for("/audit"), None);
     }
 
     #[test]

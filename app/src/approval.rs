@@ -5,6 +5,7 @@
 //! (`server/src/approvals`); the pages show them; both match a request
 //! against the expected peers with the same function.
 
+use crate::access::Role;
 use crate::action::{Action, AuditName};
 use crate::model::{Peering, PeeringStatus};
 use crate::validate;
@@ -32,6 +33,16 @@ pub const MAX_APPROVALS: u8 = 1;
 /// How long a request may wait at most, in hours (a week, like AWS's).
 pub const MAX_LIFETIME_HOURS: u32 = 168;
 
+/// How many days before a request an approver must not have been made,
+/// raised or enabled by its requester, by default.
+pub const INDEPENDENCE_DAYS: u32 = 7;
+/// The longest such window a policy may name.
+pub const MAX_INDEPENDENCE_DAYS: u32 = 365;
+
+fn independence_days() -> u32 {
+    INDEPENDENCE_DAYS
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     /// How many people besides the requester must approve, by kind; a kind
@@ -42,6 +53,12 @@ pub struct Policy {
     /// How long a request waits before it expires (or less: a peering
     /// request's own expiry comes first).
     pub lifetime_hours: u32,
+    /// An approval counts only from someone whose account, role or
+    /// enabling the requester did not give them in this many days before
+    /// the request (or since it). Policies stored before it existed read
+    /// as the default.
+    #[serde(default = "independence_days")]
+    pub independence_days: u32,
 }
 
 impl Default for Policy {
@@ -58,6 +75,7 @@ impl Default for Policy {
             .collect(),
             require_expected_peer: false,
             lifetime_hours: 24,
+            independence_days: INDEPENDENCE_DAYS,
         }
     }
 }
@@ -86,7 +104,56 @@ impl Policy {
                 self.lifetime_hours
             ));
         }
+        if self.independence_days > MAX_INDEPENDENCE_DAYS {
+            return Err(format!(
+                "An approver's standing is looked at over {MAX_INDEPENDENCE_DAYS} days at most, \
+                 not {}.",
+                self.independence_days
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether anything waits for approval under this policy.
+    pub fn holds_any(&self) -> bool {
+        self.approvals.values().any(|n| *n > 0)
+    }
+
+    /// Whether someone with `role` could decide something this policy
+    /// holds back: then making someone that role (inviting, raising,
+    /// enabling them) changes who may approve. Admins decide the changes
+    /// to who may approve themselves, held whenever anything is.
+    pub fn decides(&self, role: Role) -> bool {
+        self.holds_any()
+            && (role == Role::Admin
+                || self
+                    .approvals
+                    .iter()
+                    .any(|(k, n)| *n > 0 && k.permission().is_some_and(|p| role.can(p))))
+    }
+
+    /// Whether going from this policy to `new` weakens four eyes: a count
+    /// lowered, "expected peers only" turned off, or the independence
+    /// window shortened.
+    pub fn loosened_by(&self, new: &Policy) -> bool {
+        GATED.iter().any(|k| new.needs(*k) < self.needs(*k))
+            || (self.require_expected_peer && !new.require_expected_peer)
+            || new.independence_days < self.independence_days
+    }
+
+    /// How many approvals changing this policy to `new` needs: a change
+    /// that only tightens (a count raised, expected peers required, a
+    /// longer window) needs nobody; one that loosens needs another admin
+    /// whenever anything is held; anything else what `policy.set` needs.
+    pub fn change_needs(&self, new: &Policy) -> u8 {
+        let only_tightens = !self.loosened_by(new) && self.lifetime_hours == new.lifetime_hours;
+        if only_tightens {
+            0
+        } else if self.loosened_by(new) && self.holds_any() {
+            self.needs(AuditName::PolicySet).max(1)
+        } else {
+            self.needs(AuditName::PolicySet)
+        }
     }
 
     /// The same policy without the kinds that need nobody, so two equal
@@ -118,6 +185,12 @@ impl Policy {
                 self.lifetime_hours, new.lifetime_hours
             ));
         }
+        if self.independence_days != new.independence_days {
+            out.push(format!(
+                "independence window {} d → {} d",
+                self.independence_days, new.independence_days
+            ));
+        }
         if out.is_empty() {
             "no change".into()
         } else {
@@ -127,17 +200,31 @@ impl Policy {
 }
 
 /// What a button needs before it acts: `needs` approvals, and how many
-/// people other than the one at the screen could give them.
+/// people other than the one at the screen could give them (independent
+/// ones: see `independence`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Gate {
     pub needs: u8,
     pub approvers: u32,
+    /// Only admins may decide it (a destroy, a change to who may approve).
+    #[serde(default)]
+    pub by_admins: bool,
 }
 
 impl Gate {
     /// Why the request could never be approved, if nobody else may.
     pub fn deadlock(&self, what: &str) -> Option<String> {
-        (self.needs > 0 && self.approvers < u32::from(self.needs)).then(|| {
+        if self.needs == 0 || self.approvers >= u32::from(self.needs) {
+            return None;
+        }
+        Some(if self.by_admins {
+            format!(
+                "The policy says another admin must approve {what}, and this console has no \
+                 other admin who could (one you did not make or raise lately). Add a second \
+                 admin from the command line, which holds the database file: `spaceport user \
+                 add NAME --role admin`."
+            )
+        } else {
             format!(
                 "The policy says another person must approve {what}, and nobody else on this \
                  console may: add a user with the role for it (Users), or an admin changes \
@@ -145,6 +232,164 @@ impl Gate {
             )
         })
     }
+}
+
+/// What changed a user's standing; the server keeps one `Grant` a change
+/// (`server/src/auth/users.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantChange {
+    Created,
+    Role,
+    Enabled,
+    Disabled,
+}
+
+impl GrantChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Role => "role",
+            Self::Enabled => "enabled",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Created, Self::Role, Self::Enabled, Self::Disabled]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// One change of a user's standing: their role after it, who asked for it
+/// and who approved it (when it was held), and when (RFC 3339, whole
+/// seconds, UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub change: GrantChange,
+    pub role: Role,
+    /// A user's name, `command line` or `spaceport`; empty for what was
+    /// done before grants were recorded.
+    pub by: String,
+    pub approved_by: Option<String>,
+    pub at: String,
+}
+
+impl Grant {
+    /// Whether `who` asked for this change or approved it.
+    fn given_by(&self, who: &str) -> bool {
+        self.by == who || self.approved_by.as_deref() == Some(who)
+    }
+
+    /// "olga", "olga (approved by bob)", or who knows.
+    pub fn giver(&self) -> String {
+        match (&self.approved_by, self.by.as_str()) {
+            (_, "") => "before this console recorded who".into(),
+            (Some(a), by) => format!("{by}, approved by {a}"),
+            (None, by) => by.into(),
+        }
+    }
+}
+
+/// The grant since which the user whose `grants` these are (oldest first)
+/// has held `least` or a higher role while enabled, without a break; `None`
+/// when they do not hold it now.
+pub fn standing(grants: &[Grant], least: Role) -> Option<&Grant> {
+    let mut since = None;
+    let mut enabled = true;
+    for g in grants {
+        enabled = match g.change {
+            GrantChange::Disabled => false,
+            GrantChange::Created | GrantChange::Enabled => true,
+            GrantChange::Role => enabled,
+        };
+        let holds = enabled && g.role >= least;
+        since = match (holds, since) {
+            (false, _) => None,
+            (true, None) => Some(g),
+            (true, kept) => kept,
+        };
+    }
+    since
+}
+
+/// Seconds from `at` to `now` (RFC 3339 both); 0 if either does not parse.
+fn seconds_between(at: &str, now: &str) -> i64 {
+    validate::seconds_until(now, at).unwrap_or(0)
+}
+
+/// "3 minutes", "2 days": how long `seconds` is, roughly.
+pub fn duration_words(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (n, unit) = match s {
+        0..60 => (s, "second"),
+        60..3600 => (s / 60, "minute"),
+        3600..86_400 => (s / 3600, "hour"),
+        _ => (s / 86_400, "day"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The grant an approval by the user whose `grants` these are rests on, if
+/// it counts for a request by `requester`, made at `asked`, that needs the
+/// role `least`: they held such a role when it was asked, and neither
+/// their account, nor a raise of their role, nor their enabling was asked
+/// for or approved by the requester in `window_days` before the request or
+/// since. Otherwise why not, to the approver ("you").
+pub fn independence<'a>(
+    grants: &'a [Grant],
+    least: Role,
+    requester: &str,
+    asked: &str,
+    window_days: u32,
+    now: &str,
+) -> Result<&'a Grant, String> {
+    let Some(since) = standing(grants, least) else {
+        return Err(format!(
+            "Deciding it takes the role {least}, which you do not hold."
+        ));
+    };
+    // Whole seconds: a grant in the same second as the request counts as
+    // before it (the requester's own grants are caught below regardless).
+    if seconds_between(asked, &since.at) > 0 {
+        return Err(format!(
+            "You became {} {} ago (given by {}), after this request was made: only people who \
+             could decide it when it was asked may.",
+            since.role,
+            duration_words(seconds_between(&since.at, now)),
+            since.giver()
+        ));
+    }
+    let window = i64::from(window_days) * 86_400;
+    let mut before: Option<Role> = None;
+    for g in grants {
+        let gave_more = match g.change {
+            GrantChange::Created | GrantChange::Enabled => true,
+            GrantChange::Role => before.is_none_or(|b| g.role > b),
+            GrantChange::Disabled => false,
+        };
+        before = Some(g.role);
+        let recent = seconds_between(&g.at, asked) <= window;
+        if gave_more && recent && g.given_by(requester) {
+            let how = if g.approved_by.as_deref() == Some(requester) {
+                "with the approval of"
+            } else {
+                "by"
+            };
+            let what = match g.change {
+                GrantChange::Created => "Your account was made".to_string(),
+                GrantChange::Enabled => "You were enabled".to_string(),
+                _ => format!("You were made {}", g.role),
+            };
+            return Err(format!(
+                "{what} {how} {requester}, who asked, {} ago: four eyes need someone \
+                 {requester} did not make able to decide.",
+                duration_words(seconds_between(&g.at, now))
+            ));
+        }
+    }
+    Ok(since)
 }
 
 /// What the requester saw when asking: labelled facts (compared again
@@ -275,6 +520,14 @@ impl ApprovalRecord {
     }
 }
 
+/// What deciding a request answers: what happened, and the one-time
+/// password of a user whose invitation it carried out, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decided {
+    pub message: String,
+    pub password: Option<String>,
+}
+
 /// An approval request as a page shows it to one person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApprovalView {
@@ -349,6 +602,7 @@ impl NewExpectedPeer {
         if note.chars().count() > NOTE_MAX {
             return Err(format!("A note is at most {NOTE_MAX} characters."));
         }
+        validate::plain_text(&note, "A note", false)?;
         let until = self.valid_until.trim();
         let until = if until.len() == 10 {
             format!("{until}T23:59:59Z")
@@ -440,6 +694,10 @@ pub struct PendingRequest {
 pub struct Inbox {
     /// Requests they may decide.
     pub to_decide: Vec<ApprovalView>,
+    /// Requests their role could decide but they may not (each says why:
+    /// its requester made them able to, say).
+    #[serde(default)]
+    pub cannot_decide: Vec<ApprovalView>,
     /// Pending peering requests, soonest expiry first.
     pub pending: Vec<PendingRequest>,
     /// Their own requests, newest first.
@@ -456,6 +714,40 @@ impl Inbox {
             } else {
                 0
             }
+    }
+}
+
+/// The Users page: everyone, and which changes wait for another admin
+/// under the policy (those that change who may approve).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UsersView {
+    pub users: Vec<crate::model::UserSummary>,
+    /// The roles whose making (an invitation, a raise, an enabling) waits
+    /// for another admin: those that could decide what the policy holds.
+    pub held: Vec<Role>,
+    /// What such a change waits for, and who could give it.
+    pub gate: Gate,
+}
+
+impl UsersView {
+    /// Whether inviting someone as `role` waits for approval.
+    pub fn invite_held(&self, role: Role) -> bool {
+        self.held.contains(&role)
+    }
+
+    /// Whether making `u` `role` waits for approval (a raise only).
+    pub fn role_held(&self, u: &crate::model::UserSummary, role: Role) -> bool {
+        role > u.role && self.held.contains(&role)
+    }
+
+    /// Whether enabling `u` waits for approval.
+    pub fn enable_held(&self, u: &crate::model::UserSummary) -> bool {
+        u.disabled && self.held.contains(&u.role)
+    }
+
+    /// Whether any change of `u` waits for approval.
+    pub fn any_held(&self, u: &crate::model::UserSummary) -> bool {
+        self.enable_held(u) || Role::ALL.iter().any(|r| self.role_held(u, *r))
     }
 }
 
@@ -583,6 +875,115 @@ mod tests {
         open.approvals.insert(AuditName::PeeringAccept, 0);
         assert_eq!(p.changes_to(&open), "peering.accept 1 → 0");
         assert_eq!(p.changes_to(&p), "no change");
+    }
+
+    fn grant(change: GrantChange, role: Role, by: &str, at: &str) -> Grant {
+        Grant {
+            change,
+            role,
+            by: by.into(),
+            approved_by: None,
+            at: at.into(),
+        }
+    }
+
+    #[test]
+    fn standing_runs_from_the_grant_that_began_it_without_a_break() {
+        use GrantChange::{Created, Disabled, Enabled};
+        const CHANGED: GrantChange = GrantChange::Role;
+        let made = grant(
+            Created,
+            Role::Operator,
+            "command line",
+            "2026-11-01T00:00:00Z",
+        );
+        let raised = grant(CHANGED, Role::Admin, "olga", "2026-11-10T00:00:00Z");
+        let g = vec![made.clone(), raised.clone()];
+        assert_eq!(standing(&g, Role::Operator), Some(&made));
+        assert_eq!(standing(&g, Role::Admin), Some(&raised));
+        // Disabled and enabled again: the standing starts again.
+        let mut g2 = g.clone();
+        g2.push(grant(Disabled, Role::Admin, "olga", "2026-11-11T00:00:00Z"));
+        assert_eq!(standing(&g2, Role::Operator), None);
+        let enabled = grant(Enabled, Role::Admin, "bob", "2026-11-12T00:00:00Z");
+        g2.push(enabled.clone());
+        assert_eq!(standing(&g2, Role::Operator), Some(&enabled));
+        // Demoted below the role: no standing for it.
+        let mut g3 = g.clone();
+        g3.push(grant(CHANGED, Role::Viewer, "olga", "2026-11-13T00:00:00Z"));
+        assert_eq!(standing(&g3, Role::Operator), None);
+    }
+
+    #[test]
+    fn an_approver_counts_only_if_the_requester_did_not_make_them_lately() {
+        use GrantChange::Created;
+        const CHANGED: GrantChange = GrantChange::Role;
+        let now = "2026-12-01T12:00:00Z";
+        let asked = "2026-12-01T11:00:00Z";
+        // Made by the command line a month ago: independent.
+        let g = vec![grant(
+            Created,
+            Role::Admin,
+            "command line",
+            "2026-11-01T00:00:00Z",
+        )];
+        assert!(independence(&g, Role::Admin, "olga", asked, 7, now).is_ok());
+        // Made admin by olga three days before she asked: not.
+        let made = grant(
+            Created,
+            Role::Operator,
+            "command line",
+            "2026-11-01T00:00:00Z",
+        );
+        let g = vec![
+            made.clone(),
+            grant(CHANGED, Role::Admin, "olga", "2026-11-28T11:00:00Z"),
+        ];
+        let why = independence(&g, Role::Admin, "olga", asked, 7, now).unwrap_err();
+        assert!(
+            why.contains("You were made admin by olga, who asked"),
+            "{why}"
+        );
+        // Nor for what an operator decides: any recent grant by the
+        // requester ties the two, whatever the role it gave.
+        assert!(independence(&g, Role::Operator, "olga", asked, 7, now).is_err());
+        // Outside the window, it counts again.
+        assert!(independence(&g, Role::Admin, "olga", asked, 2, now).is_ok());
+        // Approved by olga is given by olga.
+        let mut by_bob = grant(CHANGED, Role::Admin, "bob", "2026-11-28T11:00:00Z");
+        by_bob.approved_by = Some("olga".into());
+        let g = vec![made, by_bob];
+        let why = independence(&g, Role::Admin, "olga", asked, 7, now).unwrap_err();
+        assert!(why.contains("with the approval of olga"), "{why}");
+        // Made able after the request, by anyone: not.
+        let g = vec![grant(Created, Role::Admin, "bob", "2026-12-01T11:30:00Z")];
+        let why = independence(&g, Role::Admin, "olga", asked, 7, now).unwrap_err();
+        assert!(why.contains("30 minutes ago"), "{why}");
+        assert!(why.contains("after this request was made"), "{why}");
+        // Never held the role.
+        let g = vec![grant(Created, Role::Viewer, "bob", "2026-11-01T00:00:00Z")];
+        assert!(independence(&g, Role::Operator, "olga", asked, 7, now).is_err());
+    }
+
+    #[test]
+    fn who_may_approve_changes_are_held_whenever_anything_is() {
+        let p = Policy::default();
+        assert!(p.decides(Role::Admin));
+        assert!(p.decides(Role::Operator), "operators decide accepts");
+        assert!(!p.decides(Role::Viewer));
+        let mut destroys_only = p.clone();
+        destroys_only.approvals.insert(AuditName::PeeringAccept, 0);
+        assert!(!destroys_only.decides(Role::Operator));
+        assert!(destroys_only.decides(Role::Admin));
+        let mut open = p.clone();
+        open.approvals.clear();
+        assert!(!open.decides(Role::Admin));
+        // A stored policy from before the window existed reads as 7 days.
+        let old: Policy = serde_json::from_str(
+            r#"{"approvals":{},"require_expected_peer":false,"lifetime_hours":24}"#,
+        )
+        .unwrap();
+        assert_eq!(old.independence_days, INDEPENDENCE_DAYS);
     }
 
     #[test]

@@ -12,7 +12,6 @@ use crate::error::AppError;
 use crate::ids::{AddonName, SpaceRef};
 use crate::model::{
     AuditPage, AuditQuery, DataAddonSummary, IntegrityAlarm, Overview, PrivateLinkView, SpaceView,
-    UserSummary,
 };
 use std::sync::Arc;
 
@@ -63,9 +62,19 @@ pub trait Console: Send + Sync + 'static {
         Ok(())
     }
     /// Every user, for the user admin page.
-    async fn users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError>;
+    async fn users(&self, who: &Caller) -> Result<crate::approval::UsersView, AppError>;
     /// Carries out one change on behalf of `who`.
     async fn act(&self, who: &Caller, action: Action) -> Result<Done, AppError>;
+    /// The same, or, where the policy holds it back, a request for
+    /// approval of it saying `reason`.
+    async fn act_or_ask(
+        &self,
+        who: &Caller,
+        action: Action,
+        _reason: String,
+    ) -> Result<Done, AppError> {
+        self.act(who, action).await
+    }
 }
 
 pub type SharedConsole = Arc<dyn Console>;
@@ -112,6 +121,15 @@ pub fn set_status(e: &AppError) {
 pub async fn act(action: Action) -> Result<Done, AppError> {
     let (console, who) = console()?;
     console.act(&who, action).await
+}
+
+/// Carries out `action` for the caller of this request, or asks for
+/// approval of it with `reason` where the policy holds it back.
+pub async fn act_or_ask(action: Action, reason: Option<String>) -> Result<Done, AppError> {
+    let (console, who) = console()?;
+    console
+        .act_or_ask(&who, action, reason.unwrap_or_default())
+        .await
 }
 
 /// The signed-in user of this request.

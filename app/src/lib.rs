@@ -90,45 +90,56 @@ pub fn App() -> impl IntoView {
                 <pages::alarm::IntegrityBanner />
             </SignedIn>
             <main>
-                <Routes fallback=|| view! { <p class="error">"There is no such page."</p> }>
-                    // Async: each page is rendered once its data is in, as one
-                    // document. Streaming out of order buys nothing here (every
-                    // page is its data) and, under load, raced Leptos' own
-                    // clean-up of the request.
-                    <Route path=path!("/") view=pages::overview::OverviewPage ssr=SsrMode::Async />
-                    <Route path=path!("/spaces/:space") view=pages::space::SpacePage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/spaces/:space/peerings/:pcx/:what")
-                        view=pages::space_dialogs::PeeringDialogPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/spaces/:space/approvals/:request")
-                        view=pages::space_dialogs::ReviewDialogPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/spaces/:space/addons/:addon")
-                        view=pages::privatelink::AddonPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/spaces/:space/addons/:addon/remove")
-                        view=pages::addon_accounts::RemoveAccountDialogPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
-                    <Route path=path!("/users") view=pages::users::UsersPage ssr=SsrMode::Async />
-                    <Route path=path!("/inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async />
-                    <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/notifications")
-                        view=pages::notifications::NotificationsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=path!("/signin") view=pages::signin::SignInPage />
-                    <Route path=path!("/password") view=pages::signin::PasswordPage />
-                </Routes>
+                {match use_context::<access::PageRefused>() {
+                    Some(refused) => view! { <RefusedPage refused /> }.into_any(),
+                    None => view! {
+                    <Routes fallback=|| view! { <p class="error">"There is no such page."</p> }>
+                        // Async: each page is rendered once its data is in, as one
+                        // document. Streaming out of order buys nothing here (every
+                        // page is its data) and, under load, raced Leptos' own
+                        // clean-up of the request.
+                        <Route path=path!("/") view=pages::overview::OverviewPage ssr=SsrMode::Async />
+                        <Route path=path!("/spaces/:space") view=pages::space::SpacePage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/spaces/:space/peerings/:pcx/:what")
+                            view=pages::space_dialogs::PeeringDialogPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/spaces/:space/approvals/:request")
+                            view=pages::space_dialogs::ReviewDialogPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/spaces/:space/addons/:addon")
+                            view=pages::privatelink::AddonPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/spaces/:space/addons/:addon/remove")
+                            view=pages::addon_accounts::RemoveAccountDialogPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
+                        <Route path=path!("/users") view=pages::users::UsersPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/users/:name")
+                            view=pages::users::UserChangeDialogPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async />
+                        <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/notifications")
+                            view=pages::notifications::NotificationsPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/signin") view=pages::signin::SignInPage />
+                        <Route path=path!("/password") view=pages::signin::PasswordPage />
+                    </Routes>
+                    }
+                        .into_any(),
+                }}
             </main>
             </controls::PageControls>
         </Router>
@@ -167,6 +178,21 @@ fn TopNav() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// A page the server would not show this caller (see the gate), in the
+/// console's own layout: why, and the way back.
+#[component]
+fn RefusedPage(refused: access::PageRefused) -> impl IntoView {
+    view! {
+        <section class="panel refused" role="alert">
+            <h1>"This page is not open to you"</h1>
+            <p>{refused.0}</p>
+            <p>
+                <A href="/">"Back to the spaces"</A>
+            </p>
+        </section>
+    }
 }
 
 /// Its children, for a signed-in user only.

@@ -401,6 +401,11 @@ pub struct AuditPage {
     pub older: Option<i64>,
     /// The cursor of the next newer page, if this is not the newest.
     pub newer: Option<i64>,
+    /// A free-text search looks at a bounded stretch of the history per
+    /// page; when it stopped before reaching the end, the record it
+    /// stopped at (the Older, or Newer, link goes on from there).
+    #[serde(default)]
+    pub searched_to: Option<i64>,
     pub spaces: Vec<String>,
     pub actors: Vec<String>,
     pub chain: ChainStatus,

@@ -171,16 +171,27 @@ pub fn webhook_url(input: &str) -> Result<String, String> {
     Ok(url.to_string())
 }
 
-/// What the page shows of a URL: its scheme and host. The rest of a
-/// webhook URL is often its credential (a Slack URL's path is).
+/// What the page (and the history) shows of a URL: its scheme, host and
+/// port. The rest of a webhook URL is often its credential (a Slack URL's
+/// path is). The URL is read by a full URL parser, the way the client that
+/// sends to it reads it (`\\` is a `/` there, for one), so no way of
+/// writing it can pass its path off as part of the host; one that does not
+/// parse is shown as nothing but that.
 pub fn shown_url(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if rest.len() > host.len() {
-        format!("{scheme}://{host}/…")
-    } else {
-        format!("{scheme}://{host}")
-    }
+    let Ok(parsed) = url::Url::parse(url.trim()) else {
+        return "(a URL that does not parse)".into();
+    };
+    let host = match (parsed.host_str(), parsed.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        (None, _) => return "(a URL without a host)".into(),
+    };
+    let rest = parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some();
+    format!(
+        "{}://{host}{}",
+        parsed.scheme(),
+        if rest { "/…" } else { "" }
+    )
 }
 
 /// A destination as an admin enters it, each field checked by `new`.
@@ -207,6 +218,11 @@ impl NewDestination {
             return Err(format!(
                 "Name the destination (at most {MAX_NAME} characters)."
             ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(
+                "A destination's name is one line of text, without control characters.".into(),
+            );
         }
         kinds.retain(|k| *k != EventKind::Test);
         kinds.sort();
@@ -339,6 +355,16 @@ mod tests {
             "https://hooks.example.com/…"
         );
         assert_eq!(shown_url("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
+        // Backslashes are slashes to the client that sends: still the path.
+        assert_eq!(
+            shown_url("https://hooks.slack.com\\services\\T0\\B0\\SECRET"),
+            "https://hooks.slack.com/…"
+        );
+        assert_eq!(
+            shown_url("https://hooks.example.com?token=SECRET"),
+            "https://hooks.example.com/…"
+        );
+        assert_eq!(shown_url("not a url"), "(a URL that does not parse)");
     }
 
     #[test]

@@ -88,6 +88,44 @@ pub fn user_name(input: &str) -> Result<String, String> {
     }
 }
 
+/// The names the history gives the console itself (start-up, expiries,
+/// summaries), its command line and its key, and their look-alikes: a
+/// user by one of these names would pass their own actions off as the
+/// console's.
+pub const RESERVED_NAMES: [&str; 7] = [
+    "spaceport",
+    "console",
+    "command-line",
+    "command_line",
+    "command.line",
+    "commandline",
+    "an-unknown-name",
+];
+
+/// A name for a new user: a user name (`user_name`) that is not one of
+/// the console's own (`RESERVED_NAMES`).
+pub fn new_user_name(input: &str) -> Result<String, String> {
+    let name = user_name(input)?;
+    if RESERVED_NAMES.contains(&name.as_str()) {
+        return Err(format!(
+            "\"{name}\" is one of the console's own names in the history; choose another."
+        ));
+    }
+    Ok(name)
+}
+
+/// One line of text someone typed (a note, a reason): refused if it holds
+/// control characters, which would pass for something else where it is
+/// shown or logged (a new line in a log, say). `lines` allows new lines
+/// (a reason written in a text area).
+pub fn plain_text(input: &str, what: &str, lines: bool) -> Result<(), String> {
+    let bad = |c: char| c.is_control() && !(lines && (c == '\n' || c == '\r' || c == '\t'));
+    if input.chars().any(bad) {
+        return Err(format!("{what} may not hold control characters."));
+    }
+    Ok(())
+}
+
 /// The shortest password a user may set; invitations generate longer ones.
 pub const MIN_PASSWORD_LEN: usize = 10;
 

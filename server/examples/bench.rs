@@ -150,6 +150,7 @@ async fn run() {
                     password: &app::ids::Secret::new(format!("{name}-password")),
                     one_time: false,
                     demo: false,
+                    granted: server::auth::users::Granted::by("command line"),
                 })
                 .await
                 .unwrap();

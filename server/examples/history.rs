@@ -354,12 +354,65 @@ async fn main() {
         ms(p50),
         ms(p95)
     );
-    let filter = [("text", "0000beef".to_string())];
-    let (p50, p95, n) = audit_calls(&http, &running.base, &filter).await;
+    // Free text: a word in every other record, a rare one, one that is
+    // nowhere, and a common word with a filter that matches few records.
+    for (label, filter) in [
+        ("a common word", vec![("text", "provisioning".to_string())]),
+        ("a rare word", vec![("text", "0000beef".to_string())]),
+        (
+            "a word that is nowhere",
+            vec![("text", "zzqqxx".to_string())],
+        ),
+        (
+            "a phrase that is nowhere, of common trigrams",
+            vec![("text", "is provisioning (action 99999999".to_string())],
+        ),
+        (
+            "a common word by one actor",
+            vec![
+                ("text", "provisioning".to_string()),
+                ("actor", "heidi".to_string()),
+            ],
+        ),
+    ] {
+        let (p50, p95, n) = audit_calls(&http, &running.base, &filter).await;
+        println!(
+            "Audit page, free-text search for {label} ({n} actions): p50 {}, p95 {}",
+            ms(p50),
+            ms(p95)
+        );
+    }
+    // A rare word deep in the history: every page, from the newest to the
+    // oldest, as someone clicking Older would.
+    let t = Instant::now();
+    let (mut pages, mut found) = (0, 0);
+    let mut before: Option<String> = None;
+    loop {
+        let mut form = vec![("text", "0000beef".to_string())];
+        if let Some(b) = &before {
+            form.push(("before", b.clone()));
+        }
+        let page: serde_json::Value = http
+            .post(format!("{}/api/audit", running.base))
+            .header("accept", "application/json")
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        pages += 1;
+        found += page["entries"].as_array().map_or(0, Vec::len);
+        match page["older"].as_i64() {
+            Some(o) => before = Some(o.to_string()),
+            None => break,
+        }
+    }
     println!(
-        "Audit page, free-text search ({n} actions): p50 {}, p95 {}",
-        ms(p50),
-        ms(p95)
+        "Audit pages, free-text search for a rare word to the oldest record: {found} found over \
+         {pages} pages in {}",
+        ms(t.elapsed())
     );
     drop(running);
 

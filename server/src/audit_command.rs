@@ -59,14 +59,20 @@ pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
             verify(&pool, key, checkpoints.as_deref(), public).await
         }
         AuditAction::Export {
+            output,
             format,
             since,
             space,
         } => {
             let since = since.map(|s| s.parse::<Since>()).transpose()?;
             let pool = crate::db::open_read_only(database).await?;
-            let stdout = std::io::stdout().lock();
-            match export::export(&pool, format, since.as_ref(), space.as_deref(), stdout).await {
+            let sink: Box<dyn std::io::Write> = match &output {
+                None => Box::new(std::io::stdout().lock()),
+                Some(path) => Box::new(crate::private::create_new(path).map_err(|e| {
+                    AuditCommandError::Usage(format!("{} cannot be made: {e}", path.display()))
+                })?),
+            };
+            match export::export(&pool, format, since.as_ref(), space.as_deref(), sink).await {
                 Ok(n) => {
                     eprintln!("{n} records exported.");
                     Ok(true)

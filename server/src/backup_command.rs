@@ -12,22 +12,48 @@ use std::sync::Arc;
 /// `Ok(true)` when the copy was made and its history holds.
 pub async fn run(args: BackupArgs) -> Result<bool, AuditCommandError> {
     let (database, key_file) = (&args.files.database, args.files.audit_key_file.as_deref());
-    if args.file.exists() {
-        return Err(AuditCommandError::Usage(format!(
-            "{} exists already; a backup never overwrites a file. Name a new one.",
-            args.file.display()
-        )));
+    let usage = |why: String| AuditCommandError::Usage(why);
+    let target = args
+        .file
+        .to_str()
+        .ok_or_else(|| usage(format!("{} is not a UTF-8 path.", args.file.display())))?;
+    // The copy holds the sessions table (live session ids), password
+    // hashes and webhook secrets: it is made 0600, and not where others
+    // could take it away or put theirs in its place.
+    let dir = args.file.parent().unwrap_or(std::path::Path::new("."));
+    match crate::private::shared_directory(dir) {
+        Err(e) => return Err(usage(format!("{}: {e}", dir.display()))),
+        Ok(Some(why)) if !args.allow_shared_directory => {
+            return Err(usage(format!(
+                "{why}. Keep backups in a directory only you can write to, or pass \
+                 --allow-shared-directory if that is what you mean. No copy was made."
+            )));
+        }
+        Ok(_) => {}
     }
-    let target = args.file.to_str().ok_or_else(|| {
-        AuditCommandError::Usage(format!("{} is not a UTF-8 path.", args.file.display()))
-    })?;
     let pool = crate::db::open_read_only(database).await?;
+    // Made empty and private first; VACUUM INTO fills an empty file.
+    if let Err(e) = crate::private::create_new(&args.file) {
+        return Err(usage(if e.kind() == std::io::ErrorKind::AlreadyExists {
+            format!(
+                "{} exists already; a backup never overwrites a file. Name a new one.",
+                args.file.display()
+            )
+        } else {
+            format!("{} cannot be made: {e}", args.file.display())
+        }));
+    }
     let started = std::time::Instant::now();
-    sqlx::query("VACUUM INTO ?")
+    let copied = sqlx::query("VACUUM INTO ?")
         .bind(target)
         .execute(&pool)
-        .await?;
+        .await;
     pool.close().await;
+    if let Err(e) = copied {
+        // No copy was made: leave no empty or partial file behind.
+        let _ = std::fs::remove_file(&args.file);
+        return Err(e.into());
+    }
     let bytes = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     println!(
         "Copied {} to {} ({bytes} bytes) in {} ms.",

@@ -1,6 +1,9 @@
 //! The command line. Every flag of the console has an environment fallback,
 //! so the same binary is configured by flags on a laptop and by environment
-//! in a deployment.
+//! in a deployment. Secrets are the exception: the provider token, the
+//! metrics token and the simulator's token come from the environment or a
+//! file (`--*-file`), never from the command line, where any local user
+//! reads them in the process list (`secrets_off_the_command_line`).
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -59,8 +62,13 @@ pub enum Command {
 pub struct BackupArgs {
     #[command(flatten)]
     pub files: FileArgs,
-    /// Where the copy goes; it must not exist yet.
+    /// Where the copy goes; it must not exist yet. It is made readable by
+    /// its owner only.
     pub file: PathBuf,
+    /// Write the copy even into a directory others may write to (refused
+    /// otherwise: they could remove or replace it).
+    #[arg(long)]
+    pub allow_shared_directory: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -87,6 +95,10 @@ pub enum PolicyAction {
         /// How long a request waits before it expires, in hours.
         #[arg(long)]
         lifetime_hours: Option<u32>,
+        /// How many days before a request an approver must not have been
+        /// invited, raised or enabled by its requester.
+        #[arg(long)]
+        independence_days: Option<u32>,
     },
 }
 
@@ -134,8 +146,12 @@ pub enum AuditAction {
         #[arg(long)]
         pubkey: Option<String>,
     },
-    /// Write the history, each record with its MAC, to standard output.
+    /// Write the history, each record with its MAC, to standard output
+    /// or to a new file made readable by its owner only.
     Export {
+        /// A file to write to instead of standard output; it must not exist.
+        #[arg(long)]
+        output: Option<PathBuf>,
         #[arg(long, value_enum)]
         format: crate::audit::export::Format,
         /// From this record id, or this day (YYYY-MM-DD) or RFC 3339 time.
@@ -225,9 +241,14 @@ pub struct ServeArgs {
     #[arg(long, env = "HEROKU_DATA_API_URL")]
     pub data_api_url: Option<url::Url>,
 
-    /// The provider's API token. Without it the simulated provider is used.
-    #[arg(long, env = "HEROKU_API_KEY", hide_env_values = true)]
+    /// The provider's API token, from the environment only (HEROKU_API_KEY)
+    /// or from --api-key-file. Without it the simulated provider is used.
+    #[arg(long, env = "HEROKU_API_KEY", hide_env_values = true, hide = true)]
     pub api_key: Option<String>,
+
+    /// A file holding the provider's API token (or set HEROKU_API_KEY).
+    #[arg(long, env = "HEROKU_API_KEY_FILE")]
+    pub api_key_file: Option<PathBuf>,
 
     /// The address people use to reach the console, such as
     /// https://spaceport.example.com behind a TLS proxy. Requests from this
@@ -249,9 +270,10 @@ pub struct ServeArgs {
     #[arg(long, env = "SPACEPORT_SESSION_MAX_SECS", default_value_t = 43200, value_parser = clap::value_parser!(u64).range(1..=2592000))]
     pub session_max_secs: u64,
 
-    /// Server-function calls one user may make a minute (a minute's worth
-    /// may come at once). Past it, calls are refused with 429 until the
-    /// budget refills, so one user cannot spend the provider's hourly
+    /// Requests (pages and server functions) one user may make a minute (a
+    /// minute's worth may come at once). Past it, they are refused with 429
+    /// and Retry-After until the budget refills, so one user cannot hold
+    /// the console's cores and database, nor spend the provider's hourly
     /// budget, which the whole account shares.
     #[arg(long, env = "SPACEPORT_USER_CALLS_PER_MINUTE", default_value_t = 300, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
     pub user_calls_per_minute: u32,
@@ -282,10 +304,16 @@ pub struct ServeArgs {
     pub metrics_listen: Option<SocketAddr>,
 
     /// Serve `/metrics` on the console's own address to requests that send
-    /// `Authorization: Bearer TOKEN` (at least 16 characters). With neither
-    /// this nor --metrics-listen, there is no `/metrics` at all.
-    #[arg(long, env = "SPACEPORT_METRICS_TOKEN", value_parser = metrics_token, hide_env_values = true)]
+    /// `Authorization: Bearer TOKEN` (at least 16 characters), the token
+    /// from the environment only (SPACEPORT_METRICS_TOKEN) or from
+    /// --metrics-token-file. With neither a token nor --metrics-listen,
+    /// there is no `/metrics` at all.
+    #[arg(long, env = "SPACEPORT_METRICS_TOKEN", value_parser = metrics_token, hide_env_values = true, hide = true)]
     pub metrics_token: Option<String>,
+
+    /// A file holding the metrics token (or set SPACEPORT_METRICS_TOKEN).
+    #[arg(long, env = "SPACEPORT_METRICS_TOKEN_FILE")]
+    pub metrics_token_file: Option<PathBuf>,
 
     /// For the embedded simulated provider: how many times faster than real
     /// life peerings provision and requests arrive.
@@ -324,9 +352,78 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 1.0, value_parser = time_scale)]
     pub time_scale: f64,
 
-    /// Accept only this token; any non-empty token when not given.
-    #[arg(long, env = "SPACEPORT_SIM_TOKEN", hide_env_values = true)]
+    /// Accept only this token (from SPACEPORT_SIM_TOKEN only, or from
+    /// --token-file); any non-empty token when not given.
+    #[arg(long, env = "SPACEPORT_SIM_TOKEN", hide_env_values = true, hide = true)]
     pub token: Option<String>,
+
+    /// A file holding the token (or set SPACEPORT_SIM_TOKEN).
+    #[arg(long, env = "SPACEPORT_SIM_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+impl SimArgs {
+    /// The token from `--token-file`, if one was named.
+    pub fn read_secret_files(&mut self) -> Result<(), String> {
+        read_secret(&mut self.token, self.token_file.as_deref(), |s| {
+            Ok(s.to_string())
+        })
+    }
+}
+
+/// The arguments that hold secrets, by the subcommand they belong to.
+const SECRETS: [(Option<&str>, &str, &str); 5] = [
+    (None, "api_key", "HEROKU_API_KEY"),
+    (None, "metrics_token", "SPACEPORT_METRICS_TOKEN"),
+    (Some("serve"), "api_key", "HEROKU_API_KEY"),
+    (Some("serve"), "metrics_token", "SPACEPORT_METRICS_TOKEN"),
+    (Some("sim"), "token", "SPACEPORT_SIM_TOKEN"),
+];
+
+/// Refuses a secret given on the command line (the process list shows
+/// every process's arguments to every local user), saying where it goes
+/// instead. The value itself is never repeated.
+pub fn secrets_off_the_command_line(matches: &clap::ArgMatches) -> Result<(), String> {
+    for (sub, id, env) in SECRETS {
+        let m = match sub {
+            None => Some(matches),
+            Some(name) => matches.subcommand_matches(name),
+        };
+        let given =
+            m.and_then(|m| m.value_source(id)) == Some(clap::parser::ValueSource::CommandLine);
+        if given {
+            let flag = id.replace('_', "-");
+            return Err(format!(
+                "--{flag} on the command line shows in the process list to every local user; \
+                 set {env} in the environment, or name a file with --{flag}-file."
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads `file` into `secret`, trimmed and checked by `check`; a secret
+/// already set (from the environment) with a file as well is refused.
+fn read_secret(
+    secret: &mut Option<String>,
+    file: Option<&std::path::Path>,
+    check: impl Fn(&str) -> Result<String, String>,
+) -> Result<(), String> {
+    let Some(file) = file else { return Ok(()) };
+    if secret.is_some() {
+        return Err(format!(
+            "a secret is set in the environment and in {}: give it once",
+            file.display()
+        ));
+    }
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("{} cannot be read: {e}", file.display()))?;
+    let value = check(text.trim())?;
+    if value.is_empty() {
+        return Err(format!("{} is empty", file.display()));
+    }
+    *secret = Some(value);
+    Ok(())
 }
 
 /// A time scale: a finite number above zero (1 is real time).
@@ -355,6 +452,18 @@ pub const DEFAULT_DATABASE: &str = "spaceport.db";
 pub const DEMO_DATABASE: &str = "spaceport-demo.db";
 
 impl ServeArgs {
+    /// The secrets named by `--api-key-file` and `--metrics-token-file`.
+    pub fn read_secret_files(&mut self) -> Result<(), String> {
+        read_secret(&mut self.api_key, self.api_key_file.as_deref(), |s| {
+            Ok(s.to_string())
+        })?;
+        read_secret(
+            &mut self.metrics_token,
+            self.metrics_token_file.as_deref(),
+            metrics_token,
+        )
+    }
+
     /// The database file: as given, or the default for the provider.
     pub fn database_path(&self) -> PathBuf {
         match (&self.database, self.provider()) {
@@ -430,6 +539,41 @@ mod tests {
         assert!(
             matches!(cli.command, Some(Command::Sim(SimArgs { time_scale, .. })) if time_scale == 60.0)
         );
+    }
+
+    #[test]
+    fn secrets_come_from_the_environment_or_a_file_only() {
+        use clap::{CommandFactory, FromArgMatches};
+        for args in [
+            vec!["spaceport", "--api-key", "k-123"],
+            vec!["spaceport", "serve", "--metrics-token", "0123456789abcdef"],
+            vec!["spaceport", "sim", "--token", "t-1"],
+        ] {
+            let m = Cli::command().try_get_matches_from(&args).unwrap();
+            let refused = secrets_off_the_command_line(&m).unwrap_err();
+            assert!(refused.contains("process list"), "{refused}");
+            assert!(
+                !args
+                    .iter()
+                    .any(|a| refused.contains(a) && a.starts_with("k-"))
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "0123456789abcdef0\n").unwrap();
+        let m = Cli::command()
+            .try_get_matches_from(["spaceport", "--metrics-token-file", file.to_str().unwrap()])
+            .unwrap();
+        assert!(secrets_off_the_command_line(&m).is_ok());
+        let mut cli = Cli::from_arg_matches(&m).unwrap();
+        cli.serve.read_secret_files().unwrap();
+        assert_eq!(
+            cli.serve.metrics_token.as_deref(),
+            Some("0123456789abcdef0")
+        );
+        std::fs::write(&file, "short").unwrap();
+        let mut cli = Cli::from_arg_matches(&m).unwrap();
+        assert!(cli.serve.read_secret_files().is_err());
     }
 
     #[test]

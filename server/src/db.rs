@@ -34,25 +34,44 @@ pub enum DbError {
 /// for its own and remove it under the pool (stale reads, then a malformed
 /// file). `create_new` fails on an existing file without opening it.
 fn private_file(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
+    match crate::private::create_new(path) {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         other => drop(other?),
     }
     for suffix in ["", "-wal", "-shm"] {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);
-        match std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600)) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            other => other?,
-        }
+        crate::private::restrict(std::path::Path::new(&name))?;
     }
     Ok(())
+}
+
+/// Why the database at `path` cannot take writes, if the file system
+/// under it says so (mounted read-only, or no room left), asked without
+/// touching the database itself.
+pub fn unwritable(path: &Path) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut fs = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `name` is a NUL-terminated path and `fs` is written whole by
+    // a successful call, which is the only case read.
+    let fs = unsafe {
+        if libc::statvfs(name.as_ptr(), fs.as_mut_ptr()) != 0 {
+            return Some(std::io::Error::last_os_error().to_string());
+        }
+        fs.assume_init()
+    };
+    if fs.f_flag & libc::ST_RDONLY != 0 {
+        return Some(format!("{} is mounted read-only", dir.display()));
+    }
+    if fs.f_bavail == 0 {
+        return Some(format!("the disk under {} is full", dir.display()));
+    }
+    None
 }
 
 /// Opens (creating if needed) the database file and applies migrations.

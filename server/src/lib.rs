@@ -17,6 +17,7 @@ pub mod listener;
 pub mod metrics;
 pub mod notify;
 pub mod policy_command;
+pub mod private;
 pub mod provider;
 pub mod sim;
 pub mod startup;

@@ -1,4 +1,4 @@
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use server::config::{Cli, Command, LogFormat};
 use server::startup;
 
@@ -9,7 +9,25 @@ fn main() -> std::process::ExitCode {
 
 #[tokio::main]
 async fn run() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    if let Err(e) = server::config::secrets_off_the_command_line(&matches) {
+        eprintln!("spaceport: {e}");
+        return std::process::ExitCode::from(2);
+    }
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let secrets = match &mut cli.command {
+        Some(Command::Serve(args)) => args.read_secret_files(),
+        Some(Command::Sim(args)) => args.read_secret_files(),
+        None => cli.serve.read_secret_files(),
+        Some(_) => Ok(()),
+    };
+    if let Err(e) = secrets {
+        eprintln!("spaceport: {e}");
+        return std::process::ExitCode::from(2);
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into());
     let logs = tracing_subscriber::fmt().with_env_filter(filter);

@@ -22,9 +22,12 @@ use std::sync::{Arc, OnceLock};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub method: String,
+    /// One of `METHODS`, or `other`.
+    pub method: &'static str,
+    /// A route the router matched, or `unmatched`.
     pub route: String,
-    pub status: u16,
+    /// A status with a standard reason phrase, or `other`.
+    pub status: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -241,21 +244,46 @@ async fn scrape(
         .into_response()
 }
 
+/// The methods counted by name; any other (HTTP allows any token, and
+/// anyone may send one) is counted as `other`, so the label set stays
+/// bounded whatever arrives.
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+];
+
+fn method_label(method: &http::Method) -> &'static str {
+    METHODS
+        .into_iter()
+        .find(|m| *m == method.as_str())
+        .unwrap_or("other")
+}
+
+/// A status with a standard reason phrase by its number (about sixty in
+/// all), anything else as `other`.
+fn status_label(status: http::StatusCode) -> String {
+    if status.canonical_reason().is_some() {
+        status.as_str().to_string()
+    } else {
+        "other".to_string()
+    }
+}
+
 /// Counts every answer by the route the router matched (`unmatched` for
-/// files and unknown paths), its method and its status.
+/// files and unknown paths: the router's routes are a fixed set), its
+/// method and its status, each a bounded set.
 pub async fn count_requests(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let res = next.run(req).await;
     global()
         .requests
         .get_or_create(&RequestLabels {
             method,
             route,
-            status: res.status().as_u16(),
+            status: status_label(res.status()),
         })
         .inc();
     res
@@ -287,7 +315,9 @@ pub fn provider_call(method: &str, path: &str, status: Option<u16>) {
         .get_or_create(&ProviderLabels {
             method: method.to_string(),
             endpoint: endpoint(path),
-            status: status.map_or_else(|| "error".to_string(), |s| s.to_string()),
+            status: status
+                .and_then(|s| http::StatusCode::from_u16(s).ok())
+                .map_or_else(|| "error".to_string(), status_label),
         })
         .inc();
 }
@@ -306,6 +336,18 @@ pub fn cache_read(resource: &'static str, loaded: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_labels_are_bounded_sets() {
+        let odd = http::Method::from_bytes(b"M00042X").unwrap();
+        assert_eq!(method_label(&odd), "other");
+        assert_eq!(method_label(&http::Method::POST), "POST");
+        assert_eq!(status_label(http::StatusCode::NOT_FOUND), "404");
+        assert_eq!(
+            status_label(http::StatusCode::from_u16(599).unwrap()),
+            "other"
+        );
+    }
 
     #[test]
     fn endpoints_lose_their_ids() {

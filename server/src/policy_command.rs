@@ -34,6 +34,10 @@ fn print(policy: &Policy) {
         "require expected peer", policy.require_expected_peer
     );
     println!("{:<28} {} h", "request lifetime", policy.lifetime_hours);
+    println!(
+        "{:<28} {} d",
+        "independence window", policy.independence_days
+    );
 }
 
 pub async fn run(args: PolicyArgs) -> Result<(), UserCommandError> {
@@ -55,6 +59,7 @@ async fn act(executor: &Executor, action: PolicyAction) -> Result<(), UserComman
             approvals,
             require_expected_peer,
             lifetime_hours,
+            independence_days,
         } => {
             for a in &approvals {
                 let (kind, n) = assignment(a)?;
@@ -66,8 +71,11 @@ async fn act(executor: &Executor, action: PolicyAction) -> Result<(), UserComman
             if let Some(h) = lifetime_hours {
                 policy.lifetime_hours = h;
             }
+            if let Some(d) = independence_days {
+                policy.independence_days = d;
+            }
             let done = executor
-                .run_from_command_line(&Caller::system(ACTOR), &Action::SetPolicy { policy })
+                .run_local(&Caller::system(ACTOR), &Action::SetPolicy { policy })
                 .await?;
             println!("{}", done.said());
         }

@@ -268,9 +268,11 @@ async fn web(
         .map_err(crate::audit::AuditError::from)?;
     spawn_session_sweeper(sessions.clone());
     let sessions = CachingSessionStore::new(MokaStore::new(Some(SESSIONS_IN_MEMORY)), sessions);
+    let refusals = Arc::new(Refusals::new(executor.audit().clone()));
+    refusals.spawn_summaries();
     let auth = Arc::new(Auth {
         users: executor.users().clone(),
-        refusals: Arc::new(Refusals::new(executor.audit().clone())),
+        refusals,
         executor,
         throttle: Throttle::new(Policy::default()),
         // A minute's worth at once, then the steady rate.

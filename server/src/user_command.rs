@@ -129,7 +129,7 @@ async fn act(executor: &Executor, action: UserAction) -> Result<(), UserCommandE
         }
     };
     // Through the executor like any change: recorded before it is made.
-    let done = executor.run(&Caller::system(ACTOR), &action, None).await?;
+    let done = executor.run_local(&Caller::system(ACTOR), &action).await?;
     println!("{}", done.said());
     Ok(())
 }

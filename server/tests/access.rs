@@ -568,7 +568,13 @@ async fn the_last_admin_stays_an_admin() {
             .clone(),
     );
     assert!(matches!(
-        users.set_disabled(&"t-admin".parse().unwrap(), true).await,
+        users
+            .set_disabled(
+                &"t-admin".parse().unwrap(),
+                true,
+                server::auth::users::Granted::by("command line"),
+            )
+            .await,
         Err(server::auth::users::UserError::LastAdmin(_))
     ));
     let (status, body) = c
@@ -592,7 +598,11 @@ async fn the_last_admin_stays_an_admin() {
     assert_eq!(status, 200, "{body}");
     assert!(matches!(
         users
-            .set_role(&"t-operator".parse().unwrap(), Role::Viewer)
+            .set_role(
+                &"t-operator".parse().unwrap(),
+                Role::Viewer,
+                server::auth::users::Granted::by("command line"),
+            )
             .await,
         Err(server::auth::users::UserError::LastAdmin(_))
     ));
@@ -621,7 +631,12 @@ async fn an_invited_user_must_set_a_password_first() {
         )
         .await;
     assert_eq!(status, 200, "{invited}");
-    assert_eq!(invited["name"], "newcomer@example.com");
+    assert!(
+        invited["message"]
+            .to_string()
+            .contains("Invited newcomer@example.com as operator"),
+        "{invited}"
+    );
     let one_time = invited["password"].as_str().unwrap();
     let (status, _) = c
         .call(

@@ -206,9 +206,11 @@ async fn a_lone_approver_is_told_why_a_request_would_wait_forever() {
     let (status, body) = ask(&c.admin, &destroy, "decommission").await;
     assert_eq!(status, 409, "{body}");
     assert!(
-        body.to_string().contains("nobody else on this console may"),
+        body.to_string()
+            .contains("this console has no other admin who could"),
         "{body}"
     );
+    assert!(body.to_string().contains("spaceport user add"), "{body}");
     // The space page's gate says the same before anyone clicks.
     let (_, view) = c.call("space", &[("space", SPACE)]).await;
     assert_eq!(view["approvals"]["destroy"]["needs"], 1);
@@ -259,6 +261,7 @@ async fn twenty_simultaneous_approvals_make_one_provider_call() {
                 password: &app::ids::Secret::new(PASSWORD),
                 one_time: false,
                 demo: false,
+                granted: server::auth::users::Granted::by("command line"),
             })
             .await
             .unwrap();
@@ -295,12 +298,14 @@ async fn twenty_simultaneous_approvals_make_one_provider_call() {
     assert_eq!(accepted[0]["actor"], winner);
 }
 
-#[tokio::test]
-async fn a_request_changed_behind_the_approval_is_refused() {
-    let c = Console::start_four_eyes().await;
+/// An operator's request to accept a new VPC's peering (10.200.0.0/16),
+/// changed on the AWS side to 10.201.0.0/16 as `amendment` says (at once,
+/// or after some reads), then approved by the admin: the refusal, which
+/// must say what changed, and the request's PCX ID.
+async fn approve_after_a_change(c: &Console, amendment: Value) -> String {
     let op = c.in_process_as(Some(Role::Operator)).await;
     let pcx = request_from(
-        &c,
+        c,
         "210987654321",
         "vpc-0fedcba987654321",
         "10.200.0.0/16",
@@ -308,18 +313,21 @@ async fn a_request_changed_behind_the_approval_is_refused() {
     )
     .await;
     ask(&op, &accept(&pcx), "the new VPC").await;
-    let id = request_id(&c, &pcx).await;
-    // On the AWS side, the request now announces another CIDR.
+    let id = request_id(c, &pcx).await;
+    let mut change = serde_json::json!({"cidr_block": "10.201.0.0/16"});
+    if let (Some(c), Some(a)) = (change.as_object_mut(), amendment.as_object()) {
+        c.extend(a.clone());
+    }
     let res = c
         .sim
         .control(
             reqwest::Method::PATCH,
             &format!("/spaces/{SPACE}/peerings/{pcx}"),
-            serde_json::json!({"cidr_block": "10.201.0.0/16"}),
+            change,
         )
         .await;
     assert_eq!(res.status().as_u16(), 200);
-    let before = provider_changes(&c).await;
+    let before = provider_changes(c).await;
     let (status, body) = approve(&c.admin, id, "").await;
     assert_eq!(status, 409, "{body}");
     assert!(
@@ -328,13 +336,30 @@ async fn a_request_changed_behind_the_approval_is_refused() {
         "{body}"
     );
     assert_eq!(
-        provider_changes(&c).await,
+        provider_changes(c).await,
         before,
         "nothing was asked of the provider"
     );
     assert_eq!(c.peering_status(&pcx).await, "pending-acceptance");
+    pcx
+}
+
+#[tokio::test]
+async fn a_request_changed_behind_the_approval_is_refused() {
+    let c = Console::start_four_eyes().await;
+    // On the AWS side, the request now announces another CIDR.
+    approve_after_a_change(&c, Value::Null).await;
     let (_, view) = c.call("space", &[("space", SPACE)]).await;
     assert_eq!(view["approvals"]["requests"][0]["state"], "pending");
+}
+
+#[tokio::test]
+async fn a_request_changed_between_the_approval_and_the_accept_is_not_accepted() {
+    let c = Console::start_four_eyes().await;
+    // The AWS side changes the request right after the approval compared
+    // it (its two reads of the peering), before the accept is made: the
+    // step that accepts compares again.
+    approve_after_a_change(&c, serde_json::json!({"after_reads": 2})).await;
 }
 
 #[tokio::test]
@@ -471,11 +496,16 @@ async fn expected_peers_mark_requests_and_can_be_required() {
     // The stranger's approval is asked for while anyone may be accepted...
     ask(&op, &accept(&stranger), "looks routine").await;
     let stranger_id = request_id(&c, &stranger).await;
-    // ...then the policy requires an expected peer, and accepts directly.
-    let policy = r#"{"approvals":{},"require_expected_peer":true,"lifetime_hours":24}"#;
-    let (status, body) = op.call("set_policy", &[("policy", policy)]).await;
+    // ...then the policy requires an expected peer (a tightening, which
+    // one admin may make alone)...
+    let policy = app::approval::Policy {
+        require_expected_peer: true,
+        ..Default::default()
+    };
+    let policy = serde_json::to_string(&policy).unwrap();
+    let (status, body) = op.call("set_policy", &[("policy", &policy)]).await;
     assert_eq!(status, 403, "an operator does not set the policy: {body}");
-    let (status, body) = c.call("set_policy", &[("policy", policy)]).await;
+    let (status, body) = c.call("set_policy", &[("policy", &policy)]).await;
     assert_eq!(status, 200, "{body}");
     let set = entries(&c, "policy.set").await;
     assert!(
@@ -484,6 +514,10 @@ async fn expected_peers_mark_requests_and_can_be_required() {
             .contains("require expected peer off → on"),
         "{set:?}"
     );
+    // ...and accepts directly, which loosens it: from the command line,
+    // which holds the database file.
+    let (ok, out) = common::spaceport_policy(&c.db, &["set", "peering.accept=0"]);
+    assert!(ok, "{out}");
 
     // The stranger cannot be accepted, nor approved, nor asked for.
     let (status, body) = op
@@ -580,4 +614,281 @@ async fn a_privatelink_held_back_is_asked_for_and_approved() {
     assert_eq!(view["requests"][0]["state"], "executed");
     let created = entries(&c, "privatelink.create").await;
     assert_eq!(created[0]["actor"], "t-admin");
+}
+
+/// Tokyo's active peering, which these tests ask to destroy.
+const TOKYO: &str = "acme-prod-tokyo";
+const TOKYO_ACTIVE: &str = "pcx-0b2c3d4e5f6071829";
+
+fn destroy_in_tokyo() -> String {
+    serde_json::to_string(&Action::DestroyPeering {
+        space: TOKYO.parse().unwrap(),
+        pcx_id: TOKYO_ACTIVE.parse().unwrap(),
+    })
+    .unwrap()
+}
+
+/// Adds an admin from the command line, as whoever holds the database
+/// file would (independent of anyone on the console).
+fn admin_from_the_command_line(c: &Console, name: &str) {
+    let (ok, out) = common::spaceport(&c.db, &["add", name, "--role", "admin"], PASSWORD);
+    assert!(ok, "{out}");
+}
+
+/// Signs in a user invited with `one_time`, and sets their own password.
+async fn first_sign_in(c: &Console, name: &str, one_time: &str) -> InProcess {
+    let session = InProcess::new(c.router.clone());
+    session.sign_in(name, one_time).await;
+    let (status, _) = session
+        .send(
+            "POST",
+            "/password",
+            &[
+                ("current", one_time),
+                ("new", PASSWORD),
+                ("repeat", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status.as_u16(), 303);
+    session
+}
+
+/// The open request for `target` in `space`, as its page shows it to `who`.
+async fn request_in(who: &InProcess, space: &str, target: &str) -> Value {
+    let (status, view) = who.call("space", &[("space", space)]).await;
+    assert_eq!(status, 200, "{view}");
+    view["approvals"]["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["target"] == target && r["state"] == "pending")
+        .cloned()
+        .unwrap_or_else(|| panic!("no request for {target}: {view}"))
+}
+
+#[tokio::test]
+async fn one_admin_cannot_approve_their_own_destroy_through_an_admin_they_made() {
+    let c = Console::start_four_eyes().await;
+    // Another admin exists, made by whoever holds the file: requests can
+    // be decided, by the right person.
+    admin_from_the_command_line(&c, "c-admin");
+    let carol = c.in_process_as(None).await;
+    carol.sign_in("c-admin", PASSWORD).await;
+
+    // t-admin asks to destroy, then makes an admin of their own. Inviting
+    // one waits for another admin too; carol approves the invitation, and
+    // gets the newcomer's one-time password to hand over.
+    let (status, body) = ask(&c.admin, &destroy_in_tokyo(), "decommission").await;
+    assert_eq!(status, 200, "{body}");
+    // (Times are kept to the second: what follows is a second later.)
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, body) = c
+        .call("invite_user", &[("name", "mallory"), ("role", "admin")])
+        .await;
+    assert_eq!(status, 409, "inviting an admin is held: {body}");
+    let (status, body) = c
+        .call(
+            "invite_user",
+            &[
+                ("name", "mallory"),
+                ("role", "admin"),
+                ("reason", "more hands"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, inbox) = carol.call("inbox", &[]).await;
+    assert_eq!(status, 200, "{inbox}");
+    let invite = inbox["to_decide"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "user.invite")
+        .unwrap_or_else(|| panic!("{inbox}"))["id"]
+        .as_i64()
+        .unwrap();
+    let (status, decided) = approve(&carol, invite, "ok").await;
+    assert_eq!(status, 200, "{decided}");
+    let one_time = decided["password"].as_str().expect("the one-time password");
+    let mallory = first_sign_in(&c, "mallory", one_time).await;
+
+    // Mallory may not decide it, and the page says why before she tries.
+    let r = request_in(&mallory, TOKYO, TOKYO_ACTIVE).await;
+    assert_eq!(r["can_decide"], false, "{r}");
+    let why = r["why_not"].as_str().unwrap();
+    assert!(why.contains("after this request was made"), "{why}");
+    let before = provider_changes(&c).await;
+    let (status, body) = approve(&mallory, r["id"].as_i64().unwrap(), "").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.to_string().contains("after this request was made"),
+        "{body}"
+    );
+    assert_eq!(provider_changes(&c).await, before, "nothing was destroyed");
+    // Her inbox says the same.
+    let (_, inbox) = mallory.call("inbox", &[]).await;
+    assert!(
+        inbox["cannot_decide"].to_string().contains(TOKYO_ACTIVE),
+        "{inbox}"
+    );
+
+    // Carol, independent of t-admin, approves; the record says in what
+    // standing she did.
+    let (status, body) = approve(&carol, r["id"].as_i64().unwrap(), "agreed").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(provider_changes(&c).await, before + 1);
+    let approved = entries(&c, "approval.approve").await;
+    let detail = approved[0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("approved as admin, held since")
+            && detail.contains("given by command line"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_made_before_the_request_by_its_requester_does_not_count() {
+    let c = Console::start_four_eyes().await;
+    admin_from_the_command_line(&c, "c-admin");
+    // While nothing is held, t-admin makes an admin alone...
+    let (ok, out) = common::spaceport_policy(
+        &c.db,
+        &[
+            "set",
+            "peering.accept=0",
+            "peering.destroy=0",
+            "privatelink.destroy=0",
+        ],
+    );
+    assert!(ok, "{out}");
+    let (status, invited) = c
+        .call("invite_user", &[("name", "sock"), ("role", "admin")])
+        .await;
+    assert_eq!(status, 200, "{invited}");
+    let sock = first_sign_in(&c, "sock", invited["password"].as_str().unwrap()).await;
+    // ...raises the counts again (a tightening needs nobody)...
+    let policy = serde_json::to_string(&app::approval::Policy::default()).unwrap();
+    let (status, body) = c.call("set_policy", &[("policy", &policy)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.to_string().contains("Policy changed"), "{body}");
+    // ...asks, and has their own admin approve.
+    let (status, body) = ask(&c.admin, &destroy_in_tokyo(), "decommission").await;
+    assert_eq!(status, 200, "{body}");
+    let r = request_in(&sock, TOKYO, TOKYO_ACTIVE).await;
+    let (status, body) = approve(&sock, r["id"].as_i64().unwrap(), "").await;
+    assert_eq!(status, 403, "{body}");
+    let said = body.to_string();
+    assert!(
+        said.contains("Your account was made by t-admin, who asked"),
+        "{said}"
+    );
+    // The space page knew: one approver only, carol.
+    let (_, view) = c.call("space", &[("space", TOKYO)]).await;
+    assert_eq!(view["approvals"]["destroy"]["approvers"], 1, "{view}");
+}
+
+#[tokio::test]
+async fn a_policy_lowered_by_one_admin_alone_waits_for_another() {
+    let c = Console::start_four_eyes().await;
+    let mut lower = app::approval::Policy::default();
+    lower
+        .approvals
+        .insert(app::action::AuditName::PeeringDestroy, 0);
+    let lower = serde_json::to_string(&lower).unwrap();
+    // Alone: held, and nobody else could approve it; said so, with what to do.
+    let (status, body) = c.call("set_policy", &[("policy", &lower)]).await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = c
+        .call("set_policy", &[("policy", &lower), ("reason", "too slow")])
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("spaceport user add"), "{body}");
+    let (_, page) = c.call("policy", &[]).await;
+    assert_eq!(page["policy"]["approvals"]["peering.destroy"], 1, "{page}");
+
+    // Raising a count is never held.
+    let mut raise = app::approval::Policy::default();
+    raise
+        .approvals
+        .insert(app::action::AuditName::PrivateLinkCreate, 1);
+    let raise = serde_json::to_string(&raise).unwrap();
+    let (status, body) = c.call("set_policy", &[("policy", &raise)]).await;
+    assert_eq!(status, 200, "{body}");
+
+    // With a second admin, the lowering is asked for, and decided by them.
+    admin_from_the_command_line(&c, "c-admin");
+    let carol = c.in_process_as(None).await;
+    carol.sign_in("c-admin", PASSWORD).await;
+    let mut lower = serde_json::from_str::<app::approval::Policy>(&raise).unwrap();
+    lower
+        .approvals
+        .insert(app::action::AuditName::PeeringDestroy, 0);
+    let lower = serde_json::to_string(&lower).unwrap();
+    let (status, body) = c
+        .call("set_policy", &[("policy", &lower), ("reason", "too slow")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.to_string().contains("Asked for approval"), "{body}");
+    let (_, inbox) = carol.call("inbox", &[]).await;
+    let id = inbox["to_decide"][0]["id"]
+        .as_i64()
+        .expect("carol may decide it");
+    assert_eq!(approve(&c.admin, id, "").await.0, 403, "not their own");
+    let (status, body) = approve(&carol, id, "fine").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, page) = c.call("policy", &[]).await;
+    assert!(
+        page["policy"]["approvals"]["peering.destroy"].is_null(),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn raising_or_enabling_someone_who_could_decide_waits_for_another_admin() {
+    let c = Console::start_four_eyes().await;
+    // Raising the operator to admin, or enabling a disabled operator
+    // (operators decide accepts, which the policy holds), waits.
+    let (status, body) = c
+        .call(
+            "set_user_role",
+            &[("name", "t-operator"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = c
+        .call(
+            "set_user_disabled",
+            &[("name", "t-operator"), ("disabled", "true")],
+        )
+        .await;
+    assert_eq!(status, 200, "disabling is never held: {body}");
+    let (status, body) = c
+        .call(
+            "set_user_disabled",
+            &[("name", "t-operator"), ("disabled", "false")],
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    // A demotion, and a viewer invited, need nobody.
+    let (status, body) = c
+        .call("set_user_role", &[("name", "t-viewer"), ("role", "viewer")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = c
+        .call("invite_user", &[("name", "reader"), ("role", "viewer")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The Users page says which roles wait.
+    let (_, users) = c.call("users", &[]).await;
+    assert_eq!(
+        users["held"],
+        serde_json::json!(["operator", "admin"]),
+        "{users}"
+    );
+    // The command line, which holds the file, is not held, and is recorded.
+    let (ok, out) = common::spaceport(&c.db, &["enable", "t-operator"], "");
+    assert!(ok, "{out}");
+    let enabled = entries(&c, "user.enable").await;
+    assert_eq!(enabled[0]["actor"], "command line");
 }

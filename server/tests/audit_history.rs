@@ -341,3 +341,120 @@ async fn a_clean_stop_signs_a_checkpoint_of_the_newest_record() {
     let (code, out) = spaceport_audit(&db, &["verify", "--checkpoints", dir.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+/// A console over a history of `actions` actions written straight into
+/// the file (a real chain under the console's key, but many rows to a
+/// transaction): every outcome says "provisioning", every 500th action's
+/// target holds "needle", and every 700th action's outcome says "haystack".
+async fn with_long_history(actions: i64) -> Console {
+    use server::audit::chain::{self, GENESIS, Row};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    make_users(&db).await;
+    let pool = server::db::open(&db).await.unwrap();
+    let (key, _) = server::audit::key::AuditKey::resolve(None, &db, true).unwrap();
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&pool)
+            .await
+            .unwrap();
+    let (mut id, mut prev) = last.unwrap_or((0, GENESIS.to_string()));
+    let mut tx = pool.begin().await.unwrap();
+    for n in 0..actions {
+        for outcome in [false, true] {
+            id += 1;
+            let row = Row {
+                id,
+                at: "2026-12-01T00:00:00Z".into(),
+                kind: if outcome { "outcome" } else { "intent" }.into(),
+                intent_id: outcome.then_some(id - 1),
+                actor: "alice".into(),
+                action: AuditName::PeeringAccept.as_str().into(),
+                space: "space-a".into(),
+                target: if n % 500 == 0 {
+                    format!("pcx-needle-{n}")
+                } else {
+                    format!("pcx-{n:08x}")
+                },
+                outcome: outcome.then(|| "ok".into()),
+                provider_status: None,
+                message: outcome.then(|| {
+                    if n % 700 == 0 {
+                        format!("haystack {n}: provisioning")
+                    } else {
+                        format!("the peering is provisioning ({n})")
+                    }
+                }),
+                request_id: None,
+                detail: None,
+                action_data: None,
+                prev_hash: prev.clone(),
+            };
+            let mac = chain::mac(&key, &row);
+            server::audit::insert(&mut tx, &row, &mac).await.unwrap();
+            prev = mac;
+        }
+    }
+    tx.commit().await.unwrap();
+    pool.close().await;
+    Console::start_in(dir, db, &[]).await
+}
+
+/// Follows a search's cursors from the newest page to the oldest; the
+/// targets found, and how many pages it took.
+async fn search_all(c: &Console, form: &[(&str, &str)]) -> (Vec<String>, usize) {
+    let mut found = Vec::new();
+    let mut pages = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut f = form.to_vec();
+        if let Some(b) = &cursor {
+            f.push(("before", b));
+        }
+        let p = page(c, &f).await;
+        pages += 1;
+        found.extend(targets(&p));
+        match p["older"].as_i64() {
+            Some(older) => cursor = Some(older.to_string()),
+            None => return (found, pages),
+        }
+        assert!(pages < 100, "the search ends");
+    }
+}
+
+#[tokio::test]
+async fn free_text_reads_a_bounded_stretch_per_page_and_finds_everything() {
+    let hits = server::audit::query::TEXT_HITS;
+    // More matching actions than one page reads, three times over.
+    let actions = hits * 3 + 500;
+    let c = with_long_history(actions).await;
+
+    // A rare word: every match once.
+    let (found, _) = search_all(&c, &[("text", "needle")]).await;
+    let needles = (0..actions).filter(|n| n % 500 == 0).count();
+    assert_eq!(found.len(), needles, "{found:?}");
+    assert_eq!(found.iter().collect::<BTreeSet<_>>().len(), needles);
+
+    // A word in an outcome's message finds its action.
+    let (found, _) = search_all(&c, &[("text", "haystack")]).await;
+    let hay = (0..actions).filter(|n| n % 700 == 0).count();
+    assert_eq!(found.len(), hay, "{found:?}");
+
+    // A common word fills its page at once, from the newest.
+    let p = page(&c, &[("text", "provisioning")]).await;
+    assert_eq!(targets(&p).len(), 50);
+    assert!(p["searched_to"].is_null(), "{}", p["searched_to"]);
+
+    // A common word with a filter that matches nothing: each page reads
+    // its share of matches, stops, says where, and Older goes on from
+    // there; at the end, nothing, and no page read more than its share.
+    let first = page(&c, &[("text", "provisioning"), ("actor", "bob")]).await;
+    assert_eq!(targets(&first).len(), 0);
+    let stopped = first["searched_to"]
+        .as_i64()
+        .expect("the search says where it stopped");
+    assert_eq!(first["older"].as_i64(), Some(stopped));
+    let (found, pages) = search_all(&c, &[("text", "provisioning"), ("actor", "bob")]).await;
+    assert!(found.is_empty());
+    assert_eq!(pages as i64, actions / hits + 1, "{pages} pages");
+}

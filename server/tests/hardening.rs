@@ -9,6 +9,7 @@ mod common;
 use app::access::Role;
 use clap::Parser;
 use common::{Console, PASSWORD, PCX, SPACE, browser, sign_in, spaceport};
+use sqlx::Connection;
 use std::time::Duration;
 
 /// Every row of the audit history, oldest first, as (actor, action,
@@ -418,10 +419,11 @@ async fn the_demo_keeps_its_own_file_and_its_users_manage_nobody() {
         sign_in(&demo_admin, &base, "demo-admin", PASSWORD).await,
         "/"
     );
+    // A viewer: making an admin would wait for another admin's approval.
     let invite = |client: &reqwest::Client, name: &str| {
         client
             .post(format!("{base}/api/invite_user"))
-            .form(&[("name", name), ("role", "admin")])
+            .form(&[("name", name), ("role", "viewer")])
             .send()
     };
     let res = invite(&demo_admin, "planted").await.unwrap();
@@ -667,4 +669,370 @@ async fn the_overview_shows_what_is_left_of_the_providers_budget() {
     let (_, overview) = c.call("overview", &[]).await;
     let left = overview["provider_budget"]["remaining"].as_u64();
     assert!(left.is_some_and(|n| n <= 3), "{overview}");
+}
+
+/// The console's `/metrics` text, scraped with `token`.
+async fn scrape(c: &Console, token: &str) -> String {
+    reqwest::Client::new()
+        .get(format!("{}/metrics", c.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn made_up_methods_and_paths_do_not_grow_the_metrics() {
+    use futures::StreamExt;
+    let token = "metrics-token-0123456789";
+    let c = Console::start_with(&["--metrics-token", token]).await;
+    // Every label a normal request makes exists once already.
+    let http = reqwest::Client::new();
+    for path in ["/healthz", "/no/such/page"] {
+        http.get(format!("{}{path}", c.base)).send().await.unwrap();
+    }
+    let before = scrape(&c, token).await.len();
+    // Anyone, signed in or not, in parallel: a method name made up for
+    // each request (any token is a valid method), and paths nobody routes.
+    let answered = futures::stream::iter(0..2000)
+        .map(|i| {
+            let method = reqwest::Method::from_bytes(format!("M{i:05}X").as_bytes()).unwrap();
+            let path = if i % 2 == 0 {
+                "/healthz".to_string()
+            } else {
+                format!("/made/up/{i}")
+            };
+            http.request(method, format!("{}{path}", c.base)).send()
+        })
+        .buffer_unordered(32)
+        .filter(|r| std::future::ready(r.is_ok()))
+        .count()
+        .await;
+    assert_eq!(answered, 2000);
+    let after = scrape(&c, token).await;
+    assert!(
+        after.len() < before + 2048,
+        "the scrape grew from {before} to {} bytes",
+        after.len()
+    );
+    assert!(after.contains("method=\"other\""), "{after}");
+}
+
+#[tokio::test]
+async fn a_backup_is_private_whatever_the_umask_and_not_left_where_others_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = Console::start().await;
+    let run = |file: &std::path::Path, extra: &str| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask 022; exec \"$0\" backup {extra} --database \"$1\" \"$2\""
+            ))
+            .arg(env!("CARGO_BIN_EXE_spaceport"))
+            .arg(&c.db)
+            .arg(file)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let copy = c.db.with_file_name("private-copy.db");
+    let (code, out) = run(&copy, "");
+    assert_eq!(code, Some(0), "{out}");
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the copy holds live session ids: {mode:o}");
+
+    // A directory any local user may write to: refused unless told so.
+    let shared = c.db.with_file_name("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (code, out) = run(&shared.join("copy.db"), "");
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("can be written by others"), "{out}");
+    assert!(!shared.join("copy.db").exists());
+    let (code, out) = run(&shared.join("copy.db"), "--allow-shared-directory");
+    assert_eq!(code, Some(0), "{out}");
+    let mode = std::fs::metadata(shared.join("copy.db"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[tokio::test]
+async fn checkpoints_and_exports_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = Console::start().await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // An export written to a file of its own.
+    let file = c.db.with_file_name("export.jsonl");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 022; exec \"$0\" audit export --format jsonl --output \"$2\" --database \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_spaceport"))
+        .arg(&c.db)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(mode(&file), 0o600);
+    assert!(std::fs::read_to_string(&file).unwrap().contains("\"mac\""));
+    // Checkpoints, into a directory that already existed.
+    let dir = c.db.with_file_name("checkpoints-here");
+    std::fs::create_dir(&dir).unwrap();
+    let dir_arg = dir.to_str().unwrap().to_string();
+    let c = c
+        .restart(&[
+            "--audit-checkpoint-dir",
+            &dir_arg,
+            "--audit-checkpoint-every",
+            "1",
+        ])
+        .await;
+    assert_eq!(
+        c.call(
+            "set_user_role",
+            &[("name", "t-viewer"), ("role", "operator")]
+        )
+        .await
+        .0,
+        200
+    );
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!found.is_empty(), "a checkpoint was written");
+    for path in found {
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+}
+
+#[tokio::test]
+async fn readiness_takes_no_write_lock() {
+    let c = Console::start().await;
+    // Someone else holds the database's write lock (a long write).
+    let mut writer = sqlx::SqliteConnection::connect(&format!("sqlite://{}", c.db.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut writer)
+        .await
+        .unwrap();
+    let anyone = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let res = anyone
+        .get(format!("{}/readyz", c.base))
+        .send()
+        .await
+        .expect("answered while another process writes");
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
+
+    // A flood of anonymous checks, in parallel, leaves sign-ins their
+    // database: they still sign in while it lasts.
+    use futures::StreamExt;
+    let flood = {
+        let base = c.base.clone();
+        tokio::spawn(async move {
+            futures::stream::iter(0..3000)
+                .map(|_| anyone.get(format!("{base}/readyz")).send())
+                .buffer_unordered(64)
+                .filter(|r| std::future::ready(r.as_ref().is_ok_and(|r| r.status() == 200)))
+                .count()
+                .await
+        })
+    };
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        let _ = c.as_role(Role::Viewer).await;
+    }
+    let signing_in = started.elapsed();
+    let ready = flood.await.unwrap();
+    assert_eq!(ready, 3000);
+    assert!(
+        signing_in < Duration::from_secs(10),
+        "5 sign-ins took {signing_in:?} under the flood"
+    );
+}
+
+#[tokio::test]
+async fn refusals_from_many_addresses_leave_a_bounded_trace_and_a_summary() {
+    use futures::StreamExt;
+    let c = Console::start_with(&["--trusted-proxy", "127.0.0.1"]).await;
+    // 600 addresses, each refused three times (another site's POST).
+    let http = reqwest::Client::new();
+    let refused = futures::stream::iter(0..1800u32)
+        .map(|i| {
+            let n = i / 3;
+            http.post(format!("{}/api/accept_peering", c.base))
+                .header("x-forwarded-for", format!("10.{}.{}.7", n / 250, n % 250))
+                .header("sec-fetch-site", "cross-site")
+                .form(&[("space", SPACE), ("pcx_id", PCX)])
+                .send()
+        })
+        .buffer_unordered(16)
+        .filter(|r| std::future::ready(r.as_ref().is_ok_and(|r| r.status() == 403)))
+        .count()
+        .await;
+    assert_eq!(refused, 1800);
+    let rows: Vec<_> = history(&c.db)
+        .await
+        .into_iter()
+        .filter(|r| r[1] == app::action::AuditName::Refused.as_str())
+        .collect();
+    assert!(rows.len() <= 120, "{} refusals recorded", rows.len());
+    let summary = rows
+        .iter()
+        .find(|r| r[4].contains("were not recorded one by one"))
+        .unwrap_or_else(|| panic!("no summary among {rows:?}"));
+    assert_eq!(summary[0], "spaceport");
+}
+
+#[tokio::test]
+async fn page_loads_count_against_the_users_limit_too() {
+    let c = Console::start_with(&["--user-calls-per-minute", "10"]).await;
+    let viewer = c.as_role(Role::Viewer).await;
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for i in 0..15 {
+        let path = if i % 2 == 0 {
+            "/audit?text=provisioning"
+        } else {
+            "/"
+        };
+        let res = viewer
+            .get(format!("{}{path}", c.base))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            retry_after = res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let body = res.text().await.unwrap();
+            assert!(body.contains("faster than it allows"), "{body}");
+        }
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert!(retry_after.is_some_and(|s| (1..=60).contains(&s)));
+    // Server functions share the same limit.
+    let (status, _) = c.call_as(&viewer, "overview", &[]).await;
+    assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn the_consoles_own_names_are_not_user_names() {
+    let c = Console::start().await;
+    let (status, body) = c
+        .call("invite_user", &[("name", "spaceport"), ("role", "viewer")])
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("the console's own"), "{body}");
+    for name in ["spaceport", "command-line"] {
+        let (ok, out) = spaceport(
+            &c.db,
+            &["add", name, "--role", "admin"],
+            "a-long-password-1\n",
+        );
+        assert!(!ok, "{name}: {out}");
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_name_holds_no_control_characters_and_a_slack_url_stays_masked() {
+    let c = Console::start().await;
+    let (status, body) = c
+        .call(
+            "add_webhook",
+            &[
+                ("name", "ops\nFAKE LOG LINE level=error"),
+                ("url", "https://hooks.example.com/x"),
+                ("format", "json"),
+                ("kinds", "peering.requested"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    // Backslashes are slashes to a URL parser: the path is still the
+    // credential, and never reaches the history.
+    let (status, body) = c
+        .call(
+            "add_webhook",
+            &[
+                ("name", "slack"),
+                (
+                    "url",
+                    "https://hooks.slack.com\\services\\T0000\\B0000\\SECRETPART42",
+                ),
+                ("format", "slack"),
+                ("kinds", "peering.requested"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let rows = history(&c.db).await;
+    let add = rows
+        .iter()
+        .find(|r| r[1] == "webhook.add")
+        .expect("recorded");
+    assert!(!format!("{rows:?}").contains("SECRETPART42"), "{add:?}");
+    assert!(add[5].contains("https://hooks.slack.com/…"), "{add:?}");
+}
+
+#[test]
+fn secrets_are_refused_on_the_command_line() {
+    for (flag, value) in [
+        ("--metrics-token", "metrics-token-0123456789"),
+        ("--api-key", "provider-token-0123"),
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spaceport"))
+            .args(["--listen", "127.0.0.1:0", "--database"])
+            .arg(std::env::temp_dir().join(format!("never-made-{}.db", std::process::id())))
+            .args([flag, value])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if started.elapsed() > Duration::from_secs(5) {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(status.and_then(|s| s.code()), Some(2), "{flag}: {text}");
+        assert!(text.contains("process list"), "{flag}: {text}");
+        assert!(!text.contains(value), "{flag}: {text}");
+    }
 }

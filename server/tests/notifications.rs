@@ -519,7 +519,7 @@ impl Running {
             .arg("--database")
             .arg(db)
             .args(["--api-url", &sim.url, "--data-api-url", &sim.data_url])
-            .args(["--api-key", TOKEN])
+            .env("HEROKU_API_KEY", TOKEN)
             .args(WATCH)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -731,4 +731,103 @@ async fn the_outbox_forgets_finished_deliveries_after_a_month_and_keeps_pending_
         .unwrap();
     assert_eq!(left, vec![(2, "pending".to_string())]);
     assert_eq!(store.pending().await.unwrap(), 1);
+}
+
+/// A proxy that takes connections, counts them and forwards nothing.
+async fn counting_proxy() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            use tokio::io::AsyncWriteExt;
+            let _ = conn
+                .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn webhooks_never_go_through_a_proxy_that_would_resolve_names_for_them() {
+    let sim = Sim::start(600.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    common::make_users(&db).await;
+    common::open_policy(&db).await;
+    let (proxy, seen) = counting_proxy().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // The console as a process of its own, in an environment that names a
+    // proxy for everything but loopback (where its provider is here).
+    let mut console = std::process::Command::new(env!("CARGO_BIN_EXE_spaceport"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--database"])
+        .arg(&db)
+        .args(["--api-url", &sim.url, "--data-api-url", &sim.data_url])
+        .args(["--watch-calls-per-hour", "0"])
+        .env("HEROKU_API_KEY", TOKEN)
+        .env("HTTP_PROXY", &proxy)
+        .env("HTTPS_PROXY", &proxy)
+        .env("ALL_PROXY", &proxy)
+        .env("http_proxy", &proxy)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the console started");
+    let admin = common::browser();
+    common::sign_in(&admin, &base, "t-admin", common::PASSWORD).await;
+    let call =
+        async |name: &str, form: &[(&str, &str)]| common::call_at(&base, &admin, name, form).await;
+    // A name only the proxy would resolve (to instance metadata, say).
+    let (status, added) = call(
+        "add_webhook",
+        &[
+            ("name", "behind a proxy"),
+            ("url", "http://metadata.internal.invalid/hook"),
+            ("format", "json"),
+            ("kinds", "peering.requested"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{added}");
+    let id = added["id"].to_string();
+    assert_eq!(call("test_webhook", &[("id", &id)]).await.0, 200);
+    let mut attempts = serde_json::Value::Null;
+    for _ in 0..100 {
+        let (_, view) = call("notifications", &[]).await;
+        attempts = view["destinations"][0]["deliveries"][0]["attempts"].clone();
+        if attempts.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    console.kill().unwrap();
+    console.wait().unwrap();
+    assert!(
+        attempts.as_array().is_some_and(|a| !a.is_empty()),
+        "an attempt was made: {attempts}"
+    );
+    assert_eq!(
+        seen.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the proxy was asked: {attempts}"
+    );
 }

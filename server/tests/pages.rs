@@ -14,7 +14,7 @@ use app::error::AppError;
 use app::ids::{AddonName, SpaceRef};
 use app::model::{
     ActionResult, AuditPage, AuditQuery, ChainStatus, DataAddonSummary, Freshness, Overview,
-    PeeringStatus, PrivateLinkView, SpaceView, UserSummary,
+    PeeringStatus, PrivateLinkView, SpaceView,
 };
 use axum::http::StatusCode;
 use clap::Parser;
@@ -124,6 +124,7 @@ impl Console for Fake {
             gate: app::approval::Gate {
                 needs: 1,
                 approvers: 1,
+                by_admins: true,
             },
         })
     }
@@ -134,14 +135,15 @@ impl Console for Fake {
             query,
             older: None,
             newer: None,
+            searched_to: None,
             spaces: vec![],
             actors: vec![],
             chain: ChainStatus::default(),
         })
     }
 
-    async fn users(&self, _: &Caller) -> Result<Vec<UserSummary>, AppError> {
-        Ok(vec![])
+    async fn users(&self, _: &Caller) -> Result<app::approval::UsersView, AppError> {
+        Ok(Default::default())
     }
 
     async fn act(&self, who: &Caller, action: Action) -> Result<Done, AppError> {
@@ -396,30 +398,30 @@ async fn the_space_page_shows_the_status_asked_for_in_its_address() {
 }
 
 #[tokio::test]
-async fn a_policy_change_held_back_asks_for_approval_of_the_policy_drafted() {
+async fn the_policy_form_sends_the_policy_as_drafted_with_no_action_built_in_the_page() {
     let app = App::start().await;
     app.sign_in("admin").await;
     let (status, html) = app.send("GET", "/settings", &[]).await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    // The form asks, and what it asks for is the policy as shown.
-    assert!(html.contains("action=\"/api/request_approval\""), "{html}");
-    assert!(!html.contains("action=\"/api/set_policy\""), "{html}");
+    // One function whatever the change: the server asks for approval
+    // where the policy holds it back (see `set_policy`).
+    assert!(html.contains("action=\"/api/set_policy\""), "{html}");
+    assert!(!html.contains("action=\"/api/request_approval\""), "{html}");
     let field = html
-        .split("name=\"action\" value=\"")
+        .split("name=\"policy\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
-        .expect("the action field");
+        .expect("the policy field");
     let field = field.replace("&quot;", "\"");
-    let action: Action = serde_json::from_str(&field).expect(&field);
-    assert_eq!(
-        action,
-        Action::SetPolicy {
-            policy: Default::default()
-        }
-    );
+    let policy: app::approval::Policy = serde_json::from_str(&field).expect(&field);
+    assert_eq!(policy, Default::default());
     // The draft's own fields are not sent.
     assert!(
         html.contains("name=\"lifetime_hours\" data-draft"),
+        "{html}"
+    );
+    assert!(
+        html.contains("name=\"independence_days\" data-draft"),
         "{html}"
     );
 }

@@ -283,6 +283,8 @@ pub fn ApprovalCard(
                 class="decide"
                 notice="decision"
                 fields=vec![("request", id.to_string())]
+                secret="password"
+                secret_note="Their one-time password: give it to them; they choose their own at first sign-in."
             >
                 <input
                     class="comment"

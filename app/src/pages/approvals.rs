@@ -21,13 +21,19 @@ pub async fn request_approval(action: String, reason: String) -> Result<String, 
 }
 
 #[server(endpoint = "approve")]
-pub async fn approve(request: i64, comment: String) -> Result<String, AppError> {
+pub async fn approve(request: i64, comment: String) -> Result<crate::approval::Decided, AppError> {
     crate::console::answer(async move {
-        Ok(
-            crate::console::act(crate::action::Action::Approve { request, comment })
-                .await?
-                .said(),
-        )
+        let done = crate::console::act(crate::action::Action::Approve { request, comment }).await?;
+        Ok(match done {
+            crate::action::Done::Invited(i) => crate::approval::Decided {
+                message: i.message,
+                password: Some(i.password),
+            },
+            other => crate::approval::Decided {
+                message: other.said(),
+                password: None,
+            },
+        })
     })
     .await
 }

@@ -195,7 +195,21 @@ fn History(page: Page) -> impl IntoView {
     view! {
         <Chain chain=page.chain />
         <Filters query=page.query spaces=page.spaces actors=page.actors />
-        {(page.entries.is_empty()).then(|| view! { <p>"Nothing recorded here."</p> })}
+        {(page.entries.is_empty() && page.searched_to.is_none())
+            .then(|| view! { <p>"Nothing recorded here."</p> })}
+        {page
+            .searched_to
+            .map(|n| {
+                let way = if q.after.is_some() { "Newer" } else { "Older" };
+                view! {
+                    <p class="muted searched-to">
+                        {format!(
+                            "To answer quickly, this search stopped at record {n}; {way} goes on \
+                             from there.",
+                        )}
+                    </p>
+                }
+            })}
         <table class="audit">
             <thead>
                 <tr>

@@ -52,7 +52,7 @@ pub async fn forget_peer(id: i64) -> Result<String, AppError> {
 }
 
 #[component]
-pub fn ExpectedPeers(view: SpaceView) -> impl IntoView {
+pub fn ExpectedPeers(view: SpaceView, space: String) -> impl IntoView {
     let may = i_can(Permission::ExpectPeers);
     let require = view.approvals.require_expected_peer;
     let rows = view
@@ -89,6 +89,9 @@ pub fn ExpectedPeers(view: SpaceView) -> impl IntoView {
     view! {
         <section class="panel expected-peers">
             <h2>"Expected peers"</h2>
+            // Read again with the page; the form below it is not, so a
+            // refresh keeps what is typed.
+            <div data-live="expected">
             <p class="muted">
                 {if require {
                     "The policy accepts only requests that match one of these."
@@ -111,13 +114,15 @@ pub fn ExpectedPeers(view: SpaceView) -> impl IntoView {
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
+            </div>
+            {may.then(|| view! { <ExpectForm space /> })}
         </section>
     }
 }
 
 /// Registers an expected peer in `space`.
 #[component]
-pub fn ExpectForm(space: String) -> impl IntoView {
+fn ExpectForm(space: String) -> impl IntoView {
     let field = |name: &'static str, label: &'static str, placeholder: &'static str| {
         view! {
             <label>

@@ -121,6 +121,19 @@ fn InboxView(inbox: Inbox) -> impl IntoView {
             <h2>"To decide"</h2>
             {cards(inbox.to_decide, "Nothing waits for your decision.")}
         </section>
+        {(!inbox.cannot_decide.is_empty())
+            .then(|| {
+                view! {
+                    <section class="panel cannot-decide">
+                        <h2>"Waiting for someone else"</h2>
+                        <p class="muted">
+                            "Your role could decide these, but your approval would not count; \
+                             each says why."
+                        </p>
+                        {cards(inbox.cannot_decide, "")}
+                    </section>
+                }
+            })}
         <section class="panel pending-requests">
             <h2>"Pending peering requests"</h2>
             <PendingTable pending=inbox.pending as_of=inbox.as_of.clone() />

@@ -4,7 +4,7 @@
 //! held back for approval when the policy says so).
 
 use crate::action::AuditName;
-use crate::approval::{GATED, MAX_APPROVALS, PolicyView};
+use crate::approval::{GATED, Gate, MAX_APPROVALS, PolicyView};
 use crate::components::Loaded;
 use crate::controls::forms::{CallForm, ReasonFields};
 use crate::error::AppError;
@@ -19,17 +19,15 @@ pub async fn get_policy() -> Result<PolicyView, AppError> {
     .await
 }
 
-/// `policy` is the whole new policy as JSON.
+/// `policy` is the whole new policy as JSON. A change the policy holds
+/// back (one that loosens it, say) is asked for with `reason`.
 #[server(endpoint = "set_policy")]
-pub async fn set_policy(policy: String) -> Result<String, AppError> {
+pub async fn set_policy(policy: String, reason: Option<String>) -> Result<String, AppError> {
     crate::console::answer(async move {
         let policy: crate::approval::Policy = serde_json::from_str(&policy)
             .map_err(|e| AppError::Invalid(format!("That is not a policy: {e}.")))?;
-        Ok(
-            crate::console::act(crate::action::Action::SetPolicy { policy })
-                .await?
-                .said(),
-        )
+        let change = crate::action::Action::SetPolicy { policy };
+        Ok(crate::console::act_or_ask(change, reason).await?.said())
     })
     .await
 }
@@ -66,19 +64,16 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// `Action::SetPolicy` of `policy`, as `request_approval` reads it: built
-/// as JSON here, since serialising an `Action` in the browser would carry
-/// every action's serialiser into the wasm. A test holds the two equal.
-fn asked_for(policy: &crate::approval::Policy) -> String {
-    serde_json::json!({ "kind": "set_policy", "policy": policy }).to_string()
-}
-
 /// The policy as a form: the choices are kept as a draft (its fields are
-/// `data-draft`, never sent themselves), which the form sends whole (as
-/// JSON), or asks approval for where the policy holds its own change
-/// back. An island: it runs in the browser.
+/// `data-draft`, never sent themselves), which the form sends whole, as
+/// JSON. A change that loosens four eyes (a count lowered, expected peers
+/// no longer required, a shorter independence window) waits for another
+/// admin whenever anything is held, and asks for a reason; one that only
+/// tightens is saved at once. The server decides either way. An island:
+/// it runs in the browser.
 #[island]
 fn PolicyForm(view: PolicyView) -> impl IntoView {
+    let current = view.policy.clone();
     let draft = RwSignal::new(view.policy.clone());
     let gate = view.gate;
     let rows = GATED
@@ -93,6 +88,7 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
                     <td><code>{kind.as_str()}</code></td>
                     <td>
                         <select
+                            data-draft=""
                             prop:value=move || draft.with(|p| p.needs(kind).to_string())
                             on:change=move |ev| {
                                 let n = event_target_value(&ev).parse().unwrap_or(0);
@@ -106,30 +102,18 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
             }
         })
         .collect_view();
-    let held = gate.needs > 0;
-    // What the form sends: the policy, or the change to ask approval for.
-    let (function, field, notice) = if held {
-        ("request_approval", "action", "decision")
-    } else {
-        ("set_policy", "policy", "")
-    };
-    let sent = move || {
-        let policy = draft.get();
-        if held {
-            asked_for(&policy)
-        } else {
-            serde_json::to_string(&policy).unwrap_or_default()
-        }
-    };
+    let needs = move || draft.with(|d| current.change_needs(d));
+    let sent = move || serde_json::to_string(&draft.get()).unwrap_or_default();
     view! {
         <section class="panel policy">
             <h2>"Approvals"</h2>
             <p class="muted">
                 "How many people other than the one who asks must approve each kind of action. \
-                 Nobody approves their own request; an approver needs the role for the action."
+                 Nobody approves their own request; an approver needs the role for the action, \
+                 and must have held it when the request was made."
             </p>
-            <CallForm function class="policy-form" notice>
-                <input type="hidden" name=field value=sent />
+            <CallForm function="set_policy" class="policy-form" notice="decision">
+                <input type="hidden" name="policy" value=sent />
                 <table class="policy">
                     <thead>
                         <tr>
@@ -170,17 +154,39 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
                     />
                     " hours (or when the peering request itself expires, if sooner)"
                 </label>
-                {if held {
-                    view! { <ReasonFields gate what="a policy change".to_string() in_page=true /> }.into_any()
-                } else {
-                    view! {
-                        <div class="buttons">
-                            <button type="submit" class="save-policy">
-                                "Save"
-                            </button>
-                        </div>
+                <label class="independence">
+                    "An approver must not have been invited, raised or enabled by the requester in the "
+                    <input
+                        type="number"
+                        name="independence_days"
+                        data-draft=""
+                        min="0"
+                        max=crate::approval::MAX_INDEPENDENCE_DAYS.to_string()
+                        prop:value=move || draft.with(|p| p.independence_days.to_string())
+                        on:input=move |ev| {
+                            if let Ok(d) = event_target_value(&ev).parse() {
+                                draft.update(|p| p.independence_days = d);
+                            }
+                        }
+                    />
+                    " days before the request (or since)"
+                </label>
+                {move || {
+                    let needs = needs();
+                    if needs > 0 {
+                        let gate = Gate { needs, ..gate };
+                        view! { <ReasonFields gate what="this policy change".to_string() in_page=true /> }
+                            .into_any()
+                    } else {
+                        view! {
+                            <div class="buttons">
+                                <button type="submit" class="save-policy">
+                                    "Save"
+                                </button>
+                            </div>
+                        }
+                            .into_any()
                     }
-                        .into_any()
                 }}
             </CallForm>
         </section>
@@ -190,13 +196,34 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::action::Action;
+    use crate::approval::Policy;
 
     #[test]
-    fn the_browser_s_policy_change_is_the_action_the_server_reads() {
-        let mut policy = crate::approval::Policy::default();
-        policy.approvals.insert(AuditName::PeeringAccept, 2);
-        let action: Action = serde_json::from_str(&asked_for(&policy)).unwrap();
-        assert_eq!(action, Action::SetPolicy { policy });
+    fn a_change_that_loosens_waits_and_one_that_tightens_does_not() {
+        let now = Policy::default();
+        let mut lower = now.clone();
+        lower.approvals.insert(AuditName::PeeringAccept, 0);
+        assert_eq!(now.change_needs(&lower), 1);
+        let mut raise = now.clone();
+        raise.approvals.insert(AuditName::PrivateLinkCreate, 1);
+        raise.require_expected_peer = true;
+        raise.independence_days += 1;
+        assert_eq!(now.change_needs(&raise), 0);
+        let mut shorter = now.clone();
+        shorter.independence_days = 0;
+        assert_eq!(now.change_needs(&shorter), 1);
+        // With nothing held, nothing about the policy is held either.
+        let mut open = now.clone();
+        open.approvals.clear();
+        assert_eq!(
+            open.change_needs(&Policy {
+                lifetime_hours: 8,
+                ..open.clone()
+            }),
+            0
+        );
+        let mut off = open.clone();
+        off.independence_days = 0;
+        assert_eq!(open.change_needs(&off), 0);
     }
 }

@@ -13,7 +13,7 @@ use crate::controls::forms::WithdrawButton;
 use crate::error::AppError;
 use crate::ids::{PcxId, SpaceRef, parse};
 use crate::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
-use crate::pages::expected::{ExpectForm, ExpectedPeers};
+use crate::pages::expected::ExpectedPeers;
 use crate::pages::inbox::ExpectationMarker;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -75,15 +75,13 @@ pub fn SpacePage() -> impl IntoView {
                 <FreshnessNote freshness=view.freshness.clone() />
                 {view! { <PeeringInfoPanel info=view.info.clone() /> }.into_any()}
                 {view! { <Peerings space=space() view=view.clone() wanted /> }.into_any()}
-                {view! { <ExpectedPeers view /> }.into_any()}
             </div>
+            {view! { <ExpectedPeers view space=space() /> }.into_any()}
         }
     };
     view! {
         <h1>{space}</h1>
         <Loaded data fallback="Loading the space…" view=render />
-        // Outside what is read again, so a refresh keeps what is typed.
-        {move || i_can(Permission::ExpectPeers).then(|| view! { <ExpectForm space=space() /> })}
         {move || {
             view! { <crate::pages::privatelink::DataAddons space=space() /> }
         }}

@@ -121,12 +121,23 @@ fn AcceptDialog(space: String, peering: Peering, view: SpaceView) -> impl IntoVi
             pcx_id: parse(&p.pcx_id)?,
         })
     });
-    // The form that asks instead of acting, where the policy says so.
-    let held = match action {
-        Ok(action) if gate.needs > 0 && !blocked => Some(view! { <ReasonForm gate action /> }),
-        _ => None,
+    // Only what this person can do: where the policy holds the accept
+    // back, the form that asks for approval; else the accept itself (with
+    // its button greyed while a blocker stands).
+    let buttons = match action {
+        Ok(action) if gate.needs > 0 && !blocked => view! { <ReasonForm gate action /> }.into_any(),
+        _ => view! {
+            <CallForm function="accept_peering" fields=vec![("space", space), ("pcx_id", p.pcx_id.clone())]>
+                <div class="buttons">
+                    <button type="submit" class="confirm-accept" disabled=blocked>
+                        "Accept peering"
+                    </button>
+                    <CloseButton />
+                </div>
+            </CallForm>
+        }
+        .into_any(),
     };
-    let direct = held.is_none();
     view! {
         <div class="dialog" role="dialog" aria-label="Accept peering">
             <h2>"Accept " <code>{p.pcx_id.clone()}</code> "?"</h2>
@@ -153,15 +164,7 @@ fn AcceptDialog(space: String, peering: Peering, view: SpaceView) -> impl IntoVi
                     })
                     .collect_view()}
             </ul>
-            {held}
-            <CallForm function="accept_peering" fields=vec![("space", space), ("pcx_id", p.pcx_id.clone())]>
-                <div class="buttons" class:hidden=!direct>
-                    <button type="submit" class="confirm-accept" disabled=blocked || !direct>
-                        "Accept peering"
-                    </button>
-                    <CloseButton />
-                </div>
-            </CallForm>
+            {buttons}
         </div>
     }
 }

@@ -1,17 +1,23 @@
 //! The user admin page (admins only): invite a user with a one-time
 //! password, change roles, disable and enable. The server keeps at least
-//! one enabled admin, whatever is clicked here.
+//! one enabled admin, whatever is clicked here. Where the policy holds
+//! anything back, making someone able to decide it (inviting them, raising
+//! them, enabling them) waits for another admin: the invite form asks for a
+//! reason, and a row's Request a change… opens a dialog of its own
+//! (`/users/{name}`) that does.
 
 use crate::access::Role;
+use crate::approval::{Decided, Gate, UsersView};
 use crate::components::Loaded;
-use crate::controls::forms::{CallButton, CallForm};
+use crate::controls::forms::{CallButton, CallForm, CloseButton};
 use crate::error::AppError;
 use crate::ids::UserName;
-use crate::model::{Invited, UserSummary};
+use crate::pages::space_dialogs::no_such;
 use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
 
 #[server(endpoint = "users")]
-pub async fn get_users() -> Result<Vec<UserSummary>, AppError> {
+pub async fn get_users() -> Result<UsersView, AppError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         console.users(&who).await
@@ -19,65 +25,104 @@ pub async fn get_users() -> Result<Vec<UserSummary>, AppError> {
     .await
 }
 
+/// What a change of users answers: what happened (or that approval was
+/// asked for), and an invited user's one-time password, shown this once.
+#[cfg(feature = "ssr")]
+fn decided(done: crate::action::Done) -> Decided {
+    match done {
+        crate::action::Done::Invited(i) => Decided {
+            message: i.message,
+            password: Some(i.password),
+        },
+        other => Decided {
+            message: other.said(),
+            password: None,
+        },
+    }
+}
+
+/// Invites a user; where the policy holds inviting that role back (it
+/// could decide what the policy holds), asks another admin with `reason`.
 #[server(endpoint = "invite_user")]
-pub async fn invite_user(name: UserName, role: Role) -> Result<Invited, AppError> {
+pub async fn invite_user(
+    name: UserName,
+    role: Role,
+    reason: Option<String>,
+) -> Result<Decided, AppError> {
     crate::console::answer(async move {
-        crate::console::act(crate::action::Action::InviteUser { name, role })
-            .await?
-            .invited()
+        let invite = crate::action::Action::InviteUser { name, role };
+        Ok(decided(crate::console::act_or_ask(invite, reason).await?))
     })
     .await
 }
 
-/// The last enabled admin cannot be demoted.
+/// The last enabled admin cannot be demoted. A raise the policy holds
+/// back is asked for with `reason`.
 #[server(endpoint = "set_user_role")]
-pub async fn set_user_role(name: UserName, role: Role) -> Result<UserSummary, AppError> {
+pub async fn set_user_role(
+    name: UserName,
+    role: Role,
+    reason: Option<String>,
+) -> Result<Decided, AppError> {
     crate::console::answer(async move {
-        crate::console::act(crate::action::Action::SetRole { name, role })
-            .await?
-            .user()
+        let change = crate::action::Action::SetRole { name, role };
+        Ok(decided(crate::console::act_or_ask(change, reason).await?))
     })
     .await
 }
 
-/// The last enabled admin cannot be disabled, nor can the caller.
+/// The last enabled admin cannot be disabled, nor can the caller. An
+/// enable the policy holds back is asked for with `reason`.
 #[server(endpoint = "set_user_disabled")]
-pub async fn set_user_disabled(name: UserName, disabled: bool) -> Result<UserSummary, AppError> {
+pub async fn set_user_disabled(
+    name: UserName,
+    disabled: bool,
+    reason: Option<String>,
+) -> Result<Decided, AppError> {
     crate::console::answer(async move {
-        crate::console::act(crate::action::Action::SetDisabled { name, disabled })
-            .await?
-            .user()
+        let change = crate::action::Action::SetDisabled { name, disabled };
+        Ok(decided(crate::console::act_or_ask(change, reason).await?))
     })
     .await
+}
+
+/// "operator or admin": roles, in words.
+fn roles_words(roles: &[Role]) -> String {
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
 }
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let users = Resource::new(|| (), |_| get_users());
+    let render = move |view: UsersView| {
+        let held = view.held.clone();
+        let gate = view.gate;
+        view! {
+            <section class="panel invite">
+                <h2>"Invite a user"</h2>
+                <CallForm
+                    function="invite_user"
+                    notice="invited"
+                    secret="password"
+                    secret_note="They choose their own password at first sign-in."
+                    clear=true
+                >
+                    <InviteFields held gate />
+                </CallForm>
+            </section>
+            <div data-live="users" data-quiet="">
+                <UserTable view />
+            </div>
+        }
+    };
     view! {
         <h1>"Users"</h1>
-        <section class="panel invite">
-            <h2>"Invite a user"</h2>
-            <CallForm
-                function="invite_user"
-                notice="invited"
-                secret="password"
-                secret_note="They choose their own password at first sign-in."
-            >
-                <InviteFields />
-            </CallForm>
-        </section>
-        <Loaded
-            data=users
-            fallback="Loading users…"
-            view=move |list| {
-                view! {
-                    <div data-live="users" data-quiet="">
-                        <UserTable list />
-                    </div>
-                }
-            }
-        />
+        <Loaded data=users fallback="Loading users…" view=render />
         <section class="panel roles">
             <h2>"What each role can do"</h2>
             <ul>
@@ -85,21 +130,38 @@ pub fn UsersPage() -> impl IntoView {
                 <li><b>"operator"</b>": also accepts peerings, creates PrivateLinks and adds allowed accounts."</li>
                 <li><b>"admin"</b>": also destroys peerings and PrivateLinks, removes allowed accounts, reveals connection URLs and manages users."</li>
             </ul>
+            <p class="muted">
+                "An approval counts only from someone who held a role that may decide it when it \
+                 was asked for, and whom its requester did not invite, raise or enable in the \
+                 policy's window before it (or since)."
+            </p>
         </section>
     }
 }
 
 /// The invite form's fields: the name is checked as it is typed, with the
-/// server's own rule. An island: it runs in the browser.
+/// server's own rule, and a role the policy holds back asks for a reason.
+/// An island: it runs in the browser.
 #[island]
-fn InviteFields() -> impl IntoView {
+fn InviteFields(held: Vec<Role>, gate: Gate) -> impl IntoView {
     let name = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Viewer);
     let problem = move || {
         let n = name.get();
         (!n.trim().is_empty())
-            .then(|| crate::validate::user_name(&n).err())
+            .then(|| crate::validate::new_user_name(&n).err())
             .flatten()
     };
+    let needs_reason = {
+        let held = held.clone();
+        move || held.contains(&role.get())
+    };
+    let deadlock = gate.deadlock("making someone able to decide");
+    let words = format!(
+        "Inviting an {} waits for another admin's approval under this policy: say why.",
+        roles_words(&held)
+    );
+    let asks = needs_reason.clone();
     view! {
         <label>
             "User name "
@@ -107,24 +169,46 @@ fn InviteFields() -> impl IntoView {
         </label>
         <label>
             " Role "
-            <select name="role">
+            <select
+                name="role"
+                on:change=move |ev| {
+                    if let Ok(r) = event_target_value(&ev).parse() {
+                        role.set(r);
+                    }
+                }
+            >
                 {Role::ALL
                     .iter()
                     .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
                     .collect_view()}
             </select>
         </label>
+        <div class="invite-reason" class:hidden=move || !needs_reason()>
+            <p class="muted">{words}</p>
+            {deadlock.map(|d| view! { <p class="error deadlock" role="alert">{d}</p> })}
+            <textarea
+                class="reason"
+                name="reason"
+                placeholder="Why (a ticket, who asked)"
+                prop:disabled=move || !asks()
+            ></textarea>
+        </div>
         <button type="submit" class="primary" disabled=move || problem().is_some()>
-            "Invite"
+            {move || if needs_reason_label(&held, role.get()) { "Request approval" } else { "Invite" }}
         </button>
         {move || problem().map(|p| view! { <p class="error">{p}</p> })}
     }
 }
 
+fn needs_reason_label(held: &[Role], role: Role) -> bool {
+    held.contains(&role)
+}
+
 #[component]
-fn UserTable(list: Vec<UserSummary>) -> impl IntoView {
-    let rows = list
-        .into_iter()
+fn UserTable(view: UsersView) -> impl IntoView {
+    let rows = view
+        .users
+        .iter()
         .map(|u| {
             let current = u.role;
             let disabled = u.disabled;
@@ -135,8 +219,39 @@ fn UserTable(list: Vec<UserSummary>) -> impl IntoView {
             } else {
                 "active"
             };
-            let toggle = if disabled { "Enable" } else { "Disable" };
             let label = format!("Role of {}", u.name);
+            // The quick controls do what needs nobody; what waits for
+            // another admin is asked for in the row's dialog.
+            let options = Role::ALL
+                .into_iter()
+                .filter(|r| *r == current || !view.role_held(u, *r))
+                .map(|r| {
+                    view! {
+                        <option value=r.as_str() selected=r == current>
+                            {r.as_str()}
+                        </option>
+                    }
+                })
+                .collect_view();
+            let toggle = if disabled && view.enable_held(u) {
+                None
+            } else {
+                Some(view! {
+                    <CallButton
+                        function="set_user_disabled"
+                        fields=vec![("name", u.name.clone()), ("disabled", (!disabled).to_string())]
+                        class=if disabled { "enable" } else { "disable danger" }
+                        label=if disabled { "Enable" } else { "Disable" }
+                    />
+                })
+            };
+            let ask = view.any_held(u).then(|| {
+                view! {
+                    <button type="button" class="request-change" data-dialog=format!("/users/{}", u.name)>
+                        "Request a change…"
+                    </button>
+                }
+            });
             view! {
                 <tr class="user" data-key=u.name.clone() data-user=u.name.clone() data-role=u.role.as_str()>
                     <td>
@@ -145,35 +260,14 @@ fn UserTable(list: Vec<UserSummary>) -> impl IntoView {
                     </td>
                     <td>
                         <CallForm function="set_user_role" class="call" fields=vec![("name", u.name.clone())]>
-                            <select
-                                class="role"
-                                name="role"
-                                data-submit=""
-                                aria-label=label
-                            >
-                                {Role::ALL
-                                    .iter()
-                                    .map(|r| {
-                                        view! {
-                                            <option value=r.as_str() selected=*r == current>
-                                                {r.as_str()}
-                                            </option>
-                                        }
-                                    })
-                                    .collect_view()}
+                            <select class="role" name="role" data-submit="" aria-label=label>
+                                {options}
                             </select>
                         </CallForm>
                     </td>
                     <td>{status}</td>
                     <td>{u.last_sign_in.clone().unwrap_or_else(|| "never".into())}</td>
-                    <td>
-                        <CallButton
-                            function="set_user_disabled"
-                            fields=vec![("name", u.name.clone()), ("disabled", (!disabled).to_string())]
-                            class=if disabled { "enable" } else { "disable danger" }
-                            label=toggle
-                        />
-                    </td>
+                    <td class="user-actions">{toggle} {ask}</td>
                 </tr>
             }
         })
@@ -191,5 +285,121 @@ fn UserTable(list: Vec<UserSummary>) -> impl IntoView {
             </thead>
             <tbody>{rows}</tbody>
         </table>
+    }
+}
+
+/// `/users/{name}`: the changes of one user that wait for another admin
+/// under the policy, each asked for with a reason.
+#[component]
+pub fn UserChangeDialogPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new(|| (), |_| get_users());
+    let render = move |view: UsersView| {
+        let name = params.read_untracked().get("name").unwrap_or_default();
+        let Some(u) = view.users.iter().find(|u| u.name == name).cloned() else {
+            return no_such(format!("There is no user {name}."));
+        };
+        let raises: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| view.role_held(&u, *r))
+            .collect();
+        let deadlock = view
+            .gate
+            .deadlock(&format!("a change that lets {} decide", u.name));
+        let blocked = deadlock.is_some();
+        let (raise_name, enable_name) = (u.name.clone(), u.name.clone());
+        let raise = (!raises.is_empty()).then(|| {
+            view! {
+                <CallForm
+                    function="set_user_role"
+                    class="request-role"
+                    notice="decision"
+                    fields=vec![("name", raise_name.clone())]
+                >
+                    <label>
+                        {format!("Make {raise_name} ")}
+                        <select name="role">
+                            {raises
+                                .iter()
+                                .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <AskButton blocked />
+                </CallForm>
+            }
+        });
+        let enable = view.enable_held(&u).then(|| {
+            view! {
+                <CallForm
+                    function="set_user_disabled"
+                    class="request-enable"
+                    notice="decision"
+                    fields=vec![("name", enable_name.clone()), ("disabled", "false".into())]
+                >
+                    <p>{format!("Enable {enable_name} again ({}).", u.role)}</p>
+                    <AskButton blocked />
+                </CallForm>
+            }
+        });
+        let nothing = (raise.is_none() && enable.is_none()).then(|| {
+            view! { <p>"Nothing about this user waits for approval: change it on the Users page."</p> }
+        });
+        view! {
+            <div class="dialog" role="dialog" aria-label="Request a change">
+                <h2>{format!("Change {}?", u.name)}</h2>
+                <p class="muted">
+                    {format!(
+                        "{} is {}{}. Making someone able to decide what the policy holds waits \
+                         for another admin, who did not appoint you lately, to approve.",
+                        u.name,
+                        u.role,
+                        if u.disabled { ", disabled" } else { "" },
+                    )}
+                </p>
+                {deadlock.map(|d| view! { <p class="error deadlock" role="alert">{d}</p> })}
+                {raise}
+                {enable}
+                {nothing}
+                <div class="buttons">
+                    <CloseButton label="Close" />
+                </div>
+            </div>
+        }
+        .into_any()
+    };
+    view! { <Loaded data fallback="Loading users…" view=render /> }
+}
+
+/// A dialog form's reason and its Request approval, which works once a
+/// reason is written (never while nobody could approve).
+#[component]
+fn AskButton(blocked: bool) -> impl IntoView {
+    view! {
+        <textarea class="reason" name="reason" placeholder="Why (a ticket, who asked)"></textarea>
+        <div class="buttons">
+            <button
+                type="submit"
+                class="request-approval"
+                disabled
+                data-needs=(!blocked).then_some("reason")
+            >
+                "Request approval"
+            </button>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_named_in_words() {
+        assert_eq!(roles_words(&[Role::Admin]), "admin");
+        assert_eq!(
+            roles_words(&[Role::Operator, Role::Admin]),
+            "operator or admin"
+        );
     }
 }

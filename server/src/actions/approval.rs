@@ -7,10 +7,11 @@
 use super::{Changed, Checked, Executor, Prepared};
 use crate::approvals::{self, NewRequest, Request, StoreError, Vote};
 use crate::console::ServerConsole;
-use app::access::Caller;
+use app::access::{Caller, Role};
 use app::action::{Action, AuditName, Done};
-use app::approval::{ApprovalState, GATED, Gate, Policy, Snapshot};
+use app::approval::{ApprovalState, Gate, Grant, Policy, Snapshot, independence};
 use app::error::AppError;
+use std::collections::HashMap;
 
 /// The longest reason or comment kept.
 const REASON_MAX: usize = 500;
@@ -29,16 +30,50 @@ impl From<StoreError> for AppError {
     }
 }
 
-/// What an action of kind `kind` needs under `policy`, and how many of
-/// `users` besides `who` hold the permission to give it. It depends on the
-/// kind alone, so pages ask it without making up an action.
-pub(crate) fn gate(policy: &Policy, users: &[Caller], who: &str, kind: AuditName) -> Gate {
-    Gate {
-        needs: policy.needs(kind),
-        approvers: users
+/// Who could approve what: the policy, the enabled users, and every
+/// user's grants (see `app::approval::independence`), read together.
+pub(crate) struct Deciders {
+    pub policy: Policy,
+    pub users: Vec<Caller>,
+    pub grants: HashMap<String, Vec<Grant>>,
+}
+
+impl Deciders {
+    /// What an action of kind `kind` that `needs` approvals, asked for by
+    /// `who` now, would wait for: how many of the users besides `who` hold
+    /// the permission to give one and are independent of `who`. Pages ask
+    /// it by kind, without making up an action.
+    pub(crate) fn gate(&self, who: &str, kind: AuditName, needs: u8) -> Gate {
+        let now = approvals::now();
+        let least = kind.permission().map_or(Role::Viewer, |p| p.least_role());
+        let no_grants = Vec::new();
+        let approvers = self
+            .users
             .iter()
             .filter(|c| c.name != who && kind.permission().is_none_or(|p| c.can(p)))
-            .count() as u32,
+            .filter(|c| {
+                let grants = self.grants.get(&c.name).unwrap_or(&no_grants);
+                independence(
+                    grants,
+                    least,
+                    who,
+                    &now,
+                    self.policy.independence_days,
+                    &now,
+                )
+                .is_ok()
+            })
+            .count() as u32;
+        Gate {
+            needs,
+            approvers,
+            by_admins: least == Role::Admin,
+        }
+    }
+
+    /// The same for a kind whose count the policy sets.
+    pub(crate) fn gate_of(&self, who: &str, kind: AuditName) -> Gate {
+        self.gate(who, kind, self.policy.needs(kind))
     }
 }
 
@@ -70,6 +105,8 @@ fn words(text: &str, required: Option<&str>) -> Result<String, AppError> {
             "Keep it under {REASON_MAX} characters; nothing was done."
         )));
     }
+    app::validate::plain_text(text, "A reason or comment", true)
+        .map_err(|e| AppError::Invalid(format!("{e} Nothing was done.")))?;
     Ok(text.to_string())
 }
 
@@ -80,6 +117,43 @@ impl Executor {
             .get(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("There is no approval request #{id}.")))
+    }
+
+    /// The policy, the users and their grants, read now.
+    pub(crate) async fn deciders(&self) -> Result<Deciders, AppError> {
+        Ok(Deciders {
+            policy: self.approvals().policy().await?,
+            users: self.callers().await?,
+            grants: self.users().all_grants().await?,
+        })
+    }
+
+    /// How many approvals `action` needs before it may run: what the
+    /// policy says of its kind, and for a change to who may approve
+    /// (making, raising or enabling someone whose role could decide what
+    /// the policy holds; loosening the policy) another admin whenever
+    /// anything is held. Raising a count needs nobody.
+    pub(crate) async fn needs(&self, action: &Action) -> Result<u8, AppError> {
+        let policy = self.approvals().policy().await?;
+        let role_of = async |name: &app::ids::UserName| {
+            Ok::<_, AppError>(self.users().by_name(name.as_str()).await?)
+        };
+        Ok(match action {
+            Action::SetPolicy { policy: new } => policy.change_needs(new),
+            Action::InviteUser { role, .. } => u8::from(policy.decides(*role)),
+            Action::SetRole { name, role } => match role_of(name).await? {
+                Some(u) => u8::from(*role > u.role() && policy.decides(*role)),
+                None => 0,
+            },
+            Action::SetDisabled {
+                name,
+                disabled: false,
+            } => match role_of(name).await? {
+                Some(u) => u8::from(u.disabled && policy.decides(u.role())),
+                None => 0,
+            },
+            other => policy.needs(other.name()),
+        })
     }
 
     /// Every enabled user, as the callers they would be.
@@ -127,58 +201,82 @@ impl Executor {
         provider: Option<&ServerConsole>,
     ) -> Result<(Checked, Snapshot, Option<String>), AppError> {
         let checked = Box::pin(self.check(who, inner, provider)).await?;
-        let (snapshot, deadline) = match (inner, provider) {
+        let (snapshot, deadline) = self.snapshot_of(inner, &checked, provider).await?;
+        Ok((checked, snapshot, deadline))
+    }
+
+    /// What `inner` is about right now, as a request keeps it (read fresh,
+    /// never from a cache), and the deadline of the thing itself.
+    pub(super) async fn snapshot_of(
+        &self,
+        inner: &Action,
+        checked: &Checked,
+        provider: Option<&ServerConsole>,
+    ) -> Result<(Snapshot, Option<String>), AppError> {
+        let facts = |facts: Vec<(String, String)>| {
+            Ok((
+                Snapshot {
+                    facts,
+                    findings: vec![],
+                },
+                None,
+            ))
+        };
+        match (inner, provider) {
             (Action::SetPolicy { policy }, _) => {
                 let now = self.approvals().policy().await?;
-                let facts = vec![
+                facts(vec![
                     (
                         "Policy in force".into(),
                         serde_json::to_string(&now.clone().normalised()).unwrap_or_default(),
                     ),
                     ("Change".into(), now.changes_to(policy)),
-                ];
-                (
-                    Snapshot {
-                        facts,
-                        findings: vec![],
-                    },
-                    None,
-                )
+                ])
             }
             (Action::ForgetPeer { id }, _) => {
                 let e = self.approvals().expectation(*id).await?;
-                let facts = vec![(
+                facts(vec![(
                     "Expected peer".into(),
                     e.map_or_else(
                         || "gone".into(),
                         |e| format!("{} {} {}: {}", e.aws_account_id, e.vpc_id, e.cidr, e.note),
                     ),
-                )];
-                (
-                    Snapshot {
-                        facts,
-                        findings: vec![],
-                    },
-                    None,
-                )
+                )])
             }
-            (Action::ExpectPeer { .. }, _) => (
-                Snapshot {
-                    facts: vec![(
-                        "Expected peer".into(),
-                        checked.detail.clone().unwrap_or_default(),
-                    )],
-                    findings: vec![],
-                },
-                None,
-            ),
-            (_, Some(p)) => p.snapshot(inner, &checked).await?,
+            (Action::ExpectPeer { .. }, _) => facts(vec![(
+                "Expected peer".into(),
+                checked.detail.clone().unwrap_or_default(),
+            )]),
+            (
+                Action::InviteUser { name, .. }
+                | Action::SetRole { name, .. }
+                | Action::SetDisabled { name, .. },
+                _,
+            ) => {
+                let user = self.users().by_name(name.as_str()).await?;
+                let (role, state) = match &user {
+                    None => ("none".to_string(), "no such user".to_string()),
+                    Some(u) => (
+                        u.role().to_string(),
+                        if u.disabled { "disabled" } else { "enabled" }.to_string(),
+                    ),
+                };
+                let mut out = vec![
+                    ("User".to_string(), name.to_string()),
+                    ("Role now".to_string(), role),
+                    ("Account".to_string(), state),
+                ];
+                if let Some(d) = inner.detail() {
+                    out.push(("Change".into(), d));
+                }
+                facts(out)
+            }
+            (_, Some(p)) => p.snapshot(inner, checked).await,
             (_, None) => {
                 tracing::error!(action = %inner.name(), "a provider action without the provider");
-                return Err(AppError::Internal);
+                Err(AppError::Internal)
             }
-        };
-        Ok((checked, snapshot, deadline))
+        }
     }
 
     /// Refuses what cannot be asked for or decided now.
@@ -195,13 +293,14 @@ impl Executor {
             } => {
                 let reason = words(reason, Some("Say why this should be done"))?;
                 let kind = inner.name();
-                if !GATED.contains(&kind) {
+                if matches!(**inner, Action::RequestApproval { .. }) {
                     return Err(AppError::Invalid(format!(
                         "{kind} cannot wait for approval."
                     )));
                 }
-                let policy = self.approvals().policy().await?;
-                let gate = gate(&policy, &self.callers().await?, &who.name, kind);
+                let deciders = self.deciders().await?;
+                let policy = &deciders.policy;
+                let gate = deciders.gate(&who.name, kind, self.needs(inner).await?);
                 if gate.needs == 0 {
                     return Err(AppError::Conflict(format!(
                         "The policy lets {kind} be done without approval; do it directly."
@@ -251,7 +350,9 @@ impl Executor {
                 let comment = words(comment, None)?;
                 self.expire_due().await;
                 let r = self.request(*request).await?;
-                self.decidable(who, &r)?;
+                let grants = self.grants_of(who).await?;
+                let policy = self.approvals().policy().await?;
+                let standing = self.decidable(who, &r, &grants, &policy)?;
                 if r.approvals.contains(&who.name) {
                     return Err(AppError::Conflict(format!(
                         "You approved #{} already; it waits for {} more.",
@@ -274,9 +375,18 @@ impl Executor {
                 if !comment.is_empty() {
                     detail.push_str(&format!(": {comment}"));
                 }
+                // In what standing: the history shows at a glance whether
+                // the two pairs of eyes were independent.
+                detail.push_str(&format!(
+                    "; approved as {}, held since {} (given by {})",
+                    standing.role,
+                    standing.at,
+                    standing.giver()
+                ));
                 Ok(Checked {
                     space: checked.space,
                     detail: Some(detail),
+                    approver: Some(standing),
                     ..Checked::default()
                 })
             }
@@ -284,7 +394,8 @@ impl Executor {
                 let reason = words(reason, Some("Say why it is rejected"))?;
                 self.expire_due().await;
                 let r = self.request(*request).await?;
-                self.decidable(who, &r)?;
+                let grants = self.grants_of(who).await?;
+                self.decidable(who, &r, &grants, &self.approvals().policy().await?)?;
                 Ok(Checked {
                     space: r.space,
                     detail: Some(format!("{} {}: {reason}", r.kind, r.target)),
@@ -373,7 +484,13 @@ impl Executor {
 
     /// Refuses a decision on `r` by `who`: it must be pending and in time,
     /// not theirs, and about something their role may do.
-    pub(crate) fn decidable(&self, who: &Caller, r: &Request) -> Result<(), AppError> {
+    pub(crate) fn decidable(
+        &self,
+        who: &Caller,
+        r: &Request,
+        grants: &[Grant],
+        policy: &Policy,
+    ) -> Result<Grant, AppError> {
         if r.state != ApprovalState::Pending {
             let by = r
                 .decided_by
@@ -399,7 +516,31 @@ impl Executor {
                 r.id
             )));
         }
-        r.action.authorise(who)
+        r.action.authorise(who)?;
+        // Four eyes only if the second pair is independent of the first.
+        let least = r
+            .action
+            .name()
+            .permission()
+            .map_or(Role::Viewer, |p| p.least_role());
+        independence(
+            grants,
+            least,
+            &r.requester,
+            &r.requested_at,
+            policy.independence_days,
+            &approvals::now(),
+        )
+        .cloned()
+        .map_err(AppError::Forbidden)
+    }
+
+    /// `who`'s grants, read now.
+    pub(crate) async fn grants_of(&self, who: &Caller) -> Result<Vec<Grant>, AppError> {
+        match self.users().by_name(&who.name).await? {
+            Some(u) => Ok(self.users().grants_of(u.id).await?),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Makes the one change the approval action is.
@@ -443,7 +584,11 @@ impl Executor {
                 }
             }
             Action::Approve { request, comment } => {
-                match store.vote(*request, &who.name, comment.trim()).await {
+                let standing = checked.approver.as_ref();
+                match store
+                    .vote(*request, &who.name, comment.trim(), standing)
+                    .await
+                {
                     Ok(Vote::Decisive) => self.execute(who, *request, provider).await,
                     Ok(Vote::Counted { have, needed }) => {
                         let said =
@@ -551,8 +696,7 @@ impl Executor {
             Ok(r) => r,
             Err(e) => return Changed::failed(e),
         };
-        let result =
-            Box::pin(self.run_approved(who, &r.action, provider, r.id, &r.requester)).await;
+        let result = Box::pin(self.run_approved(who, &r, provider)).await;
         let (ok, said) = match &result {
             Ok(done) => (true, done.said()),
             Err(e) => (false, e.to_string()),
@@ -563,7 +707,15 @@ impl Executor {
         let message = format!("Approved #{id}: {said}");
         Changed {
             outcome: crate::audit::Outcome::local(ok, message.clone()),
-            result: result.map(|_| Done::Said(message)),
+            // An approved invitation's one-time password goes to the
+            // approver, who carried it out, once; never to the history.
+            result: result.map(|done| match done {
+                Done::Invited(mut invited) => {
+                    invited.message = format!("Approved #{id}: {}", invited.message);
+                    Done::Invited(invited)
+                }
+                _ => Done::Said(message),
+            }),
         }
     }
 }

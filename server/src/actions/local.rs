@@ -4,7 +4,7 @@
 
 use super::{Changed, Checked};
 use crate::auth::password;
-use crate::auth::users::{NewUser, User, UserError, Users};
+use crate::auth::users::{Granted, NewUser, User, UserError, Users};
 use app::access::Caller;
 use app::action::{Action, Done};
 use app::error::AppError;
@@ -37,10 +37,11 @@ pub async fn check(users: &Users, who: &Caller, action: &Action) -> Result<Check
         Action::InviteUser { name, .. } | Action::AddUser { name, .. } => Some(name),
         _ => None,
     };
-    if let Some(name) = new_name
-        && users.by_name(name.as_str()).await?.is_some()
-    {
-        return Err(UserError::Exists(name.to_string()).into());
+    if let Some(name) = new_name {
+        app::validate::new_user_name(name.as_str()).map_err(AppError::Invalid)?;
+        if users.by_name(name.as_str()).await?.is_some() {
+            return Err(UserError::Exists(name.to_string()).into());
+        }
     }
     if let Action::SetDisabled {
         name,
@@ -81,8 +82,9 @@ fn user_changed(
     }
 }
 
-/// Makes the one local change the action is.
-pub async fn change(users: &Users, action: &Action) -> Changed {
+/// Makes the one local change the action is; `granted` says who asked
+/// for it (and who approved it), as the user's grants will keep it.
+pub async fn change(users: &Users, action: &Action, granted: Granted<'_>) -> Changed {
     match action {
         Action::InviteUser { name, role } => {
             let password = Secret::new(password::random());
@@ -93,6 +95,7 @@ pub async fn change(users: &Users, action: &Action) -> Changed {
                     password: &password,
                     one_time: true,
                     demo: false,
+                    granted,
                 })
                 .await;
             let said = |u: &User| format!("Invited {} as {role} with a one-time password.", u.name);
@@ -121,6 +124,7 @@ pub async fn change(users: &Users, action: &Action) -> Changed {
                     password,
                     one_time: false,
                     demo: *demo,
+                    granted,
                 })
                 .await;
             let said = |u: &User| {
@@ -134,15 +138,15 @@ pub async fn change(users: &Users, action: &Action) -> Changed {
             user_changed(made, said, |u| Done::Said(said(u)))
         }
         Action::SetRole { name, role } => {
-            user_changed(users.set_role(name, *role).await, now_is, |u| {
+            user_changed(users.set_role(name, *role, granted).await, now_is, |u| {
                 Done::User(u.summary())
             })
         }
-        Action::SetDisabled { name, disabled } => {
-            user_changed(users.set_disabled(name, *disabled).await, now_is, |u| {
-                Done::User(u.summary())
-            })
-        }
+        Action::SetDisabled { name, disabled } => user_changed(
+            users.set_disabled(name, *disabled, granted).await,
+            now_is,
+            |u| Done::User(u.summary()),
+        ),
         Action::SetPassword { name, password } => {
             match users.set_password(name, password, false).await {
                 Ok(u) => {

@@ -46,6 +46,8 @@ pub struct Checked {
     pub approval: Option<Prepared>,
     /// For an accept: the expected peer it meets, consumed when it succeeds.
     pub expected: Option<i64>,
+    /// For an approval: the grant the approver's standing rests on.
+    pub approver: Option<app::approval::Grant>,
 }
 
 /// An approval request checked and about to be stored.
@@ -62,8 +64,29 @@ pub struct Prepared {
 #[derive(Debug, Clone, Copy)]
 enum Authority<'a> {
     Own,
-    Approved { request: i64, requester: &'a str },
+    Approved {
+        request: i64,
+        requester: &'a str,
+        /// What the approvers were shown; the action runs only while it
+        /// still holds.
+        snapshot: &'a app::approval::Snapshot,
+    },
     CommandLine,
+}
+
+impl Authority<'_> {
+    /// Who a change made under this authority was given by, as a user's
+    /// grants keep it: the approved request's requester, with the
+    /// approver, or whoever acted.
+    fn granted<'a>(&'a self, who: &'a Caller) -> crate::auth::users::Granted<'a> {
+        match self {
+            Authority::Approved { requester, .. } => crate::auth::users::Granted {
+                by: requester,
+                approved_by: Some(&who.name),
+            },
+            _ => crate::auth::users::Granted::by(&who.name),
+        }
+    }
 }
 
 impl Checked {
@@ -209,27 +232,48 @@ impl Executor {
         self.run_as(who, action, provider, Authority::Own).await
     }
 
-    /// The same for the command line, which the policy does not hold back.
-    pub async fn run_from_command_line(
-        &self,
-        who: &Caller,
-        action: &Action,
-    ) -> Result<Done, AppError> {
+    /// The same for the console itself (start-up) and its command line,
+    /// which the policy does not hold back: whoever runs them holds the
+    /// database file, and so the policy itself. Recorded like any action.
+    pub async fn run_local(&self, who: &Caller, action: &Action) -> Result<Done, AppError> {
         self.run_as(who, action, None, Authority::CommandLine).await
     }
 
-    /// The action of approval request `request`, asked for by
-    /// `requester`, carried out by `who`, who approved it last.
+    /// Carries out `action` for `who` when the policy lets them alone; when
+    /// it holds it back, asks for approval with `reason` instead (and
+    /// without one, says that one is needed).
+    pub async fn run_or_ask(
+        &self,
+        who: &Caller,
+        action: Action,
+        reason: &str,
+        provider: Option<&ServerConsole>,
+    ) -> Result<Done, AppError> {
+        action.authorise(who)?;
+        if self.needs(&action).await? == 0 || reason.trim().is_empty() {
+            return self.run(who, &action, provider).await;
+        }
+        let ask = Action::RequestApproval {
+            action: Box::new(action),
+            reason: reason.to_string(),
+        };
+        self.run(who, &ask, provider).await
+    }
+
+    /// The action of approval request `r`, carried out by `who`, who
+    /// approved it last.
     async fn run_approved(
         &self,
         who: &Caller,
-        action: &Action,
+        r: &crate::approvals::Request,
         provider: Option<&ServerConsole>,
-        request: i64,
-        requester: &str,
     ) -> Result<Done, AppError> {
-        let authority = Authority::Approved { request, requester };
-        self.run_as(who, action, provider, authority).await
+        let authority = Authority::Approved {
+            request: r.id,
+            requester: &r.requester,
+            snapshot: &r.snapshot,
+        };
+        self.run_as(who, &r.action, provider, authority).await
     }
 
     async fn run_as(
@@ -241,11 +285,11 @@ impl Executor {
     ) -> Result<Done, AppError> {
         action.authorise(who)?;
         if let Authority::Own = authority {
-            let needs = self.approvals.policy().await?.needs(action.name());
+            let needs = self.needs(action).await?;
             if needs > 0 {
                 return Err(AppError::Conflict(format!(
                     "The policy says {} needs the approval of {needs} other person; ask for it \
-                     with Request approval. Nothing was done.",
+                     with Request approval, saying why. Nothing was done.",
                     action.name()
                 )));
             }
@@ -259,7 +303,24 @@ impl Executor {
             }
         };
         let mut checked = self.check(who, action, provider).await?;
-        if let Authority::Approved { request, requester } = authority {
+        if let Authority::Approved {
+            request,
+            requester,
+            snapshot,
+        } = authority
+        {
+            // Compared again in the step that carries it out, on what was
+            // read for it just now: what runs is what was approved, even
+            // if it changed after the approval's own comparison.
+            let (now, _) = self.snapshot_of(action, &checked, provider).await?;
+            let changed = snapshot.differences(&now);
+            if !changed.is_empty() {
+                return Err(AppError::Conflict(format!(
+                    "Not done: what #{request} asks for changed since it was approved: {}. \
+                     Nothing was changed; ask again if it is still wanted.",
+                    changed.join("; ")
+                )));
+            }
             let by = format!("approval #{request}, asked for by {requester}");
             checked.detail = Some(match checked.detail.take() {
                 Some(d) => format!("{d}; {by}"),
@@ -279,7 +340,9 @@ impl Executor {
             })
             .await
             .map_err(audit_refused)?;
-        let changed = self.change(who, action, &checked, provider).await;
+        let changed = self
+            .change(who, action, &checked, provider, authority.granted(who))
+            .await;
         self.audit.settle(intent_id, changed.outcome).await;
         if let Some(p) = provider {
             p.invalidate(action, &checked).await;
@@ -310,6 +373,7 @@ impl Executor {
         action: &Action,
         checked: &Checked,
         provider: Option<&ServerConsole>,
+        granted: crate::auth::users::Granted<'_>,
     ) -> Changed {
         match (action, provider) {
             (Action::AcknowledgeAlarm { finding }, _) => {
@@ -322,7 +386,7 @@ impl Executor {
                 notify::change(&self.notifications, &who.name, action).await
             }
             (_, Some(p)) if action.touches_provider() => p.change(action, checked).await,
-            _ => local::change(&self.users, action).await,
+            _ => local::change(&self.users, action, granted).await,
         }
     }
 

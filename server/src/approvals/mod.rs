@@ -277,7 +277,13 @@ impl Approvals {
     /// needed, the move to `executing` are one transaction; the move is
     /// conditional on the request still being pending and in time, so of
     /// any number of simultaneous approvals exactly one is `Decisive`.
-    pub async fn vote(&self, id: i64, voter: &str, comment: &str) -> Result<Vote, StoreError> {
+    pub async fn vote(
+        &self,
+        id: i64,
+        voter: &str,
+        comment: &str,
+        standing: Option<&app::approval::Grant>,
+    ) -> Result<Vote, StoreError> {
         let now = now();
         let comment = (!comment.is_empty()).then_some(comment);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -292,13 +298,16 @@ impl Approvals {
             return Ok(Vote::TooLate);
         };
         let counted = sqlx::query(
-            "INSERT INTO approval_votes (request, voter, at, comment) VALUES (?, ?, ?, ?) \
-             ON CONFLICT DO NOTHING",
+            "INSERT INTO approval_votes (request, voter, at, comment, role, role_since, \
+             granted_by) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         )
         .bind(id)
         .bind(voter)
         .bind(&now)
         .bind(comment)
+        .bind(standing.map(|g| g.role.as_str()))
+        .bind(standing.map(|g| g.at.as_str()))
+        .bind(standing.map(|g| g.giver()))
         .execute(&mut *tx)
         .await?
         .rows_affected();

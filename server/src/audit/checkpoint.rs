@@ -111,7 +111,8 @@ pub fn read(dir: &Path, seq: i64) -> Result<Option<Signed>, CheckpointError> {
 }
 
 /// Writes a checkpoint into `dir` (made 0700 if missing), whole or not at
-/// all: to a temporary name, synced, then renamed.
+/// all: to a temporary name (0600, whatever the umask), synced, then
+/// renamed.
 pub fn write(dir: &Path, signed: &Signed) -> Result<PathBuf, CheckpointError> {
     use std::io::Write;
     use std::os::unix::fs::DirBuilderExt;
@@ -123,7 +124,9 @@ pub fn write(dir: &Path, signed: &Signed) -> Result<PathBuf, CheckpointError> {
         .map_err(&failed)?;
     let path = dir.join(file_name(signed.checkpoint.seq));
     let tmp = dir.join(format!(".{}.tmp", file_name(signed.checkpoint.seq)));
-    let mut file = std::fs::File::create(&tmp).map_err(&failed)?;
+    // Private like the database: a checkpoint names records and their MACs.
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = crate::private::create_new(&tmp).map_err(&failed)?;
     let json = serde_json::to_string_pretty(signed).expect("a checkpoint serialises");
     writeln!(file, "{json}").map_err(&failed)?;
     file.sync_all().map_err(&failed)?;

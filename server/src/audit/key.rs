@@ -114,18 +114,12 @@ impl AuditKey {
     /// so that two processes starting at once cannot both make one.
     fn create(path: &Path) -> Result<Self, KeyError> {
         use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         let failed = |error| KeyError::Create {
             path: path.display().to_string(),
             error,
         };
         let secret: [u8; 32] = rand::random();
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(failed)?;
+        let mut file = crate::private::create_new(path).map_err(failed)?;
         writeln!(file, "{}", hex::encode(secret)).map_err(failed)?;
         file.sync_all().map_err(failed)?;
         Ok(Self::from_secret(&secret))

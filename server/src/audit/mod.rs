@@ -178,6 +178,9 @@ pub struct AuditLog {
     append: tokio::sync::Mutex<()>,
     /// Told after each append, for the background verification.
     appended: tokio::sync::Notify,
+    /// Why the newest append failed, until one succeeds: what readiness
+    /// says, without taking the write lock itself.
+    failing: std::sync::Mutex<Option<String>>,
 }
 
 pub(crate) fn now_rfc3339() -> String {
@@ -197,6 +200,7 @@ impl AuditLog {
             key,
             append: tokio::sync::Mutex::new(()),
             appended: tokio::sync::Notify::new(),
+            failing: std::sync::Mutex::new(None),
         };
         log.key_the_history().await?;
         Ok(log)
@@ -271,7 +275,22 @@ impl AuditLog {
         Ok(())
     }
 
-    async fn append(&self, mut row: Row) -> Result<i64, AuditError> {
+    /// Why the newest append failed, if it did (and none succeeded since).
+    pub fn failing(&self) -> Option<String> {
+        self.failing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    async fn append(&self, row: Row) -> Result<i64, AuditError> {
+        let appended = self.append_row(row).await;
+        *self.failing.lock().unwrap_or_else(|e| e.into_inner()) =
+            appended.as_ref().err().map(|e| e.to_string());
+        appended
+    }
+
+    async fn append_row(&self, mut row: Row) -> Result<i64, AuditError> {
         let _guard = self.append.lock().await;
         // IMMEDIATE: the write lock from the first read, so that another
         // process appending (`spaceport user`) waits instead of chaining

@@ -1,6 +1,14 @@
 //! Reading the history for the Audit page: filters, each served by an index
 //! (see migration `20261126000001`), and keyset pagination, so a page deep
 //! in a million records costs what the first one does.
+//!
+//! Free text is the one filter no ordinary index serves: a trigram index
+//! (migration `20261207000001`) finds the actions whose words match, and a
+//! page reads its matches newest first from the cursor, at most
+//! `TEXT_HITS` of them and no further back than `TEXT_WINDOW` records. A
+//! page that stops there before it is full says so and offers Older to go
+//! on from where it stopped: every page of any search costs a bounded
+//! amount of work, however common the word or rare the combination.
 
 use super::AuditError;
 use app::action::AuditName;
@@ -15,6 +23,20 @@ pub struct BadFilter(pub String);
 
 /// The longest free-text search accepted.
 const MAX_TEXT: usize = 200;
+/// The most free-text matches one page reads...
+pub const TEXT_HITS: i64 = 1000;
+/// ...and how many records back from its cursor it looks at most. (At a
+/// million records, a page costs the same whatever this is, up to the
+/// whole history: BENCHMARKS.md. It bounds what a much longer history
+/// could cost.)
+pub const TEXT_WINDOW: i64 = 200_000;
+
+/// How far one page of a free-text search reads.
+#[derive(Debug, Clone, Copy)]
+struct TextBounds {
+    hits: i64,
+    window: i64,
+}
 
 /// A query's filters, checked.
 #[derive(Debug, Default)]
@@ -144,12 +166,90 @@ pub struct Page {
     pub entries: Vec<AuditEntry>,
     pub older: Option<i64>,
     pub newer: Option<i64>,
+    /// A free-text search that stopped before the end of the history:
+    /// the record it stopped at (Older, or Newer, goes on from there).
+    pub searched_to: Option<i64>,
+}
+
+/// Where a free-text page looks, and what it found there.
+struct TextScan {
+    /// The matching actions in the stretch looked at, in reading order.
+    hits: Vec<i64>,
+    /// Where the stretch ended, when it ended before the history did: the
+    /// cursor that goes on from there.
+    stopped_at: Option<i64>,
+}
+
+/// The free-text matches of `phrase` a page reads: from the cursor
+/// (`before`, or `after`, or the newest record), in reading order, at most
+/// `TEXT_HITS` of them within `TEXT_WINDOW` records.
+async fn scan_text(
+    pool: &SqlitePool,
+    phrase: &str,
+    before: Option<i64>,
+    after: Option<i64>,
+    bounds: TextBounds,
+) -> Result<TextScan, sqlx::Error> {
+    let TextBounds {
+        hits: max_hits,
+        window,
+    } = bounds;
+    let newest: i64 = sqlx::query_scalar("SELECT coalesce(MAX(id), 0) FROM audit_events")
+        .fetch_one(pool)
+        .await?;
+    // The stretch [low, high) of record ids looked at.
+    let (low, high, newest_first) = match (after, before) {
+        (Some(a), _) => (a + 1, (a + 1 + window).min(newest + 1), false),
+        (None, b) => {
+            let high = b.unwrap_or(i64::MAX).min(newest + 1);
+            ((high - window).max(1), high, true)
+        }
+    };
+    let sql = format!(
+        "SELECT rowid FROM audit_text WHERE audit_text MATCH ? AND rowid >= ? AND rowid < ? \
+         ORDER BY rowid {} LIMIT ?",
+        if newest_first { "DESC" } else { "ASC" }
+    );
+    let hits: Vec<i64> = sqlx::query_scalar(&sql)
+        .bind(phrase)
+        .bind(low)
+        .bind(high)
+        .bind(max_hits)
+        .fetch_all(pool)
+        .await?;
+    let full = hits.len() as i64 == max_hits;
+    let last = hits.last().copied();
+    let stopped_at = match (newest_first, full) {
+        // Cursors are exclusive: Older reads below it, Newer above it.
+        (true, true) => last,
+        (true, false) => (low > 1).then_some(low),
+        (false, true) => last,
+        (false, false) => (high <= newest).then_some(high - 1),
+    };
+    Ok(TextScan { hits, stopped_at })
 }
 
 /// The page `q` asks for: `size` actions, newest first, older than
 /// `q.before` or newer than `q.after` (the newest when neither).
 pub async fn page(pool: &SqlitePool, q: &AuditQuery, size: u32) -> Result<Page, PageError> {
+    let bounds = TextBounds {
+        hits: TEXT_HITS,
+        window: TEXT_WINDOW,
+    };
+    page_within(pool, q, size, bounds).await
+}
+
+async fn page_within(
+    pool: &SqlitePool,
+    q: &AuditQuery,
+    size: u32,
+    bounds: TextBounds,
+) -> Result<Page, PageError> {
     let f = Filter::parse(q)?;
+    let scan = match &f.text {
+        Some(phrase) => Some(scan_text(pool, phrase, q.before, q.after, bounds).await?),
+        None => None,
+    };
     let mut sql = QueryBuilder::<Sqlite>::new(
         "SELECT i.id, i.at, i.actor, i.action, i.space, i.target, o.outcome, \
          o.provider_status, o.message, o.request_id, o.at AS finished_at, i.detail \
@@ -191,13 +291,12 @@ pub async fn page(pool: &SqlitePool, q: &AuditQuery, size: u32) -> Result<Page, 
             .push_bind(t.clone())
             .push(")");
     }
-    if let Some(t) = &f.text {
-        sql.push(
-            " AND i.id IN (SELECT coalesce(e.intent_id, e.id) FROM audit_text t \
-             JOIN audit_events e ON e.id = t.rowid WHERE audit_text MATCH ",
-        )
-        .push_bind(t.clone())
-        .push(")");
+    if let Some(scan) = &scan {
+        // The matches found, each looked up by its id.
+        let ids = serde_json::to_string(&scan.hits).unwrap_or_else(|_| "[]".into());
+        sql.push(" AND i.id IN (SELECT value FROM json_each(")
+            .push_bind(ids)
+            .push("))");
     }
     let newest_first = q.after.is_none();
     if let Some(b) = q.before {
@@ -219,15 +318,18 @@ pub async fn page(pool: &SqlitePool, q: &AuditQuery, size: u32) -> Result<Page, 
         rows.reverse();
     }
     let (first, last) = (rows.first().map(|r| r.id), rows.last().map(|r| r.id));
+    // A search that stopped before the page was full goes on from where it
+    // stopped; a full page goes on from its last entry, as any page does.
+    let searched_to = scan.and_then(|s| s.stopped_at).filter(|_| !more);
     let (older, newer) = if newest_first {
         (
-            if more { last } else { None },
+            if more { last } else { searched_to },
             q.before.and(first).or(q.before.map(|b| b - 1)),
         )
     } else {
         (
             last.or(q.after.map(|a| a + 1)),
-            if more { first } else { None },
+            if more { first } else { searched_to },
         )
     };
     Ok(Page {
@@ -235,6 +337,7 @@ pub async fn page(pool: &SqlitePool, q: &AuditQuery, size: u32) -> Result<Page, 
         // Cursors are exclusive: "older" reads ids below it, "newer" above.
         older,
         newer,
+        searched_to,
     })
 }
 
@@ -284,6 +387,85 @@ pub async fn actors(pool: &SqlitePool) -> Result<Vec<String>, AuditError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Follows a search's Older links with `bounds` from the newest page;
+    /// the targets found and each page's `searched_to`.
+    async fn walk(
+        pool: &SqlitePool,
+        text: &str,
+        bounds: TextBounds,
+    ) -> (Vec<String>, Vec<Option<i64>>) {
+        let mut q = AuditQuery {
+            text: Some(text.into()),
+            ..AuditQuery::default()
+        };
+        let (mut found, mut stops) = (Vec::new(), Vec::new());
+        loop {
+            let p = page_within(pool, &q, 10, bounds).await.unwrap();
+            found.extend(p.entries.iter().map(|e| e.target.clone()));
+            stops.push(p.searched_to);
+            match p.older {
+                Some(o) => q.before = Some(o),
+                None => return (found, stops),
+            }
+            assert!(stops.len() < 500, "the search ends");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_free_text_page_looks_only_so_far_and_the_next_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = super::super::AuditLog::open(&dir.path().join("q.db"))
+            .await
+            .unwrap();
+        for i in 0..120 {
+            let target = if i % 30 == 0 {
+                format!("pcx-needle-{i}")
+            } else {
+                format!("pcx-{i:04}")
+            };
+            log.record_event(
+                super::super::Intent::event("alice", AuditName::PeeringAccept, &target, None),
+                super::super::Outcome::local(true, format!("provisioning {i}")),
+            )
+            .await
+            .unwrap();
+        }
+        let pool = log.pool();
+        // A window of 40 records (20 actions): the four needles over many
+        // pages, each found once; the pages that found none say where
+        // they stopped.
+        let small = TextBounds {
+            hits: 1000,
+            window: 40,
+        };
+        let (found, stops) = walk(pool, "needle", small).await;
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(stops.len() >= 6, "{stops:?}");
+        assert!(
+            stops.iter().filter(|s| s.is_some()).count() >= 5,
+            "{stops:?}"
+        );
+        // Three matches a page: a common word goes on from its last match.
+        let few = TextBounds {
+            hits: 3,
+            window: 100_000,
+        };
+        let (found, _) = walk(pool, "provisioning", few).await;
+        assert_eq!(found.len(), 120);
+        let mut unique = found.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 120, "no action twice");
+        // The whole history in one stretch: nothing said, one page each.
+        let wide = TextBounds {
+            hits: 1000,
+            window: 100_000,
+        };
+        let (found, stops) = walk(pool, "needle", wide).await;
+        assert_eq!(found.len(), 4);
+        assert_eq!(stops, vec![None]);
+    }
 
     fn q(f: impl FnOnce(&mut AuditQuery)) -> Result<Filter, BadFilter> {
         let mut q = AuditQuery::default();

@@ -39,13 +39,12 @@ pub async fn first_admin(executor: &Executor) -> Result<Option<Made>, BootstrapE
     // Intent first: an admin made without a record (and so without its
     // password printed, as start-up would stop) would lock the console.
     let done = executor
-        .run(
+        .run_local(
             &Caller::system(SYSTEM_ACTOR),
             &Action::InviteUser {
                 name: name("admin")?,
                 role: Role::Admin,
             },
-            None,
         )
         .await?;
     let invited = done.invited()?;
@@ -79,7 +78,7 @@ pub async fn demo_users(executor: &Executor) -> Result<Vec<Made>, BootstrapError
                 password: password.clone(),
             },
         };
-        let _: Done = executor.run(&system, &action, None).await?;
+        let _: Done = executor.run_local(&system, &action).await?;
         made.push(Made {
             name: name.to_string(),
             role,
@@ -94,11 +93,7 @@ pub async fn remove_demo_users(executor: &Executor) -> Result<i64, BootstrapErro
     let n = executor.users().count_demo().await?;
     if n > 0 {
         executor
-            .run(
-                &Caller::system(SYSTEM_ACTOR),
-                &Action::RemoveDemoUsers,
-                None,
-            )
+            .run_local(&Caller::system(SYSTEM_ACTOR), &Action::RemoveDemoUsers)
             .await?;
     }
     Ok(n)

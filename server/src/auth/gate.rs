@@ -8,7 +8,7 @@
 use super::refusals::Refused;
 use super::{Auth, Resolved};
 use crate::web::client::ClientAddr;
-use app::access::{Caller, page_rule_for, rule_for};
+use app::access::{Caller, PageRefused, page_rule_for, rule_for};
 use app::error::AppError;
 use axum::{
     extract::{Request, State},
@@ -110,6 +110,14 @@ pub async fn gate(
     if path == "/signout" {
         return next.run(req).await;
     }
+    // One limit per user for everything they make the console do, pages
+    // and server functions alike: a page can cost as much as a call (a
+    // free-text search of the history), and a loop of either must not
+    // hold the console's cores, its database or the provider's budget.
+    let too_fast = caller
+        .as_ref()
+        .and_then(|c| auth.calls.take(&c.name).err())
+        .map(|wait| wait.as_secs_f64().ceil().max(1.0) as u64);
     if path.starts_with("/api/") {
         let fn_path = path.as_str();
         let Some(caller) = &caller else {
@@ -137,14 +145,14 @@ pub async fn gate(
             record_refusal(&auth, &req, caller, &message).await;
             return refuse_call(AppError::Forbidden(message));
         }
-        // Each call may cost provider calls from the account's shared
-        // hourly budget; one user looping must not spend everyone's.
-        if let Err(wait) = auth.calls.take(&caller.name) {
-            let secs = wait.as_secs_f64().ceil().max(1.0);
-            return refuse_call(AppError::TooFast(format!(
-                "You are calling this console faster than it allows for one user; wait {secs} \
-                 second(s) and try again. Nothing was changed."
-            )));
+        if let Some(secs) = too_fast {
+            return with_retry_after(
+                refuse_call(AppError::TooFast(format!(
+                    "You are calling this console faster than it allows for one user; wait \
+                     {secs} second(s) and try again. Nothing was changed."
+                ))),
+                secs,
+            );
         }
         return next.run(req).await;
     }
@@ -154,14 +162,44 @@ pub async fn gate(
     if must_change && path != "/password" {
         return Redirect::to("/password").into_response();
     }
+    // A page refused is still the console's page, with its navigation and
+    // what to do; what the page would have shown is never read.
+    if let Some(secs) = too_fast {
+        let message = format!(
+            "You are opening this console's pages faster than it allows for one user; wait \
+             {secs} second(s), then reload."
+        );
+        let res = refused_page(req, next, StatusCode::TOO_MANY_REQUESTS, message).await;
+        return with_retry_after(res, secs);
+    }
     if let Some(permission) = page_rule_for(&path)
         && !caller.can(permission)
     {
-        let message = caller.refusal(permission);
+        let message = caller.page_refusal(permission);
         record_refusal(&auth, &req, caller, &message).await;
-        return (StatusCode::FORBIDDEN, message).into_response();
+        return refused_page(req, next, StatusCode::FORBIDDEN, message).await;
     }
     next.run(req).await
+}
+
+/// The console's page at `req`'s address rendered with `message` in place
+/// of the page's own content, answered with `status`.
+async fn refused_page(
+    mut req: Request,
+    next: Next,
+    status: StatusCode,
+    message: String,
+) -> Response {
+    req.extensions_mut().insert(PageRefused(message));
+    let mut res = next.run(req).await;
+    *res.status_mut() = status;
+    res
+}
+
+fn with_retry_after(mut res: Response, secs: u64) -> Response {
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    res
 }
 
 /// Puts a refusal of a signed-in caller in the history, within their

@@ -4,16 +4,27 @@
 //! nothing, so each source (a signed-in user, or an address) gets a small
 //! budget of records, refilled slowly, and what goes over it is counted
 //! and mentioned in the next record that is written rather than flooding
-//! the history.
+//! the history. Many sources at once (an address each, behind a trusted
+//! proxy) meet a second bound, on the whole console: past it refusals are
+//! only counted, and a summary record a minute says how many.
 
 use crate::audit::{AuditLog, Intent, Outcome};
-use crate::limit::KeyedBuckets;
+use crate::limit::{GlobalBucket, KeyedBuckets};
 use app::action::AuditName;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// Records a source may write at once, then one a minute.
 const BURST: u32 = 10;
 const PER_SEC: f64 = 1.0 / 60.0;
+/// Records all sources together may write at once, then one a second.
+const ALL_BURST: u32 = 60;
+const ALL_PER_SEC: f64 = 1.0;
+/// How often a summary of what went over the console's bound is written.
+const SUMMARY_EVERY: Duration = Duration::from_secs(60);
+/// Who the summary names: the console itself.
+const SUMMARY_ACTOR: &str = crate::auth::bootstrap::SYSTEM_ACTOR;
 
 /// Who was refused, and what.
 pub struct Refused<'a> {
@@ -30,6 +41,11 @@ pub struct Refused<'a> {
 pub struct Refusals {
     audit: Arc<AuditLog>,
     budgets: KeyedBuckets<String>,
+    all: GlobalBucket,
+    /// Refusals over the console's bound, not yet in a summary.
+    dropped: AtomicU64,
+    /// When the last summary was written.
+    summarised: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Refusals {
@@ -37,15 +53,71 @@ impl Refusals {
         Self {
             audit,
             budgets: KeyedBuckets::new(BURST, PER_SEC),
+            all: GlobalBucket::new(ALL_BURST, ALL_PER_SEC),
+            dropped: AtomicU64::new(0),
+            summarised: std::sync::Mutex::new(None),
         }
     }
 
-    /// Records a refusal, if the source's budget allows. A failure to write
-    /// is logged: the refusal itself already happened and stands.
+    /// Writes what went over the console's bound each minute, for as long
+    /// as the console runs, so the count of a flood that stopped is kept.
+    pub fn spawn_summaries(self: &Arc<Self>) {
+        let this = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SUMMARY_EVERY);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(this) = this.upgrade() else { return };
+                this.summarise(true).await;
+            }
+        });
+    }
+
+    /// Writes a summary of the refusals not recorded one by one: when the
+    /// last was a minute ago or more, or `due` (the minute's tick).
+    async fn summarise(&self, due: bool) {
+        let now = Instant::now();
+        {
+            let mut last = self.summarised.lock().unwrap_or_else(|e| e.into_inner());
+            if !due && last.is_some_and(|at| now.duration_since(at) < SUMMARY_EVERY) {
+                return;
+            }
+            *last = Some(now);
+        }
+        let n = self.dropped.swap(0, Ordering::Relaxed);
+        if n == 0 {
+            return;
+        }
+        let message = format!(
+            "{n} refusals were not recorded one by one: more arrived than the console records \
+             (at most {ALL_BURST} at once, then {} a minute, from every source together).",
+            (ALL_PER_SEC * 60.0) as u64
+        );
+        if let Err(e) = self
+            .audit
+            .record_event(
+                Intent::event(SUMMARY_ACTOR, AuditName::Refused, "refusals", None),
+                Outcome::local(false, message),
+            )
+            .await
+        {
+            tracing::error!(error = %e, "a summary of refusals could not be audited");
+        }
+    }
+
+    /// Records a refusal, if the source's budget and the console's allow.
+    /// A failure to write is logged: the refusal itself already happened
+    /// and stands.
     pub async fn record(&self, r: Refused<'_>) {
         let Ok(unrecorded) = self.budgets.take(&r.source.to_string()) else {
             return;
         };
+        if self.all.take().is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.summarise(false).await;
+            return;
+        }
         let mut message = r.message;
         if unrecorded > 0 {
             message.push_str(&format!(

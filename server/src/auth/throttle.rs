@@ -53,7 +53,7 @@ impl Default for Policy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     User,
     Address,
@@ -108,6 +108,10 @@ impl Record {
 enum Key {
     User(String),
     Address(IpAddr),
+    /// Every new name or address that arrived while the table was full:
+    /// counted together, strictly, so a flood of new sources costs no
+    /// memory and gains no fresh attempts.
+    Overflow(Scope),
 }
 
 /// The address a client is counted under: itself for IPv4 (also when
@@ -127,11 +131,32 @@ pub fn address_key(ip: IpAddr) -> IpAddr {
 
 pub struct Throttle {
     policy: Policy,
-    records: Mutex<HashMap<Key, Record>>,
+    records: Mutex<Records>,
 }
 
-/// Past this many keys, idle entries are swept on the next attempt.
+struct Records {
+    by_key: HashMap<Key, Record>,
+    swept: Instant,
+}
+
+impl Records {
+    /// `key` itself, or the overflow key of its scope when the table is
+    /// full and `key` has no record yet.
+    fn admit(&self, key: Key, scope: Scope) -> Key {
+        if self.by_key.len() >= MAX_KEYS && !self.by_key.contains_key(&key) {
+            Key::Overflow(scope)
+        } else {
+            key
+        }
+    }
+}
+
+/// Past this many keys, idle entries are swept, at most once a second (a
+/// sweep walks every key).
 const SWEEP_AT: usize = 10_000;
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// The most names and addresses followed at once.
+const MAX_KEYS: usize = 100_000;
 
 /// A reserved attempt. Settle it with `failed` or `succeeded`; dropped
 /// unsettled (the check itself failed), it frees its place.
@@ -173,7 +198,10 @@ impl Throttle {
     pub fn new(policy: Policy) -> Self {
         Self {
             policy,
-            records: Mutex::new(HashMap::new()),
+            records: Mutex::new(Records {
+                by_key: HashMap::new(),
+                swept: Instant::now(),
+            }),
         }
     }
 
@@ -182,7 +210,7 @@ impl Throttle {
         self.policy.lockout
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Record>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Records> {
         self.records.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -207,15 +235,18 @@ impl Throttle {
         now: Instant,
     ) -> Result<Attempt<'_>, Refusal> {
         let p = self.policy;
-        let user_key = Key::User(user.to_string());
-        let address_key = address.map(|a| Key::Address(address_key(a)));
-        let mut map = self.lock();
-        if map.len() > SWEEP_AT {
-            map.retain(|_, r| {
+        let mut records = self.lock();
+        if records.by_key.len() > SWEEP_AT && now >= records.swept + SWEEP_EVERY {
+            records.swept = now;
+            records.by_key.retain(|_, r| {
                 r.age(now, p.window);
                 !r.is_idle()
             });
         }
+        let user_key = records.admit(Key::User(user.to_string()), Scope::User);
+        let address_key =
+            address.map(|a| records.admit(Key::Address(address_key(a)), Scope::Address));
+        let map = &mut records.by_key;
         let mut delay = None;
         if let Some(key) = &address_key {
             let r = map.entry(key.clone()).or_insert_with(|| Record::new(now));
@@ -259,7 +290,7 @@ impl Throttle {
     }
 
     fn release(&self, user: &Key, address: Option<&Key>) {
-        let mut map = self.lock();
+        let map = &mut self.lock().by_key;
         for key in std::iter::once(user).chain(address) {
             if let Some(r) = map.get_mut(key) {
                 r.in_flight = r.in_flight.saturating_sub(1);
@@ -279,21 +310,22 @@ impl Throttle {
         now: Instant,
     ) -> Option<Scope> {
         let p = self.policy;
-        let mut map = self.lock();
+        let mut records = self.lock();
+        let map = &mut records.by_key;
         let mut locked = None;
         for key in std::iter::once(user).chain(address) {
             let r = map.entry(key.clone()).or_insert_with(|| Record::new(now));
             r.in_flight = r.in_flight.saturating_sub(1);
             match (key, failed) {
                 (Key::User(_), false) => r.failures = 0,
-                (Key::Address(_), false) => {}
+                (Key::Address(_) | Key::Overflow(_), false) => {}
                 (_, true) => {
                     r.failures += 1;
                     r.last_failure = now;
                 }
             }
             if failed
-                && matches!(key, Key::Address(_))
+                && matches!(key, Key::Address(_) | Key::Overflow(Scope::Address))
                 && r.failures >= p.address_lock_after
                 && r.locked_until.is_none()
             {

@@ -2,10 +2,15 @@
 //! UPDATE statement itself, so two admins demoting each other at the same
 //! moment cannot both succeed and leave nobody able to manage users. Every
 //! change of a password, a role or the enabled state moves the user's
-//! session epoch on, which ends the sessions signed in before it.
+//! session epoch on, which ends the sessions signed in before it. Every
+//! account made and every change of role or enabled state is kept as a
+//! grant (who asked, who approved), in the same transaction as the change
+//! itself: four eyes reads them to tell whether an approver is independent
+//! of the one who asked.
 
 use super::password;
 use app::access::Role;
+use app::approval::{Grant, GrantChange};
 use app::ids::{Secret, UserName};
 use app::model::UserSummary;
 use sqlx::{ConnectOptions, FromRow, SqliteConnection, SqlitePool};
@@ -62,6 +67,24 @@ impl User {
     }
 }
 
+/// Who gave a user what a change gives them: who asked for it, and who
+/// approved it when it was held for approval.
+#[derive(Debug, Clone, Copy)]
+pub struct Granted<'a> {
+    pub by: &'a str,
+    pub approved_by: Option<&'a str>,
+}
+
+impl<'a> Granted<'a> {
+    /// A change made by `by` alone.
+    pub fn by(by: &'a str) -> Self {
+        Self {
+            by,
+            approved_by: None,
+        }
+    }
+}
+
 /// What a new user is made with. The password was checked against the
 /// rules for new passwords by the executor.
 pub struct NewUser<'a> {
@@ -71,10 +94,66 @@ pub struct NewUser<'a> {
     /// The password was generated for them; they must set their own.
     pub one_time: bool,
     pub demo: bool,
+    pub granted: Granted<'a>,
 }
 
 const COLUMNS: &str = "id, name, role, password_hash, must_change_password, disabled, demo, \
                        created_at, last_sign_in, session_epoch";
+
+const GRANT_COLUMNS: &str = "g.change, g.role, g.by, g.approved_by, g.at";
+
+#[derive(FromRow)]
+struct GrantRow {
+    change: String,
+    role: String,
+    by: String,
+    approved_by: Option<String>,
+    at: String,
+}
+
+impl GrantRow {
+    /// The grant, unless the row is not one this console writes (the
+    /// table's CHECK constraints keep them so).
+    fn grant(self) -> Option<Grant> {
+        Some(Grant {
+            change: GrantChange::parse(&self.change)?,
+            role: self.role.parse().ok()?,
+            by: self.by,
+            approved_by: self.approved_by,
+            at: self.at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct GrantRowNamed {
+    user_name: String,
+    #[sqlx(flatten)]
+    grant: GrantRow,
+}
+
+/// Keeps what `change` gave `user` (their role and state after it).
+async fn grant(
+    tx: &mut sqlx::SqliteConnection,
+    user: &User,
+    change: GrantChange,
+    granted: Granted<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO user_grants (user_id, name, change, role, by, approved_by, at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(user.id)
+    .bind(&user.name)
+    .bind(change.as_str())
+    .bind(user.role().as_str())
+    .bind(granted.by)
+    .bind(granted.approved_by)
+    .bind(crate::approvals::now())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
 
 /// Enabled admins other than the row being changed; the last-admin rule.
 const ANOTHER_ADMIN: &str =
@@ -109,6 +188,7 @@ impl Users {
         let hash = password::hash(new.password.expose())
             .await
             .map_err(UserError::Hash)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let created = sqlx::query_as::<_, User>(&format!(
             "INSERT INTO users (name, role, password_hash, must_change_password, demo, created_at) \
              VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING {COLUMNS}"
@@ -119,9 +199,45 @@ impl Users {
         .bind(new.one_time)
         .bind(new.demo)
         .bind(now())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        created.ok_or_else(|| UserError::Exists(name.to_string()))
+        let user = created.ok_or_else(|| UserError::Exists(name.to_string()))?;
+        grant(&mut tx, &user, GrantChange::Created, new.granted).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Every grant of the user with this id, oldest first.
+    pub async fn grants_of(&self, id: i64) -> Result<Vec<Grant>, UserError> {
+        let rows: Vec<GrantRow> = sqlx::query_as(&format!(
+            "SELECT {GRANT_COLUMNS} FROM user_grants g WHERE g.user_id = ? ORDER BY g.id"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().filter_map(GrantRow::grant).collect())
+    }
+
+    /// Every grant of every user there is, by name, oldest first.
+    pub async fn all_grants(
+        &self,
+    ) -> Result<std::collections::HashMap<String, Vec<Grant>>, UserError> {
+        let rows: Vec<(String, GrantRow)> = sqlx::query_as::<_, GrantRowNamed>(&format!(
+            "SELECT u.name AS user_name, {GRANT_COLUMNS} FROM user_grants g \
+             JOIN users u ON u.id = g.user_id ORDER BY g.id"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.user_name, r.grant))
+        .collect();
+        let mut by_name: std::collections::HashMap<String, Vec<Grant>> = Default::default();
+        for (name, row) in rows {
+            if let Some(g) = row.grant() {
+                by_name.entry(name).or_default().push(g);
+            }
+        }
+        Ok(by_name)
     }
 
     pub async fn by_name(&self, name: &str) -> Result<Option<User>, UserError> {
@@ -176,8 +292,18 @@ impl Users {
     }
 
     /// Changes a role, refusing to demote the last enabled admin.
-    pub async fn set_role(&self, name: &UserName, role: Role) -> Result<User, UserError> {
+    pub async fn set_role(
+        &self,
+        name: &UserName,
+        role: Role,
+        granted: Granted<'_>,
+    ) -> Result<User, UserError> {
         let user = self.existing(name).await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let was: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = ?")
+            .bind(user.id)
+            .fetch_optional(&mut *tx)
+            .await?;
         let changed = sqlx::query_as::<_, User>(&format!(
             "UPDATE users SET role = ?1, session_epoch = session_epoch + (role != ?1) WHERE id = ?2 \
              AND (role != 'admin' OR ?1 = 'admin' OR disabled = 1 OR {ANOTHER_ADMIN}) \
@@ -185,14 +311,29 @@ impl Users {
         ))
         .bind(role.as_str())
         .bind(user.id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        changed.ok_or(UserError::LastAdmin(user.name))
+        let changed = changed.ok_or(UserError::LastAdmin(user.name))?;
+        if was.as_deref() != Some(role.as_str()) {
+            grant(&mut tx, &changed, GrantChange::Role, granted).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// Disables or re-enables a user, refusing to disable the last enabled admin.
-    pub async fn set_disabled(&self, name: &UserName, disabled: bool) -> Result<User, UserError> {
+    pub async fn set_disabled(
+        &self,
+        name: &UserName,
+        disabled: bool,
+        granted: Granted<'_>,
+    ) -> Result<User, UserError> {
         let user = self.existing(name).await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let was: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = ?")
+            .bind(user.id)
+            .fetch_optional(&mut *tx)
+            .await?;
         let changed = sqlx::query_as::<_, User>(&format!(
             "UPDATE users SET disabled = ?1, session_epoch = session_epoch + (disabled != ?1) \
              WHERE id = ?2 \
@@ -201,9 +342,19 @@ impl Users {
         ))
         .bind(disabled)
         .bind(user.id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        changed.ok_or(UserError::LastAdmin(user.name))
+        let changed = changed.ok_or(UserError::LastAdmin(user.name))?;
+        if was != Some(disabled) {
+            let change = if disabled {
+                GrantChange::Disabled
+            } else {
+                GrantChange::Enabled
+            };
+            grant(&mut tx, &changed, change, granted).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// Sets a password; `one_time` when someone else chose it.

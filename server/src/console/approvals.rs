@@ -4,7 +4,7 @@
 
 use super::ServerConsole;
 use crate::actions::Checked;
-use crate::actions::approval::gate;
+use crate::actions::approval::Deciders;
 use crate::approvals::{self, Request};
 use app::access::{Caller, Permission};
 use app::action::{Action, AuditName};
@@ -22,8 +22,7 @@ pub(super) const SHOWN_FOR: std::time::Duration = std::time::Duration::from_secs
 
 /// What the pages show of one space's approvals, as read.
 pub(crate) struct Shown {
-    policy: Policy,
-    users: Vec<Caller>,
+    deciders: Deciders,
     requests: Vec<Request>,
     pub(crate) expected: Vec<app::approval::ExpectedPeer>,
 }
@@ -99,13 +98,23 @@ impl ServerConsole {
         }
     }
 
-    /// A stored request as `who` sees it.
-    pub(crate) fn approval_view(&self, r: Request, who: &Caller) -> ApprovalView {
+    /// A stored request as `who` sees it, with `deciders` read lately.
+    pub(crate) fn approval_view(
+        &self,
+        r: Request,
+        who: &Caller,
+        deciders: &Deciders,
+    ) -> ApprovalView {
         let voted = r.approvals.contains(&who.name);
-        let verdict = self.executor.decidable(who, &r);
+        let grants = deciders
+            .grants
+            .get(&who.name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let verdict = self.executor.decidable(who, &r, grants, &deciders.policy);
         let (can_decide, why_not) = match (verdict, voted) {
-            (Ok(()), false) => (true, None),
-            (Ok(()), true) => (false, Some("You approved it already.".to_string())),
+            (Ok(_), false) => (true, None),
+            (Ok(_), true) => (false, Some("You approved it already.".to_string())),
             (Err(e), _) => (false, Some(e.to_string())),
         };
         ApprovalView {
@@ -125,8 +134,7 @@ impl ServerConsole {
                 let store = self.executor.approvals();
                 let whole = space.is_empty();
                 Ok::<_, AppError>(Arc::new(Shown {
-                    policy: store.policy().await?,
-                    users: self.executor.callers().await?,
+                    deciders: self.executor.deciders().await?,
                     requests: if whole {
                         Vec::new()
                     } else {
@@ -160,17 +168,17 @@ impl ServerConsole {
         who: &Caller,
     ) -> Result<SpaceApprovals, AppError> {
         let shown = self.shown(space).await?;
-        let gate = |kind| gate(&shown.policy, &shown.users, &who.name, kind);
+        let gate = |kind| shown.deciders.gate_of(&who.name, kind);
         Ok(SpaceApprovals {
             requests: shown
                 .requests
                 .iter()
-                .map(|r| self.approval_view(r.clone(), who))
+                .map(|r| self.approval_view(r.clone(), who, &shown.deciders))
                 .collect(),
             expected: shown.expected.clone(),
             accept: gate(AuditName::PeeringAccept),
             destroy: gate(AuditName::PeeringDestroy),
-            require_expected_peer: shown.policy.require_expected_peer,
+            require_expected_peer: shown.deciders.policy.require_expected_peer,
             can_expect: who.can(Permission::ExpectPeers),
         })
     }
@@ -182,7 +190,7 @@ impl ServerConsole {
         who: &Caller,
     ) -> Result<(), AppError> {
         let shown = self.shown(&view.space).await?;
-        let gate = |kind| gate(&shown.policy, &shown.users, &who.name, kind);
+        let gate = |kind| shown.deciders.gate_of(&who.name, kind);
         view.gates = app::approval::PrivateLinkGates {
             create: gate(AuditName::PrivateLinkCreate),
             add: gate(AuditName::PrivateLinkAccountAdd),
@@ -193,20 +201,23 @@ impl ServerConsole {
             .requests
             .iter()
             .filter(|r| r.target == view.addon)
-            .map(|r| self.approval_view(r.clone(), who))
+            .map(|r| self.approval_view(r.clone(), who, &shown.deciders))
             .collect();
         Ok(())
     }
 
-    /// The policy, for the Settings page.
+    /// The policy, for the Settings page, and what a change that loosens
+    /// it would wait for.
     pub(crate) async fn policy_of(
         &self,
         who: &Caller,
     ) -> Result<(Policy, app::approval::Gate), AppError> {
-        let policy = self.executor.approvals().policy().await?;
-        let users = self.executor.callers().await?;
-        let gate = gate(&policy, &users, &who.name, AuditName::PolicySet);
-        Ok((policy, gate))
+        let deciders = self.executor.deciders().await?;
+        let mut looser = deciders.policy.clone();
+        looser.approvals.clear();
+        let needs = deciders.policy.change_needs(&looser);
+        let gate = deciders.gate(&who.name, AuditName::PolicySet, needs);
+        Ok((deciders.policy, gate))
     }
 
     /// What waits for `who`.
@@ -216,6 +227,7 @@ impl ServerConsole {
         let open = store.open().await?;
         let mine = store.of_requester(&who.name, &since()).await?;
         let all = self.shown("").await?;
+        let deciders = &all.deciders;
         let expected = &all.expected;
         let now = super::rfc3339(OffsetDateTime::now_utc());
         let spaces = self.read_spaces().await?.value;
@@ -250,17 +262,21 @@ impl ServerConsole {
             let key = |p: &PendingRequest| p.peering.expires.clone().unwrap_or_else(|| "~".into());
             key(a).cmp(&key(b))
         });
-        let to_decide = open
+        // What they may decide, and what they could, but for why not (made
+        // by its requester, say): said, so nobody wonders where it went.
+        let (to_decide, not_mine): (Vec<_>, Vec<_>) = open
             .into_iter()
-            .map(|r| self.approval_view(r, who))
-            .filter(|v| v.can_decide)
-            .collect();
+            .filter(|r| r.state == app::approval::ApprovalState::Pending)
+            .filter(|r| r.requester != who.name && r.action.authorise(who).is_ok())
+            .map(|r| self.approval_view(r, who, deciders))
+            .partition(|v| v.can_decide);
         Ok(Inbox {
             to_decide,
+            cannot_decide: not_mine,
             pending,
             mine: mine
                 .into_iter()
-                .map(|r| self.approval_view(r, who))
+                .map(|r| self.approval_view(r, who, deciders))
                 .collect(),
             as_of: now,
         })

@@ -8,13 +8,13 @@ use crate::cache::{Loader, Read};
 use crate::provider::wire::Space;
 use crate::provider::{ProviderClient, ProviderError};
 use app::access::{Caller, Permission};
-use app::action::{Action, Done};
+use app::action::{Action, AuditName, Done};
 use app::console::Console;
 use app::error::AppError;
 use app::ids::{AddonName, SpaceRef};
 use app::model::{
     AuditPage, AuditQuery, DataAddonSummary, Freshness, IntegrityAlarm, Overview, Peering,
-    PeeringInfo, PeeringStatus, PrivateLinkView, SpaceSummary, SpaceView, UserSummary,
+    PeeringInfo, PeeringStatus, PrivateLinkView, SpaceSummary, SpaceView,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,7 +48,12 @@ pub struct ServerConsole {
     shown: moka::future::Cache<String, std::sync::Arc<approvals::Shown>>,
     /// What the watcher has cost lately; `None` when it is off.
     watch_log: Option<Arc<crate::notify::watch::WatchLog>>,
+    /// The latest readiness answer, and when it was worked out.
+    readiness: tokio::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
 }
+
+/// How long a readiness answer is given again without checking.
+const READY_FOR: Duration = Duration::from_secs(1);
 
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
@@ -99,6 +104,38 @@ impl ServerConsole {
                 .max_capacity(1000)
                 .build(),
             watch_log,
+            readiness: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether the console can work, checked without taking the write
+    /// lock (which a flood of anonymous checks would take from actions and
+    /// sign-ins): the disk under the database is writable and has room, a
+    /// read answers, the newest write did not fail, and the provider
+    /// answered lately.
+    async fn check_ready(&self) -> Result<(), String> {
+        let pool = self.audit().pool();
+        if let Some(why) = crate::db::unwritable(pool.connect_options().get_filename()) {
+            return Err(format!("the database cannot be written: {why}"));
+        }
+        sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map_err(|e| format!("the database cannot be read: {e}"))?;
+        if let Some(e) = self.audit().failing() {
+            return Err(format!("the newest write to the history failed: {e}"));
+        }
+        // The provider answered within six refresh periods: the spaces'
+        // list is read at most that often, whoever asks.
+        match self.read_spaces().await {
+            Ok(r) => match r.stale_error {
+                None => Ok(()),
+                Some(e) => Err(format!(
+                    "the provider's latest answer failed ({e}); its last good one was at {}",
+                    rfc3339(r.at)
+                )),
+            },
+            Err(e) => Err(format!("the provider did not answer: {e}")),
         }
     }
 
@@ -336,6 +373,7 @@ impl Console for ServerConsole {
             query,
             older: page.older,
             newer: page.newer,
+            searched_to: page.searched_to,
             spaces: crate::audit::query::spaces(pool).await.map_err(fail)?,
             actors: crate::audit::query::actors(pool).await.map_err(fail)?,
             chain,
@@ -355,27 +393,17 @@ impl Console for ServerConsole {
     }
 
     async fn ready(&self) -> Result<(), String> {
-        // The database takes a write lock (a full disk or a read-only
-        // mount fails here, before an action would).
-        let pool = self.audit().pool();
-        let unwritable = |e: sqlx::Error| format!("the database cannot be written: {e}");
-        let tx = pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(unwritable)?;
-        tx.rollback().await.map_err(unwritable)?;
-        // The provider answered within six refresh periods: the spaces'
-        // list is read at most that often, whoever asks.
-        match self.read_spaces().await {
-            Ok(r) => match r.stale_error {
-                None => Ok(()),
-                Some(e) => Err(format!(
-                    "the provider's latest answer failed ({e}); its last good one was at {}",
-                    rfc3339(r.at)
-                )),
-            },
-            Err(e) => Err(format!("the provider did not answer: {e}")),
+        // Anyone may ask, as often as they like: the answer is worked out
+        // at most once a second, by one caller while the others wait.
+        let mut last = self.readiness.lock().await;
+        if let Some((at, answer)) = &*last
+            && at.elapsed() < READY_FOR
+        {
+            return answer.clone();
         }
+        let answer = self.check_ready().await;
+        *last = Some((std::time::Instant::now(), answer.clone()));
+        answer
     }
 
     async fn notifications(
@@ -391,13 +419,34 @@ impl Console for ServerConsole {
         })
     }
 
-    async fn users(&self, who: &Caller) -> Result<Vec<UserSummary>, AppError> {
+    async fn users(&self, who: &Caller) -> Result<app::approval::UsersView, AppError> {
         who.require(Permission::ManageUsers)?;
         let users = self.executor.users().list().await?;
-        Ok(users.iter().map(|u| u.summary()).collect())
+        let deciders = self.executor.deciders().await?;
+        let held: Vec<_> = app::access::Role::ALL
+            .into_iter()
+            .filter(|r| deciders.policy.decides(*r))
+            .collect();
+        let gate = deciders.gate(&who.name, AuditName::UserRole, u8::from(!held.is_empty()));
+        Ok(app::approval::UsersView {
+            users: users.iter().map(|u| u.summary()).collect(),
+            held,
+            gate,
+        })
     }
 
     async fn act(&self, who: &Caller, action: Action) -> Result<Done, AppError> {
         self.executor.run(who, &action, Some(self)).await
+    }
+
+    async fn act_or_ask(
+        &self,
+        who: &Caller,
+        action: Action,
+        reason: String,
+    ) -> Result<Done, AppError> {
+        self.executor
+            .run_or_ask(who, action, &reason, Some(self))
+            .await
     }
 }

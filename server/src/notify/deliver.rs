@@ -33,27 +33,48 @@ pub const SIGNATURE_HEADER: &str = "Spaceport-Signature";
 
 /// Whether a webhook may be sent to `ip`. Not to link-local addresses
 /// (169.254.0.0/16 and fe80::/10, where clouds serve instance metadata and
-/// its credentials, and AWS's fd00:ec2::254), nor to unspecified, multicast
-/// or broadcast ones. Loopback and private ranges stay allowed: an
-/// internal receiver or a local relay is a fair destination.
+/// its credentials, and AWS's fd00:ec2::254), nor to unspecified ("this
+/// network", 0.0.0.0/8), multicast or broadcast ones, however an IPv6
+/// address carries them: IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible
+/// (`::a.b.c.d`), NAT64 (`64:ff9b::/96`, which a DNS64 network turns into
+/// the IPv4 address) and 6to4 (`2002:AABB:CCDD::`). Teredo (`2001::/32`)
+/// and NAT64's local-use prefix (`64:ff9b:1::/48`), whose IPv4 part is
+/// obfuscated or placed by the network, are refused whole. Loopback and
+/// private ranges stay allowed: an internal receiver or a local relay is
+/// a fair destination.
 pub fn reachable(ip: std::net::IpAddr) -> bool {
-    use std::net::{IpAddr, Ipv6Addr};
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let v4_ok = |v4: Ipv4Addr| {
+        !(v4.is_link_local()
+            || v4.is_unspecified()
+            || v4.octets()[0] == 0
+            || v4.is_multicast()
+            || v4.is_broadcast())
     };
-    match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_link_local() || v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast())
-        }
-        IpAddr::V6(v6) => {
-            let aws_metadata = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
-            !(v6.is_unicast_link_local()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || v6 == aws_metadata)
-        }
+    let v6 = match ip {
+        IpAddr::V4(v4) => return v4_ok(v4),
+        IpAddr::V6(v6) => v6,
+    };
+    let s = v6.segments();
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    // The forms that carry an IPv4 address in their last 32 bits.
+    let carries_v4 =
+        s[..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0) || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+    if carries_v4 && !v6.is_loopback() && !v6.is_unspecified() {
+        return v4_ok(embedded(s[6], s[7]));
     }
+    if s[0] == 0x2002 {
+        return v4_ok(embedded(s[1], s[2]));
+    }
+    let teredo = s[0] == 0x2001 && s[1] == 0;
+    let nat64_local = s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1;
+    let aws_metadata = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+    !(v6.is_unicast_link_local()
+        || v6.is_unspecified()
+        || v6.is_multicast()
+        || v6 == aws_metadata
+        || teredo
+        || nat64_local)
 }
 
 /// What the resolver says of a name it will not connect to.
@@ -174,6 +195,9 @@ impl Outbox {
             // A redirect could send the signed body somewhere the admin
             // never named.
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the name itself, past `Guarded`: a name
+            // that points at instance metadata would go through it.
+            .no_proxy()
             .dns_resolver(Arc::new(Guarded))
             .user_agent(concat!("spaceport/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -343,6 +367,15 @@ mod tests {
             "fd00:ec2::254",
             "::ffff:169.254.169.254",
             "::",
+            // The same metadata address, however IPv6 carries it.
+            "::a9fe:a9fe",
+            "::169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::169.254.169.254",
+            "2002:a9fe:a9fe::1",
+            "64:ff9b:1::a9fe:a9fe",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "0.1.2.3",
         ] {
             assert!(!reachable(refused.parse().unwrap()), "{refused}");
         }
@@ -353,12 +386,16 @@ mod tests {
             "203.0.113.9",
             "::1",
             "2001:db8::1",
+            "64:ff9b::a00:5",
+            "2002:cb00:7109::1",
         ] {
             assert!(reachable(allowed.parse().unwrap()), "{allowed}");
         }
         let url = url::Url::parse("http://169.254.169.254/latest/meta-data/").unwrap();
         assert!(refused_host(&url).is_some());
         let url = url::Url::parse("http://[fe80::1]:8080/").unwrap();
+        assert!(refused_host(&url).is_some());
+        let url = url::Url::parse("http://[::a9fe:a9fe]/latest/meta-data/").unwrap();
         assert!(refused_host(&url).is_some());
         assert!(refused_host(&url::Url::parse("https://hooks.example.com/x").unwrap()).is_none());
     }

@@ -232,10 +232,13 @@ async fn get_peering(
     State(st): State<Shared>,
     Path((space, pcx)): Path<(String, String)>,
 ) -> ApiResult {
-    Ok(json(
-        StatusCode::OK,
-        &st.world().peering(&space, &pcx, now())?,
-    ))
+    let peering = {
+        let mut world = st.world();
+        let peering = world.peering(&space, &pcx, now())?;
+        world.peering_read(&space, &pcx, now());
+        peering
+    };
+    Ok(json(StatusCode::OK, &peering))
 }
 
 async fn list_apps(State(st): State<Shared>, headers: HeaderMap) -> ApiResult {

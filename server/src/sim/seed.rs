@@ -329,7 +329,11 @@ pub fn world(now: OffsetDateTime, timing: Timing) -> World {
             }
         })
         .collect();
-    World { spaces, timing }
+    World {
+        spaces,
+        timing,
+        deferred: Vec::new(),
+    }
 }
 
 /// The data add-ons: the PrivateLink seed document's app and Redis add-on

@@ -103,6 +103,18 @@ pub struct PeeringRequest {
 pub struct World {
     pub spaces: Vec<SimSpace>,
     pub timing: Timing,
+    /// Changes the AWS side makes once a peering has been read a few more
+    /// times (see `PeeringAmendment::after_reads`).
+    pub deferred: Vec<Deferred>,
+}
+
+/// An amendment waiting for its peering to be read `reads_left` more times.
+#[derive(Debug, Clone)]
+pub struct Deferred {
+    pub space: String,
+    pub pcx_id: String,
+    pub change: PeeringAmendment,
+    pub reads_left: u32,
 }
 
 pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
@@ -347,6 +359,12 @@ pub struct PeeringAmendment {
     pub cidr_block: Option<String>,
     pub aws_account_id: Option<String>,
     pub status: Option<String>,
+    /// Made only once the peering has been read by itself (`GET
+    /// /spaces/{space}/peerings/{pcx}`) this many more times: the AWS side
+    /// changing a request at the worst moment, between a client's look
+    /// and its act.
+    #[serde(default)]
+    pub after_reads: Option<u32>,
 }
 
 impl World {
@@ -368,6 +386,20 @@ impl World {
         if let Some(a) = &change.aws_account_id {
             rules::account_id(a).map_err(invalid)?;
         }
+        if let Some(reads) = change.after_reads.filter(|n| *n > 0) {
+            let space = self.space(key)?.space.name.clone();
+            let p = self.customer_peering_mut(key, pcx_id, now)?.peering.clone();
+            self.deferred.push(Deferred {
+                space,
+                pcx_id: pcx_id.to_string(),
+                change: PeeringAmendment {
+                    after_reads: None,
+                    ..change.clone()
+                },
+                reads_left: reads,
+            });
+            return Ok(p);
+        }
         let p = self.customer_peering_mut(key, pcx_id, now)?;
         if let Some(net) = cidr {
             p.peering.cidr_blocks = vec![net.to_string()];
@@ -380,6 +412,37 @@ impl World {
             p.next = None;
         }
         Ok(p.peering.clone())
+    }
+}
+
+impl World {
+    /// Counts a read of peering `pcx_id` in space `key`, and makes the
+    /// deferred changes whose reads are used up (after the answer was
+    /// taken).
+    pub fn peering_read(&mut self, key: &str, pcx_id: &str, now: OffsetDateTime) {
+        if self.deferred.is_empty() {
+            return;
+        }
+        let Ok(space) = self.space(key).map(|s| s.space.name.clone()) else {
+            return;
+        };
+        let mut due = Vec::new();
+        self.deferred.retain_mut(|d| {
+            if d.space != space || d.pcx_id != pcx_id {
+                return true;
+            }
+            d.reads_left = d.reads_left.saturating_sub(1);
+            if d.reads_left == 0 {
+                due.push(d.clone());
+                return false;
+            }
+            true
+        });
+        for d in due {
+            if let Err(e) = self.amend(&d.space, &d.pcx_id, &d.change, now) {
+                tracing::debug!(error = ?e, pcx = %d.pcx_id, "a deferred amendment did not apply");
+            }
+        }
     }
 }
 

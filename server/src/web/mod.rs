@@ -6,7 +6,7 @@
 
 use crate::auth::gate::gate;
 use crate::auth::{Auth, handlers};
-use app::access::{Caller, Me};
+use app::access::{Caller, Me, PageRefused};
 use app::console::SharedConsole;
 use axum::{
     Router,
@@ -115,9 +115,18 @@ pub fn app(state: AppState, sessions: Sessions) -> Router {
             routes,
             move || {
                 provide_context(console.clone());
-                // The page's caller, from the request the gate annotated.
-                let caller = use_context::<http::request::Parts>()
+                // The page's caller, from the request the gate annotated,
+                // and why the page is refused to them, if it is.
+                let parts = use_context::<http::request::Parts>();
+                let caller = parts
+                    .as_ref()
                     .and_then(|p| p.extensions.get::<Caller>().cloned());
+                if let Some(refused) = parts
+                    .as_ref()
+                    .and_then(|p| p.extensions.get::<PageRefused>().cloned())
+                {
+                    provide_context(refused);
+                }
                 let alarm = caller
                     .as_ref()
                     .and_then(|c| console.alarm(c).ok().flatten());

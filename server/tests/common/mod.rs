@@ -80,6 +80,7 @@ pub async fn make_users(db: &std::path::Path) {
                 password: &app::ids::Secret::new(PASSWORD),
                 one_time: false,
                 demo: false,
+                granted: server::auth::users::Granted::by("command line"),
             })
             .await
             .unwrap();
