@@ -104,7 +104,7 @@ export default defineConfig({
   }, {
     command: `bash end2end/start-console.sh ${bin} ${fourEyesDb} ${fourEyesLog} --listen 127.0.0.1:${fourEyesPort} --refresh-secs 1 --api-url http://127.0.0.1:${fourEyesSim} --data-api-url http://127.0.0.1:${fourEyesSim + 1}`,
     cwd: "..",
-    env: { HEROKU_API_KEY: token },
+    env: { HEROKU_API_KEY: token, SPACEPORT_E2E_SECOND_ADMIN: "1" },
     url: `http://127.0.0.1:${fourEyesPort}/signin`,
     timeout: 60_000,
     reuseExistingServer: false,

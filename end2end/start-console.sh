@@ -6,6 +6,7 @@
 # set, a record of the history edited in place behind the console's back
 # (with sqlite3, the way an attacker with the file would), then the console
 # itself, its whole output kept in a log file the token-secrecy test reads.
+# With SPACEPORT_E2E_SECOND_ADMIN, a second admin `e2e-admin2` too.
 #
 #   start-console.sh BIN DATABASE LOG [console flags...]
 set -euo pipefail
@@ -15,6 +16,11 @@ mkdir -p "$(dirname "$log")"
 for role in viewer operator admin; do
   printf '%s\n' "e2e-password-$role" | "$bin" user add "e2e-$role" --role "$role" --database "$db" >/dev/null
 done
+# A second admin, independent of the first, where four eyes need one to
+# approve what the first asks (SPACEPORT_E2E_SECOND_ADMIN).
+if [ -n "${SPACEPORT_E2E_SECOND_ADMIN:-}" ]; then
+  printf '%s\n' "e2e-password-admin2" | "$bin" user add e2e-admin2 --role admin --database "$db" >/dev/null
+fi
 # A policy to start with, when given (`KIND=N ...`): the console the
 # single-click tests use lets accepts and destroys through without approval.
 if [ -n "${SPACEPORT_E2E_POLICY:-}" ]; then

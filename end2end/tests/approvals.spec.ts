@@ -64,6 +64,9 @@ test("an operator asks, an admin approves, and both see the peering reach active
   await opRow.getByRole("button", { name: "Request approval" }).click();
   const dialog = op.getByRole("dialog", { name: "Accept peering" });
   await expect(dialog.locator(".marker.unexpected")).toBeVisible();
+  // Only what this person can do: ask, or cancel. No greyed accept.
+  await expect(dialog.getByRole("button", { name: "Accept peering" })).toHaveCount(0);
+  await expect(dialog.getByRole("button", { name: "Cancel" })).toHaveCount(1);
   await expect(dialog.locator(".finding.warning")).toContainText("make sure it is one of yours");
   // No reason, no request.
   await expect(dialog.getByRole("button", { name: "Request approval" })).toBeDisabled();
@@ -203,7 +206,9 @@ test("an expected peer clears its own request's marker, and can be required", as
   await expect(oursRow.locator(".marker.unexpected")).toBeVisible({ timeout: 15_000 });
   await expect(strangerRow.locator(".marker.unexpected")).toBeVisible();
 
-  const form = op.locator("form.expect");
+  // The form sits in the expected peers' card.
+  const form = op.locator("section.expected-peers form.expect");
+  await expect(form).toBeVisible();
   await form.locator('input[name="aws_account_id"]').fill("210987654321");
   await form.locator('input[name="vpc_id"]').fill("vpc-0aaaaaaa1");
   await form.locator('input[name="cidr"]').fill("10.80.0.0/16");
@@ -222,12 +227,18 @@ test("an expected peer clears its own request's marker, and can be required", as
   await open(op, "/");
   await expect(op.locator(`tr[data-space="${SPACE}"] .marker.unexpected`)).toBeVisible();
 
-  // An admin lets accepts through without approval, but only expected ones.
+  // An admin lets accepts through without approval, but only expected
+  // ones. Lowering a count loosens four eyes: it waits for another admin.
   const admin = await person(browser, "admin", "/settings");
   await admin.locator('tr[data-kind="peering.accept"] select').selectOption("0");
   await admin.locator('input[name="require_expected_peer"]').check();
-  await admin.getByRole("button", { name: "Save" }).click();
-  await expect(admin.locator(".notice")).toContainText("require expected peer off → on");
+  await expect(admin.getByRole("button", { name: "Save" })).toHaveCount(0);
+  await admin.locator(".policy-form textarea.reason").fill("NET-77: accept expected peers directly");
+  await admin.getByRole("button", { name: "Request approval" }).click();
+  await expect(admin.locator(".notice.decision")).toContainText("Asked for approval #");
+  await decidePolicyAsSecondAdmin(browser);
+  await open(admin, "/audit?action=policy.set");
+  await expect(admin.locator("tr.audit-entry").first()).toContainText("require expected peer off → on");
 
   await open(op, `/spaces/${SPACE}`);
   await strangerRow.getByRole("button", { name: "Accept" }).click();
@@ -247,10 +258,49 @@ test("an expected peer clears its own request's marker, and can be required", as
   // Met, the expectation is used up.
   await expect(op.locator("tr.expected-peer")).toHaveCount(0);
 
-  // The policy goes back to a new console's, for whoever runs next.
+  // The policy goes back to a new console's, for whoever runs next:
+  // raising the count alone is saved at once...
   await open(admin, "/settings");
   await admin.locator('tr[data-kind="peering.accept"] select').selectOption("1");
-  await admin.locator('input[name="require_expected_peer"]').uncheck();
   await admin.getByRole("button", { name: "Save" }).click();
   await expect(admin.locator(".notice")).toContainText("Policy changed");
+  // ...turning "expected only" off again waits for the other admin.
+  await open(admin, "/settings");
+  await admin.locator('input[name="require_expected_peer"]').uncheck();
+  await admin.locator(".policy-form textarea.reason").fill("back to a new console's policy");
+  await admin.getByRole("button", { name: "Request approval" }).click();
+  await expect(admin.locator(".notice.decision")).toContainText("Asked for approval #");
+  await decidePolicyAsSecondAdmin(browser);
+});
+
+/** The second admin approves the policy change waiting in their inbox. */
+async function decidePolicyAsSecondAdmin(browser: Browser) {
+  const carol = await person(browser, "admin2", "/inbox");
+  const card = carol.locator('.to-decide .approval[data-target="approval policy"]');
+  await expect(card).toBeVisible({ timeout: 10_000 });
+  await card.getByRole("button", { name: "Approve" }).click();
+  await expect(carol.locator(".notice.decision")).toContainText("Policy changed");
+  await carol.context().close();
+}
+
+test("inviting an admin waits for another admin, who is shown the one-time password once", async ({ browser }) => {
+  const admin = await person(browser, "admin", "/users");
+  const invite = admin.locator("section.invite");
+  await invite.locator('input[name="name"]').fill(`e2e-second-${Date.now() % 100000}`);
+  // A viewer decides nothing: invited at once, no reason asked.
+  await expect(invite.locator("textarea.reason")).toBeHidden();
+  await invite.locator('select[name="role"]').selectOption("admin");
+  await expect(invite.locator("textarea.reason")).toBeVisible();
+  await invite.locator("textarea.reason").fill("on call for the weekend");
+  await invite.getByRole("button", { name: "Request approval" }).click();
+  await expect(admin.locator(".notice.decision, .notice")).toContainText("Asked for approval #");
+
+  const carol = await person(browser, "admin2", "/inbox");
+  const card = carol.locator('.to-decide .approval[data-state="pending"]').filter({ hasText: "user.invite" });
+  await expect(card).toBeVisible({ timeout: 10_000 });
+  await expect(card.locator(".snapshot")).toContainText("role admin");
+  await card.getByRole("button", { name: "Approve" }).click();
+  await expect(carol.locator(".notice")).toContainText("Invited");
+  await expect(carol.locator(".notice code")).toHaveText(/^\S{20}$/);
+  await expect(carol.locator(".notice")).toContainText("one-time password");
 });

@@ -99,3 +99,18 @@ test("an admin manages users: invite, change a role, and the last admin stays", 
   await expect(page.locator('tr.audit-entry[data-action="user.invite"]')).toContainText("e2e-admin");
   await expect(page.locator('tr.audit-entry[data-action="auth.sign_in"]').first()).toBeVisible();
 });
+
+test("a page a role may not open is the console's own page, saying whose it is", async ({ page }) => {
+  await open(page, "/", "operator");
+  const res = await page.goto("/settings");
+  expect(res?.status()).toBe(403);
+  // The console's layout: the navigation, who is signed in, a way back.
+  await expect(page.locator(".topbar nav")).toContainText("Spaces");
+  await expect(page.locator(".me .who")).toHaveText("e2e-operator · operator");
+  const refused = page.locator("section.refused");
+  await expect(refused.getByRole("heading")).toHaveText("This page is not open to you");
+  await expect(refused).toContainText("where admins change the approval policy");
+  await expect(refused).not.toContainText("Nothing was changed");
+  await refused.getByRole("link", { name: "Back to the spaces" }).click();
+  await expect(page).toHaveURL(/\/$/);
+});

@@ -1,6 +1,7 @@
 import { type Page } from "@playwright/test";
 
-export type Role = "viewer" | "operator" | "admin";
+/** `admin2` is the second admin the four-eyes console has. */
+export type Role = "viewer" | "operator" | "admin" | "admin2";
 
 /** The users start-console.sh makes: `e2e-<role>`. */
 export const password = (role: Role) => `e2e-password-${role}`;
