@@ -542,7 +542,12 @@ impl Done {
             Self::PrivateLink(r) => r.message.clone(),
             Self::Url(_) => "Revealed.".into(),
             Self::Invited(i) => format!("Invited {} as {}.", i.name, i.role),
-            Self::User(u) => format!("{} is now {}.", u.name, u.role),
+            Self::User(u) => format!(
+                "{} is now {}{}.",
+                u.name,
+                u.role,
+                if u.disabled { ", disabled" } else { "" }
+            ),
             Self::WebhookAdded(w) => format!("Added the webhook \"{}\".", w.name),
             Self::Said(s) => s.clone(),
         }

@@ -55,6 +55,7 @@ pub async fn forget_peer(id: i64) -> Result<String, AppError> {
 pub fn ExpectedPeers(view: SpaceView, space: String) -> impl IntoView {
     let may = i_can(Permission::ExpectPeers);
     let require = view.approvals.require_expected_peer;
+    let none = view.approvals.expected.is_empty();
     let rows = view
         .approvals
         .expected
@@ -112,10 +113,19 @@ pub fn ExpectedPeers(view: SpaceView, space: String) -> impl IntoView {
                         <th></th>
                     </tr>
                 </thead>
-                <tbody>{rows}</tbody>
+                <tbody>
+                    {rows}
+                    {none.then(|| view! { <tr><td colspan="8" class="muted">"None registered."</td></tr> })}
+                </tbody>
             </table>
             </div>
-            {may.then(|| view! { <ExpectForm space /> })}
+            {may
+                .then(|| {
+                    view! {
+                        <h3>"Expect a peer"</h3>
+                        <ExpectForm space />
+                    }
+                })}
         </section>
     }
 }

@@ -115,9 +115,12 @@ pub fn UsersPage() -> impl IntoView {
                     <InviteFields held gate />
                 </CallForm>
             </section>
-            <div data-live="users" data-quiet="">
-                <UserTable view />
-            </div>
+            <section class="panel user-list">
+                <h2>"Everyone"</h2>
+                <div data-live="users" data-quiet="">
+                    <UserTable view />
+                </div>
+            </section>
         }
     };
     view! {
@@ -308,6 +311,8 @@ pub fn UserChangeDialogPage() -> impl IntoView {
             .deadlock(&format!("a change that lets {} decide", u.name));
         let blocked = deadlock.is_some();
         let (raise_name, enable_name) = (u.name.clone(), u.name.clone());
+        // One Cancel, on the last form's row.
+        let enable_held = view.enable_held(&u);
         let raise = (!raises.is_empty()).then(|| {
             view! {
                 <CallForm
@@ -325,11 +330,11 @@ pub fn UserChangeDialogPage() -> impl IntoView {
                                 .collect_view()}
                         </select>
                     </label>
-                    <AskButton blocked />
+                    <AskButton blocked cancel=!enable_held />
                 </CallForm>
             }
         });
-        let enable = view.enable_held(&u).then(|| {
+        let enable = enable_held.then(|| {
             view! {
                 <CallForm
                     function="set_user_disabled"
@@ -338,12 +343,17 @@ pub fn UserChangeDialogPage() -> impl IntoView {
                     fields=vec![("name", enable_name.clone()), ("disabled", "false".into())]
                 >
                     <p>{format!("Enable {enable_name} again ({}).", u.role)}</p>
-                    <AskButton blocked />
+                    <AskButton blocked cancel=true />
                 </CallForm>
             }
         });
         let nothing = (raise.is_none() && enable.is_none()).then(|| {
-            view! { <p>"Nothing about this user waits for approval: change it on the Users page."</p> }
+            view! {
+                <p>"Nothing about this user waits for approval: change it on the Users page."</p>
+                <div class="buttons">
+                    <CloseButton label="Close" />
+                </div>
+            }
         });
         view! {
             <div class="dialog" role="dialog" aria-label="Request a change">
@@ -351,7 +361,8 @@ pub fn UserChangeDialogPage() -> impl IntoView {
                 <p class="muted">
                     {format!(
                         "{} is {}{}. Making someone able to decide what the policy holds waits \
-                         for another admin, who did not appoint you lately, to approve.",
+                         for the approval of another admin: one you have not invited, raised or \
+                         enabled lately.",
                         u.name,
                         u.role,
                         if u.disabled { ", disabled" } else { "" },
@@ -361,9 +372,6 @@ pub fn UserChangeDialogPage() -> impl IntoView {
                 {raise}
                 {enable}
                 {nothing}
-                <div class="buttons">
-                    <CloseButton label="Close" />
-                </div>
             </div>
         }
         .into_any()
@@ -372,9 +380,10 @@ pub fn UserChangeDialogPage() -> impl IntoView {
 }
 
 /// A dialog form's reason and its Request approval, which works once a
-/// reason is written (never while nobody could approve).
+/// reason is written (never while nobody could approve), with the
+/// dialog's Cancel beside it when `cancel`.
 #[component]
-fn AskButton(blocked: bool) -> impl IntoView {
+fn AskButton(blocked: bool, cancel: bool) -> impl IntoView {
     view! {
         <textarea class="reason" name="reason" placeholder="Why (a ticket, who asked)"></textarea>
         <div class="buttons">
@@ -386,6 +395,7 @@ fn AskButton(blocked: bool) -> impl IntoView {
             >
                 "Request approval"
             </button>
+            {cancel.then(|| view! { <CloseButton /> })}
         </div>
     }
 }
