@@ -92,6 +92,17 @@ pub fn handles(action: &Action) -> bool {
     )
 }
 
+/// "approved as admin, held since 2026-11-01T00:00:00Z (given by command
+/// line)": the standing a decision was made in, for the history.
+fn standing_words(decided: &str, standing: &Grant) -> String {
+    format!(
+        "{decided} as {}, held since {} (given by {})",
+        standing.role,
+        standing.at,
+        standing.giver()
+    )
+}
+
 /// A reason or comment, trimmed; required ones must say something.
 fn words(text: &str, required: Option<&str>) -> Result<String, AppError> {
     let text = text.trim();
@@ -377,12 +388,7 @@ impl Executor {
                 }
                 // In what standing: the history shows at a glance whether
                 // the two pairs of eyes were independent.
-                detail.push_str(&format!(
-                    "; approved as {}, held since {} (given by {})",
-                    standing.role,
-                    standing.at,
-                    standing.giver()
-                ));
+                detail.push_str(&format!("; {}", standing_words("approved", &standing)));
                 Ok(Checked {
                     space: checked.space,
                     detail: Some(detail),
@@ -395,10 +401,16 @@ impl Executor {
                 self.expire_due().await;
                 let r = self.request(*request).await?;
                 let grants = self.grants_of(who).await?;
-                self.decidable(who, &r, &grants, &self.approvals().policy().await?)?;
+                let standing =
+                    self.decidable(who, &r, &grants, &self.approvals().policy().await?)?;
                 Ok(Checked {
                     space: r.space,
-                    detail: Some(format!("{} {}: {reason}", r.kind, r.target)),
+                    detail: Some(format!(
+                        "{} {}: {reason}; {}",
+                        r.kind,
+                        r.target,
+                        standing_words("rejected", &standing)
+                    )),
                     ..Checked::default()
                 })
             }
