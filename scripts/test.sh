@@ -25,11 +25,13 @@ mkdir -p target/e2e
 cp target/debug/spaceport target/debug/hash.txt target/e2e/
 
 step "lints, both feature sets"
+cargo clippy --all-targets -p domain -- -D warnings
 cargo clippy --all-targets -p server -- -D warnings
 cargo clippy --all-targets -p app --features ssr -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests"
+cargo test -p domain
 cargo test -p app --features ssr
 cargo test -p server
 

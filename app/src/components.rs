@@ -1,8 +1,8 @@
 //! Small pieces shared by the pages.
 
-use crate::error::AppError;
-use crate::model::{Freshness, PeeringStatus};
-use crate::validate::relative_time;
+use domain::error::AppError;
+use domain::model::{Freshness, PeeringStatus};
+use domain::validate::relative_time;
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -98,7 +98,7 @@ pub fn every(every: Duration, tick: impl Fn() + 'static) {
 /// its data through this one wrapper.
 #[component]
 pub fn Loaded<T, V, F>(
-    data: Resource<Result<T, AppError>>,
+    data: Resource<Result<T, crate::error::FnError>>,
     fallback: &'static str,
     view: F,
 ) -> impl IntoView
@@ -113,7 +113,7 @@ where
                 let view = view.clone();
                 data.get()
                     .map(move |result| match result {
-                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                        Err(error) => view! { <ErrorMessage error=error.0 /> }.into_any(),
                         Ok(value) => view(value).into_any(),
                     })
             }}

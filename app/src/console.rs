@@ -6,11 +6,11 @@
 //! record the intent, change, record the outcome), so a server function
 //! called directly over HTTP is held to the same rules as a button.
 
-use crate::access::Caller;
-use crate::action::{Action, Done};
-use crate::error::AppError;
-use crate::ids::{AddonName, SpaceRef};
-use crate::model::{
+use domain::access::Caller;
+use domain::action::{Action, Done};
+use domain::error::AppError;
+use domain::ids::{AddonName, SpaceRef};
+use domain::model::{
     AuditPage, AuditQuery, DataAddonSummary, IntegrityAlarm, Overview, PrivateLinkView, SpaceView,
 };
 use std::sync::Arc;
@@ -42,19 +42,19 @@ pub trait Console: Send + Sync + 'static {
         Ok(None)
     }
     /// What waits for `who`: requests to decide, pending peerings, their own.
-    async fn inbox(&self, _who: &Caller) -> Result<crate::approval::Inbox, AppError> {
-        Ok(crate::approval::Inbox::default())
+    async fn inbox(&self, _who: &Caller) -> Result<domain::approval::Inbox, AppError> {
+        Ok(domain::approval::Inbox::default())
     }
     /// The approval policy, for the Settings page.
-    async fn policy(&self, _who: &Caller) -> Result<crate::approval::PolicyView, AppError> {
-        Ok(crate::approval::PolicyView::default())
+    async fn policy(&self, _who: &Caller) -> Result<domain::approval::PolicyView, AppError> {
+        Ok(domain::approval::PolicyView::default())
     }
     /// Webhook destinations, their deliveries and the latest events.
     async fn notifications(
         &self,
         _who: &Caller,
-    ) -> Result<crate::notify::NotificationsView, AppError> {
-        Ok(crate::notify::NotificationsView::default())
+    ) -> Result<domain::notify::NotificationsView, AppError> {
+        Ok(domain::notify::NotificationsView::default())
     }
     /// Whether this console can do its work: `Err` says why not (for a
     /// load balancer's readiness check, which signs nobody in).
@@ -62,7 +62,7 @@ pub trait Console: Send + Sync + 'static {
         Ok(())
     }
     /// Every user, for the user admin page.
-    async fn users(&self, who: &Caller) -> Result<crate::approval::UsersView, AppError>;
+    async fn users(&self, who: &Caller) -> Result<domain::approval::UsersView, AppError>;
     /// Carries out one change on behalf of `who`.
     async fn act(&self, who: &Caller, action: Action) -> Result<Done, AppError>;
     /// The same, or, where the policy holds it back, a request for
@@ -96,12 +96,12 @@ pub fn console() -> Result<(SharedConsole, Caller), AppError> {
 /// with 500.
 pub async fn answer<T>(
     body: impl std::future::Future<Output = Result<T, AppError>>,
-) -> Result<T, AppError> {
+) -> Result<T, crate::error::FnError> {
     let result = body.await;
     if let Err(e) = &result {
         set_status(e);
     }
-    result
+    result.map_err(crate::error::FnError)
 }
 
 /// Sets this response's status for `e`, and logs what is the server's fault.

@@ -7,19 +7,12 @@
 // goes past rustc's default query depth of 128.
 #![recursion_limit = "256"]
 
-pub mod access;
-pub mod action;
-pub mod approval;
-pub mod aws;
 pub mod components;
 pub mod controls;
 pub mod error;
-pub mod ids;
-pub mod model;
-pub mod notify;
+pub mod me;
 pub mod pages;
 pub mod site;
-pub mod validate;
 
 #[cfg(feature = "ssr")]
 pub mod console;
@@ -90,7 +83,7 @@ pub fn App() -> impl IntoView {
                 <pages::alarm::IntegrityBanner />
             </SignedIn>
             <main>
-                {match use_context::<access::PageRefused>() {
+                {match use_context::<me::PageRefused>() {
                     Some(refused) => view! { <RefusedPage refused /> }.into_any(),
                     None => view! {
                     <Routes fallback=|| view! { <p class="error">"There is no such page."</p> }>
@@ -151,13 +144,13 @@ pub fn App() -> impl IntoView {
 /// else anyway.
 #[component]
 fn TopNav() -> impl IntoView {
-    let me = use_context::<access::Me>().unwrap_or_default();
+    let me = use_context::<me::Me>().unwrap_or_default();
     let Some(caller) = me.0 else {
         return ().into_any();
     };
-    let admin = caller.can(access::Permission::ManageUsers);
-    let settings = caller.can(access::Permission::ManagePolicy);
-    let notifications = caller.can(access::Permission::ManageNotifications);
+    let admin = caller.can(domain::access::Permission::ManageUsers);
+    let settings = caller.can(domain::access::Permission::ManagePolicy);
+    let notifications = caller.can(domain::access::Permission::ManageNotifications);
     view! {
         <nav>
             <A href="/">"Spaces"</A>
@@ -183,7 +176,7 @@ fn TopNav() -> impl IntoView {
 /// A page the server would not show this caller (see the gate), in the
 /// console's own layout: why, and the way back.
 #[component]
-fn RefusedPage(refused: access::PageRefused) -> impl IntoView {
+fn RefusedPage(refused: me::PageRefused) -> impl IntoView {
     view! {
         <section class="panel refused" role="alert">
             <h1>"This page is not open to you"</h1>
@@ -198,7 +191,7 @@ fn RefusedPage(refused: access::PageRefused) -> impl IntoView {
 /// Its children, for a signed-in user only.
 #[component]
 fn SignedIn(children: Children) -> impl IntoView {
-    let me = use_context::<access::Me>().unwrap_or_default();
+    let me = use_context::<me::Me>().unwrap_or_default();
     me.0.is_some().then(children)
 }
 

@@ -146,8 +146,8 @@ async fn run() {
             users
                 .create(server::auth::users::NewUser {
                     name: &name.parse().unwrap(),
-                    role: app::access::Role::Admin,
-                    password: &app::ids::Secret::new(format!("{name}-password")),
+                    role: domain::access::Role::Admin,
+                    password: &domain::ids::Secret::new(format!("{name}-password")),
                     one_time: false,
                     demo: false,
                     granted: server::auth::users::Granted::by("command line"),
@@ -156,7 +156,7 @@ async fn run() {
                 .unwrap();
         }
         // The accept measured below is one person's click: no approval.
-        let mut open = app::approval::Policy::default();
+        let mut open = domain::approval::Policy::default();
         open.approvals.clear();
         server::approvals::Approvals::new(audit.pool().clone())
             .set_policy(&open)

@@ -450,7 +450,7 @@ async fn main() {
                     let id = log
                         .record_intent(Intent {
                             actor: "bench",
-                            name: app::action::AuditName::PeeringAccept,
+                            name: domain::action::AuditName::PeeringAccept,
                             space: SPACES[0],
                             target: &target,
                             detail: None,

@@ -7,10 +7,10 @@ use crate::audit::AuditLog;
 use crate::auth::users::{UserError, Users};
 use crate::config::FileArgs;
 use crate::config::{UserAction, UserArgs};
-use app::access::{Caller, Role};
-use app::action::Action;
-use app::error::AppError;
-use app::ids::{Secret, UserName};
+use domain::access::{Caller, Role};
+use domain::action::Action;
+use domain::error::AppError;
+use domain::ids::{Secret, UserName};
 use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 

@@ -6,8 +6,8 @@
 
 mod common;
 
-use app::access::{Role, SERVER_FN_RULES, rule_for};
 use common::{Console, PASSWORD, PCX, SPACE, browser, sign_in, spaceport};
+use domain::access::{Role, SERVER_FN_RULES, rule_for};
 use std::time::Duration;
 
 const PG: &str = "postgresql-curved-12345";
@@ -152,7 +152,7 @@ async fn every_server_function_has_a_rule_and_a_case() {
     for path in &registered {
         assert!(
             rule_for(path).is_some(),
-            "{path} has no access rule in app::access::SERVER_FN_RULES"
+            "{path} has no access rule in domain::access::SERVER_FN_RULES"
         );
         assert!(
             CASES
@@ -210,13 +210,13 @@ async fn the_role_matrix_holds_for_direct_calls() {
 async fn console_checks_the_role_itself() {
     // The same rules hold for a caller that reaches the Console some other way.
     let c = Console::start().await;
-    let viewer = app::access::Caller {
+    let viewer = domain::access::Caller {
         name: "t-viewer".into(),
         role: Role::Viewer,
         demo: false,
     };
-    use app::action::Action;
     use app::console::Console as _;
+    use domain::action::Action;
     let accept = Action::AcceptPeering {
         space: SPACE.parse().unwrap(),
         pcx_id: PCX.parse().unwrap(),
@@ -231,7 +231,7 @@ async fn console_checks_the_role_itself() {
     assert_eq!(e.status_code(), 403, "{e}");
     assert!(c.console.overview(&viewer).await.is_ok());
     // A demo admin manages no users, however it reaches the Console.
-    let demo_admin = app::access::Caller {
+    let demo_admin = domain::access::Caller {
         name: "demo-admin".into(),
         role: Role::Admin,
         demo: true,
@@ -545,8 +545,14 @@ async fn repeated_failures_hold_a_user_back() {
             })
             .count()
     };
-    assert_eq!(count(app::action::AuditName::SignIn.as_str(), "error"), 3);
-    assert_eq!(count(app::action::AuditName::Refused.as_str(), "error"), 4);
+    assert_eq!(
+        count(domain::action::AuditName::SignIn.as_str(), "error"),
+        3
+    );
+    assert_eq!(
+        count(domain::action::AuditName::Refused.as_str(), "error"),
+        4
+    );
 }
 
 #[tokio::test]
@@ -614,7 +620,7 @@ async fn the_last_admin_stays_an_admin() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["action"] == app::action::AuditName::UserRole.as_str())
+        .filter(|e| e["action"] == domain::action::AuditName::UserRole.as_str())
         .collect();
     assert_eq!(roles.len(), 3, "{roles:?}");
     assert_eq!(roles[0]["actor"], "t-admin");
@@ -787,7 +793,7 @@ async fn users_are_managed_from_the_command_line() {
     assert!(!out.contains("carol"), "{out}");
     let audit = server::audit::AuditLog::open(&db).await.unwrap();
     let entries = audit.recent(50).await.unwrap();
-    use app::action::AuditName as N;
+    use domain::action::AuditName as N;
     let actions: Vec<(&str, Option<&str>)> = entries
         .iter()
         .filter(|e| e.action != N::AuditKeyed.as_str())

@@ -4,8 +4,8 @@
 
 mod common;
 
-use app::action::AuditName;
 use common::{Console, make_users, spaceport, spaceport_audit};
+use domain::action::AuditName;
 use server::audit::{AuditLog, Intent, Outcome};
 use std::collections::BTreeSet;
 

@@ -61,7 +61,7 @@ async fn with_history() -> Console {
         .await;
     assert_eq!(status, 200, "{done}");
     // And something after it, so the accept is in the middle.
-    c.in_process_as(Some(app::access::Role::Viewer)).await;
+    c.in_process_as(Some(domain::access::Role::Viewer)).await;
     let chain = settled_status(&c).await;
     assert!(chain["problem"].is_null(), "{chain}");
     for _ in 0..100 {
@@ -323,7 +323,7 @@ async fn the_alarm_stays_until_an_admin_acknowledges_it_and_that_is_recorded() {
         "{body}"
     );
     // An operator sees it but may not silence it; nor may a stale text.
-    let operator = c.in_process_as(Some(app::access::Role::Operator)).await;
+    let operator = c.in_process_as(Some(domain::access::Role::Operator)).await;
     let (status, alarm) = operator.call("alarm", &[]).await;
     assert_eq!(
         (status, alarm["can_acknowledge"].as_bool()),

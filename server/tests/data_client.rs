@@ -4,8 +4,8 @@
 
 mod common;
 
-use app::model::PrivateLinkStatus;
 use common::{Sim, TOKEN};
+use domain::model::PrivateLinkStatus;
 use reqwest::Method;
 use serde_json::json;
 use server::provider::{AccountsChange, ProviderError};

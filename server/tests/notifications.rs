@@ -132,7 +132,7 @@ async fn add_webhook(
     call: impl AsyncFnOnce(&[(&str, &str)]) -> (u16, serde_json::Value),
     url: &str,
 ) -> String {
-    let kinds = app::notify::EventKind::SUBSCRIBABLE
+    let kinds = domain::notify::EventKind::SUBSCRIBABLE
         .iter()
         .map(|k| k.as_str())
         .collect::<Vec<_>>()
@@ -272,7 +272,7 @@ async fn a_new_request_reaches_the_receiver_within_two_refresh_periods_once_and_
 #[tokio::test]
 async fn destinations_are_admin_actions_checked_and_recorded() {
     let c = Console::start().await;
-    let operator = c.in_process_as(Some(app::access::Role::Operator)).await;
+    let operator = c.in_process_as(Some(domain::access::Role::Operator)).await;
     let form = [
         ("name", "x"),
         ("url", "https://hooks.example.com/services/T0/B0/SECRETPART"),
@@ -309,7 +309,7 @@ async fn destinations_are_admin_actions_checked_and_recorded() {
     // Ten admins remove it at once: one does, nine are told it is gone.
     let mut admins = Vec::new();
     for _ in 0..10 {
-        admins.push(c.in_process_as(Some(app::access::Role::Admin)).await);
+        admins.push(c.in_process_as(Some(domain::access::Role::Admin)).await);
     }
     let form = [("id", id.as_str())];
     let removes =
@@ -686,11 +686,11 @@ async fn the_outbox_forgets_finished_deliveries_after_a_month_and_keeps_pending_
     let dir = tempfile::tempdir().unwrap();
     let pool = server::db::open(&dir.path().join("n.db")).await.unwrap();
     let store = Notifications::new(pool.clone());
-    let destination = app::notify::NewDestination::new(
+    let destination = domain::notify::NewDestination::new(
         "ops",
         "http://127.0.0.1:9/hook",
-        app::notify::WebhookFormat::Json,
-        vec![app::notify::EventKind::PeeringActive],
+        domain::notify::WebhookFormat::Json,
+        vec![domain::notify::EventKind::PeeringActive],
     )
     .unwrap();
     store
@@ -698,7 +698,7 @@ async fn the_outbox_forgets_finished_deliveries_after_a_month_and_keeps_pending_
         .await
         .unwrap();
     let event = |n: u32| NewEvent {
-        kind: app::notify::EventKind::PeeringActive,
+        kind: domain::notify::EventKind::PeeringActive,
         key: format!("peering.active:s:pcx-{n}"),
         space: "s".into(),
         subject: format!("pcx-{n}"),

@@ -71,7 +71,7 @@ async fn a_backup_taken_under_load_restores_and_verifies() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let load = {
         let stop = stop.clone();
-        let session = c.in_process_as(Some(app::access::Role::Admin)).await;
+        let session = c.in_process_as(Some(domain::access::Role::Admin)).await;
         tokio::spawn(async move {
             let mut n = 0u32;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -193,7 +193,7 @@ fn logs_are_json_lines_when_asked() {
 /// first pool went on reading pages that were no longer the file's.
 #[tokio::test]
 async fn a_file_opened_twice_in_one_process_still_sees_the_command_line() {
-    use app::action::AuditName;
+    use domain::action::AuditName;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
     let console = server::db::open(&db).await.unwrap();

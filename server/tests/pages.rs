@@ -7,18 +7,18 @@
 
 mod common;
 
-use app::access::Caller;
-use app::action::{Action, Done};
 use app::console::Console;
-use app::error::AppError;
-use app::ids::{AddonName, SpaceRef};
-use app::model::{
-    ActionResult, AuditPage, AuditQuery, ChainStatus, DataAddonSummary, Freshness, Overview,
-    PeeringStatus, PrivateLinkView, SpaceView,
-};
 use axum::http::StatusCode;
 use clap::Parser;
 use common::{InProcess, PASSWORD};
+use domain::access::Caller;
+use domain::action::{Action, Done};
+use domain::error::AppError;
+use domain::ids::{AddonName, SpaceRef};
+use domain::model::{
+    ActionResult, AuditPage, AuditQuery, ChainStatus, DataAddonSummary, Freshness, Overview,
+    PeeringStatus, PrivateLinkView, SpaceView,
+};
 use std::sync::{Arc, Mutex};
 
 const KNOWN: &str = "fake-space";
@@ -104,7 +104,7 @@ impl Console for Fake {
             space: KNOWN.into(),
             app: "fake-app".into(),
             addon: ADDON.into(),
-            service: app::model::DataService::Postgres,
+            service: domain::model::DataService::Postgres,
             plan: "private-0".into(),
             eligible: true,
             region: "us-east-1".into(),
@@ -118,10 +118,10 @@ impl Console for Fake {
     }
 
     /// A policy whose own change waits for another person.
-    async fn policy(&self, _: &Caller) -> Result<app::approval::PolicyView, AppError> {
-        Ok(app::approval::PolicyView {
+    async fn policy(&self, _: &Caller) -> Result<domain::approval::PolicyView, AppError> {
+        Ok(domain::approval::PolicyView {
             policy: Default::default(),
-            gate: app::approval::Gate {
+            gate: domain::approval::Gate {
                 needs: 1,
                 approvers: 1,
                 by_admins: true,
@@ -142,7 +142,7 @@ impl Console for Fake {
         })
     }
 
-    async fn users(&self, _: &Caller) -> Result<app::approval::UsersView, AppError> {
+    async fn users(&self, _: &Caller) -> Result<domain::approval::UsersView, AppError> {
         Ok(Default::default())
     }
 
@@ -430,7 +430,7 @@ async fn the_policy_form_sends_the_policy_as_drafted_with_no_action_built_in_the
         .and_then(|rest| rest.split('"').next())
         .expect("the policy field");
     let field = field.replace("&quot;", "\"");
-    let policy: app::approval::Policy = serde_json::from_str(&field).expect(&field);
+    let policy: domain::approval::Policy = serde_json::from_str(&field).expect(&field);
     assert_eq!(policy, Default::default());
     // The draft's own fields are not sent.
     assert!(

@@ -3,8 +3,8 @@
 
 mod common;
 
-use app::action::{Action, AuditName};
 use common::{Console, SPACE};
+use domain::action::{Action, AuditName};
 use reqwest::Method;
 use serde_json::json;
 
@@ -93,7 +93,7 @@ async fn the_detail_masks_urls_and_a_reveal_is_audited() {
     let actions = audit_actions(&c).await;
     assert_eq!(
         actions[0].0,
-        app::action::AuditName::PrivateLinkRevealUrl.as_str()
+        domain::action::AuditName::PrivateLinkRevealUrl.as_str()
     );
     assert_eq!(actions[0].1, "ok");
     assert!(actions[0].2.contains("vpce-01c87ae3c05563935"));
@@ -185,10 +185,10 @@ async fn create_add_remove_destroy_all_audited() {
     assert_eq!(
         actions,
         vec![
-            app::action::AuditName::PrivateLinkDestroy.as_str(),
-            app::action::AuditName::PrivateLinkAccountRemove.as_str(),
-            app::action::AuditName::PrivateLinkAccountAdd.as_str(),
-            app::action::AuditName::PrivateLinkCreate.as_str()
+            domain::action::AuditName::PrivateLinkDestroy.as_str(),
+            domain::action::AuditName::PrivateLinkAccountRemove.as_str(),
+            domain::action::AuditName::PrivateLinkAccountAdd.as_str(),
+            domain::action::AuditName::PrivateLinkCreate.as_str()
         ]
     );
 }
@@ -242,7 +242,7 @@ async fn unknown_addons_are_refused_and_connections_appear() {
 async fn open_privatelink_intents_are_reconciled_against_the_privatelink() {
     let c = Console::start().await;
     let log = server::audit::AuditLog::open(&c.db).await.unwrap();
-    let space: app::ids::SpaceRef = SPACE.parse().unwrap();
+    let space: domain::ids::SpaceRef = SPACE.parse().unwrap();
     let create = Action::CreatePrivateLink {
         space: space.clone(),
         addon: REDIS.parse().unwrap(),

@@ -4,8 +4,8 @@
 
 mod common;
 
-use app::model::{PeeringStatus, PeeringType};
 use common::{PCX, SPACE, Sim, TOKEN};
+use domain::model::{PeeringStatus, PeeringType};
 use reqwest::Method;
 use serde_json::json;
 use server::provider::{ProviderClient, ProviderConfig, ProviderError};

@@ -63,7 +63,7 @@ async fn accept_is_audited_and_reaches_active() {
     assert_eq!(
         (e["action"].as_str(), e["target"].as_str()),
         (
-            Some(app::action::AuditName::PeeringAccept.as_str()),
+            Some(domain::action::AuditName::PeeringAccept.as_str()),
             Some(PCX)
         )
     );
@@ -183,7 +183,7 @@ async fn destroy_needs_the_typed_pcx_id() {
     assert_eq!(page["total"], 1);
     assert_eq!(
         page["entries"][0]["action"],
-        app::action::AuditName::PeeringDestroy.as_str()
+        domain::action::AuditName::PeeringDestroy.as_str()
     );
     let (_, filtered) = c.call("audit", &[("space", SPACE)]).await;
     assert_eq!(filtered["entries"], json!([]));
@@ -332,7 +332,7 @@ async fn open_intents_are_reconciled_at_start_up() {
         .unwrap();
     let log = server::audit::AuditLog::open(&c.db).await.unwrap();
     // An intent written, then the process stopped before the outcome.
-    let accept = app::action::Action::AcceptPeering {
+    let accept = domain::action::Action::AcceptPeering {
         space: SPACE.parse().unwrap(),
         pcx_id: PCX.parse().unwrap(),
     };

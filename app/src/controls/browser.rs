@@ -4,7 +4,7 @@
 use super::Notice;
 use super::forms::countdown;
 use crate::components::every;
-use crate::error::AppError;
+use domain::error::AppError;
 use leptos::prelude::*;
 use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};

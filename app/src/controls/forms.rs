@@ -3,8 +3,8 @@
 //! as a plain HTML form too: without the browser's half, the server
 //! function answers the post and sends the browser back to the page.
 
-use crate::action::Action;
-use crate::approval::{ApprovalState, ApprovalView, Gate};
+use domain::action::Action;
+use domain::approval::{ApprovalState, ApprovalView, Gate};
 use leptos::prelude::*;
 
 /// Where a server function is called.
@@ -33,7 +33,7 @@ pub fn countdown(left: Option<i64>) -> (&'static str, String) {
 /// A deadline counting down.
 #[component]
 pub fn Countdown(until: String, as_of: String) -> impl IntoView {
-    let left = crate::validate::seconds_until(&until, &as_of);
+    let left = domain::validate::seconds_until(&until, &as_of);
     let (class, text) = countdown(left);
     view! {
         <time class=class data-left=left.map(|s| s.to_string()) datetime=until.clone() title=until>

@@ -73,7 +73,7 @@ mod browser {
 }
 
 use crate::components::{Copyable, ErrorMessage};
-use crate::error::AppError;
+use domain::error::AppError;
 use leptos::prelude::*;
 
 /// What the last action on the page answered.

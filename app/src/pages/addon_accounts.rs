@@ -5,16 +5,17 @@
 //! (`/spaces/{space}/addons/{addon}/remove?arn=`) that the Remove button
 //! opens as a dialog.
 
-use crate::access::{Permission, i_can};
-use crate::action::Action;
-use crate::approval::Gate;
 use crate::components::Loaded;
 use crate::controls::forms::{CallForm, CloseButton, ReasonFields, ReasonForm};
-use crate::ids::{Principals, parse};
-use crate::model::{PrivateLink, PrivateLinkView};
+use crate::me::i_can;
 use crate::pages::privatelink::addon_from_route;
 use crate::pages::space_dialogs::no_such;
-use crate::validate::aws_principals;
+use domain::access::Permission;
+use domain::action::Action;
+use domain::approval::Gate;
+use domain::ids::{Principals, parse};
+use domain::model::{PrivateLink, PrivateLinkView};
+use domain::validate::aws_principals;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -308,8 +309,8 @@ mod tests {
         let typed = "123456789012:user/ops, 210987654321";
         let (space, addon) = ("acme-prod", "postgresql-curved-12345");
         let (s, a, accounts) = (
-            parse::<crate::ids::SpaceRef>(space).unwrap(),
-            parse::<crate::ids::AddonName>(addon).unwrap(),
+            parse::<domain::ids::SpaceRef>(space).unwrap(),
+            parse::<domain::ids::AddonName>(addon).unwrap(),
             parse::<Principals>(typed).unwrap(),
         );
         for (purpose, action) in [

@@ -4,8 +4,8 @@
 //! banner is there so nobody works on without knowing.
 
 use crate::controls::forms::CallButton;
-use crate::error::AppError;
-use crate::model::IntegrityAlarm;
+use crate::error::FnError;
+use domain::model::IntegrityAlarm;
 use leptos::prelude::*;
 
 /// The alarm the page was rendered with, for the signed-in user: the
@@ -16,7 +16,7 @@ use leptos::prelude::*;
 pub struct PageAlarm(pub Option<IntegrityAlarm>);
 
 #[server(endpoint = "alarm")]
-pub async fn get_alarm() -> Result<Option<IntegrityAlarm>, AppError> {
+pub async fn get_alarm() -> Result<Option<IntegrityAlarm>, FnError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         console.alarm(&who)
@@ -26,10 +26,10 @@ pub async fn get_alarm() -> Result<Option<IntegrityAlarm>, AppError> {
 
 /// `finding` is the text shown: only that alarm is silenced.
 #[server(endpoint = "acknowledge_alarm")]
-pub async fn acknowledge_alarm(finding: String) -> Result<String, AppError> {
+pub async fn acknowledge_alarm(finding: String) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(crate::action::Action::AcknowledgeAlarm { finding })
+            crate::console::act(domain::action::Action::AcknowledgeAlarm { finding })
                 .await?
                 .said(),
         )

@@ -2,16 +2,17 @@
 //! withdraw approvals. The forms that call them, and a request's card,
 //! are in `controls::forms`.
 
-use crate::error::AppError;
+use crate::error::FnError;
 use leptos::prelude::*;
 
 #[server(endpoint = "request_approval")]
-pub async fn request_approval(action: String, reason: String) -> Result<String, AppError> {
+pub async fn request_approval(action: String, reason: String) -> Result<String, FnError> {
     crate::console::answer(async move {
         // Parsed like any input: every id in it is validated again.
-        let action: crate::action::Action = serde_json::from_str(&action)
-            .map_err(|e| AppError::Invalid(format!("That is not an action: {e}.")))?;
-        let asked = crate::action::Action::RequestApproval {
+        let action: domain::action::Action = serde_json::from_str(&action).map_err(|e| {
+            domain::error::AppError::Invalid(format!("That is not an action: {e}."))
+        })?;
+        let asked = domain::action::Action::RequestApproval {
             action: Box::new(action),
             reason,
         };
@@ -21,15 +22,16 @@ pub async fn request_approval(action: String, reason: String) -> Result<String, 
 }
 
 #[server(endpoint = "approve")]
-pub async fn approve(request: i64, comment: String) -> Result<crate::approval::Decided, AppError> {
+pub async fn approve(request: i64, comment: String) -> Result<domain::approval::Decided, FnError> {
     crate::console::answer(async move {
-        let done = crate::console::act(crate::action::Action::Approve { request, comment }).await?;
+        let done =
+            crate::console::act(domain::action::Action::Approve { request, comment }).await?;
         Ok(match done {
-            crate::action::Done::Invited(i) => crate::approval::Decided {
+            domain::action::Done::Invited(i) => domain::approval::Decided {
                 message: i.message,
                 password: Some(i.password),
             },
-            other => crate::approval::Decided {
+            other => domain::approval::Decided {
                 message: other.said(),
                 password: None,
             },
@@ -39,10 +41,10 @@ pub async fn approve(request: i64, comment: String) -> Result<crate::approval::D
 }
 
 #[server(endpoint = "reject")]
-pub async fn reject(request: i64, reason: String) -> Result<String, AppError> {
+pub async fn reject(request: i64, reason: String) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(crate::action::Action::Reject { request, reason })
+            crate::console::act(domain::action::Action::Reject { request, reason })
                 .await?
                 .said(),
         )
@@ -51,10 +53,10 @@ pub async fn reject(request: i64, reason: String) -> Result<String, AppError> {
 }
 
 #[server(endpoint = "withdraw")]
-pub async fn withdraw(request: i64) -> Result<String, AppError> {
+pub async fn withdraw(request: i64) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(crate::action::Action::Withdraw { request })
+            crate::console::act(domain::action::Action::Withdraw { request })
                 .await?
                 .said(),
         )

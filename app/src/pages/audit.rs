@@ -7,10 +7,10 @@
 // URL and a curl call both read `?actor=alice&outcome=error`.
 #![allow(clippy::too_many_arguments)]
 
-use crate::action::AuditName;
 use crate::components::Loaded;
-use crate::error::AppError;
-use crate::model::{AuditEntry, AuditPage as Page, AuditQuery, ChainStatus};
+use crate::error::FnError;
+use domain::action::AuditName;
+use domain::model::{AuditEntry, AuditPage as Page, AuditQuery, ChainStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -25,7 +25,7 @@ pub async fn get_audit(
     text: Option<String>,
     before: Option<i64>,
     after: Option<i64>,
-) -> Result<Page, AppError> {
+) -> Result<Page, FnError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         let query = AuditQuery {

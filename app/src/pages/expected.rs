@@ -3,11 +3,12 @@
 //! and a button to forget one. A pending request that matches none is
 //! marked "unexpected requester" wherever it is shown.
 
-use crate::access::{Permission, i_can};
 use crate::controls::forms::{CallButton, CallForm};
-use crate::error::AppError;
-use crate::ids::SpaceRef;
-use crate::model::SpaceView;
+use crate::error::FnError;
+use crate::me::i_can;
+use domain::access::Permission;
+use domain::ids::SpaceRef;
+use domain::model::SpaceView;
 use leptos::prelude::*;
 
 #[allow(clippy::too_many_arguments)]
@@ -20,9 +21,9 @@ pub async fn expect_peer(
     region: String,
     note: String,
     valid_until: String,
-) -> Result<String, AppError> {
+) -> Result<String, FnError> {
     crate::console::answer(async move {
-        let peer = crate::approval::NewExpectedPeer {
+        let peer = domain::approval::NewExpectedPeer {
             aws_account_id,
             vpc_id,
             cidr,
@@ -31,7 +32,7 @@ pub async fn expect_peer(
             valid_until,
         };
         Ok(
-            crate::console::act(crate::action::Action::ExpectPeer { space, peer })
+            crate::console::act(domain::action::Action::ExpectPeer { space, peer })
                 .await?
                 .said(),
         )
@@ -40,10 +41,10 @@ pub async fn expect_peer(
 }
 
 #[server(endpoint = "forget_peer")]
-pub async fn forget_peer(id: i64) -> Result<String, AppError> {
+pub async fn forget_peer(id: i64) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(crate::action::Action::ForgetPeer { id })
+            crate::console::act(domain::action::Action::ForgetPeer { id })
                 .await?
                 .said(),
         )

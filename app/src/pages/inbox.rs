@@ -3,11 +3,11 @@
 //! their own requests. The page, and the count in the navigation, read it
 //! again every few seconds, so nobody reloads to see a decision.
 
-use crate::approval::{Expectation, Inbox, PendingRequest};
 use crate::components::Loaded;
 use crate::components::every;
 use crate::controls::forms::{ApprovalCard, Countdown};
-use crate::error::AppError;
+use crate::error::FnError;
+use domain::approval::{Expectation, Inbox, PendingRequest};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use std::time::Duration;
@@ -16,7 +16,7 @@ use std::time::Duration;
 pub const INBOX_POLL: Duration = Duration::from_secs(3);
 
 #[server(endpoint = "inbox")]
-pub async fn get_inbox() -> Result<Inbox, AppError> {
+pub async fn get_inbox() -> Result<Inbox, FnError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         console.inbox(&who).await
@@ -28,10 +28,10 @@ pub async fn get_inbox() -> Result<Inbox, AppError> {
 /// own function, so the browser reads (and carries code to read) one
 /// number, not the whole inbox.
 #[server(endpoint = "inbox_count")]
-pub async fn inbox_count() -> Result<usize, AppError> {
+pub async fn inbox_count() -> Result<usize, FnError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
-        let can_accept = who.can(crate::access::Permission::AcceptPeering);
+        let can_accept = who.can(domain::access::Permission::AcceptPeering);
         Ok(console.inbox(&who).await?.count(can_accept))
     })
     .await
@@ -97,13 +97,13 @@ fn InboxView(inbox: Inbox) -> impl IntoView {
     let as_of = inbox.as_of.clone();
     // A request to accept a peering carries that request's marker.
     let pending = inbox.pending.clone();
-    let marker = move |r: &crate::approval::ApprovalView| {
+    let marker = move |r: &domain::approval::ApprovalView| {
         pending.iter().find(|p| p.approval == Some(r.id)).map(|p| {
             let expectation = p.expectation.clone();
             view! { <p class="expectation"><ExpectationMarker expectation /></p> }.into_any()
         })
     };
-    let cards = |list: Vec<crate::approval::ApprovalView>, empty: &'static str| {
+    let cards = |list: Vec<domain::approval::ApprovalView>, empty: &'static str| {
         let as_of = as_of.clone();
         if list.is_empty() {
             return view! { <p class="muted">{empty}</p> }.into_any();

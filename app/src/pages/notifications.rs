@@ -7,8 +7,8 @@
 
 use crate::components::Loaded;
 use crate::controls::forms::{CallButton, CallForm};
-use crate::error::AppError;
-use crate::notify::{
+use crate::error::FnError;
+use domain::notify::{
     DestinationView, EventKind, EventView, NewDestination, NotificationsView, WebhookAdded,
     WebhookFormat,
 };
@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 #[server(endpoint = "notifications")]
-pub async fn get_notifications() -> Result<NotificationsView, AppError> {
+pub async fn get_notifications() -> Result<NotificationsView, FnError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         console.notifications(&who).await
@@ -31,10 +31,10 @@ pub async fn add_webhook(
     url: String,
     format: String,
     kinds: String,
-) -> Result<WebhookAdded, AppError> {
+) -> Result<WebhookAdded, FnError> {
     crate::console::answer(async move {
         let destination = new_destination(&name, &url, &format, &kinds)?;
-        crate::console::act(crate::action::Action::AddWebhook { destination })
+        crate::console::act(domain::action::Action::AddWebhook { destination })
             .await?
             .webhook_added()
     })
@@ -42,10 +42,10 @@ pub async fn add_webhook(
 }
 
 #[server(endpoint = "remove_webhook")]
-pub async fn remove_webhook(id: i64) -> Result<String, AppError> {
+pub async fn remove_webhook(id: i64) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(crate::action::Action::RemoveWebhook { id })
+            crate::console::act(domain::action::Action::RemoveWebhook { id })
                 .await?
                 .said(),
         )
@@ -54,10 +54,10 @@ pub async fn remove_webhook(id: i64) -> Result<String, AppError> {
 }
 
 #[server(endpoint = "test_webhook")]
-pub async fn test_webhook(id: i64) -> Result<String, AppError> {
+pub async fn test_webhook(id: i64) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(crate::action::Action::TestWebhook { id })
+            crate::console::act(domain::action::Action::TestWebhook { id })
                 .await?
                 .said(),
         )
@@ -72,14 +72,14 @@ pub fn new_destination(
     url: &str,
     format: &str,
     kinds: &str,
-) -> Result<NewDestination, AppError> {
-    let format: WebhookFormat = crate::ids::parse(format)?;
+) -> Result<NewDestination, domain::error::AppError> {
+    let format: WebhookFormat = domain::ids::parse(format)?;
     let kinds = kinds
         .split(',')
         .filter(|k| !k.trim().is_empty())
-        .map(crate::ids::parse)
+        .map(domain::ids::parse)
         .collect::<Result<Vec<EventKind>, _>>()?;
-    NewDestination::new(name, url, format, kinds).map_err(AppError::Invalid)
+    NewDestination::new(name, url, format, kinds).map_err(domain::error::AppError::Invalid)
 }
 
 #[component]

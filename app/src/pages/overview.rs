@@ -2,13 +2,13 @@
 //! spaces with requests waiting for acceptance first.
 
 use crate::components::{FreshnessNote, Loaded};
-use crate::error::AppError;
-use crate::model::{Overview, PROVIDER_HOURLY_CALLS};
-use crate::validate::relative_time;
+use crate::error::FnError;
+use domain::model::{Overview, PROVIDER_HOURLY_CALLS};
+use domain::validate::relative_time;
 use leptos::prelude::*;
 
 #[server(endpoint = "overview")]
-pub async fn get_overview() -> Result<Overview, AppError> {
+pub async fn get_overview() -> Result<Overview, FnError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         console.overview(&who).await

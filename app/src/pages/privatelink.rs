@@ -8,21 +8,22 @@
 //! being read again, up to the configured limit. Only the accounts
 //! field (`addon_accounts`) runs in the browser.
 
-use crate::access::{Permission, i_can};
-use crate::action::Action;
 use crate::components::{Copyable, FreshnessNote, Loaded};
 use crate::controls::forms::{ApprovalCard, CallForm, ReasonForm, TypedConfirm};
-use crate::error::AppError;
-use crate::ids::{AddonName, EndpointId, Principals, SpaceRef, parse};
-use crate::model::{
+use crate::error::FnError;
+use crate::me::i_can;
+use crate::pages::addon_accounts::{Accounts, AccountsForm, AccountsUse};
+use domain::access::Permission;
+use domain::action::Action;
+use domain::ids::{AddonName, EndpointId, Principals, SpaceRef, parse};
+use domain::model::{
     DataActionResult, DataAddonSummary, PrivateLink, PrivateLinkStatus, PrivateLinkView,
 };
-use crate::pages::addon_accounts::{Accounts, AccountsForm, AccountsUse};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 #[server(endpoint = "data_addons")]
-pub async fn get_data_addons(space: SpaceRef) -> Result<Vec<DataAddonSummary>, AppError> {
+pub async fn get_data_addons(space: SpaceRef) -> Result<Vec<DataAddonSummary>, FnError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         console.data_addons(&who, &space).await
@@ -34,7 +35,7 @@ pub async fn get_data_addons(space: SpaceRef) -> Result<Vec<DataAddonSummary>, A
 pub async fn get_privatelink(
     space: SpaceRef,
     addon: AddonName,
-) -> Result<PrivateLinkView, AppError> {
+) -> Result<PrivateLinkView, FnError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         console.privatelink(&who, &space, &addon).await
@@ -47,9 +48,9 @@ pub async fn create_privatelink(
     space: SpaceRef,
     addon: AddonName,
     accounts: Principals,
-) -> Result<DataActionResult, AppError> {
+) -> Result<DataActionResult, FnError> {
     crate::console::answer(async move {
-        crate::console::act(crate::action::Action::CreatePrivateLink {
+        crate::console::act(domain::action::Action::CreatePrivateLink {
             space,
             addon,
             accounts,
@@ -66,10 +67,10 @@ pub async fn destroy_privatelink(
     space: SpaceRef,
     addon: AddonName,
     confirm: String,
-) -> Result<DataActionResult, AppError> {
+) -> Result<DataActionResult, FnError> {
     crate::console::answer(async move {
-        crate::action::confirmed(&confirm, addon.as_str(), "add-on name")?;
-        crate::console::act(crate::action::Action::DestroyPrivateLink { space, addon })
+        domain::action::confirmed(&confirm, addon.as_str(), "add-on name")?;
+        crate::console::act(domain::action::Action::DestroyPrivateLink { space, addon })
             .await?
             .privatelink()
     })
@@ -81,9 +82,9 @@ pub async fn add_allowed_accounts(
     space: SpaceRef,
     addon: AddonName,
     accounts: Principals,
-) -> Result<DataActionResult, AppError> {
+) -> Result<DataActionResult, FnError> {
     crate::console::answer(async move {
-        crate::console::act(crate::action::Action::AddAccounts {
+        crate::console::act(domain::action::Action::AddAccounts {
             space,
             addon,
             accounts,
@@ -99,9 +100,9 @@ pub async fn remove_allowed_account(
     space: SpaceRef,
     addon: AddonName,
     account: Principals,
-) -> Result<DataActionResult, AppError> {
+) -> Result<DataActionResult, FnError> {
     crate::console::answer(async move {
-        crate::console::act(crate::action::Action::RemoveAccounts {
+        crate::console::act(domain::action::Action::RemoveAccounts {
             space,
             addon,
             accounts: account,
@@ -118,9 +119,9 @@ pub async fn reveal_connection_url(
     space: SpaceRef,
     addon: AddonName,
     endpoint_id: EndpointId,
-) -> Result<String, AppError> {
+) -> Result<String, FnError> {
     crate::console::answer(async move {
-        crate::console::act(crate::action::Action::RevealUrl {
+        crate::console::act(domain::action::Action::RevealUrl {
             space,
             addon,
             endpoint: endpoint_id,
@@ -218,7 +219,7 @@ fn settling(l: &PrivateLink) -> bool {
 
 /// The add-on the route names, and its view read through the server
 /// function: the add-on page and its dialog pages start from both.
-pub(crate) fn addon_from_route() -> (String, Resource<Result<PrivateLinkView, AppError>>) {
+pub(crate) fn addon_from_route() -> (String, Resource<Result<PrivateLinkView, FnError>>) {
     let params = use_params_map();
     let key = move || {
         let p = params.read();
@@ -408,12 +409,12 @@ fn Connections(view: PrivateLinkView, link: PrivateLink) -> impl IntoView {
 #[component]
 fn ConnectionRow(
     view: PrivateLinkView,
-    connection: crate::model::EndpointConnection,
-    url: Option<crate::model::ConnectionUrl>,
+    connection: domain::model::EndpointConnection,
+    url: Option<domain::model::ConnectionUrl>,
 ) -> impl IntoView {
     let endpoint = connection.endpoint_id.clone();
     let url_cell = match url {
-        Some(crate::model::ConnectionUrl {
+        Some(domain::model::ConnectionUrl {
             var_name,
             masked: Some(masked),
             ..
@@ -482,13 +483,13 @@ fn AwsHalf(view: PrivateLinkView, link: PrivateLink) -> impl IntoView {
         link.service_name.clone()
     };
     let scheme = match view.service {
-        crate::model::DataService::Redis => {
+        domain::model::DataService::Redis => {
             "rediss://user:password@<vpc-endpoint-dns-name>:6379 (TLS on 6379 over PrivateLink: Key-Value Store 6 and later on private and shield plans require it; not the stunnel port 6380)"
         }
-        crate::model::DataService::Postgres => {
+        domain::model::DataService::Postgres => {
             "postgres://user:password@<vpc-endpoint-dns-name>:5432/database"
         }
-        crate::model::DataService::Kafka => "kafka+ssl://<vpc-endpoint-dns-name>:9096",
+        domain::model::DataService::Kafka => "kafka+ssl://<vpc-endpoint-dns-name>:9096",
     };
     view! {
         <section class="panel aws-half privatelink-aws">
@@ -547,7 +548,7 @@ fn DestroyForm(view: PrivateLinkView) -> impl IntoView {
     let waiting = view
         .requests
         .iter()
-        .any(|r| r.kind == crate::action::AuditName::PrivateLinkDestroy && r.state.is_open());
+        .any(|r| r.kind == domain::action::AuditName::PrivateLinkDestroy && r.state.is_open());
     let action = parse(&view.space).and_then(|space| {
         Ok(Action::DestroyPrivateLink {
             space,

@@ -3,15 +3,15 @@
 //! how long a request waits. Saving is itself an action (recorded, and
 //! held back for approval when the policy says so).
 
-use crate::action::AuditName;
-use crate::approval::{GATED, Gate, MAX_APPROVALS, PolicyView};
 use crate::components::Loaded;
 use crate::controls::forms::{CallForm, ReasonFields};
-use crate::error::AppError;
+use crate::error::FnError;
+use domain::action::AuditName;
+use domain::approval::{GATED, Gate, MAX_APPROVALS, PolicyView};
 use leptos::prelude::*;
 
 #[server(endpoint = "policy")]
-pub async fn get_policy() -> Result<PolicyView, AppError> {
+pub async fn get_policy() -> Result<PolicyView, FnError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         console.policy(&who).await
@@ -22,11 +22,11 @@ pub async fn get_policy() -> Result<PolicyView, AppError> {
 /// `policy` is the whole new policy as JSON. A change the policy holds
 /// back (one that loosens it, say) is asked for with `reason`.
 #[server(endpoint = "set_policy")]
-pub async fn set_policy(policy: String, reason: Option<String>) -> Result<String, AppError> {
+pub async fn set_policy(policy: String, reason: Option<String>) -> Result<String, FnError> {
     crate::console::answer(async move {
-        let policy: crate::approval::Policy = serde_json::from_str(&policy)
-            .map_err(|e| AppError::Invalid(format!("That is not a policy: {e}.")))?;
-        let change = crate::action::Action::SetPolicy { policy };
+        let policy: domain::approval::Policy = serde_json::from_str(&policy)
+            .map_err(|e| domain::error::AppError::Invalid(format!("That is not a policy: {e}.")))?;
+        let change = domain::action::Action::SetPolicy { policy };
         Ok(crate::console::act_or_ask(change, reason).await?.said())
     })
     .await
@@ -144,7 +144,7 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
                         name="lifetime_hours"
                         data-draft=""
                         min="1"
-                        max=crate::approval::MAX_LIFETIME_HOURS.to_string()
+                        max=domain::approval::MAX_LIFETIME_HOURS.to_string()
                         prop:value=move || draft.with(|p| p.lifetime_hours.to_string())
                         on:input=move |ev| {
                             if let Ok(h) = event_target_value(&ev).parse() {
@@ -161,7 +161,7 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
                         name="independence_days"
                         data-draft=""
                         min="0"
-                        max=crate::approval::MAX_INDEPENDENCE_DAYS.to_string()
+                        max=domain::approval::MAX_INDEPENDENCE_DAYS.to_string()
                         prop:value=move || draft.with(|p| p.independence_days.to_string())
                         on:input=move |ev| {
                             if let Ok(d) = event_target_value(&ev).parse() {
@@ -196,7 +196,7 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::approval::Policy;
+    use domain::approval::Policy;
 
     #[test]
     fn a_change_that_loosens_waits_and_one_that_tightens_does_not() {

@@ -2,7 +2,7 @@
 //! server, which answers with a redirect; what went wrong comes back as a
 //! short code in the query string and is turned into a sentence here.
 
-use crate::validate::MIN_PASSWORD_LEN;
+use domain::validate::MIN_PASSWORD_LEN;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

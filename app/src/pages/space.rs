@@ -5,21 +5,22 @@
 //! status or a request waits, so an accepted request is seen to reach
 //! `active`, and a colleague's decision is seen, without a reload.
 
-use crate::access::{Permission, i_can};
-use crate::action::AuditName;
-use crate::approval::{ApprovalState, SpaceApprovals, expectation_of};
 use crate::components::{Copyable, CopyableList, FreshnessNote, Loaded, RelativeTime, StatusBadge};
 use crate::controls::forms::WithdrawButton;
-use crate::error::AppError;
-use crate::ids::{PcxId, SpaceRef, parse};
-use crate::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
+use crate::error::FnError;
+use crate::me::i_can;
 use crate::pages::expected::ExpectedPeers;
 use crate::pages::inbox::ExpectationMarker;
+use domain::access::Permission;
+use domain::action::AuditName;
+use domain::approval::{ApprovalState, SpaceApprovals, expectation_of};
+use domain::ids::{PcxId, SpaceRef, parse};
+use domain::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "space")]
-pub async fn get_space(space: SpaceRef) -> Result<SpaceView, AppError> {
+pub async fn get_space(space: SpaceRef) -> Result<SpaceView, FnError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         console.space(&who, &space).await
@@ -28,9 +29,9 @@ pub async fn get_space(space: SpaceRef) -> Result<SpaceView, AppError> {
 }
 
 #[server(endpoint = "accept_peering")]
-pub async fn accept_peering(space: SpaceRef, pcx_id: PcxId) -> Result<ActionResult, AppError> {
+pub async fn accept_peering(space: SpaceRef, pcx_id: PcxId) -> Result<ActionResult, FnError> {
     crate::console::answer(async move {
-        crate::console::act(crate::action::Action::AcceptPeering { space, pcx_id })
+        crate::console::act(domain::action::Action::AcceptPeering { space, pcx_id })
             .await?
             .peering()
     })
@@ -43,10 +44,10 @@ pub async fn destroy_peering(
     space: SpaceRef,
     pcx_id: PcxId,
     confirm: String,
-) -> Result<ActionResult, AppError> {
+) -> Result<ActionResult, FnError> {
     crate::console::answer(async move {
-        crate::action::confirmed(&confirm, pcx_id.as_str(), "PCX ID")?;
-        crate::console::act(crate::action::Action::DestroyPeering { space, pcx_id })
+        domain::action::confirmed(&confirm, pcx_id.as_str(), "PCX ID")?;
+        crate::console::act(domain::action::Action::DestroyPeering { space, pcx_id })
             .await?
             .peering()
     })
@@ -307,7 +308,7 @@ fn PeeringRow(
 /// The AWS half of an active peering, as commands to copy.
 #[component]
 fn PeeringAwsHalf(info: PeeringInfo, peering: Peering) -> impl IntoView {
-    let half = crate::aws::peering_aws_half(&info, &peering);
+    let half = domain::aws::peering_aws_half(&info, &peering);
     view! {
         <details class="aws-half peering-aws">
             <summary>"The AWS half"</summary>
@@ -319,14 +320,14 @@ fn PeeringAwsHalf(info: PeeringInfo, peering: Peering) -> impl IntoView {
             <CopyableList values=half.space_cidr_routes />
             <p>
                 "3. Let the dynos in: the security group of what they reach, on your port ("
-                <code>{crate::aws::PORT}</code>
+                <code>{domain::aws::PORT}</code>
                 "),"
             </p>
             <CopyableList values=half.security_group />
             <p>"and, if your subnets have their own network ACL, both ways (ACLs are stateless):"</p>
             <CopyableList values=half.network_acl />
             <ul class="limits">
-                {crate::aws::PEERING_LIMITS
+                {domain::aws::PEERING_LIMITS
                     .iter()
                     .map(|l| view! { <li>{*l}</li> })
                     .collect_view()}

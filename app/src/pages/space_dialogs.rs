@@ -5,17 +5,18 @@
 //! accepting and every word of a confirmation are worked out on the
 //! server, where the data is.
 
-use crate::access::{Permission, i_can};
-use crate::action::Action;
-use crate::approval::expectation_of;
 use crate::components::Loaded;
 use crate::controls::forms::{ApprovalCard, CallForm, CloseButton, ReasonForm, TypedConfirm};
-use crate::error::AppError;
-use crate::ids::parse;
-use crate::model::{Peering, SpaceView};
+use crate::error::FnError;
+use crate::me::i_can;
 use crate::pages::inbox::ExpectationMarker;
 use crate::pages::space::get_space;
-use crate::validate::{Severity, accept_findings};
+use domain::access::Permission;
+use domain::action::Action;
+use domain::approval::expectation_of;
+use domain::ids::parse;
+use domain::model::{Peering, SpaceView};
+use domain::validate::{Severity, accept_findings};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -82,7 +83,7 @@ pub fn ReviewDialogPage() -> impl IntoView {
 /// The address's parameters, and its space read as its page reads it.
 fn space_data() -> (
     impl Fn(&str) -> String + Copy + Send + Sync + 'static,
-    Resource<Result<SpaceView, AppError>>,
+    Resource<Result<SpaceView, FnError>>,
 ) {
     let params = use_params_map();
     let param = move |name: &str| params.read_untracked().get(name).unwrap_or_default();
@@ -95,7 +96,7 @@ fn space_data() -> (
 /// with a 404.
 pub(crate) fn no_such(said: String) -> AnyView {
     #[cfg(feature = "ssr")]
-    crate::console::set_status(&AppError::NotFound(said.clone()));
+    crate::console::set_status(&domain::error::AppError::NotFound(said.clone()));
     view! { <p class="error">{said}</p> }.into_any()
 }
 

@@ -6,18 +6,18 @@
 //! reason, and a row's Request a change… opens a dialog of its own
 //! (`/users/{name}`) that does.
 
-use crate::access::Role;
-use crate::approval::{Decided, Gate, UsersView};
 use crate::components::Loaded;
 use crate::controls::forms::{CallButton, CallForm, CloseButton};
-use crate::error::AppError;
-use crate::ids::UserName;
+use crate::error::FnError;
 use crate::pages::space_dialogs::no_such;
+use domain::access::Role;
+use domain::approval::{Decided, Gate, UsersView};
+use domain::ids::UserName;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 #[server(endpoint = "users")]
-pub async fn get_users() -> Result<UsersView, AppError> {
+pub async fn get_users() -> Result<UsersView, FnError> {
     crate::console::answer(async move {
         let (console, who) = crate::console::console()?;
         console.users(&who).await
@@ -28,9 +28,9 @@ pub async fn get_users() -> Result<UsersView, AppError> {
 /// What a change of users answers: what happened (or that approval was
 /// asked for), and an invited user's one-time password, shown this once.
 #[cfg(feature = "ssr")]
-fn decided(done: crate::action::Done) -> Decided {
+fn decided(done: domain::action::Done) -> Decided {
     match done {
-        crate::action::Done::Invited(i) => Decided {
+        domain::action::Done::Invited(i) => Decided {
             message: i.message,
             password: Some(i.password),
         },
@@ -48,9 +48,9 @@ pub async fn invite_user(
     name: UserName,
     role: Role,
     reason: Option<String>,
-) -> Result<Decided, AppError> {
+) -> Result<Decided, FnError> {
     crate::console::answer(async move {
-        let invite = crate::action::Action::InviteUser { name, role };
+        let invite = domain::action::Action::InviteUser { name, role };
         Ok(decided(crate::console::act_or_ask(invite, reason).await?))
     })
     .await
@@ -63,9 +63,9 @@ pub async fn set_user_role(
     name: UserName,
     role: Role,
     reason: Option<String>,
-) -> Result<Decided, AppError> {
+) -> Result<Decided, FnError> {
     crate::console::answer(async move {
-        let change = crate::action::Action::SetRole { name, role };
+        let change = domain::action::Action::SetRole { name, role };
         Ok(decided(crate::console::act_or_ask(change, reason).await?))
     })
     .await
@@ -78,9 +78,9 @@ pub async fn set_user_disabled(
     name: UserName,
     disabled: bool,
     reason: Option<String>,
-) -> Result<Decided, AppError> {
+) -> Result<Decided, FnError> {
     crate::console::answer(async move {
-        let change = crate::action::Action::SetDisabled { name, disabled };
+        let change = domain::action::Action::SetDisabled { name, disabled };
         Ok(decided(crate::console::act_or_ask(change, reason).await?))
     })
     .await
@@ -152,7 +152,7 @@ fn InviteFields(held: Vec<Role>, gate: Gate) -> impl IntoView {
     let problem = move || {
         let n = name.get();
         (!n.trim().is_empty())
-            .then(|| crate::validate::new_user_name(&n).err())
+            .then(|| domain::validate::new_user_name(&n).err())
             .flatten()
     };
     let needs_reason = {

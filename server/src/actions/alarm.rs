@@ -4,8 +4,8 @@
 
 use super::{Changed, Checked};
 use crate::audit::integrity::{AcknowledgeError, Integrity};
-use app::action::Done;
-use app::error::AppError;
+use domain::action::Done;
+use domain::error::AppError;
 use std::sync::Arc;
 
 impl From<AcknowledgeError> for AppError {

@@ -7,10 +7,10 @@
 use super::{Changed, Checked, Executor, Prepared};
 use crate::approvals::{self, NewRequest, Request, StoreError, Vote};
 use crate::console::ServerConsole;
-use app::access::{Caller, Role};
-use app::action::{Action, AuditName, Done};
-use app::approval::{ApprovalState, Gate, Grant, Policy, Snapshot, independence};
-use app::error::AppError;
+use domain::access::{Caller, Role};
+use domain::action::{Action, AuditName, Done};
+use domain::approval::{ApprovalState, Gate, Grant, Policy, Snapshot, independence};
+use domain::error::AppError;
 use std::collections::HashMap;
 
 /// The longest reason or comment kept.
@@ -31,7 +31,7 @@ impl From<StoreError> for AppError {
 }
 
 /// Who could approve what: the policy, the enabled users, and every
-/// user's grants (see `app::approval::independence`), read together.
+/// user's grants (see `domain::approval::independence`), read together.
 pub(crate) struct Deciders {
     pub policy: Policy,
     pub users: Vec<Caller>,
@@ -116,7 +116,7 @@ fn words(text: &str, required: Option<&str>) -> Result<String, AppError> {
             "Keep it under {REASON_MAX} characters; nothing was done."
         )));
     }
-    app::validate::plain_text(text, "A reason or comment", true)
+    domain::validate::plain_text(text, "A reason or comment", true)
         .map_err(|e| AppError::Invalid(format!("{e} Nothing was done.")))?;
     Ok(text.to_string())
 }
@@ -146,7 +146,7 @@ impl Executor {
     /// anything is held. Raising a count needs nobody.
     pub(crate) async fn needs(&self, action: &Action) -> Result<u8, AppError> {
         let policy = self.approvals().policy().await?;
-        let role_of = async |name: &app::ids::UserName| {
+        let role_of = async |name: &domain::ids::UserName| {
             Ok::<_, AppError>(self.users().by_name(name.as_str()).await?)
         };
         Ok(match action {

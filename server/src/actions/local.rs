@@ -5,11 +5,11 @@
 use super::{Changed, Checked};
 use crate::auth::password;
 use crate::auth::users::{Granted, NewUser, User, UserError, Users};
-use app::access::Caller;
-use app::action::{Action, Done};
-use app::error::AppError;
-use app::ids::Secret;
-use app::model::Invited;
+use domain::access::Caller;
+use domain::action::{Action, Done};
+use domain::error::AppError;
+use domain::ids::Secret;
+use domain::model::Invited;
 
 impl From<UserError> for AppError {
     fn from(e: UserError) -> Self {
@@ -26,7 +26,7 @@ impl From<UserError> for AppError {
 }
 
 fn new_password(p: &Secret) -> Result<(), AppError> {
-    app::validate::new_password(p.expose())
+    domain::validate::new_password(p.expose())
         .map(|_| ())
         .map_err(AppError::Invalid)
 }
@@ -38,7 +38,7 @@ pub async fn check(users: &Users, who: &Caller, action: &Action) -> Result<Check
         _ => None,
     };
     if let Some(name) = new_name {
-        app::validate::new_user_name(name.as_str()).map_err(AppError::Invalid)?;
+        domain::validate::new_user_name(name.as_str()).map_err(AppError::Invalid)?;
         if users.by_name(name.as_str()).await?.is_some() {
             return Err(UserError::Exists(name.to_string()).into());
         }

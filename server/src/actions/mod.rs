@@ -27,9 +27,9 @@ use crate::audit::{AuditLog, Intent, Outcome, OutcomeKind};
 use crate::auth::users::Users;
 use crate::console::ServerConsole;
 use crate::provider::{Mutated, ProviderError};
-use app::access::Caller;
-use app::action::{Action, Done};
-use app::error::AppError;
+use domain::access::Caller;
+use domain::action::{Action, Done};
+use domain::error::AppError;
 use std::sync::Arc;
 
 /// What an action's check found, handed to its change.
@@ -47,13 +47,13 @@ pub struct Checked {
     /// For an accept: the expected peer it meets, consumed when it succeeds.
     pub expected: Option<i64>,
     /// For an approval: the grant the approver's standing rests on.
-    pub approver: Option<app::approval::Grant>,
+    pub approver: Option<domain::approval::Grant>,
 }
 
 /// An approval request checked and about to be stored.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    pub snapshot: app::approval::Snapshot,
+    pub snapshot: domain::approval::Snapshot,
     pub expires_at: String,
     pub needs: u8,
 }
@@ -69,7 +69,7 @@ enum Authority<'a> {
         requester: &'a str,
         /// What the approvers were shown; the action runs only while it
         /// still holds.
-        snapshot: &'a app::approval::Snapshot,
+        snapshot: &'a domain::approval::Snapshot,
     },
     CommandLine,
 }

@@ -5,9 +5,9 @@
 
 use super::{Changed, Checked};
 use crate::notify::{Notifications, StoreError, deliver};
-use app::action::{Action, Done};
-use app::error::AppError;
-use app::notify::{WebhookAdded, WebhookFormat};
+use domain::action::{Action, Done};
+use domain::error::AppError;
+use domain::notify::{WebhookAdded, WebhookFormat};
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
@@ -48,7 +48,7 @@ pub async fn check(store: &Notifications, action: &Action) -> Result<Checked, Ap
     match action {
         Action::AddWebhook { destination } => {
             // A stored action parsed back has no URL; it is never run again.
-            app::notify::webhook_url(&destination.url).map_err(AppError::Invalid)?;
+            domain::notify::webhook_url(&destination.url).map_err(AppError::Invalid)?;
             postable(&destination.url)?;
         }
         Action::RemoveWebhook { id } | Action::TestWebhook { id }

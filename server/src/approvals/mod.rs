@@ -6,8 +6,8 @@
 
 pub mod expected;
 
-use app::action::{Action, AuditName};
-use app::approval::{ApprovalState, Policy, Snapshot};
+use domain::action::{Action, AuditName};
+use domain::approval::{ApprovalState, Policy, Snapshot};
 use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 
@@ -41,7 +41,7 @@ pub enum StoreError {
 }
 
 /// One approval request as stored.
-pub type Request = app::approval::ApprovalRecord;
+pub type Request = domain::approval::ApprovalRecord;
 
 /// A request about to be stored.
 pub struct NewRequest<'a> {
@@ -282,7 +282,7 @@ impl Approvals {
         id: i64,
         voter: &str,
         comment: &str,
-        standing: Option<&app::approval::Grant>,
+        standing: Option<&domain::approval::Grant>,
     ) -> Result<Vote, StoreError> {
         let now = now();
         let comment = (!comment.is_empty()).then_some(comment);

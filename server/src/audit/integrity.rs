@@ -9,7 +9,7 @@
 use super::checkpoint::{self, Checkpoint, Signed};
 use super::verify::{Break, Verifier, verify_rest};
 use super::{AuditError, AuditLog, now_rfc3339};
-use app::model::ChainStatus;
+use domain::model::ChainStatus;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};

@@ -13,8 +13,8 @@ pub mod key;
 pub mod query;
 pub mod verify;
 
-use app::action::{Action, AuditName};
 use chain::{GENESIS, Row};
+use domain::action::{Action, AuditName};
 use key::AuditKey;
 use sqlx::SqlitePool;
 use std::path::Path;
@@ -395,8 +395,8 @@ impl AuditLog {
     }
 
     /// The newest `n` actions of the history, newest first.
-    pub async fn recent(&self, n: u32) -> Result<Vec<app::model::AuditEntry>, query::PageError> {
-        let page = query::page(&self.pool, &app::model::AuditQuery::default(), n).await?;
+    pub async fn recent(&self, n: u32) -> Result<Vec<domain::model::AuditEntry>, query::PageError> {
+        let page = query::page(&self.pool, &domain::model::AuditQuery::default(), n).await?;
         Ok(page.entries)
     }
 }

@@ -11,8 +11,8 @@
 //! amount of work, however common the word or rare the combination.
 
 use super::AuditError;
-use app::action::AuditName;
-use app::model::{AuditEntry, AuditQuery};
+use domain::action::AuditName;
+use domain::model::{AuditEntry, AuditQuery};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use time::format_description::well_known::Rfc3339;
 

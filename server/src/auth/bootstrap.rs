@@ -4,10 +4,10 @@
 
 use super::password;
 use crate::actions::Executor;
-use app::access::{Caller, Role};
-use app::action::{Action, Done};
-use app::error::AppError;
-use app::ids::{Secret, UserName};
+use domain::access::{Caller, Role};
+use domain::action::{Action, Done};
+use domain::error::AppError;
+use domain::ids::{Secret, UserName};
 
 /// The actor the history names for what the console does by itself.
 pub const SYSTEM_ACTOR: &str = "spaceport";

@@ -8,14 +8,15 @@
 use super::refusals::Refused;
 use super::{Auth, Resolved};
 use crate::web::client::ClientAddr;
-use app::access::{Caller, PageRefused, page_rule_for, rule_for};
-use app::error::AppError;
+use app::me::PageRefused;
 use axum::{
     extract::{Request, State},
     http::{Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
+use domain::access::{Caller, page_rule_for, rule_for};
+use domain::error::AppError;
 use std::sync::Arc;
 use tower_sessions::Session;
 

@@ -9,16 +9,16 @@ use super::refusals::Refused;
 use super::throttle::{Refusal, Scope};
 use super::{Auth, password};
 use crate::web::client::ClientAddr;
-use app::access::Caller;
-use app::action::{Action, UNKNOWN_NAME};
-use app::error::AppError;
-use app::ids::{Secret, UserName};
 use axum::{
     Form,
     extract::{FromRequest, Request, State},
     http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
+use domain::access::Caller;
+use domain::action::{Action, UNKNOWN_NAME};
+use domain::error::AppError;
+use domain::ids::{Secret, UserName};
 use serde::Deserialize;
 use std::sync::Arc;
 use tower_sessions::Session;

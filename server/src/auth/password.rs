@@ -179,6 +179,6 @@ mod tests {
         let (a, b) = (random(), random());
         assert_eq!(a.len(), 20);
         assert_ne!(a, b);
-        assert!(app::validate::new_password(&a).is_ok());
+        assert!(domain::validate::new_password(&a).is_ok());
     }
 }

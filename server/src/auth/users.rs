@@ -9,10 +9,10 @@
 //! of the one who asked.
 
 use super::password;
-use app::access::Role;
-use app::approval::{Grant, GrantChange};
-use app::ids::{Secret, UserName};
-use app::model::UserSummary;
+use domain::access::Role;
+use domain::approval::{Grant, GrantChange};
+use domain::ids::{Secret, UserName};
+use domain::model::UserSummary;
 use sqlx::{ConnectOptions, FromRow, SqliteConnection, SqlitePool};
 
 #[derive(Debug, thiserror::Error)]

@@ -6,14 +6,14 @@ use super::ServerConsole;
 use crate::actions::Checked;
 use crate::actions::approval::Deciders;
 use crate::approvals::{self, Request};
-use app::access::{Caller, Permission};
-use app::action::{Action, AuditName};
-use app::approval::{
+use domain::access::{Caller, Permission};
+use domain::action::{Action, AuditName};
+use domain::approval::{
     ApprovalView, Expectation, Inbox, PendingRequest, Policy, Snapshot, SpaceApprovals,
     expectation_of, peering_snapshot,
 };
-use app::error::AppError;
-use app::model::PeeringStatus;
+use domain::error::AppError;
+use domain::model::PeeringStatus;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
@@ -24,7 +24,7 @@ pub(super) const SHOWN_FOR: std::time::Duration = std::time::Duration::from_secs
 pub(crate) struct Shown {
     deciders: Deciders,
     requests: Vec<Request>,
-    pub(crate) expected: Vec<app::approval::ExpectedPeer>,
+    pub(crate) expected: Vec<domain::approval::ExpectedPeer>,
 }
 
 /// How long a decided request stays on its space's page and in the inbox.
@@ -49,7 +49,7 @@ impl ServerConsole {
                     let info = self.read_info(space).await?.value;
                     let others = self.read_peerings(space).await?.value;
                     let now = super::rfc3339(OffsetDateTime::now_utc());
-                    app::validate::accept_findings(&p, &info, &others, &now)
+                    domain::validate::accept_findings(&p, &info, &others, &now)
                         .into_iter()
                         .map(|f| f.message)
                         .collect()
@@ -186,12 +186,12 @@ impl ServerConsole {
     /// An add-on's gates and approval requests, onto its page.
     pub(crate) async fn privatelink_approvals(
         &self,
-        view: &mut app::model::PrivateLinkView,
+        view: &mut domain::model::PrivateLinkView,
         who: &Caller,
     ) -> Result<(), AppError> {
         let shown = self.shown(&view.space).await?;
         let gate = |kind| shown.deciders.gate_of(&who.name, kind);
-        view.gates = app::approval::PrivateLinkGates {
+        view.gates = domain::approval::PrivateLinkGates {
             create: gate(AuditName::PrivateLinkCreate),
             add: gate(AuditName::PrivateLinkAccountAdd),
             remove: gate(AuditName::PrivateLinkAccountRemove),
@@ -211,7 +211,7 @@ impl ServerConsole {
     pub(crate) async fn policy_of(
         &self,
         who: &Caller,
-    ) -> Result<(Policy, app::approval::Gate), AppError> {
+    ) -> Result<(Policy, domain::approval::Gate), AppError> {
         let deciders = self.executor.deciders().await?;
         let mut looser = deciders.policy.clone();
         looser.approvals.clear();
@@ -266,7 +266,7 @@ impl ServerConsole {
         // by its requester, say): said, so nobody wonders where it went.
         let (to_decide, not_mine): (Vec<_>, Vec<_>) = open
             .into_iter()
-            .filter(|r| r.state == app::approval::ApprovalState::Pending)
+            .filter(|r| r.state == domain::approval::ApprovalState::Pending)
             .filter(|r| r.requester != who.name && r.action.authorise(who).is_ok())
             .map(|r| self.approval_view(r, who, deciders))
             .partition(|v| v.can_decide);
@@ -284,8 +284,8 @@ impl ServerConsole {
 
     /// How many of `space`'s pending requests match no expected peer.
     pub(crate) fn unexpected(
-        peerings: &[app::model::Peering],
-        expected: &[app::approval::ExpectedPeer],
+        peerings: &[domain::model::Peering],
+        expected: &[domain::approval::ExpectedPeer],
         space: &str,
         now: &str,
     ) -> usize {

@@ -7,12 +7,12 @@ use crate::audit::AuditLog;
 use crate::cache::{Loader, Read};
 use crate::provider::wire::Space;
 use crate::provider::{ProviderClient, ProviderError};
-use app::access::{Caller, Permission};
-use app::action::{Action, AuditName, Done};
 use app::console::Console;
-use app::error::AppError;
-use app::ids::{AddonName, SpaceRef};
-use app::model::{
+use domain::access::{Caller, Permission};
+use domain::action::{Action, AuditName, Done};
+use domain::error::AppError;
+use domain::ids::{AddonName, SpaceRef};
+use domain::model::{
     AuditPage, AuditQuery, DataAddonSummary, Freshness, IntegrityAlarm, Overview, Peering,
     PeeringInfo, PeeringStatus, PrivateLinkView, SpaceSummary, SpaceView,
 };
@@ -39,7 +39,7 @@ pub struct ServerConsole {
     apps: Loader<(), Vec<crate::provider::wire::App>>,
     addons: Loader<String, Vec<crate::provider::wire::Addon>>,
     /// `None` when the add-on has no PrivateLink.
-    links: Loader<String, Option<app::model::PrivateLink>>,
+    links: Loader<String, Option<domain::model::PrivateLink>>,
     /// Apps' config vars, masked (see `console::mask`).
     masked_vars: Loader<String, std::collections::BTreeMap<String, String>>,
     /// How long a page follows a provisioning PrivateLink.
@@ -289,10 +289,13 @@ impl Console for ServerConsole {
         Ok(Overview {
             spaces: summaries,
             freshness: freshness(times),
-            provider_budget: self.provider.budget().map(|b| app::model::ProviderBudget {
-                remaining: b.remaining,
-                at: rfc3339(b.at),
-            }),
+            provider_budget: self
+                .provider
+                .budget()
+                .map(|b| domain::model::ProviderBudget {
+                    remaining: b.remaining,
+                    at: rfc3339(b.at),
+                }),
             watch: self.watch_log.as_ref().map(|w| w.status()),
         })
     }
@@ -340,15 +343,15 @@ impl Console for ServerConsole {
         Ok(view)
     }
 
-    async fn inbox(&self, who: &Caller) -> Result<app::approval::Inbox, AppError> {
+    async fn inbox(&self, who: &Caller) -> Result<domain::approval::Inbox, AppError> {
         who.require(Permission::View)?;
         self.inbox_of(who).await
     }
 
-    async fn policy(&self, who: &Caller) -> Result<app::approval::PolicyView, AppError> {
+    async fn policy(&self, who: &Caller) -> Result<domain::approval::PolicyView, AppError> {
         who.require(Permission::View)?;
         let (policy, gate) = self.policy_of(who).await?;
-        Ok(app::approval::PolicyView { policy, gate })
+        Ok(domain::approval::PolicyView { policy, gate })
     }
 
     async fn audit(&self, who: &Caller, query: AuditQuery) -> Result<AuditPage, AppError> {
@@ -366,7 +369,7 @@ impl Console for ServerConsole {
             })?;
         let chain = match self.executor.integrity() {
             Some(i) => i.status().await.map_err(fail)?,
-            None => app::model::ChainStatus::default(),
+            None => domain::model::ChainStatus::default(),
         };
         Ok(AuditPage {
             entries: page.entries,
@@ -409,26 +412,26 @@ impl Console for ServerConsole {
     async fn notifications(
         &self,
         who: &Caller,
-    ) -> Result<app::notify::NotificationsView, AppError> {
+    ) -> Result<domain::notify::NotificationsView, AppError> {
         who.require(Permission::ManageNotifications)?;
         let (destinations, events) = self.executor.notifications().view().await?;
-        Ok(app::notify::NotificationsView {
+        Ok(domain::notify::NotificationsView {
             destinations,
             events,
             watch: self.watch_log.as_ref().map(|w| w.status()),
         })
     }
 
-    async fn users(&self, who: &Caller) -> Result<app::approval::UsersView, AppError> {
+    async fn users(&self, who: &Caller) -> Result<domain::approval::UsersView, AppError> {
         who.require(Permission::ManageUsers)?;
         let users = self.executor.users().list().await?;
         let deciders = self.executor.deciders().await?;
-        let held: Vec<_> = app::access::Role::ALL
+        let held: Vec<_> = domain::access::Role::ALL
             .into_iter()
             .filter(|r| deciders.policy.decides(*r))
             .collect();
         let gate = deciders.gate(&who.name, AuditName::UserRole, u8::from(!held.is_empty()));
-        Ok(app::approval::UsersView {
+        Ok(domain::approval::UsersView {
             users: users.iter().map(|u| u.summary()).collect(),
             held,
             gate,

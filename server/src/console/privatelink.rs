@@ -4,9 +4,9 @@
 use super::{ServerConsole, freshness};
 use crate::provider::ProviderError;
 use crate::provider::wire::{Addon, endpoint_config_var, plan_allows_privatelink};
-use app::error::AppError;
-use app::ids::{AddonName, SpaceRef};
-use app::model::{ConnectionUrl, DataAddonSummary, DataService, PrivateLink, PrivateLinkView};
+use domain::error::AppError;
+use domain::ids::{AddonName, SpaceRef};
+use domain::model::{ConnectionUrl, DataAddonSummary, DataService, PrivateLink, PrivateLinkView};
 use std::sync::Arc;
 
 /// An add-on of a data service the console knows, with that service.

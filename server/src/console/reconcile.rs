@@ -5,8 +5,8 @@
 use super::ServerConsole;
 use crate::audit::{AuditError, OpenIntent, Outcome, OutcomeKind};
 use crate::provider::ProviderError;
-use app::action::{Action, AuditName};
-use app::model::{PeeringStatus, PrivateLinkStatus};
+use domain::action::{Action, AuditName};
+use domain::model::{PeeringStatus, PrivateLinkStatus};
 
 const LOST: &str = "Reconciled at start-up: the outcome was not recorded";
 

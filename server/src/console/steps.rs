@@ -6,13 +6,13 @@ use super::{ServerConsole, rfc3339};
 use crate::actions::{Changed, Checked};
 use crate::provider::AccountsChange;
 use crate::provider::wire::{endpoint_config_var, plan_allows_privatelink};
-use app::action::{Action, Done};
-use app::error::AppError;
-use app::ids::{AddonName, PcxId};
-use app::model::{
+use domain::action::{Action, Done};
+use domain::error::AppError;
+use domain::ids::{AddonName, PcxId};
+use domain::model::{
     ActionResult, DataActionResult, Peering, PeeringStatus, PrivateLink, PrivateLinkStatus,
 };
-use app::validate::{self, Severity};
+use domain::validate::{self, Severity};
 use time::OffsetDateTime;
 
 /// "Accepted pcx-…: it is now provisioning.", or what was read back after
@@ -120,7 +120,7 @@ impl ServerConsole {
                 let expected = store
                     .expected(Some(&space), &crate::approvals::now())
                     .await?;
-                let met = app::approval::expected_match(&peering, &expected, &now);
+                let met = domain::approval::expected_match(&peering, &expected, &now);
                 if met.is_none() && store.policy().await?.require_expected_peer {
                     return Err(AppError::Invalid(format!(
                         "Not accepted: {pcx_id} (account {}, {}) matches no expected peer, and \

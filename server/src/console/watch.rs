@@ -3,9 +3,9 @@
 //! a watcher looking while people look costs nothing more.
 
 use super::{ServerConsole, rfc3339};
-use app::approval::{Expectation, expectation_of};
-use app::ids::SpaceRef;
-use app::model::Peering;
+use domain::approval::{Expectation, expectation_of};
+use domain::ids::SpaceRef;
+use domain::model::Peering;
 use time::OffsetDateTime;
 
 pub struct SpaceSeen {

@@ -12,7 +12,7 @@
 //! (delivery is at least once).
 
 use super::{Attempt, Claimed, Notifications, Settled, StoredEvent};
-use app::notify::WebhookFormat;
+use domain::notify::WebhookFormat;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::sync::Arc;

@@ -14,7 +14,7 @@
 pub mod deliver;
 pub mod watch;
 
-use app::notify::{
+use domain::notify::{
     AttemptView, DeliveryView, DestinationView, EventKind, EventView, NewDestination, WebhookFormat,
 };
 use sqlx::{Row, SqlitePool};
@@ -534,7 +534,7 @@ impl Notifications {
                 DestinationView {
                     id,
                     name: r.get(1),
-                    url: app::notify::shown_url(&r.get::<String, _>(2)),
+                    url: domain::notify::shown_url(&r.get::<String, _>(2)),
                     format: format_of(&r.get::<String, _>(3)),
                     kinds: kinds.iter().filter_map(|k| k.parse().ok()).collect(),
                     created_by: r.get(5),

@@ -14,9 +14,9 @@ use crate::approvals::Approvals;
 use crate::audit::integrity::Integrity;
 use crate::console::ServerConsole;
 use crate::console::watch::{LinkSeen, PeeringSeen};
-use app::approval::{ApprovalState, Expectation};
-use app::model::PeeringStatus;
-use app::notify::{EventKind, WatchStatus};
+use domain::approval::{ApprovalState, Expectation};
+use domain::model::PeeringStatus;
+use domain::notify::{EventKind, WatchStatus};
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -232,24 +232,25 @@ pub fn peering_events(
     at: OffsetDateTime,
 ) -> (Vec<NewEvent>, Vec<Seen>) {
     let mut events = Vec::new();
-    let event = |kind: EventKind, key: String, p: &app::model::Peering, title: String| NewEvent {
-        kind,
-        key,
-        space: space.to_string(),
-        subject: p.pcx_id.clone(),
-        title,
-        link: space_link(space),
-        data: json!({
-            "space": space,
-            "pcx_id": p.pcx_id,
-            "status": p.status.as_str(),
-            "aws_account_id": p.aws_account_id,
-            "aws_vpc_id": p.aws_vpc_id,
-            "aws_region": p.aws_region,
-            "cidr_blocks": p.all_cidrs(),
-            "expires": p.expires,
-        }),
-    };
+    let event =
+        |kind: EventKind, key: String, p: &domain::model::Peering, title: String| NewEvent {
+            kind,
+            key,
+            space: space.to_string(),
+            subject: p.pcx_id.clone(),
+            title,
+            link: space_link(space),
+            data: json!({
+                "space": space,
+                "pcx_id": p.pcx_id,
+                "status": p.status.as_str(),
+                "aws_account_id": p.aws_account_id,
+                "aws_vpc_id": p.aws_vpc_id,
+                "aws_region": p.aws_region,
+                "cidr_blocks": p.all_cidrs(),
+                "expires": p.expires,
+            }),
+        };
     for s in now {
         let p = &s.peering;
         let pcx = &p.pcx_id;
@@ -354,8 +355,8 @@ pub fn link_events(
     at: OffsetDateTime,
 ) -> (Vec<NewEvent>, Vec<Seen>) {
     const NONE: &str = "none";
-    let operational = app::model::PrivateLinkStatus::Operational.as_str();
-    let gone = |s: &str| s == NONE || s == app::model::PrivateLinkStatus::Deprovisioned.as_str();
+    let operational = domain::model::PrivateLinkStatus::Operational.as_str();
+    let gone = |s: &str| s == NONE || s == domain::model::PrivateLinkStatus::Deprovisioned.as_str();
     // An add-on's name comes back after a destroy and a create; the
     // minute tells one Operational apart from the next.
     let minute = at.unix_timestamp() / 60;
@@ -493,7 +494,7 @@ fn audit_event(finding: &str) -> NewEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::model::{Peering, PeeringType};
+    use domain::model::{Peering, PeeringType};
 
     fn peering(pcx: &str, status: PeeringStatus, expires: Option<&str>) -> PeeringSeen {
         PeeringSeen {

@@ -3,7 +3,7 @@
 
 use super::wire::{Addon, App};
 use super::{Answer, Api, Keep, Mutated, ProviderClient, ProviderError};
-use app::model::PrivateLink;
+use domain::model::PrivateLink;
 use reqwest::Method;
 use std::collections::BTreeMap;
 

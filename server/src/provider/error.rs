@@ -1,7 +1,7 @@
 //! The provider boundary's error: what a call to the Platform API can end in.
 //! Messages never contain the token (it only ever travels in a header).
 
-use app::error::AppError;
+use domain::error::AppError;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ProviderError {

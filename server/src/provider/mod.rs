@@ -10,7 +10,7 @@ pub mod wire;
 pub use data::AccountsChange;
 pub use error::ProviderError;
 
-use app::model::{Peering, PeeringInfo};
+use domain::model::{Peering, PeeringInfo};
 use reqwest::{Method, StatusCode, header};
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex};

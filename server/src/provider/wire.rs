@@ -1,8 +1,8 @@
 //! The provider's wire types that never cross the server-function
 //! boundary (spaces, apps, add-ons, the error body) and the server's
-//! helpers over them. What a page shows is in `app::model`.
+//! helpers over them. What a page shows is in `domain::model`.
 
-use app::model::{DataService, Named, null_as_default};
+use domain::model::{DataService, Named, null_as_default};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

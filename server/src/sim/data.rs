@@ -4,7 +4,7 @@
 use super::rules::principal_arn;
 use super::world::SimError;
 use crate::provider::wire::{Addon, App, endpoint_config_var, plan_allows_privatelink};
-use app::model::{
+use domain::model::{
     AllowedAccount, DataService, EndpointConnection, Named, PrivateLink, PrivateLinkStatus,
 };
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! The provider's rules as the simulator enforces them, written here on
 //! their own rather than borrowed from the console's validators: a bug in
-//! `app::validate` must show up as a difference between the console and
+//! `domain::validate` must show up as a difference between the console and
 //! the thing its tests run against, not be mirrored by it.
 
 use ipnet::Ipv4Net;

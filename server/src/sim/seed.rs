@@ -3,7 +3,7 @@
 
 use super::world::{SimPeering, SimSpace, Timing, World, format_time};
 use crate::provider::wire::Space;
-use app::model::{Named, Peering, PeeringInfo, PeeringStatus, PeeringType};
+use domain::model::{Named, Peering, PeeringInfo, PeeringStatus, PeeringType};
 use time::{Duration, OffsetDateTime};
 
 struct SpaceSeed {
@@ -343,7 +343,7 @@ pub fn world(now: OffsetDateTime, timing: Timing) -> World {
 pub fn data_world(now: OffsetDateTime, timing: super::data::DataTiming) -> super::data::DataWorld {
     use super::data::{DataWorld, SimApp, SimLink};
     use crate::provider::wire::{Addon, App, endpoint_config_var};
-    use app::model::{AllowedAccount, EndpointConnection, PrivateLink, PrivateLinkStatus};
+    use domain::model::{AllowedAccount, EndpointConnection, PrivateLink, PrivateLinkStatus};
     use std::collections::BTreeMap;
 
     let named = |n: &str| Named { name: n.into() };

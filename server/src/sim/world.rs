@@ -5,7 +5,7 @@
 
 use super::rules;
 use crate::provider::wire::Space;
-use app::model::{Peering, PeeringInfo, PeeringStatus, PeeringType};
+use domain::model::{Peering, PeeringInfo, PeeringStatus, PeeringType};
 use time::{Duration, OffsetDateTime};
 
 /// How long the provider and AWS take, at time scale 1.

@@ -6,8 +6,8 @@
 
 use crate::auth::gate::gate;
 use crate::auth::{Auth, handlers};
-use app::access::{Caller, Me, PageRefused};
 use app::console::SharedConsole;
+use app::me::{Me, PageRefused};
 use axum::{
     Router,
     extract::FromRef,
@@ -15,6 +15,7 @@ use axum::{
     middleware,
     routing::{get, post},
 };
+use domain::access::Caller;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;

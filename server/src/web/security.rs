@@ -5,13 +5,13 @@ use super::Site;
 use super::client::ClientAddr;
 use crate::auth::gate::refuse_call;
 use crate::auth::refusals::{Refusals, Refused};
-use app::error::AppError;
 use axum::{
     extract::{Request, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use domain::error::AppError;
 use std::sync::Arc;
 
 /// The CSP of anything that is not a page (server-function answers,

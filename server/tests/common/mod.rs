@@ -72,12 +72,12 @@ pub const PASSWORD: &str = "test-password-1";
 pub async fn make_users(db: &std::path::Path) {
     let audit = server::audit::AuditLog::open(db).await.unwrap();
     let users = server::auth::users::Users::new(audit.pool().clone());
-    for role in app::access::Role::ALL {
+    for role in domain::access::Role::ALL {
         users
             .create(server::auth::users::NewUser {
                 name: &format!("t-{role}").parse().unwrap(),
                 role,
-                password: &app::ids::Secret::new(PASSWORD),
+                password: &domain::ids::Secret::new(PASSWORD),
                 one_time: false,
                 demo: false,
                 granted: server::auth::users::Granted::by("command line"),
@@ -92,7 +92,7 @@ pub async fn make_users(db: &std::path::Path) {
 pub async fn open_policy(db: &std::path::Path) {
     let audit = server::audit::AuditLog::open(db).await.unwrap();
     let approvals = server::approvals::Approvals::new(audit.pool().clone());
-    let mut policy = app::approval::Policy::default();
+    let mut policy = domain::approval::Policy::default();
     policy.approvals.clear();
     approvals.set_policy(&policy).await.unwrap();
 }
@@ -345,7 +345,7 @@ impl Console {
     }
 
     /// An in-process session of `t-<role>`, or of nobody.
-    pub async fn in_process_as(&self, role: Option<app::access::Role>) -> InProcess {
+    pub async fn in_process_as(&self, role: Option<domain::access::Role>) -> InProcess {
         let session = InProcess::new(self.router.clone());
         if let Some(role) = role {
             session.sign_in(&format!("t-{role}"), PASSWORD).await;
@@ -354,7 +354,7 @@ impl Console {
     }
 
     /// A client signed in as `t-<role>`.
-    pub async fn as_role(&self, role: app::access::Role) -> reqwest::Client {
+    pub async fn as_role(&self, role: domain::access::Role) -> reqwest::Client {
         let client = browser();
         sign_in(&client, &self.base, &format!("t-{role}"), PASSWORD).await;
         client
@@ -398,7 +398,7 @@ pub fn without_sign_ins(mut page: serde_json::Value) -> serde_json::Value {
         .unwrap_or_default()
         .into_iter()
         .filter(|e| {
-            use app::action::AuditName as N;
+            use domain::action::AuditName as N;
             let name = e["action"].as_str().and_then(|a| a.parse().ok());
             !matches!(
                 name,

@@ -486,9 +486,8 @@ pub enum Done {
 }
 
 /// An executor answered with a result of another kind than the action's:
-/// a bug, logged, and told in general terms.
-fn mismatch(done: &Done) -> AppError {
-    leptos::logging::error!("an action answered with an unexpected result: {done:?}");
+/// a bug, told in general terms (the server logs what is internal).
+fn mismatch(_: &Done) -> AppError {
     AppError::Internal
 }
 

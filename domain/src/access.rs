@@ -331,28 +331,6 @@ pub fn refusal(role: Role, p: Permission) -> String {
     )
 }
 
-/// The caller of the page being rendered, in the reactive context on the
-/// server (the pages render there only). `None` on the sign-in page.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Me(pub Option<Caller>);
-
-impl Me {
-    pub fn can(&self, p: Permission) -> bool {
-        self.0.as_ref().is_some_and(|c| c.can(p))
-    }
-}
-
-/// Why the page asked for is not shown to this caller (a role it needs,
-/// or pages asked for too fast), set by the server's gate: the console's
-/// layout shows this instead of the page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageRefused(pub String);
-
-/// What the UI uses: can the person at the screen do `p`?
-pub fn i_can(p: Permission) -> bool {
-    leptos::prelude::use_context::<Me>().is_some_and(|me| me.can(p))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,13 @@
+//! Spaceport's domain: what the console is about, with no page, server or
+//! database in it. `app` renders it and `server` carries it out; both
+//! depend on this crate, which depends on neither.
+
+pub mod access;
+pub mod action;
+pub mod approval;
+pub mod aws;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod notify;
+pub mod validate;
