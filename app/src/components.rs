@@ -120,3 +120,11 @@ where
         </Transition>
     }
 }
+
+/// What the address names is not there (or not for this person): said,
+/// with a 404.
+pub fn no_such(said: String) -> AnyView {
+    #[cfg(feature = "ssr")]
+    crate::error::set_status(&domain::error::AppError::NotFound(said.clone()));
+    view! { <p class="error">{said}</p> }.into_any()
+}

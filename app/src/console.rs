@@ -10,9 +10,8 @@ use domain::access::Caller;
 use domain::action::{Action, Done};
 use domain::error::AppError;
 use domain::ids::{AddonName, SpaceRef};
-use domain::model::{
-    AuditPage, AuditQuery, DataAddonSummary, IntegrityAlarm, Overview, PrivateLinkView, SpaceView,
-};
+use domain::model::{AuditPage, AuditQuery, DataAddonSummary, IntegrityAlarm, Overview};
+use domain::views::{PrivateLinkView, SpaceView};
 use std::sync::Arc;
 
 #[async_trait::async_trait]
@@ -42,12 +41,12 @@ pub trait Console: Send + Sync + 'static {
         Ok(None)
     }
     /// What waits for `who`: requests to decide, pending peerings, their own.
-    async fn inbox(&self, _who: &Caller) -> Result<domain::approval::Inbox, AppError> {
-        Ok(domain::approval::Inbox::default())
+    async fn inbox(&self, _who: &Caller) -> Result<domain::views::Inbox, AppError> {
+        Ok(domain::views::Inbox::default())
     }
     /// The approval policy, for the Settings page.
-    async fn policy(&self, _who: &Caller) -> Result<domain::approval::PolicyView, AppError> {
-        Ok(domain::approval::PolicyView::default())
+    async fn policy(&self, _who: &Caller) -> Result<domain::views::PolicyView, AppError> {
+        Ok(domain::views::PolicyView::default())
     }
     /// Webhook destinations, their deliveries and the latest events.
     async fn notifications(
@@ -62,7 +61,7 @@ pub trait Console: Send + Sync + 'static {
         Ok(())
     }
     /// Every user, for the user admin page.
-    async fn users(&self, who: &Caller) -> Result<domain::approval::UsersView, AppError>;
+    async fn users(&self, who: &Caller) -> Result<domain::views::UsersView, AppError>;
     /// Carries out one change on behalf of `who`.
     async fn act(&self, who: &Caller, action: Action) -> Result<Done, AppError>;
     /// The same, or, where the policy holds it back, a request for
@@ -99,22 +98,9 @@ pub async fn answer<T>(
 ) -> Result<T, crate::error::FnError> {
     let result = body.await;
     if let Err(e) = &result {
-        set_status(e);
+        crate::error::set_status(e);
     }
     result.map_err(crate::error::FnError)
-}
-
-/// Sets this response's status for `e`, and logs what is the server's fault.
-pub fn set_status(e: &AppError) {
-    if *e == AppError::Internal {
-        leptos::logging::error!("a server function failed internally");
-    }
-    if let (Some(res), Ok(status)) = (
-        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
-        http::StatusCode::from_u16(e.status_code()),
-    ) {
-        res.set_status(status);
-    }
 }
 
 /// Carries out `action` for the caller of this request.

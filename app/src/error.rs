@@ -34,7 +34,7 @@ impl FromServerFnError for FnError {
         // Arguments that did not parse never reach the function's body, so
         // their status is set here.
         #[cfg(feature = "ssr")]
-        crate::console::set_status(&e);
+        set_status(&e);
         Self(e)
     }
 }
@@ -48,5 +48,20 @@ fn from_transport(value: ServerFnErrorErr) -> AppError {
             AppError::Transport(format!("the server did not answer ({m})"))
         }
         other => AppError::Transport(other.to_string()),
+    }
+}
+
+/// Sets this response's status for `e`, and logs what is the server's
+/// fault. Server functions would otherwise answer every error with 500.
+#[cfg(feature = "ssr")]
+pub fn set_status(e: &AppError) {
+    if *e == AppError::Internal {
+        leptos::logging::error!("a server function failed internally");
+    }
+    if let (Some(res), Ok(status)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(e.status_code()),
+    ) {
+        res.set_status(status);
     }
 }

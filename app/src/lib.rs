@@ -110,7 +110,7 @@ pub fn App() -> impl IntoView {
                         />
                         <Route
                             path=path!("/spaces/:space/addons/:addon/remove")
-                            view=pages::addon_accounts::RemoveAccountDialogPage
+                            view=pages::addon_dialogs::RemoveAccountDialogPage
                             ssr=SsrMode::Async
                         />
                         <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />

@@ -5,194 +5,14 @@
 //! server's executor (`server/src/actions`) is the one place that carries
 //! an action out.
 
-use crate::access::{Caller, Permission, Role};
-use crate::approval::{NewExpectedPeer, Policy};
+use crate::access::{Caller, Role};
 use crate::error::AppError;
 use crate::ids::{AddonName, EndpointId, PcxId, Principals, Secret, SpaceRef, UserName};
+use crate::kind::AuditName;
 use crate::model::{ActionResult, DataActionResult, Invited, UserSummary};
 use crate::notify::{NewDestination, WebhookAdded};
+use crate::policy::{NewExpectedPeer, Policy};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// What the audit history calls a kind of record. The strings are stored,
-/// so they never change; a new kind gets a new one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "&'static str")]
-pub enum AuditName {
-    PeeringAccept,
-    PeeringDestroy,
-    PrivateLinkCreate,
-    PrivateLinkDestroy,
-    PrivateLinkAccountAdd,
-    PrivateLinkAccountRemove,
-    PrivateLinkRevealUrl,
-    UserInvite,
-    UserCreate,
-    UserRole,
-    UserDisable,
-    UserEnable,
-    UserPassword,
-    UserDelete,
-    SignIn,
-    SignOut,
-    /// A call refused before it was made (a role, another site, a throttle).
-    Refused,
-    /// From this record on, the history is keyed with the audit key it
-    /// names (see `server/src/audit/key.rs`).
-    AuditKeyed,
-    /// An admin saw an integrity alarm and acknowledged it.
-    AuditAcknowledge,
-    /// Someone asked another person to approve an action.
-    ApprovalRequest,
-    ApprovalApprove,
-    ApprovalReject,
-    ApprovalWithdraw,
-    /// A request nobody decided in time.
-    ApprovalExpire,
-    /// An admin changed how many approvals each kind of action needs.
-    PolicySet,
-    /// Someone registered a peering the team expects.
-    PeerExpect,
-    PeerForget,
-    /// An admin added a webhook destination, removed one, or sent it a test.
-    WebhookAdd,
-    WebhookRemove,
-    WebhookTest,
-}
-
-impl AuditName {
-    pub const ALL: [AuditName; 30] = [
-        Self::PeeringAccept,
-        Self::PeeringDestroy,
-        Self::PrivateLinkCreate,
-        Self::PrivateLinkDestroy,
-        Self::PrivateLinkAccountAdd,
-        Self::PrivateLinkAccountRemove,
-        Self::PrivateLinkRevealUrl,
-        Self::UserInvite,
-        Self::UserCreate,
-        Self::UserRole,
-        Self::UserDisable,
-        Self::UserEnable,
-        Self::UserPassword,
-        Self::UserDelete,
-        Self::SignIn,
-        Self::SignOut,
-        Self::Refused,
-        Self::AuditKeyed,
-        Self::AuditAcknowledge,
-        Self::ApprovalRequest,
-        Self::ApprovalApprove,
-        Self::ApprovalReject,
-        Self::ApprovalWithdraw,
-        Self::ApprovalExpire,
-        Self::PolicySet,
-        Self::PeerExpect,
-        Self::PeerForget,
-        Self::WebhookAdd,
-        Self::WebhookRemove,
-        Self::WebhookTest,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PeeringAccept => "peering.accept",
-            Self::PeeringDestroy => "peering.destroy",
-            Self::PrivateLinkCreate => "privatelink.create",
-            Self::PrivateLinkDestroy => "privatelink.destroy",
-            Self::PrivateLinkAccountAdd => "privatelink.account_add",
-            Self::PrivateLinkAccountRemove => "privatelink.account_remove",
-            Self::PrivateLinkRevealUrl => "privatelink.reveal_url",
-            Self::UserInvite => "user.invite",
-            Self::UserCreate => "user.create",
-            Self::UserRole => "user.role",
-            Self::UserDisable => "user.disable",
-            Self::UserEnable => "user.enable",
-            Self::UserPassword => "user.password",
-            Self::UserDelete => "user.delete",
-            Self::SignIn => "auth.sign_in",
-            Self::SignOut => "auth.sign_out",
-            Self::Refused => "auth.refused",
-            Self::AuditKeyed => "audit.keyed",
-            Self::AuditAcknowledge => "audit.acknowledge",
-            Self::ApprovalRequest => "approval.request",
-            Self::ApprovalApprove => "approval.approve",
-            Self::ApprovalReject => "approval.reject",
-            Self::ApprovalWithdraw => "approval.withdraw",
-            Self::ApprovalExpire => "approval.expire",
-            Self::PolicySet => "policy.set",
-            Self::PeerExpect => "peer.expect",
-            Self::PeerForget => "peer.forget",
-            Self::WebhookAdd => "webhook.add",
-            Self::WebhookRemove => "webhook.remove",
-            Self::WebhookTest => "webhook.test",
-        }
-    }
-
-    /// The permission an action of this kind needs; `None` for what any
-    /// signed-in user (or a visitor, for a sign-in) may do.
-    pub fn permission(self) -> Option<Permission> {
-        Some(match self {
-            Self::PeeringAccept => Permission::AcceptPeering,
-            Self::PeeringDestroy => Permission::DestroyPeering,
-            Self::PrivateLinkCreate => Permission::CreatePrivateLink,
-            Self::PrivateLinkDestroy => Permission::DestroyPrivateLink,
-            Self::PrivateLinkAccountAdd => Permission::AddAccounts,
-            Self::PrivateLinkAccountRemove => Permission::RemoveAccount,
-            Self::PrivateLinkRevealUrl => Permission::RevealUrl,
-            Self::UserInvite
-            | Self::UserCreate
-            | Self::UserRole
-            | Self::UserDisable
-            | Self::UserEnable
-            | Self::UserPassword
-            | Self::UserDelete => Permission::ManageUsers,
-            Self::AuditAcknowledge => Permission::AcknowledgeAlarm,
-            // Whether this person may decide this request (their role may
-            // do what it holds, and they did not ask for it) is the
-            // executor's check; this is the least it takes.
-            Self::ApprovalRequest
-            | Self::ApprovalApprove
-            | Self::ApprovalReject
-            | Self::ApprovalWithdraw => Permission::Decide,
-            Self::ApprovalExpire | Self::PolicySet => Permission::ManagePolicy,
-            Self::PeerExpect | Self::PeerForget => Permission::ExpectPeers,
-            Self::WebhookAdd | Self::WebhookRemove | Self::WebhookTest => {
-                Permission::ManageNotifications
-            }
-            Self::SignIn | Self::SignOut | Self::Refused | Self::AuditKeyed => return None,
-        })
-    }
-}
-
-impl fmt::Display for AuditName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<AuditName> for &'static str {
-    fn from(n: AuditName) -> Self {
-        n.as_str()
-    }
-}
-
-impl std::str::FromStr for AuditName {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|n| n.as_str() == s)
-            .ok_or_else(|| format!("\"{s}\" is not a kind of audit record"))
-    }
-}
-
-impl TryFrom<String> for AuditName {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        s.parse()
-    }
-}
 
 /// One change, with everything needed to carry it out (except a password,
 /// which is never stored: see `Secret`).
@@ -567,15 +387,6 @@ pub fn confirmed(typed: &str, expected: &str, what: &str) -> Result<(), AppError
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_name_parses_back_and_is_unique() {
-        for (i, n) in AuditName::ALL.iter().enumerate() {
-            assert_eq!(n.as_str().parse::<AuditName>(), Ok(*n));
-            assert!(!AuditName::ALL[i + 1..].contains(n));
-        }
-        assert!("peering.launch".parse::<AuditName>().is_err());
-    }
 
     #[test]
     fn an_action_round_trips_as_json_without_its_password() {

@@ -255,17 +255,6 @@ pub struct ProviderBudget {
 /// The provider's hourly budget of calls for a whole account.
 pub const PROVIDER_HOURLY_CALLS: u64 = 4500;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SpaceView {
-    pub name: String,
-    pub info: PeeringInfo,
-    pub peerings: Vec<Peering>,
-    pub freshness: Freshness,
-    /// Its approval requests, expected peers and what the policy asks.
-    #[serde(default)]
-    pub approvals: crate::approval::SpaceApprovals,
-}
-
 /// What an accept or destroy led to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionResult {
@@ -599,30 +588,6 @@ pub struct ConnectionUrl {
     /// What a viewer may see of the URL (scheme, host, port, path; see the
     /// server's `console::mask`); `None` until the app has the config var.
     pub masked: Option<String>,
-}
-
-/// One add-on's PrivateLink page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PrivateLinkView {
-    pub space: String,
-    pub app: String,
-    pub addon: String,
-    pub service: DataService,
-    pub plan: String,
-    pub eligible: bool,
-    /// The AWS region the endpoint service is in (the space's).
-    pub region: String,
-    pub link: Option<PrivateLink>,
-    pub urls: Vec<ConnectionUrl>,
-    /// How long the page follows a provisioning endpoint before it stops.
-    pub wait_limit_secs: u64,
-    pub freshness: Freshness,
-    /// What each action on it needs, and its approval requests (open, or
-    /// decided in the last day), newest first.
-    #[serde(default)]
-    pub gates: crate::approval::PrivateLinkGates,
-    #[serde(default)]
-    pub requests: Vec<crate::approval::ApprovalView>,
 }
 
 /// What a PrivateLink action led to.

@@ -156,7 +156,7 @@ async fn run() {
                 .unwrap();
         }
         // The accept measured below is one person's click: no approval.
-        let mut open = domain::approval::Policy::default();
+        let mut open = domain::policy::Policy::default();
         open.approvals.clear();
         server::approvals::Approvals::new(audit.pool().clone())
             .set_policy(&open)

@@ -450,7 +450,7 @@ async fn main() {
                     let id = log
                         .record_intent(Intent {
                             actor: "bench",
-                            name: domain::action::AuditName::PeeringAccept,
+                            name: domain::kind::AuditName::PeeringAccept,
                             space: SPACES[0],
                             target: &target,
                             detail: None,

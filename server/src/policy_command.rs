@@ -7,8 +7,9 @@ use crate::actions::Executor;
 use crate::config::{PolicyAction, PolicyArgs};
 use crate::user_command::{ACTOR, UserCommandError, close, open_executor};
 use domain::access::Caller;
-use domain::action::{Action, AuditName};
-use domain::approval::{GATED, Policy};
+use domain::action::Action;
+use domain::kind::AuditName;
+use domain::policy::{GATED, Policy};
 
 /// `peering.accept=1` as a kind and a count.
 fn assignment(text: &str) -> Result<(AuditName, u8), UserCommandError> {

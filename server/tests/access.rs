@@ -7,7 +7,8 @@
 mod common;
 
 use common::{Console, PASSWORD, PCX, SPACE, browser, sign_in, spaceport};
-use domain::access::{Role, SERVER_FN_RULES, rule_for};
+use domain::access::Role;
+use domain::rules::{SERVER_FN_RULES, rule_for};
 use std::time::Duration;
 
 const PG: &str = "postgresql-curved-12345";
@@ -152,7 +153,7 @@ async fn every_server_function_has_a_rule_and_a_case() {
     for path in &registered {
         assert!(
             rule_for(path).is_some(),
-            "{path} has no access rule in domain::access::SERVER_FN_RULES"
+            "{path} has no access rule in domain::rules::SERVER_FN_RULES"
         );
         assert!(
             CASES
@@ -545,14 +546,8 @@ async fn repeated_failures_hold_a_user_back() {
             })
             .count()
     };
-    assert_eq!(
-        count(domain::action::AuditName::SignIn.as_str(), "error"),
-        3
-    );
-    assert_eq!(
-        count(domain::action::AuditName::Refused.as_str(), "error"),
-        4
-    );
+    assert_eq!(count(domain::kind::AuditName::SignIn.as_str(), "error"), 3);
+    assert_eq!(count(domain::kind::AuditName::Refused.as_str(), "error"), 4);
 }
 
 #[tokio::test]
@@ -620,7 +615,7 @@ async fn the_last_admin_stays_an_admin() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["action"] == domain::action::AuditName::UserRole.as_str())
+        .filter(|e| e["action"] == domain::kind::AuditName::UserRole.as_str())
         .collect();
     assert_eq!(roles.len(), 3, "{roles:?}");
     assert_eq!(roles[0]["actor"], "t-admin");
@@ -793,7 +788,7 @@ async fn users_are_managed_from_the_command_line() {
     assert!(!out.contains("carol"), "{out}");
     let audit = server::audit::AuditLog::open(&db).await.unwrap();
     let entries = audit.recent(50).await.unwrap();
-    use domain::action::AuditName as N;
+    use domain::kind::AuditName as N;
     let actions: Vec<(&str, Option<&str>)> = entries
         .iter()
         .filter(|e| e.action != N::AuditKeyed.as_str())

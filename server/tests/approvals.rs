@@ -498,7 +498,7 @@ async fn expected_peers_mark_requests_and_can_be_required() {
     let stranger_id = request_id(&c, &stranger).await;
     // ...then the policy requires an expected peer (a tightening, which
     // one admin may make alone)...
-    let policy = domain::approval::Policy {
+    let policy = domain::policy::Policy {
         require_expected_peer: true,
         ..Default::default()
     };
@@ -768,7 +768,7 @@ async fn an_admin_made_before_the_request_by_its_requester_does_not_count() {
     assert_eq!(status, 200, "{invited}");
     let sock = first_sign_in(&c, "sock", invited["password"].as_str().unwrap()).await;
     // ...raises the counts again (a tightening needs nobody)...
-    let policy = serde_json::to_string(&domain::approval::Policy::default()).unwrap();
+    let policy = serde_json::to_string(&domain::policy::Policy::default()).unwrap();
     let (status, body) = c.call("set_policy", &[("policy", &policy)]).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.to_string().contains("Policy changed"), "{body}");
@@ -791,10 +791,10 @@ async fn an_admin_made_before_the_request_by_its_requester_does_not_count() {
 #[tokio::test]
 async fn a_policy_lowered_by_one_admin_alone_waits_for_another() {
     let c = Console::start_four_eyes().await;
-    let mut lower = domain::approval::Policy::default();
+    let mut lower = domain::policy::Policy::default();
     lower
         .approvals
-        .insert(domain::action::AuditName::PeeringDestroy, 0);
+        .insert(domain::kind::AuditName::PeeringDestroy, 0);
     let lower = serde_json::to_string(&lower).unwrap();
     // Alone: held, and nobody else could approve it; said so, with what to do.
     let (status, body) = c.call("set_policy", &[("policy", &lower)]).await;
@@ -808,10 +808,10 @@ async fn a_policy_lowered_by_one_admin_alone_waits_for_another() {
     assert_eq!(page["policy"]["approvals"]["peering.destroy"], 1, "{page}");
 
     // Raising a count is never held.
-    let mut raise = domain::approval::Policy::default();
+    let mut raise = domain::policy::Policy::default();
     raise
         .approvals
-        .insert(domain::action::AuditName::PrivateLinkCreate, 1);
+        .insert(domain::kind::AuditName::PrivateLinkCreate, 1);
     let raise = serde_json::to_string(&raise).unwrap();
     let (status, body) = c.call("set_policy", &[("policy", &raise)]).await;
     assert_eq!(status, 200, "{body}");
@@ -820,10 +820,10 @@ async fn a_policy_lowered_by_one_admin_alone_waits_for_another() {
     admin_from_the_command_line(&c, "c-admin");
     let carol = c.in_process_as(None).await;
     carol.sign_in("c-admin", PASSWORD).await;
-    let mut lower = serde_json::from_str::<domain::approval::Policy>(&raise).unwrap();
+    let mut lower = serde_json::from_str::<domain::policy::Policy>(&raise).unwrap();
     lower
         .approvals
-        .insert(domain::action::AuditName::PeeringDestroy, 0);
+        .insert(domain::kind::AuditName::PeeringDestroy, 0);
     let lower = serde_json::to_string(&lower).unwrap();
     let (status, body) = c
         .call("set_policy", &[("policy", &lower), ("reason", "too slow")])

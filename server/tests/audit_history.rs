@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Console, make_users, spaceport, spaceport_audit};
-use domain::action::AuditName;
+use domain::kind::AuditName;
 use server::audit::{AuditLog, Intent, Outcome};
 use std::collections::BTreeSet;
 

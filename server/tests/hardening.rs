@@ -136,7 +136,7 @@ async fn a_burst_of_guesses_evaluates_only_the_allowed_passwords() {
         .await
         .iter()
         .filter(|r| {
-            r[1] == domain::action::AuditName::SignIn.as_str()
+            r[1] == domain::kind::AuditName::SignIn.as_str()
                 && r[4].contains("wrong user name or password")
         })
         .count();
@@ -289,7 +289,7 @@ async fn a_failed_sign_in_keeps_no_unknown_name() {
     assert!(!text.contains("hunter2"), "{text}");
     let failed: Vec<_> = history
         .iter()
-        .filter(|r| r[1] == domain::action::AuditName::SignIn.as_str() && r[3] == "error")
+        .filter(|r| r[1] == domain::kind::AuditName::SignIn.as_str() && r[3] == "error")
         .collect();
     assert_eq!(failed.len(), 2, "{failed:?}");
     assert_eq!(failed[0][2], "an unknown name");
@@ -498,7 +498,7 @@ async fn refusals_are_audited_but_cannot_flood_the_history() {
     let refused: Vec<_> = history(&c.db)
         .await
         .into_iter()
-        .filter(|r| r[1] == domain::action::AuditName::Refused.as_str())
+        .filter(|r| r[1] == domain::kind::AuditName::Refused.as_str())
         .collect();
     assert_eq!(refused.len(), 2, "{refused:?}");
     assert_eq!(refused[0][0], "t-viewer");
@@ -513,7 +513,7 @@ async fn refusals_are_audited_but_cannot_flood_the_history() {
     let refused = history(&c.db)
         .await
         .into_iter()
-        .filter(|r| r[1] == domain::action::AuditName::Refused.as_str())
+        .filter(|r| r[1] == domain::kind::AuditName::Refused.as_str())
         .count();
     assert!(refused <= 25, "{refused} refusals recorded");
 }
@@ -895,7 +895,7 @@ async fn refusals_from_many_addresses_leave_a_bounded_trace_and_a_summary() {
     let rows: Vec<_> = history(&c.db)
         .await
         .into_iter()
-        .filter(|r| r[1] == domain::action::AuditName::Refused.as_str())
+        .filter(|r| r[1] == domain::kind::AuditName::Refused.as_str())
         .collect();
     assert!(rows.len() <= 120, "{} refusals recorded", rows.len());
     let summary = rows

@@ -193,7 +193,7 @@ fn logs_are_json_lines_when_asked() {
 /// first pool went on reading pages that were no longer the file's.
 #[tokio::test]
 async fn a_file_opened_twice_in_one_process_still_sees_the_command_line() {
-    use domain::action::AuditName;
+    use domain::kind::AuditName;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
     let console = server::db::open(&db).await.unwrap();

@@ -17,8 +17,9 @@ use domain::error::AppError;
 use domain::ids::{AddonName, SpaceRef};
 use domain::model::{
     ActionResult, AuditPage, AuditQuery, ChainStatus, DataAddonSummary, Freshness, Overview,
-    PeeringStatus, PrivateLinkView, SpaceView,
+    PeeringStatus,
 };
+use domain::views::{PrivateLinkView, SpaceView};
 use std::sync::{Arc, Mutex};
 
 const KNOWN: &str = "fake-space";
@@ -118,10 +119,10 @@ impl Console for Fake {
     }
 
     /// A policy whose own change waits for another person.
-    async fn policy(&self, _: &Caller) -> Result<domain::approval::PolicyView, AppError> {
-        Ok(domain::approval::PolicyView {
+    async fn policy(&self, _: &Caller) -> Result<domain::views::PolicyView, AppError> {
+        Ok(domain::views::PolicyView {
             policy: Default::default(),
-            gate: domain::approval::Gate {
+            gate: domain::policy::Gate {
                 needs: 1,
                 approvers: 1,
                 by_admins: true,
@@ -142,7 +143,7 @@ impl Console for Fake {
         })
     }
 
-    async fn users(&self, _: &Caller) -> Result<domain::approval::UsersView, AppError> {
+    async fn users(&self, _: &Caller) -> Result<domain::views::UsersView, AppError> {
         Ok(Default::default())
     }
 
@@ -430,7 +431,7 @@ async fn the_policy_form_sends_the_policy_as_drafted_with_no_action_built_in_the
         .and_then(|rest| rest.split('"').next())
         .expect("the policy field");
     let field = field.replace("&quot;", "\"");
-    let policy: domain::approval::Policy = serde_json::from_str(&field).expect(&field);
+    let policy: domain::policy::Policy = serde_json::from_str(&field).expect(&field);
     assert_eq!(policy, Default::default());
     // The draft's own fields are not sent.
     assert!(

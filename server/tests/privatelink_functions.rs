@@ -4,7 +4,8 @@
 mod common;
 
 use common::{Console, SPACE};
-use domain::action::{Action, AuditName};
+use domain::action::Action;
+use domain::kind::AuditName;
 use reqwest::Method;
 use serde_json::json;
 
@@ -93,7 +94,7 @@ async fn the_detail_masks_urls_and_a_reveal_is_audited() {
     let actions = audit_actions(&c).await;
     assert_eq!(
         actions[0].0,
-        domain::action::AuditName::PrivateLinkRevealUrl.as_str()
+        domain::kind::AuditName::PrivateLinkRevealUrl.as_str()
     );
     assert_eq!(actions[0].1, "ok");
     assert!(actions[0].2.contains("vpce-01c87ae3c05563935"));
@@ -185,10 +186,10 @@ async fn create_add_remove_destroy_all_audited() {
     assert_eq!(
         actions,
         vec![
-            domain::action::AuditName::PrivateLinkDestroy.as_str(),
-            domain::action::AuditName::PrivateLinkAccountRemove.as_str(),
-            domain::action::AuditName::PrivateLinkAccountAdd.as_str(),
-            domain::action::AuditName::PrivateLinkCreate.as_str()
+            domain::kind::AuditName::PrivateLinkDestroy.as_str(),
+            domain::kind::AuditName::PrivateLinkAccountRemove.as_str(),
+            domain::kind::AuditName::PrivateLinkAccountAdd.as_str(),
+            domain::kind::AuditName::PrivateLinkCreate.as_str()
         ]
     );
 }

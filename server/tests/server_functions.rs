@@ -63,7 +63,7 @@ async fn accept_is_audited_and_reaches_active() {
     assert_eq!(
         (e["action"].as_str(), e["target"].as_str()),
         (
-            Some(domain::action::AuditName::PeeringAccept.as_str()),
+            Some(domain::kind::AuditName::PeeringAccept.as_str()),
             Some(PCX)
         )
     );
@@ -183,7 +183,7 @@ async fn destroy_needs_the_typed_pcx_id() {
     assert_eq!(page["total"], 1);
     assert_eq!(
         page["entries"][0]["action"],
-        domain::action::AuditName::PeeringDestroy.as_str()
+        domain::kind::AuditName::PeeringDestroy.as_str()
     );
     let (_, filtered) = c.call("audit", &[("space", SPACE)]).await;
     assert_eq!(filtered["entries"], json!([]));

@@ -4,7 +4,9 @@
 //! function answers the post and sends the browser back to the page.
 
 use domain::action::Action;
-use domain::approval::{ApprovalState, ApprovalView, Gate};
+use domain::approval::ApprovalState;
+use domain::policy::Gate;
+use domain::views::ApprovalView;
 use leptos::prelude::*;
 
 /// Where a server function is called.

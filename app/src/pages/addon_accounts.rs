@@ -1,23 +1,17 @@
-//! The AWS accounts a PrivateLink allows: the table of them, the field
+//! The AWS accounts a PrivateLink allows: the table of them, and the field
 //! that takes new ones (checked as they are typed, with the server's own
-//! parser, the one part of the add-on page that runs in the browser), and
-//! the confirmation of a removal, the page of an address of its own
-//! (`/spaces/{space}/addons/{addon}/remove?arn=`) that the Remove button
-//! opens as a dialog.
+//! parser, the one part of the add-on page that runs in the browser). The
+//! Remove button opens the confirmation in `addon_dialogs`.
 
-use crate::components::Loaded;
-use crate::controls::forms::{CallForm, CloseButton, ReasonFields, ReasonForm};
+use crate::controls::forms::{CallForm, ReasonFields};
 use crate::me::i_can;
-use crate::pages::privatelink::addon_from_route;
-use crate::pages::space_dialogs::no_such;
 use domain::access::Permission;
-use domain::action::Action;
-use domain::approval::Gate;
 use domain::ids::{Principals, parse};
-use domain::model::{PrivateLink, PrivateLinkView};
+use domain::model::PrivateLink;
+use domain::policy::Gate;
 use domain::validate::aws_principals;
+use domain::views::PrivateLinkView;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 /// What typed accounts are for.
@@ -241,68 +235,10 @@ fn AccountsField(
     }
 }
 
-/// `/spaces/{space}/addons/{addon}/remove?arn=`: the confirmation of a
-/// removal, or the request for approval of it.
-#[component]
-pub fn RemoveAccountDialogPage() -> impl IntoView {
-    let query = use_query_map();
-    let (_, data) = addon_from_route();
-    let render = move |view: PrivateLinkView| {
-        let arn = query.read_untracked().get("arn").unwrap_or_default();
-        let allowed = view
-            .link
-            .as_ref()
-            .is_some_and(|l| l.allowed_accounts.iter().any(|a| a.arn == arn));
-        if !allowed || !i_can(Permission::RemoveAccount) {
-            return no_such(format!(
-                "{arn} is not an account {} allows to you now.",
-                view.addon
-            ));
-        }
-        view! { <RemoveDialog view arn /> }.into_any()
-    };
-    view! { <Loaded data fallback="Loading the add-on…" view=render /> }
-}
-
-#[component]
-fn RemoveDialog(view: PrivateLinkView, arn: String) -> impl IntoView {
-    let gate = view.gates.remove;
-    let action = parse(&view.space).and_then(|space| {
-        Ok(Action::RemoveAccounts {
-            space,
-            addon: parse(&view.addon)?,
-            accounts: parse(&arn)?,
-        })
-    });
-    let body = match action {
-        Ok(action) if gate.needs > 0 => view! { <ReasonForm gate action /> }.into_any(),
-        _ => view! {
-            <CallForm
-                function="remove_allowed_account"
-                fields=vec![("space", view.space), ("addon", view.addon), ("account", arn.clone())]
-            >
-                <div class="buttons">
-                    <button type="submit" class="danger confirm-remove">
-                        "Remove account"
-                    </button>
-                    <CloseButton />
-                </div>
-            </CallForm>
-        }
-        .into_any(),
-    };
-    view! {
-        <div class="dialog" role="dialog" aria-label="Remove account">
-            <h2>"Remove " <code>{arn.clone()}</code> "?"</h2>
-            <p>"Endpoints this account created lose access to the add-on."</p>
-            {body}
-        </div>
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::action::Action;
 
     #[test]
     fn the_browser_s_action_is_the_action_the_server_reads() {

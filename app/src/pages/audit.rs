@@ -9,7 +9,7 @@
 
 use crate::components::Loaded;
 use crate::error::FnError;
-use domain::action::AuditName;
+use domain::kind::AuditName;
 use domain::model::{AuditEntry, AuditPage as Page, AuditQuery, ChainStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

@@ -8,7 +8,7 @@ use crate::error::FnError;
 use crate::me::i_can;
 use domain::access::Permission;
 use domain::ids::SpaceRef;
-use domain::model::SpaceView;
+use domain::views::SpaceView;
 use leptos::prelude::*;
 
 #[allow(clippy::too_many_arguments)]
@@ -23,7 +23,7 @@ pub async fn expect_peer(
     valid_until: String,
 ) -> Result<String, FnError> {
     crate::console::answer(async move {
-        let peer = domain::approval::NewExpectedPeer {
+        let peer = domain::policy::NewExpectedPeer {
             aws_account_id,
             vpc_id,
             cidr,

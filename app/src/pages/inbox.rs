@@ -7,7 +7,8 @@ use crate::components::Loaded;
 use crate::components::every;
 use crate::controls::forms::{ApprovalCard, Countdown};
 use crate::error::FnError;
-use domain::approval::{Expectation, Inbox, PendingRequest};
+use domain::policy::Expectation;
+use domain::views::{Inbox, PendingRequest};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use std::time::Duration;
@@ -97,13 +98,13 @@ fn InboxView(inbox: Inbox) -> impl IntoView {
     let as_of = inbox.as_of.clone();
     // A request to accept a peering carries that request's marker.
     let pending = inbox.pending.clone();
-    let marker = move |r: &domain::approval::ApprovalView| {
+    let marker = move |r: &domain::views::ApprovalView| {
         pending.iter().find(|p| p.approval == Some(r.id)).map(|p| {
             let expectation = p.expectation.clone();
             view! { <p class="expectation"><ExpectationMarker expectation /></p> }.into_any()
         })
     };
-    let cards = |list: Vec<domain::approval::ApprovalView>, empty: &'static str| {
+    let cards = |list: Vec<domain::views::ApprovalView>, empty: &'static str| {
         let as_of = as_of.clone();
         if list.is_empty() {
             return view! { <p class="muted">{empty}</p> }.into_any();

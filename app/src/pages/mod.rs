@@ -1,6 +1,7 @@
 //! One module per page, each with the server functions it calls.
 
 pub mod addon_accounts;
+pub mod addon_dialogs;
 pub mod alarm;
 pub mod approvals;
 pub mod audit;

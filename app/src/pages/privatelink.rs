@@ -16,9 +16,8 @@ use crate::pages::addon_accounts::{Accounts, AccountsForm, AccountsUse};
 use domain::access::Permission;
 use domain::action::Action;
 use domain::ids::{AddonName, EndpointId, Principals, SpaceRef, parse};
-use domain::model::{
-    DataActionResult, DataAddonSummary, PrivateLink, PrivateLinkStatus, PrivateLinkView,
-};
+use domain::model::{DataActionResult, DataAddonSummary, PrivateLink, PrivateLinkStatus};
+use domain::views::PrivateLinkView;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -548,7 +547,7 @@ fn DestroyForm(view: PrivateLinkView) -> impl IntoView {
     let waiting = view
         .requests
         .iter()
-        .any(|r| r.kind == domain::action::AuditName::PrivateLinkDestroy && r.state.is_open());
+        .any(|r| r.kind == domain::kind::AuditName::PrivateLinkDestroy && r.state.is_open());
     let action = parse(&view.space).and_then(|space| {
         Ok(Action::DestroyPrivateLink {
             space,

@@ -6,8 +6,9 @@
 use crate::components::Loaded;
 use crate::controls::forms::{CallForm, ReasonFields};
 use crate::error::FnError;
-use domain::action::AuditName;
-use domain::approval::{GATED, Gate, MAX_APPROVALS, PolicyView};
+use domain::kind::AuditName;
+use domain::policy::{GATED, Gate, MAX_APPROVALS};
+use domain::views::PolicyView;
 use leptos::prelude::*;
 
 #[server(endpoint = "policy")]
@@ -24,7 +25,7 @@ pub async fn get_policy() -> Result<PolicyView, FnError> {
 #[server(endpoint = "set_policy")]
 pub async fn set_policy(policy: String, reason: Option<String>) -> Result<String, FnError> {
     crate::console::answer(async move {
-        let policy: domain::approval::Policy = serde_json::from_str(&policy)
+        let policy: domain::policy::Policy = serde_json::from_str(&policy)
             .map_err(|e| domain::error::AppError::Invalid(format!("That is not a policy: {e}.")))?;
         let change = domain::action::Action::SetPolicy { policy };
         Ok(crate::console::act_or_ask(change, reason).await?.said())
@@ -144,7 +145,7 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
                         name="lifetime_hours"
                         data-draft=""
                         min="1"
-                        max=domain::approval::MAX_LIFETIME_HOURS.to_string()
+                        max=domain::policy::MAX_LIFETIME_HOURS.to_string()
                         prop:value=move || draft.with(|p| p.lifetime_hours.to_string())
                         on:input=move |ev| {
                             if let Ok(h) = event_target_value(&ev).parse() {
@@ -161,7 +162,7 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
                         name="independence_days"
                         data-draft=""
                         min="0"
-                        max=domain::approval::MAX_INDEPENDENCE_DAYS.to_string()
+                        max=domain::policy::MAX_INDEPENDENCE_DAYS.to_string()
                         prop:value=move || draft.with(|p| p.independence_days.to_string())
                         on:input=move |ev| {
                             if let Ok(d) = event_target_value(&ev).parse() {
@@ -196,7 +197,7 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::approval::Policy;
+    use domain::policy::Policy;
 
     #[test]
     fn a_change_that_loosens_waits_and_one_that_tightens_does_not() {

@@ -12,10 +12,13 @@ use crate::me::i_can;
 use crate::pages::expected::ExpectedPeers;
 use crate::pages::inbox::ExpectationMarker;
 use domain::access::Permission;
-use domain::action::AuditName;
-use domain::approval::{ApprovalState, SpaceApprovals, expectation_of};
+use domain::approval::ApprovalState;
 use domain::ids::{PcxId, SpaceRef, parse};
-use domain::model::{ActionResult, Peering, PeeringInfo, PeeringStatus, SpaceView};
+use domain::kind::AuditName;
+use domain::model::{ActionResult, Peering, PeeringInfo, PeeringStatus};
+use domain::policy::expectation_of;
+use domain::views::SpaceApprovals;
+use domain::views::SpaceView;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 

@@ -5,7 +5,7 @@
 //! accepting and every word of a confirmation are worked out on the
 //! server, where the data is.
 
-use crate::components::Loaded;
+use crate::components::{Loaded, no_such};
 use crate::controls::forms::{ApprovalCard, CallForm, CloseButton, ReasonForm, TypedConfirm};
 use crate::error::FnError;
 use crate::me::i_can;
@@ -13,10 +13,11 @@ use crate::pages::inbox::ExpectationMarker;
 use crate::pages::space::get_space;
 use domain::access::Permission;
 use domain::action::Action;
-use domain::approval::expectation_of;
+use domain::checks::{Severity, accept_findings};
 use domain::ids::parse;
-use domain::model::{Peering, SpaceView};
-use domain::validate::{Severity, accept_findings};
+use domain::model::Peering;
+use domain::policy::expectation_of;
+use domain::views::SpaceView;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -90,14 +91,6 @@ fn space_data() -> (
     let space = move || params.read().get("space").unwrap_or_default();
     let data = Resource::new(space, |s| async move { get_space(parse(&s)?).await });
     (param, data)
-}
-
-/// What the address names is not there (or not for this person): said,
-/// with a 404.
-pub(crate) fn no_such(said: String) -> AnyView {
-    #[cfg(feature = "ssr")]
-    crate::console::set_status(&domain::error::AppError::NotFound(said.clone()));
-    view! { <p class="error">{said}</p> }.into_any()
 }
 
 /// Whether the team expected this request.

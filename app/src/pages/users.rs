@@ -7,12 +7,14 @@
 //! (`/users/{name}`) that does.
 
 use crate::components::Loaded;
+use crate::components::no_such;
 use crate::controls::forms::{CallButton, CallForm, CloseButton};
 use crate::error::FnError;
-use crate::pages::space_dialogs::no_such;
 use domain::access::Role;
-use domain::approval::{Decided, Gate, UsersView};
+use domain::approval::Decided;
 use domain::ids::UserName;
+use domain::policy::Gate;
+use domain::views::UsersView;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 

@@ -8,9 +8,11 @@ use super::{Changed, Checked, Executor, Prepared};
 use crate::approvals::{self, NewRequest, Request, StoreError, Vote};
 use crate::console::ServerConsole;
 use domain::access::{Caller, Role};
-use domain::action::{Action, AuditName, Done};
-use domain::approval::{ApprovalState, Gate, Grant, Policy, Snapshot, independence};
+use domain::action::{Action, Done};
+use domain::approval::ApprovalState;
 use domain::error::AppError;
+use domain::kind::AuditName;
+use domain::policy::{Gate, Grant, Policy, Snapshot, independence};
 use std::collections::HashMap;
 
 /// The longest reason or comment kept.
@@ -31,7 +33,7 @@ impl From<StoreError> for AppError {
 }
 
 /// Who could approve what: the policy, the enabled users, and every
-/// user's grants (see `domain::approval::independence`), read together.
+/// user's grants (see `domain::policy::independence`), read together.
 pub(crate) struct Deciders {
     pub policy: Policy,
     pub users: Vec<Caller>,

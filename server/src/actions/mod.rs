@@ -47,13 +47,13 @@ pub struct Checked {
     /// For an accept: the expected peer it meets, consumed when it succeeds.
     pub expected: Option<i64>,
     /// For an approval: the grant the approver's standing rests on.
-    pub approver: Option<domain::approval::Grant>,
+    pub approver: Option<domain::policy::Grant>,
 }
 
 /// An approval request checked and about to be stored.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    pub snapshot: domain::approval::Snapshot,
+    pub snapshot: domain::policy::Snapshot,
     pub expires_at: String,
     pub needs: u8,
 }
@@ -69,7 +69,7 @@ enum Authority<'a> {
         requester: &'a str,
         /// What the approvers were shown; the action runs only while it
         /// still holds.
-        snapshot: &'a domain::approval::Snapshot,
+        snapshot: &'a domain::policy::Snapshot,
     },
     CommandLine,
 }

@@ -2,7 +2,7 @@
 //! registration until its end, its removal, or the accept that consumes it.
 
 use super::{StoreError, now};
-use domain::approval::{ExpectedPeer, NewExpectedPeer};
+use domain::policy::{ExpectedPeer, NewExpectedPeer};
 use sqlx::Row;
 
 const COLUMNS: &str = "id, space, aws_account_id, vpc_id, cidr, region, note, valid_until, \

@@ -6,8 +6,11 @@
 
 pub mod expected;
 
-use domain::action::{Action, AuditName};
-use domain::approval::{ApprovalState, Policy, Snapshot};
+use domain::action::Action;
+
+use domain::approval::ApprovalState;
+use domain::kind::AuditName;
+use domain::policy::{Policy, Snapshot};
 use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 
@@ -282,7 +285,7 @@ impl Approvals {
         id: i64,
         voter: &str,
         comment: &str,
-        standing: Option<&domain::approval::Grant>,
+        standing: Option<&domain::policy::Grant>,
     ) -> Result<Vote, StoreError> {
         let now = now();
         let comment = (!comment.is_empty()).then_some(comment);

@@ -150,7 +150,7 @@ mod tests {
                     kind: "intent".into(),
                     intent_id: None,
                     actor: "ops".into(),
-                    action: domain::action::AuditName::PeeringAccept.as_str().into(),
+                    action: domain::kind::AuditName::PeeringAccept.as_str().into(),
                     space: "s".into(),
                     target: format!("pcx-{id:08}"),
                     outcome: None,

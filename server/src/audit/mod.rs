@@ -14,7 +14,8 @@ pub mod query;
 pub mod verify;
 
 use chain::{GENESIS, Row};
-use domain::action::{Action, AuditName};
+use domain::action::Action;
+use domain::kind::AuditName;
 use key::AuditKey;
 use sqlx::SqlitePool;
 use std::path::Path;

@@ -11,7 +11,7 @@
 //! amount of work, however common the word or rare the combination.
 
 use super::AuditError;
-use domain::action::AuditName;
+use domain::kind::AuditName;
 use domain::model::{AuditEntry, AuditQuery};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use time::format_description::well_known::Rfc3339;

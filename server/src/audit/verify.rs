@@ -4,7 +4,7 @@
 
 use super::chain::{self, GENESIS, Row};
 use super::key::AuditKey;
-use domain::action::AuditName;
+use domain::kind::AuditName;
 use std::sync::Arc;
 
 /// A stored record: its content and the MAC (or, before the history was

@@ -15,8 +15,9 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use domain::access::{Caller, page_rule_for, rule_for};
+use domain::access::Caller;
 use domain::error::AppError;
+use domain::rules::{page_rule_for, rule_for};
 use std::sync::Arc;
 use tower_sessions::Session;
 

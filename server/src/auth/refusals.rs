@@ -10,7 +10,7 @@
 
 use crate::audit::{AuditLog, Intent, Outcome};
 use crate::limit::{GlobalBucket, KeyedBuckets};
-use domain::action::AuditName;
+use domain::kind::AuditName;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};

@@ -10,9 +10,9 @@
 
 use super::password;
 use domain::access::Role;
-use domain::approval::{Grant, GrantChange};
 use domain::ids::{Secret, UserName};
 use domain::model::UserSummary;
+use domain::policy::{Grant, GrantChange};
 use sqlx::{ConnectOptions, FromRow, SqliteConnection, SqlitePool};
 
 #[derive(Debug, thiserror::Error)]

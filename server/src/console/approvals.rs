@@ -7,13 +7,12 @@ use crate::actions::Checked;
 use crate::actions::approval::Deciders;
 use crate::approvals::{self, Request};
 use domain::access::{Caller, Permission};
-use domain::action::{Action, AuditName};
-use domain::approval::{
-    ApprovalView, Expectation, Inbox, PendingRequest, Policy, Snapshot, SpaceApprovals,
-    expectation_of, peering_snapshot,
-};
+use domain::action::Action;
 use domain::error::AppError;
+use domain::kind::AuditName;
 use domain::model::PeeringStatus;
+use domain::policy::{Expectation, Policy, Snapshot, expectation_of, peering_snapshot};
+use domain::views::{ApprovalView, Inbox, PendingRequest, SpaceApprovals};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
@@ -24,7 +23,7 @@ pub(super) const SHOWN_FOR: std::time::Duration = std::time::Duration::from_secs
 pub(crate) struct Shown {
     deciders: Deciders,
     requests: Vec<Request>,
-    pub(crate) expected: Vec<domain::approval::ExpectedPeer>,
+    pub(crate) expected: Vec<domain::policy::ExpectedPeer>,
 }
 
 /// How long a decided request stays on its space's page and in the inbox.
@@ -49,7 +48,7 @@ impl ServerConsole {
                     let info = self.read_info(space).await?.value;
                     let others = self.read_peerings(space).await?.value;
                     let now = super::rfc3339(OffsetDateTime::now_utc());
-                    domain::validate::accept_findings(&p, &info, &others, &now)
+                    domain::checks::accept_findings(&p, &info, &others, &now)
                         .into_iter()
                         .map(|f| f.message)
                         .collect()
@@ -186,12 +185,12 @@ impl ServerConsole {
     /// An add-on's gates and approval requests, onto its page.
     pub(crate) async fn privatelink_approvals(
         &self,
-        view: &mut domain::model::PrivateLinkView,
+        view: &mut domain::views::PrivateLinkView,
         who: &Caller,
     ) -> Result<(), AppError> {
         let shown = self.shown(&view.space).await?;
         let gate = |kind| shown.deciders.gate_of(&who.name, kind);
-        view.gates = domain::approval::PrivateLinkGates {
+        view.gates = domain::views::PrivateLinkGates {
             create: gate(AuditName::PrivateLinkCreate),
             add: gate(AuditName::PrivateLinkAccountAdd),
             remove: gate(AuditName::PrivateLinkAccountRemove),
@@ -211,7 +210,7 @@ impl ServerConsole {
     pub(crate) async fn policy_of(
         &self,
         who: &Caller,
-    ) -> Result<(Policy, domain::approval::Gate), AppError> {
+    ) -> Result<(Policy, domain::policy::Gate), AppError> {
         let deciders = self.executor.deciders().await?;
         let mut looser = deciders.policy.clone();
         looser.approvals.clear();
@@ -285,7 +284,7 @@ impl ServerConsole {
     /// How many of `space`'s pending requests match no expected peer.
     pub(crate) fn unexpected(
         peerings: &[domain::model::Peering],
-        expected: &[domain::approval::ExpectedPeer],
+        expected: &[domain::policy::ExpectedPeer],
         space: &str,
         now: &str,
     ) -> usize {

@@ -9,13 +9,15 @@ use crate::provider::wire::Space;
 use crate::provider::{ProviderClient, ProviderError};
 use app::console::Console;
 use domain::access::{Caller, Permission};
-use domain::action::{Action, AuditName, Done};
+use domain::action::{Action, Done};
 use domain::error::AppError;
 use domain::ids::{AddonName, SpaceRef};
+use domain::kind::AuditName;
 use domain::model::{
     AuditPage, AuditQuery, DataAddonSummary, Freshness, IntegrityAlarm, Overview, Peering,
-    PeeringInfo, PeeringStatus, PrivateLinkView, SpaceSummary, SpaceView,
+    PeeringInfo, PeeringStatus, SpaceSummary,
 };
+use domain::views::{PrivateLinkView, SpaceView};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -343,15 +345,15 @@ impl Console for ServerConsole {
         Ok(view)
     }
 
-    async fn inbox(&self, who: &Caller) -> Result<domain::approval::Inbox, AppError> {
+    async fn inbox(&self, who: &Caller) -> Result<domain::views::Inbox, AppError> {
         who.require(Permission::View)?;
         self.inbox_of(who).await
     }
 
-    async fn policy(&self, who: &Caller) -> Result<domain::approval::PolicyView, AppError> {
+    async fn policy(&self, who: &Caller) -> Result<domain::views::PolicyView, AppError> {
         who.require(Permission::View)?;
         let (policy, gate) = self.policy_of(who).await?;
-        Ok(domain::approval::PolicyView { policy, gate })
+        Ok(domain::views::PolicyView { policy, gate })
     }
 
     async fn audit(&self, who: &Caller, query: AuditQuery) -> Result<AuditPage, AppError> {
@@ -422,7 +424,7 @@ impl Console for ServerConsole {
         })
     }
 
-    async fn users(&self, who: &Caller) -> Result<domain::approval::UsersView, AppError> {
+    async fn users(&self, who: &Caller) -> Result<domain::views::UsersView, AppError> {
         who.require(Permission::ManageUsers)?;
         let users = self.executor.users().list().await?;
         let deciders = self.executor.deciders().await?;
@@ -431,7 +433,7 @@ impl Console for ServerConsole {
             .filter(|r| deciders.policy.decides(*r))
             .collect();
         let gate = deciders.gate(&who.name, AuditName::UserRole, u8::from(!held.is_empty()));
-        Ok(domain::approval::UsersView {
+        Ok(domain::views::UsersView {
             users: users.iter().map(|u| u.summary()).collect(),
             held,
             gate,

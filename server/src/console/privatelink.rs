@@ -6,7 +6,8 @@ use crate::provider::ProviderError;
 use crate::provider::wire::{Addon, endpoint_config_var, plan_allows_privatelink};
 use domain::error::AppError;
 use domain::ids::{AddonName, SpaceRef};
-use domain::model::{ConnectionUrl, DataAddonSummary, DataService, PrivateLink, PrivateLinkView};
+use domain::model::{ConnectionUrl, DataAddonSummary, DataService, PrivateLink};
+use domain::views::PrivateLinkView;
 use std::sync::Arc;
 
 /// An add-on of a data service the console knows, with that service.

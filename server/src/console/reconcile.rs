@@ -5,7 +5,8 @@
 use super::ServerConsole;
 use crate::audit::{AuditError, OpenIntent, Outcome, OutcomeKind};
 use crate::provider::ProviderError;
-use domain::action::{Action, AuditName};
+use domain::action::Action;
+use domain::kind::AuditName;
 use domain::model::{PeeringStatus, PrivateLinkStatus};
 
 const LOST: &str = "Reconciled at start-up: the outcome was not recorded";

@@ -12,7 +12,8 @@ use domain::ids::{AddonName, PcxId};
 use domain::model::{
     ActionResult, DataActionResult, Peering, PeeringStatus, PrivateLink, PrivateLinkStatus,
 };
-use domain::validate::{self, Severity};
+
+use domain::checks::{self, Severity};
 use time::OffsetDateTime;
 
 /// "Accepted pcx-…: it is now provisioning.", or what was read back after
@@ -103,12 +104,11 @@ impl ServerConsole {
                 let info = self.read_info(&space).await?.value;
                 let others = self.read_peerings(&space).await?.value;
                 let now = rfc3339(OffsetDateTime::now_utc());
-                let blockers: Vec<String> =
-                    validate::accept_findings(&peering, &info, &others, &now)
-                        .into_iter()
-                        .filter(|f| f.severity == Severity::Blocker)
-                        .map(|f| f.message)
-                        .collect();
+                let blockers: Vec<String> = checks::accept_findings(&peering, &info, &others, &now)
+                    .into_iter()
+                    .filter(|f| f.severity == Severity::Blocker)
+                    .map(|f| f.message)
+                    .collect();
                 if !blockers.is_empty() {
                     return Err(AppError::Invalid(format!(
                         "Not accepted: {}",
@@ -120,7 +120,7 @@ impl ServerConsole {
                 let expected = store
                     .expected(Some(&space), &crate::approvals::now())
                     .await?;
-                let met = domain::approval::expected_match(&peering, &expected, &now);
+                let met = domain::policy::expected_match(&peering, &expected, &now);
                 if met.is_none() && store.policy().await?.require_expected_peer {
                     return Err(AppError::Invalid(format!(
                         "Not accepted: {pcx_id} (account {}, {}) matches no expected peer, and \

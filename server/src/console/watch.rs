@@ -3,9 +3,9 @@
 //! a watcher looking while people look costs nothing more.
 
 use super::{ServerConsole, rfc3339};
-use domain::approval::{Expectation, expectation_of};
 use domain::ids::SpaceRef;
 use domain::model::Peering;
+use domain::policy::{Expectation, expectation_of};
 use time::OffsetDateTime;
 
 pub struct SpaceSeen {

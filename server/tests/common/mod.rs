@@ -92,7 +92,7 @@ pub async fn make_users(db: &std::path::Path) {
 pub async fn open_policy(db: &std::path::Path) {
     let audit = server::audit::AuditLog::open(db).await.unwrap();
     let approvals = server::approvals::Approvals::new(audit.pool().clone());
-    let mut policy = domain::approval::Policy::default();
+    let mut policy = domain::policy::Policy::default();
     policy.approvals.clear();
     approvals.set_policy(&policy).await.unwrap();
 }
@@ -398,7 +398,7 @@ pub fn without_sign_ins(mut page: serde_json::Value) -> serde_json::Value {
         .unwrap_or_default()
         .into_iter()
         .filter(|e| {
-            use domain::action::AuditName as N;
+            use domain::kind::AuditName as N;
             let name = e["action"].as_str().and_then(|a| a.parse().ok());
             !matches!(
                 name,

@@ -1,0 +1,75 @@
+//! The add-on page's confirmations, each the page of an address of its
+//! own: the removal of an allowed account
+//! (`/spaces/{space}/addons/{addon}/remove?arn=`), which the Remove button
+//! opens as a dialog over the add-on page. Worked out on the server, where
+//! the data is, as the space page's dialogs are.
+
+use crate::components::{Loaded, no_such};
+use crate::controls::forms::{CallForm, CloseButton, ReasonForm};
+use crate::me::i_can;
+use crate::pages::privatelink::addon_from_route;
+use domain::access::Permission;
+use domain::action::Action;
+use domain::ids::parse;
+use domain::views::PrivateLinkView;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// `/spaces/{space}/addons/{addon}/remove?arn=`: the confirmation of a
+/// removal, or the request for approval of it.
+#[component]
+pub fn RemoveAccountDialogPage() -> impl IntoView {
+    let query = use_query_map();
+    let (_, data) = addon_from_route();
+    let render = move |view: PrivateLinkView| {
+        let arn = query.read_untracked().get("arn").unwrap_or_default();
+        let allowed = view
+            .link
+            .as_ref()
+            .is_some_and(|l| l.allowed_accounts.iter().any(|a| a.arn == arn));
+        if !allowed || !i_can(Permission::RemoveAccount) {
+            return no_such(format!(
+                "{arn} is not an account {} allows to you now.",
+                view.addon
+            ));
+        }
+        view! { <RemoveDialog view arn /> }.into_any()
+    };
+    view! { <Loaded data fallback="Loading the add-on…" view=render /> }
+}
+
+#[component]
+fn RemoveDialog(view: PrivateLinkView, arn: String) -> impl IntoView {
+    let gate = view.gates.remove;
+    let action = parse(&view.space).and_then(|space| {
+        Ok(Action::RemoveAccounts {
+            space,
+            addon: parse(&view.addon)?,
+            accounts: parse(&arn)?,
+        })
+    });
+    let body = match action {
+        Ok(action) if gate.needs > 0 => view! { <ReasonForm gate action /> }.into_any(),
+        _ => view! {
+            <CallForm
+                function="remove_allowed_account"
+                fields=vec![("space", view.space), ("addon", view.addon), ("account", arn.clone())]
+            >
+                <div class="buttons">
+                    <button type="submit" class="danger confirm-remove">
+                        "Remove account"
+                    </button>
+                    <CloseButton />
+                </div>
+            </CallForm>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="dialog" role="dialog" aria-label="Remove account">
+            <h2>"Remove " <code>{arn.clone()}</code> "?"</h2>
+            <p>"Endpoints this account created lose access to the add-on."</p>
+            {body}
+        </div>
+    }
+}
