@@ -104,17 +104,20 @@ pub async fn answer<T>(
 }
 
 /// Carries out `action` for the caller of this request.
-pub async fn act(action: Action) -> Result<Done, AppError> {
+pub async fn act(action: impl Into<Action>) -> Result<Done, AppError> {
     let (console, who) = console()?;
-    console.act(&who, action).await
+    console.act(&who, action.into()).await
 }
 
 /// Carries out `action` for the caller of this request, or asks for
 /// approval of it with `reason` where the policy holds it back.
-pub async fn act_or_ask(action: Action, reason: Option<String>) -> Result<Done, AppError> {
+pub async fn act_or_ask(
+    action: impl Into<Action>,
+    reason: Option<String>,
+) -> Result<Done, AppError> {
     let (console, who) = console()?;
     console
-        .act_or_ask(&who, action, reason.unwrap_or_default())
+        .act_or_ask(&who, action.into(), reason.unwrap_or_default())
         .await
 }
 

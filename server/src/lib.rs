@@ -12,6 +12,7 @@ pub mod cache;
 pub mod config;
 pub mod console;
 pub mod db;
+pub mod gateway;
 pub mod limit;
 pub mod listener;
 pub mod metrics;

@@ -9,7 +9,6 @@
 //! otherwise not at all. Labels are bounded sets (routes as the router
 //! matched them, endpoints with their ids taken out), never raw paths.
 
-use crate::console::ServerConsole;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -189,10 +188,12 @@ pub fn render(state: State) -> String {
 }
 
 /// Who may scrape: anyone who reaches a `--metrics-listen` address, or
-/// on the console's own address whoever sends the bearer token.
+/// on the console's own address whoever sends the bearer token; and how
+/// the state the gauges show is read (the console's, given by whoever
+/// mounts the route: this registry knows no console).
 #[derive(Clone)]
 struct Scrape {
-    console: Arc<ServerConsole>,
+    read: Arc<dyn Fn() -> futures::future::BoxFuture<'static, State> + Send + Sync>,
     token_digest: Option<[u8; 32]>,
 }
 
@@ -201,13 +202,19 @@ fn digest(token: &str) -> [u8; 32] {
     sha2::Sha256::digest(token.as_bytes()).into()
 }
 
-/// `/metrics` alone. With `token`, a request without `Authorization:
-/// Bearer <token>` is answered 401 and learns nothing.
-pub fn router(console: Arc<ServerConsole>, token: Option<&str>) -> axum::Router {
+/// `/metrics` alone, with the gauges' values from `read` at each scrape.
+/// With `token`, a request without `Authorization: Bearer <token>` is
+/// answered 401 and learns nothing.
+pub fn router<F, Fut>(read: F, token: Option<&str>) -> axum::Router
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = State> + Send + 'static,
+{
+    use futures::FutureExt;
     axum::Router::new()
         .route("/metrics", axum::routing::get(scrape))
         .with_state(Scrape {
-            console,
+            read: Arc::new(move || read().boxed()),
             token_digest: token.map(digest),
         })
 }
@@ -233,7 +240,7 @@ async fn scrape(
                 .into_response();
         }
     }
-    let text = render(s.console.metrics_state().await);
+    let text = render((s.read)().await);
     (
         [(
             http::header::CONTENT_TYPE,

@@ -7,7 +7,7 @@ use crate::actions::Executor;
 use crate::config::{PolicyAction, PolicyArgs};
 use crate::user_command::{ACTOR, UserCommandError, close, open_executor};
 use domain::access::Caller;
-use domain::action::Action;
+use domain::action::ApprovalAction;
 use domain::kind::AuditName;
 use domain::policy::{GATED, Policy};
 
@@ -76,7 +76,10 @@ async fn act(executor: &Executor, action: PolicyAction) -> Result<(), UserComman
                 policy.independence_days = d;
             }
             let done = executor
-                .run_local(&Caller::system(ACTOR), &Action::SetPolicy { policy })
+                .run_local(
+                    &Caller::system(ACTOR),
+                    &ApprovalAction::SetPolicy { policy }.into(),
+                )
                 .await?;
             println!("{}", done.said());
         }

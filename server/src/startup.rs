@@ -10,6 +10,7 @@ use crate::auth::users::Users;
 use crate::auth::{Auth, bootstrap};
 use crate::config::{ProviderChoice, ServeArgs, SimArgs};
 use crate::console::ServerConsole;
+use crate::gateway::Gateway;
 use crate::limit::KeyedBuckets;
 use crate::listener::{TunedListener, tuned};
 use crate::notify::deliver::Outbox;
@@ -158,19 +159,24 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
     bind_provider(&audit, &database, &choice).await?;
     let integrity = Integrity::start(audit.clone(), args.checkpoints()).await?;
     let users = Arc::new(Users::new(pool.clone()));
-    let executor = Executor::new(audit.clone(), users.clone()).with_integrity(integrity);
+    let gateway = Arc::new(Gateway::new(
+        provider,
+        Duration::from_secs(args.refresh_secs),
+    ));
+    let executor = Executor::new(audit.clone(), users.clone())
+        .with_integrity(integrity)
+        .with_gateway(gateway.clone());
     let demo = matches!(choice, ProviderChoice::Simulated);
     start_users(&executor, demo).await?;
     let watch_log =
         (args.watch_calls_per_hour > 0).then(|| Arc::new(WatchLog::new(args.watch_calls_per_hour)));
     let console = Arc::new(ServerConsole::new(
-        provider,
+        gateway.clone(),
         executor.clone(),
-        Duration::from_secs(args.refresh_secs),
         Duration::from_secs(args.privatelink_wait_secs),
         watch_log.clone(),
     ));
-    match console.reconcile().await {
+    match executor.reconcile().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(n, "reconciled open audit intents"),
         Err(e) => tracing::error!(error = %e, "could not reconcile open audit intents"),
@@ -182,25 +188,37 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         Err(e) => tracing::error!(error = %e, "could not settle interrupted approvals"),
     }
     spawn_approval_sweeper(executor.clone());
-    start_notifications(args, &executor, &console, watch_log);
+    start_notifications(args, &executor, &gateway, watch_log);
 
     let mut router = web(args, pool, executor, console.clone(), demo).await?;
     if let Some(token) = &args.metrics_token {
-        router = crate::metrics::router(console.clone(), Some(token)).merge(router);
+        router = metrics_route(&console, Some(token)).merge(router);
     }
     Ok((router, console))
+}
+
+/// `/metrics`, reading this console's state at each scrape.
+fn metrics_route(console: &Arc<ServerConsole>, token: Option<&str>) -> axum::Router {
+    let console = console.clone();
+    crate::metrics::router(
+        move || {
+            let console = console.clone();
+            async move { console.metrics_state().await }
+        },
+        token,
+    )
 }
 
 /// The watcher (unless its budget is 0) and the outbox's worker.
 fn start_notifications(
     args: &ServeArgs,
     executor: &Executor,
-    console: &Arc<ServerConsole>,
+    gateway: &Arc<Gateway>,
     watch_log: Option<Arc<WatchLog>>,
 ) {
     if let Some(log) = watch_log {
         Arc::new(Watcher::new(
-            console.clone(),
+            gateway.clone(),
             executor.notifications().clone(),
             executor.approvals().clone(),
             executor.integrity().cloned(),
@@ -335,7 +353,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
             "Metrics are served on http://{}/metrics",
             metrics.local_addr()?
         );
-        let router = crate::metrics::router(console.clone(), None);
+        let router = metrics_route(&console, None);
         tokio::spawn(async move { axum::serve(tuned(metrics), router).await });
     }
     let stop = shutdown();

@@ -8,7 +8,7 @@ use crate::auth::users::{UserError, Users};
 use crate::config::FileArgs;
 use crate::config::{UserAction, UserArgs};
 use domain::access::{Caller, Role};
-use domain::action::Action;
+use domain::action::UserAction as Change;
 use domain::error::AppError;
 use domain::ids::{Secret, UserName};
 use std::io::{BufRead, IsTerminal};
@@ -100,26 +100,26 @@ async fn act(executor: &Executor, action: UserAction) -> Result<(), UserCommandE
             if users.by_name(name.as_str()).await?.is_some() {
                 return Err(UserError::Exists(name.to_string()).into());
             }
-            Action::AddUser {
+            Change::AddUser {
                 name,
                 role,
                 demo: false,
                 password: Secret::new(read_password()?),
             }
         }
-        UserAction::Passwd { name } => Action::SetPassword {
+        UserAction::Passwd { name } => Change::SetPassword {
             name: parsed(&name)?,
             password: Secret::new(read_password()?),
         },
-        UserAction::Role { name, role } => Action::SetRole {
+        UserAction::Role { name, role } => Change::SetRole {
             name: parsed(&name)?,
             role: parsed(&role)?,
         },
-        UserAction::Disable { name } => Action::SetDisabled {
+        UserAction::Disable { name } => Change::SetDisabled {
             name: parsed(&name)?,
             disabled: true,
         },
-        UserAction::Enable { name } => Action::SetDisabled {
+        UserAction::Enable { name } => Change::SetDisabled {
             name: parsed(&name)?,
             disabled: false,
         },
@@ -129,7 +129,9 @@ async fn act(executor: &Executor, action: UserAction) -> Result<(), UserCommandE
         }
     };
     // Through the executor like any change: recorded before it is made.
-    let done = executor.run_local(&Caller::system(ACTOR), &action).await?;
+    let done = executor
+        .run_local(&Caller::system(ACTOR), &action.into())
+        .await?;
     println!("{}", done.said());
     Ok(())
 }

@@ -217,16 +217,18 @@ async fn console_checks_the_role_itself() {
         demo: false,
     };
     use app::console::Console as _;
-    use domain::action::Action;
-    let accept = Action::AcceptPeering {
+    use domain::action::{Action, ProviderAction, UserAction};
+    let accept = Action::from(ProviderAction::AcceptPeering {
         space: SPACE.parse().unwrap(),
         pcx_id: PCX.parse().unwrap(),
-    };
+    });
     let e = c.console.act(&viewer, accept).await.unwrap_err();
     assert_eq!(e.status_code(), 403, "{e}");
-    let invite = |name: &str| Action::InviteUser {
-        name: name.parse().unwrap(),
-        role: Role::Admin,
+    let invite = |name: &str| {
+        Action::from(UserAction::InviteUser {
+            name: name.parse().unwrap(),
+            role: Role::Admin,
+        })
     };
     let e = c.console.act(&viewer, invite("x")).await.unwrap_err();
     assert_eq!(e.status_code(), 403, "{e}");

@@ -8,14 +8,14 @@ mod common;
 
 use common::{Console, InProcess, PASSWORD, SPACE};
 use domain::access::Role;
-use domain::action::Action;
+use domain::action::ProviderAction;
 use serde_json::Value;
 
 /// The seeded pending request in `SPACE`.
 const PENDING: &str = "pcx-111aaa111";
 
 fn accept(pcx: &str) -> String {
-    serde_json::to_string(&Action::AcceptPeering {
+    serde_json::to_string(&ProviderAction::AcceptPeering {
         space: SPACE.parse().unwrap(),
         pcx_id: pcx.parse().unwrap(),
     })
@@ -198,7 +198,7 @@ async fn nobody_approves_their_own_request() {
 async fn a_lone_approver_is_told_why_a_request_would_wait_forever() {
     let c = Console::start_four_eyes().await;
     // t-admin is the only admin, and only admins may destroy.
-    let destroy = serde_json::to_string(&Action::DestroyPeering {
+    let destroy = serde_json::to_string(&ProviderAction::DestroyPeering {
         space: SPACE.parse().unwrap(),
         pcx_id: "pcx-222bbb222".parse().unwrap(),
     })
@@ -587,7 +587,7 @@ async fn a_privatelink_held_back_is_asked_for_and_approved() {
     assert_eq!(view["gates"]["add"]["needs"], 0);
     assert_eq!(view["gates"]["destroy"]["needs"], 1);
 
-    let create = serde_json::to_string(&Action::CreatePrivateLink {
+    let create = serde_json::to_string(&ProviderAction::CreatePrivateLink {
         space: SPACE.parse().unwrap(),
         addon: PG.parse().unwrap(),
         accounts: "123456789012".parse().unwrap(),
@@ -621,7 +621,7 @@ const TOKYO: &str = "acme-prod-tokyo";
 const TOKYO_ACTIVE: &str = "pcx-0b2c3d4e5f6071829";
 
 fn destroy_in_tokyo() -> String {
-    serde_json::to_string(&Action::DestroyPeering {
+    serde_json::to_string(&ProviderAction::DestroyPeering {
         space: TOKYO.parse().unwrap(),
         pcx_id: TOKYO_ACTIVE.parse().unwrap(),
     })

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use clap::Parser;
 use common::{InProcess, PASSWORD};
 use domain::access::Caller;
-use domain::action::{Action, Done};
+use domain::action::{Action, Done, ProviderAction};
 use domain::error::AppError;
 use domain::ids::{AddonName, SpaceRef};
 use domain::model::{
@@ -153,16 +153,20 @@ impl Console for Fake {
             .unwrap()
             .push((who.name.clone(), action.clone()));
         match action {
-            Action::AcceptPeering { pcx_id, .. } if pcx_id.as_str() == TAKEN => {
+            Action::Provider(ProviderAction::AcceptPeering { pcx_id, .. })
+                if pcx_id.as_str() == TAKEN =>
+            {
                 Err(AppError::Conflict(format!(
                     "{pcx_id} is active; only a pending request can be accepted."
                 )))
             }
-            Action::AcceptPeering { pcx_id, .. } => Ok(Done::Peering(ActionResult {
-                pcx_id: pcx_id.to_string(),
-                status: PeeringStatus::Provisioning,
-                message: format!("Accepted {pcx_id}."),
-            })),
+            Action::Provider(ProviderAction::AcceptPeering { pcx_id, .. }) => {
+                Ok(Done::Peering(ActionResult {
+                    pcx_id: pcx_id.to_string(),
+                    status: PeeringStatus::Provisioning,
+                    message: format!("Accepted {pcx_id}."),
+                }))
+            }
             _ => Err(AppError::Invalid("The fake does only accepts.".into())),
         }
     }
@@ -258,10 +262,11 @@ async fn a_server_function_hands_the_console_a_parsed_action() {
     assert_eq!(acts[0].0, "t-operator");
     assert_eq!(
         acts[0].1,
-        Action::AcceptPeering {
+        ProviderAction::AcceptPeering {
             space: KNOWN.parse().unwrap(),
             pcx_id: PENDING.parse().unwrap(),
-        },
+        }
+        .into(),
         "trimmed and typed once, at the boundary"
     );
 }

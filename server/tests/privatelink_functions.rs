@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Console, SPACE};
-use domain::action::Action;
+use domain::action::{Action, ProviderAction};
 use domain::kind::AuditName;
 use reqwest::Method;
 use serde_json::json;
@@ -244,15 +244,15 @@ async fn open_privatelink_intents_are_reconciled_against_the_privatelink() {
     let c = Console::start().await;
     let log = server::audit::AuditLog::open(&c.db).await.unwrap();
     let space: domain::ids::SpaceRef = SPACE.parse().unwrap();
-    let create = Action::CreatePrivateLink {
+    let create = Action::from(ProviderAction::CreatePrivateLink {
         space: space.clone(),
         addon: REDIS.parse().unwrap(),
         accounts: "123456789012".parse().unwrap(),
-    };
-    let destroy = Action::DestroyPrivateLink {
+    });
+    let destroy = Action::from(ProviderAction::DestroyPrivateLink {
         space,
         addon: PG.parse().unwrap(),
-    };
+    });
     // The last as a row written before actions were stored: by name only.
     for (name, target, action) in [
         (create.name(), REDIS, Some(&create)),
@@ -270,7 +270,7 @@ async fn open_privatelink_intents_are_reconciled_against_the_privatelink() {
         .await
         .unwrap();
     }
-    assert_eq!(c.console.reconcile().await.unwrap(), 3);
+    assert_eq!(c.console.executor().reconcile().await.unwrap(), 3);
     let (_, page) = c.call("audit", &[("space", SPACE)]).await;
     let messages: Vec<&str> = page["entries"]
         .as_array()

@@ -332,7 +332,7 @@ async fn open_intents_are_reconciled_at_start_up() {
         .unwrap();
     let log = server::audit::AuditLog::open(&c.db).await.unwrap();
     // An intent written, then the process stopped before the outcome.
-    let accept = domain::action::Action::AcceptPeering {
+    let accept = domain::action::ProviderAction::AcceptPeering {
         space: SPACE.parse().unwrap(),
         pcx_id: PCX.parse().unwrap(),
     };
@@ -342,12 +342,12 @@ async fn open_intents_are_reconciled_at_start_up() {
         space: SPACE,
         target: PCX,
         detail: None,
-        action: Some(&accept),
+        action: Some(&accept.into()),
     })
     .await
     .unwrap();
     drop(pool);
-    assert_eq!(c.console.reconcile().await.unwrap(), 1);
+    assert_eq!(c.console.executor().reconcile().await.unwrap(), 1);
     // The provider shows the request still pending: the accept did not
     // happen, which is known, not unknown.
     let e = &audit(&c).await["entries"][0];
@@ -358,5 +358,5 @@ async fn open_intents_are_reconciled_at_start_up() {
         "{message}"
     );
     assert_eq!(e["provider_status"], "pending-acceptance");
-    assert_eq!(c.console.reconcile().await.unwrap(), 0);
+    assert_eq!(c.console.executor().reconcile().await.unwrap(), 0);
 }

@@ -173,6 +173,7 @@ pub fn TypedConfirm(
 pub fn ReasonForm(
     gate: Gate,
     /// What is asked for.
+    #[prop(into)]
     action: Action,
     #[prop(optional)] in_page: bool,
 ) -> impl IntoView {

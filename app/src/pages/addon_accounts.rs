@@ -238,7 +238,7 @@ fn AccountsField(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::action::Action;
+    use domain::action::{Action, ProviderAction};
 
     #[test]
     fn the_browser_s_action_is_the_action_the_server_reads() {
@@ -252,7 +252,7 @@ mod tests {
         for (purpose, action) in [
             (
                 AccountsUse::Create,
-                Action::CreatePrivateLink {
+                ProviderAction::CreatePrivateLink {
                     space: s.clone(),
                     addon: a.clone(),
                     accounts: accounts.clone(),
@@ -260,7 +260,7 @@ mod tests {
             ),
             (
                 AccountsUse::Add,
-                Action::AddAccounts {
+                ProviderAction::AddAccounts {
                     space: s,
                     addon: a,
                     accounts,
@@ -268,7 +268,10 @@ mod tests {
             ),
         ] {
             let json = purpose.action_json(space, addon, typed).unwrap();
-            assert_eq!(serde_json::from_str::<Action>(&json).unwrap(), action);
+            assert_eq!(
+                serde_json::from_str::<Action>(&json).unwrap(),
+                action.into()
+            );
         }
         assert_eq!(AccountsUse::Add.action_json(space, addon, "12345"), None);
     }

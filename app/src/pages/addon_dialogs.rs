@@ -9,7 +9,7 @@ use crate::controls::forms::{CallForm, CloseButton, ReasonForm};
 use crate::me::i_can;
 use crate::pages::privatelink::addon_from_route;
 use domain::access::Permission;
-use domain::action::Action;
+use domain::action::ProviderAction;
 use domain::ids::parse;
 use domain::views::PrivateLinkView;
 use leptos::prelude::*;
@@ -42,7 +42,7 @@ pub fn RemoveAccountDialogPage() -> impl IntoView {
 fn RemoveDialog(view: PrivateLinkView, arn: String) -> impl IntoView {
     let gate = view.gates.remove;
     let action = parse(&view.space).and_then(|space| {
-        Ok(Action::RemoveAccounts {
+        Ok(ProviderAction::RemoveAccounts {
             space,
             addon: parse(&view.addon)?,
             accounts: parse(&arn)?,

@@ -29,7 +29,7 @@ pub async fn get_alarm() -> Result<Option<IntegrityAlarm>, FnError> {
 pub async fn acknowledge_alarm(finding: String) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(domain::action::Action::AcknowledgeAlarm { finding })
+            crate::console::act(domain::action::AuditAction::AcknowledgeAlarm { finding })
                 .await?
                 .said(),
         )

@@ -12,7 +12,7 @@ pub async fn request_approval(action: String, reason: String) -> Result<String, 
         let action: domain::action::Action = serde_json::from_str(&action).map_err(|e| {
             domain::error::AppError::Invalid(format!("That is not an action: {e}."))
         })?;
-        let asked = domain::action::Action::RequestApproval {
+        let asked = domain::action::ApprovalAction::RequestApproval {
             action: Box::new(action),
             reason,
         };
@@ -25,7 +25,8 @@ pub async fn request_approval(action: String, reason: String) -> Result<String, 
 pub async fn approve(request: i64, comment: String) -> Result<domain::approval::Decided, FnError> {
     crate::console::answer(async move {
         let done =
-            crate::console::act(domain::action::Action::Approve { request, comment }).await?;
+            crate::console::act(domain::action::ApprovalAction::Approve { request, comment })
+                .await?;
         Ok(match done {
             domain::action::Done::Invited(i) => domain::approval::Decided {
                 message: i.message,
@@ -44,7 +45,7 @@ pub async fn approve(request: i64, comment: String) -> Result<domain::approval::
 pub async fn reject(request: i64, reason: String) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(domain::action::Action::Reject { request, reason })
+            crate::console::act(domain::action::ApprovalAction::Reject { request, reason })
                 .await?
                 .said(),
         )
@@ -56,7 +57,7 @@ pub async fn reject(request: i64, reason: String) -> Result<String, FnError> {
 pub async fn withdraw(request: i64) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(domain::action::Action::Withdraw { request })
+            crate::console::act(domain::action::ApprovalAction::Withdraw { request })
                 .await?
                 .said(),
         )

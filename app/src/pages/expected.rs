@@ -32,7 +32,7 @@ pub async fn expect_peer(
             valid_until,
         };
         Ok(
-            crate::console::act(domain::action::Action::ExpectPeer { space, peer })
+            crate::console::act(domain::action::ApprovalAction::ExpectPeer { space, peer })
                 .await?
                 .said(),
         )
@@ -44,7 +44,7 @@ pub async fn expect_peer(
 pub async fn forget_peer(id: i64) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(domain::action::Action::ForgetPeer { id })
+            crate::console::act(domain::action::ApprovalAction::ForgetPeer { id })
                 .await?
                 .said(),
         )

@@ -34,7 +34,7 @@ pub async fn add_webhook(
 ) -> Result<WebhookAdded, FnError> {
     crate::console::answer(async move {
         let destination = new_destination(&name, &url, &format, &kinds)?;
-        crate::console::act(domain::action::Action::AddWebhook { destination })
+        crate::console::act(domain::action::NotifyAction::AddWebhook { destination })
             .await?
             .webhook_added()
     })
@@ -45,7 +45,7 @@ pub async fn add_webhook(
 pub async fn remove_webhook(id: i64) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(domain::action::Action::RemoveWebhook { id })
+            crate::console::act(domain::action::NotifyAction::RemoveWebhook { id })
                 .await?
                 .said(),
         )
@@ -57,7 +57,7 @@ pub async fn remove_webhook(id: i64) -> Result<String, FnError> {
 pub async fn test_webhook(id: i64) -> Result<String, FnError> {
     crate::console::answer(async move {
         Ok(
-            crate::console::act(domain::action::Action::TestWebhook { id })
+            crate::console::act(domain::action::NotifyAction::TestWebhook { id })
                 .await?
                 .said(),
         )

@@ -14,7 +14,7 @@ use crate::error::FnError;
 use crate::me::i_can;
 use crate::pages::addon_accounts::{Accounts, AccountsForm, AccountsUse};
 use domain::access::Permission;
-use domain::action::Action;
+use domain::action::ProviderAction;
 use domain::ids::{AddonName, EndpointId, Principals, SpaceRef, parse};
 use domain::model::{DataActionResult, DataAddonSummary, PrivateLink, PrivateLinkStatus};
 use domain::views::PrivateLinkView;
@@ -49,7 +49,7 @@ pub async fn create_privatelink(
     accounts: Principals,
 ) -> Result<DataActionResult, FnError> {
     crate::console::answer(async move {
-        crate::console::act(domain::action::Action::CreatePrivateLink {
+        crate::console::act(domain::action::ProviderAction::CreatePrivateLink {
             space,
             addon,
             accounts,
@@ -69,7 +69,7 @@ pub async fn destroy_privatelink(
 ) -> Result<DataActionResult, FnError> {
     crate::console::answer(async move {
         domain::action::confirmed(&confirm, addon.as_str(), "add-on name")?;
-        crate::console::act(domain::action::Action::DestroyPrivateLink { space, addon })
+        crate::console::act(domain::action::ProviderAction::DestroyPrivateLink { space, addon })
             .await?
             .privatelink()
     })
@@ -83,7 +83,7 @@ pub async fn add_allowed_accounts(
     accounts: Principals,
 ) -> Result<DataActionResult, FnError> {
     crate::console::answer(async move {
-        crate::console::act(domain::action::Action::AddAccounts {
+        crate::console::act(domain::action::ProviderAction::AddAccounts {
             space,
             addon,
             accounts,
@@ -101,7 +101,7 @@ pub async fn remove_allowed_account(
     account: Principals,
 ) -> Result<DataActionResult, FnError> {
     crate::console::answer(async move {
-        crate::console::act(domain::action::Action::RemoveAccounts {
+        crate::console::act(domain::action::ProviderAction::RemoveAccounts {
             space,
             addon,
             accounts: account,
@@ -120,7 +120,7 @@ pub async fn reveal_connection_url(
     endpoint_id: EndpointId,
 ) -> Result<String, FnError> {
     crate::console::answer(async move {
-        crate::console::act(domain::action::Action::RevealUrl {
+        crate::console::act(domain::action::ProviderAction::RevealUrl {
             space,
             addon,
             endpoint: endpoint_id,
@@ -549,7 +549,7 @@ fn DestroyForm(view: PrivateLinkView) -> impl IntoView {
         .iter()
         .any(|r| r.kind == domain::kind::AuditName::PrivateLinkDestroy && r.state.is_open());
     let action = parse(&view.space).and_then(|space| {
-        Ok(Action::DestroyPrivateLink {
+        Ok(ProviderAction::DestroyPrivateLink {
             space,
             addon: parse(&view.addon)?,
         })

@@ -27,7 +27,7 @@ pub async fn set_policy(policy: String, reason: Option<String>) -> Result<String
     crate::console::answer(async move {
         let policy: domain::policy::Policy = serde_json::from_str(&policy)
             .map_err(|e| domain::error::AppError::Invalid(format!("That is not a policy: {e}.")))?;
-        let change = domain::action::Action::SetPolicy { policy };
+        let change = domain::action::ApprovalAction::SetPolicy { policy };
         Ok(crate::console::act_or_ask(change, reason).await?.said())
     })
     .await

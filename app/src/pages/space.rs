@@ -34,7 +34,7 @@ pub async fn get_space(space: SpaceRef) -> Result<SpaceView, FnError> {
 #[server(endpoint = "accept_peering")]
 pub async fn accept_peering(space: SpaceRef, pcx_id: PcxId) -> Result<ActionResult, FnError> {
     crate::console::answer(async move {
-        crate::console::act(domain::action::Action::AcceptPeering { space, pcx_id })
+        crate::console::act(domain::action::ProviderAction::AcceptPeering { space, pcx_id })
             .await?
             .peering()
     })
@@ -50,7 +50,7 @@ pub async fn destroy_peering(
 ) -> Result<ActionResult, FnError> {
     crate::console::answer(async move {
         domain::action::confirmed(&confirm, pcx_id.as_str(), "PCX ID")?;
-        crate::console::act(domain::action::Action::DestroyPeering { space, pcx_id })
+        crate::console::act(domain::action::ProviderAction::DestroyPeering { space, pcx_id })
             .await?
             .peering()
     })

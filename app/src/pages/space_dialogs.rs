@@ -12,7 +12,7 @@ use crate::me::i_can;
 use crate::pages::inbox::ExpectationMarker;
 use crate::pages::space::get_space;
 use domain::access::Permission;
-use domain::action::Action;
+use domain::action::ProviderAction;
 use domain::checks::{Severity, accept_findings};
 use domain::ids::parse;
 use domain::model::Peering;
@@ -110,7 +110,7 @@ fn AcceptDialog(space: String, peering: Peering, view: SpaceView) -> impl IntoVi
     let blocked = findings.iter().any(|f| f.severity == Severity::Blocker);
     let gate = view.approvals.accept;
     let action = parse(&space).and_then(|space| {
-        Ok(Action::AcceptPeering {
+        Ok(ProviderAction::AcceptPeering {
             space,
             pcx_id: parse(&p.pcx_id)?,
         })
@@ -168,7 +168,7 @@ fn DestroyDialog(space: String, peering: Peering, view: SpaceView) -> impl IntoV
     let p = peering;
     let gate = view.approvals.destroy;
     let action = parse(&space).and_then(|space| {
-        Ok(Action::DestroyPeering {
+        Ok(ProviderAction::DestroyPeering {
             space,
             pcx_id: parse(&p.pcx_id)?,
         })

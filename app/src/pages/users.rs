@@ -52,7 +52,7 @@ pub async fn invite_user(
     reason: Option<String>,
 ) -> Result<Decided, FnError> {
     crate::console::answer(async move {
-        let invite = domain::action::Action::InviteUser { name, role };
+        let invite = domain::action::UserAction::InviteUser { name, role };
         Ok(decided(crate::console::act_or_ask(invite, reason).await?))
     })
     .await
@@ -67,7 +67,7 @@ pub async fn set_user_role(
     reason: Option<String>,
 ) -> Result<Decided, FnError> {
     crate::console::answer(async move {
-        let change = domain::action::Action::SetRole { name, role };
+        let change = domain::action::UserAction::SetRole { name, role };
         Ok(decided(crate::console::act_or_ask(change, reason).await?))
     })
     .await
@@ -82,7 +82,7 @@ pub async fn set_user_disabled(
     reason: Option<String>,
 ) -> Result<Decided, FnError> {
     crate::console::answer(async move {
-        let change = domain::action::Action::SetDisabled { name, disabled };
+        let change = domain::action::UserAction::SetDisabled { name, disabled };
         Ok(decided(crate::console::act_or_ask(change, reason).await?))
     })
     .await

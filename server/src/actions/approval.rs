@@ -6,9 +6,8 @@
 
 use super::{Changed, Checked, Executor, Prepared};
 use crate::approvals::{self, NewRequest, Request, StoreError, Vote};
-use crate::console::ServerConsole;
 use domain::access::{Caller, Role};
-use domain::action::{Action, Done};
+use domain::action::{Action, ApprovalAction, Done, UserAction};
 use domain::approval::ApprovalState;
 use domain::error::AppError;
 use domain::kind::AuditName;
@@ -24,8 +23,8 @@ impl From<StoreError> for AppError {
             StoreError::AlreadyOpen(id) => AppError::Conflict(format!(
                 "Approval #{id} already asks for this; decide or withdraw it first."
             )),
-            other => {
-                tracing::error!(error = %other, "approval store failed");
+            StoreError::Database(_) | StoreError::Corrupt(..) => {
+                tracing::error!(error = %e, "approval store failed");
                 AppError::Internal
             }
         }
@@ -79,19 +78,23 @@ impl Deciders {
     }
 }
 
-/// Whether `action` is one of this module's.
-pub fn handles(action: &Action) -> bool {
-    matches!(
-        action,
-        Action::RequestApproval { .. }
-            | Action::Approve { .. }
-            | Action::Reject { .. }
-            | Action::Withdraw { .. }
-            | Action::ExpireApproval { .. }
-            | Action::SetPolicy { .. }
-            | Action::ExpectPeer { .. }
-            | Action::ForgetPeer { .. }
-    )
+/// A snapshot of plain facts, with no findings and no deadline.
+fn facts(facts: Vec<(String, String)>) -> Result<(Snapshot, Option<String>), AppError> {
+    Ok((
+        Snapshot {
+            facts,
+            findings: vec![],
+        },
+        None,
+    ))
+}
+
+/// What is never held, asked for all the same: an approval's own steps, a
+/// reveal, what only the command line or a person's own session does.
+fn never_held(kind: AuditName) -> Result<(Snapshot, Option<String>), AppError> {
+    Err(AppError::Invalid(format!(
+        "{kind} never waits for approval; nothing was asked."
+    )))
 }
 
 /// "approved as admin, held since 2026-11-01T00:00:00Z (given by command
@@ -151,21 +154,37 @@ impl Executor {
         let role_of = async |name: &domain::ids::UserName| {
             Ok::<_, AppError>(self.users().by_name(name.as_str()).await?)
         };
+        let by_policy = policy.needs(action.name());
         Ok(match action {
-            Action::SetPolicy { policy: new } => policy.change_needs(new),
-            Action::InviteUser { role, .. } => u8::from(policy.decides(*role)),
-            Action::SetRole { name, role } => match role_of(name).await? {
-                Some(u) => u8::from(*role > u.role() && policy.decides(*role)),
-                None => 0,
+            Action::Approvals(a) => match a {
+                ApprovalAction::SetPolicy { policy: new } => policy.change_needs(new),
+                ApprovalAction::RequestApproval { .. }
+                | ApprovalAction::Approve { .. }
+                | ApprovalAction::Reject { .. }
+                | ApprovalAction::Withdraw { .. }
+                | ApprovalAction::ExpireApproval { .. }
+                | ApprovalAction::ExpectPeer { .. }
+                | ApprovalAction::ForgetPeer { .. } => by_policy,
             },
-            Action::SetDisabled {
-                name,
-                disabled: false,
-            } => match role_of(name).await? {
-                Some(u) => u8::from(u.disabled && policy.decides(u.role())),
-                None => 0,
+            Action::Users(u) => match u {
+                UserAction::InviteUser { role, .. } => u8::from(policy.decides(*role)),
+                UserAction::SetRole { name, role } => match role_of(name).await? {
+                    Some(u) => u8::from(*role > u.role() && policy.decides(*role)),
+                    None => 0,
+                },
+                UserAction::SetDisabled { name, disabled } => match role_of(name).await? {
+                    Some(u) => u8::from(!disabled && u.disabled && policy.decides(u.role())),
+                    None => 0,
+                },
+                // Made from the command line or at start-up (never held),
+                // or a person's own session and password.
+                UserAction::AddUser { .. }
+                | UserAction::SetPassword { .. }
+                | UserAction::RemoveDemoUsers
+                | UserAction::SignIn { .. }
+                | UserAction::SignOut { .. } => by_policy,
             },
-            other => policy.needs(other.name()),
+            Action::Provider(_) | Action::Notifications(_) | Action::Audit(_) => by_policy,
         })
     }
 
@@ -197,8 +216,8 @@ impl Executor {
         };
         let console = Caller::system("spaceport");
         for request in due {
-            let expire = Action::ExpireApproval { request };
-            if let Err(e) = Box::pin(self.run(&console, &expire, None)).await {
+            let expire = ApprovalAction::ExpireApproval { request }.into();
+            if let Err(e) = Box::pin(self.run(&console, &expire)).await {
                 tracing::debug!(request, error = %e, "approval not expired");
             }
         }
@@ -211,10 +230,9 @@ impl Executor {
         &self,
         who: &Caller,
         inner: &Action,
-        provider: Option<&ServerConsole>,
     ) -> Result<(Checked, Snapshot, Option<String>), AppError> {
-        let checked = Box::pin(self.check(who, inner, provider)).await?;
-        let (snapshot, deadline) = self.snapshot_of(inner, &checked, provider).await?;
+        let checked = Box::pin(self.check(who, inner)).await?;
+        let (snapshot, deadline) = self.snapshot_of(inner, &checked).await?;
         Ok((checked, snapshot, deadline))
     }
 
@@ -224,19 +242,55 @@ impl Executor {
         &self,
         inner: &Action,
         checked: &Checked,
-        provider: Option<&ServerConsole>,
     ) -> Result<(Snapshot, Option<String>), AppError> {
-        let facts = |facts: Vec<(String, String)>| {
-            Ok((
-                Snapshot {
-                    facts,
-                    findings: vec![],
-                },
-                None,
-            ))
+        let user = match inner {
+            Action::Provider(p) => {
+                let Some(g) = self.gateway() else {
+                    tracing::error!(action = %inner.name(), "a provider action without the provider");
+                    return Err(AppError::Internal);
+                };
+                return self.provider_snapshot(g, p, checked).await;
+            }
+            Action::Approvals(a) => return self.approvals_snapshot(a, checked).await,
+            Action::Notifications(_) | Action::Audit(_) => return never_held(inner.name()),
+            Action::Users(u) => match u {
+                UserAction::InviteUser { name, .. }
+                | UserAction::SetRole { name, .. }
+                | UserAction::SetDisabled { name, .. } => name,
+                UserAction::AddUser { .. }
+                | UserAction::SetPassword { .. }
+                | UserAction::RemoveDemoUsers
+                | UserAction::SignIn { .. }
+                | UserAction::SignOut { .. } => return never_held(inner.name()),
+            },
         };
-        match (inner, provider) {
-            (Action::SetPolicy { policy }, _) => {
+        let now = self.users().by_name(user.as_str()).await?;
+        let (role, state) = match &now {
+            None => ("none".to_string(), "no such user".to_string()),
+            Some(u) => (
+                u.role().to_string(),
+                if u.disabled { "disabled" } else { "enabled" }.to_string(),
+            ),
+        };
+        let mut out = vec![
+            ("User".to_string(), user.to_string()),
+            ("Role now".to_string(), role),
+            ("Account".to_string(), state),
+        ];
+        if let Some(d) = inner.detail() {
+            out.push(("Change".into(), d));
+        }
+        facts(out)
+    }
+
+    /// What an expected peer or policy change is about now.
+    async fn approvals_snapshot(
+        &self,
+        inner: &ApprovalAction,
+        checked: &Checked,
+    ) -> Result<(Snapshot, Option<String>), AppError> {
+        match inner {
+            ApprovalAction::SetPolicy { policy } => {
                 let now = self.approvals().policy().await?;
                 facts(vec![
                     (
@@ -246,7 +300,7 @@ impl Executor {
                     ("Change".into(), now.changes_to(policy)),
                 ])
             }
-            (Action::ForgetPeer { id }, _) => {
+            ApprovalAction::ForgetPeer { id } => {
                 let e = self.approvals().expectation(*id).await?;
                 facts(vec![(
                     "Expected peer".into(),
@@ -256,39 +310,15 @@ impl Executor {
                     ),
                 )])
             }
-            (Action::ExpectPeer { .. }, _) => facts(vec![(
+            ApprovalAction::ExpectPeer { .. } => facts(vec![(
                 "Expected peer".into(),
                 checked.detail.clone().unwrap_or_default(),
             )]),
-            (
-                Action::InviteUser { name, .. }
-                | Action::SetRole { name, .. }
-                | Action::SetDisabled { name, .. },
-                _,
-            ) => {
-                let user = self.users().by_name(name.as_str()).await?;
-                let (role, state) = match &user {
-                    None => ("none".to_string(), "no such user".to_string()),
-                    Some(u) => (
-                        u.role().to_string(),
-                        if u.disabled { "disabled" } else { "enabled" }.to_string(),
-                    ),
-                };
-                let mut out = vec![
-                    ("User".to_string(), name.to_string()),
-                    ("Role now".to_string(), role),
-                    ("Account".to_string(), state),
-                ];
-                if let Some(d) = inner.detail() {
-                    out.push(("Change".into(), d));
-                }
-                facts(out)
-            }
-            (_, Some(p)) => p.snapshot(inner, checked).await,
-            (_, None) => {
-                tracing::error!(action = %inner.name(), "a provider action without the provider");
-                Err(AppError::Internal)
-            }
+            ApprovalAction::RequestApproval { .. }
+            | ApprovalAction::Approve { .. }
+            | ApprovalAction::Reject { .. }
+            | ApprovalAction::Withdraw { .. }
+            | ApprovalAction::ExpireApproval { .. } => never_held(inner.name()),
         }
     }
 
@@ -296,17 +326,19 @@ impl Executor {
     pub(super) async fn check_approval(
         &self,
         who: &Caller,
-        action: &Action,
-        provider: Option<&ServerConsole>,
+        action: &ApprovalAction,
     ) -> Result<Checked, AppError> {
         match action {
-            Action::RequestApproval {
+            ApprovalAction::RequestApproval {
                 action: inner,
                 reason,
             } => {
                 let reason = words(reason, Some("Say why this should be done"))?;
                 let kind = inner.name();
-                if matches!(**inner, Action::RequestApproval { .. }) {
+                if matches!(
+                    **inner,
+                    Action::Approvals(ApprovalAction::RequestApproval { .. })
+                ) {
                     return Err(AppError::Invalid(format!(
                         "{kind} cannot wait for approval."
                     )));
@@ -329,7 +361,7 @@ impl Executor {
                         open.id, open.requester
                     )));
                 }
-                let (checked, snapshot, deadline) = self.inspect(who, inner, provider).await?;
+                let (checked, snapshot, deadline) = self.inspect(who, inner).await?;
                 let mut expires = approvals::stamp(
                     time::OffsetDateTime::now_utc()
                         + time::Duration::hours(i64::from(policy.lifetime_hours)),
@@ -359,7 +391,7 @@ impl Executor {
                     ..Checked::default()
                 })
             }
-            Action::Approve { request, comment } => {
+            ApprovalAction::Approve { request, comment } => {
                 let comment = words(comment, None)?;
                 self.expire_due().await;
                 let r = self.request(*request).await?;
@@ -374,7 +406,7 @@ impl Executor {
                     )));
                 }
                 // What it is about now, against what the requester saw.
-                let (checked, now, _) = self.inspect(who, &r.action, provider).await?;
+                let (checked, now, _) = self.inspect(who, &r.action).await?;
                 let changed = r.snapshot.differences(&now);
                 if !changed.is_empty() {
                     return Err(AppError::Conflict(format!(
@@ -398,7 +430,7 @@ impl Executor {
                     ..Checked::default()
                 })
             }
-            Action::Reject { request, reason } => {
+            ApprovalAction::Reject { request, reason } => {
                 let reason = words(reason, Some("Say why it is rejected"))?;
                 self.expire_due().await;
                 let r = self.request(*request).await?;
@@ -416,7 +448,7 @@ impl Executor {
                     ..Checked::default()
                 })
             }
-            Action::Withdraw { request } | Action::ExpireApproval { request } => {
+            ApprovalAction::Withdraw { request } | ApprovalAction::ExpireApproval { request } => {
                 let r = self.request(*request).await?;
                 if r.state != ApprovalState::Pending {
                     return Err(AppError::Conflict(format!(
@@ -425,13 +457,13 @@ impl Executor {
                         r.state.as_str()
                     )));
                 }
-                if matches!(action, Action::Withdraw { .. }) && r.requester != who.name {
+                if matches!(action, ApprovalAction::Withdraw { .. }) && r.requester != who.name {
                     return Err(AppError::Forbidden(format!(
                         "Only {}, who asked for #{}, may withdraw it.",
                         r.requester, r.id
                     )));
                 }
-                if matches!(action, Action::ExpireApproval { .. })
+                if matches!(action, ApprovalAction::ExpireApproval { .. })
                     && !r.expired_at(&approvals::now())
                 {
                     return Err(AppError::Conflict(format!(
@@ -445,7 +477,7 @@ impl Executor {
                     ..Checked::default()
                 })
             }
-            Action::SetPolicy { policy } => {
+            ApprovalAction::SetPolicy { policy } => {
                 policy.check().map_err(AppError::Invalid)?;
                 let now = self.approvals().policy().await?;
                 Ok(Checked {
@@ -453,13 +485,13 @@ impl Executor {
                     ..Checked::default()
                 })
             }
-            Action::ExpectPeer { space, peer } => {
+            ApprovalAction::ExpectPeer { space, peer } => {
                 let peer = peer
                     .clone()
                     .parsed(&approvals::now())
                     .map_err(AppError::Invalid)?;
-                let space = match provider {
-                    Some(p) => p.space_named(space).await?,
+                let space = match self.gateway() {
+                    Some(g) => g.space_named(space).await?,
                     None => space.to_string(),
                 };
                 Ok(Checked {
@@ -476,7 +508,7 @@ impl Executor {
                     ..Checked::default()
                 })
             }
-            Action::ForgetPeer { id } => {
+            ApprovalAction::ForgetPeer { id } => {
                 let e = self.approvals().expectation(*id).await?.ok_or_else(|| {
                     AppError::NotFound(format!("There is no active expected peer #{id}."))
                 })?;
@@ -488,10 +520,6 @@ impl Executor {
                     )),
                     ..Checked::default()
                 })
-            }
-            other => {
-                tracing::error!(action = %other.name(), "not an approval action");
-                Err(AppError::Internal)
             }
         }
     }
@@ -561,14 +589,13 @@ impl Executor {
     pub(super) async fn change_approval(
         &self,
         who: &Caller,
-        action: &Action,
+        action: &ApprovalAction,
         checked: &Checked,
-        provider: Option<&ServerConsole>,
     ) -> Changed {
         let store = self.approvals();
         let fail = |e: StoreError| Changed::failed(e.into());
         match action {
-            Action::RequestApproval {
+            ApprovalAction::RequestApproval {
                 action: inner,
                 reason,
             } => {
@@ -597,13 +624,13 @@ impl Executor {
                     Err(e) => fail(e),
                 }
             }
-            Action::Approve { request, comment } => {
+            ApprovalAction::Approve { request, comment } => {
                 let standing = checked.approver.as_ref();
                 match store
                     .vote(*request, &who.name, comment.trim(), standing)
                     .await
                 {
-                    Ok(Vote::Decisive) => self.execute(who, *request, provider).await,
+                    Ok(Vote::Decisive) => self.execute(who, *request).await,
                     Ok(Vote::Counted { have, needed }) => {
                         let said =
                             format!("Approved #{request} ({have} of {needed}); it waits for more.");
@@ -616,7 +643,7 @@ impl Executor {
                     Err(e) => fail(e),
                 }
             }
-            Action::Reject { request, reason } => {
+            ApprovalAction::Reject { request, reason } => {
                 self.close(
                     *request,
                     ApprovalState::Rejected,
@@ -625,15 +652,15 @@ impl Executor {
                 )
                 .await
             }
-            Action::Withdraw { request } => {
+            ApprovalAction::Withdraw { request } => {
                 self.close(*request, ApprovalState::Withdrawn, &who.name, None)
                     .await
             }
-            Action::ExpireApproval { request } => {
+            ApprovalAction::ExpireApproval { request } => {
                 self.close(*request, ApprovalState::Expired, &who.name, None)
                     .await
             }
-            Action::SetPolicy { policy } => {
+            ApprovalAction::SetPolicy { policy } => {
                 match store.set_policy(&policy.clone().normalised()).await {
                     Ok(()) => {
                         let said = format!(
@@ -645,7 +672,7 @@ impl Executor {
                     Err(e) => fail(e),
                 }
             }
-            Action::ExpectPeer { peer, .. } => {
+            ApprovalAction::ExpectPeer { peer, .. } => {
                 let peer = match peer.clone().parsed(&approvals::now()) {
                     Ok(p) => p,
                     Err(e) => return Changed::failed(AppError::Invalid(e)),
@@ -658,7 +685,7 @@ impl Executor {
                     Err(e) => fail(e),
                 }
             }
-            Action::ForgetPeer { id } => match store.forget(*id).await {
+            ApprovalAction::ForgetPeer { id } => match store.forget(*id).await {
                 Ok(true) => {
                     let said = format!("Forgot expected peer #{id}.");
                     Changed::ok(Done::Said(said.clone()), said)
@@ -668,10 +695,6 @@ impl Executor {
                 ))),
                 Err(e) => fail(e),
             },
-            other => {
-                tracing::error!(action = %other.name(), "not an approval action");
-                Changed::failed(AppError::Internal)
-            }
         }
     }
 
@@ -705,12 +728,12 @@ impl Executor {
 
     /// Runs the action of request `id`, which `who` just approved for the
     /// last time, and keeps what it led to on the request.
-    async fn execute(&self, who: &Caller, id: i64, provider: Option<&ServerConsole>) -> Changed {
+    async fn execute(&self, who: &Caller, id: i64) -> Changed {
         let r = match self.request(id).await {
             Ok(r) => r,
             Err(e) => return Changed::failed(e),
         };
-        let result = Box::pin(self.run_approved(who, &r, provider)).await;
+        let result = Box::pin(self.run_approved(who, &r)).await;
         let (ok, said) = match &result {
             Ok(done) => (true, done.said()),
             Err(e) => (false, e.to_string()),
@@ -728,7 +751,12 @@ impl Executor {
                     invited.message = format!("Approved #{id}: {}", invited.message);
                     Done::Invited(invited)
                 }
-                _ => Done::Said(message),
+                Done::Peering(_)
+                | Done::PrivateLink(_)
+                | Done::Url(_)
+                | Done::User(_)
+                | Done::WebhookAdded(_)
+                | Done::Said(_) => Done::Said(message),
             }),
         }
     }

@@ -6,7 +6,7 @@ use super::{Changed, Checked};
 use crate::auth::password;
 use crate::auth::users::{Granted, NewUser, User, UserError, Users};
 use domain::access::Caller;
-use domain::action::{Action, Done};
+use domain::action::{Done, UserAction};
 use domain::error::AppError;
 use domain::ids::Secret;
 use domain::model::Invited;
@@ -32,10 +32,15 @@ fn new_password(p: &Secret) -> Result<(), AppError> {
 }
 
 /// Refuses what the users table already says cannot be done.
-pub async fn check(users: &Users, who: &Caller, action: &Action) -> Result<Checked, AppError> {
+pub async fn check(users: &Users, who: &Caller, action: &UserAction) -> Result<Checked, AppError> {
     let new_name = match action {
-        Action::InviteUser { name, .. } | Action::AddUser { name, .. } => Some(name),
-        _ => None,
+        UserAction::InviteUser { name, .. } | UserAction::AddUser { name, .. } => Some(name),
+        UserAction::SetRole { .. }
+        | UserAction::SetDisabled { .. }
+        | UserAction::SetPassword { .. }
+        | UserAction::RemoveDemoUsers
+        | UserAction::SignIn { .. }
+        | UserAction::SignOut { .. } => None,
     };
     if let Some(name) = new_name {
         domain::validate::new_user_name(name.as_str()).map_err(AppError::Invalid)?;
@@ -43,7 +48,7 @@ pub async fn check(users: &Users, who: &Caller, action: &Action) -> Result<Check
             return Err(UserError::Exists(name.to_string()).into());
         }
     }
-    if let Action::SetDisabled {
+    if let UserAction::SetDisabled {
         name,
         disabled: true,
     } = action
@@ -53,10 +58,11 @@ pub async fn check(users: &Users, who: &Caller, action: &Action) -> Result<Check
             "You cannot disable yourself; ask another admin.".into(),
         ));
     }
-    if let Action::AddUser { password, .. } | Action::SetPassword { password, .. } = action {
+    if let UserAction::AddUser { password, .. } | UserAction::SetPassword { password, .. } = action
+    {
         new_password(password)?;
     }
-    Ok(Checked::local(action))
+    Ok(Checked::local(action.detail()))
 }
 
 /// "alice is now operator, disabled."
@@ -84,9 +90,9 @@ fn user_changed(
 
 /// Makes the one local change the action is; `granted` says who asked
 /// for it (and who approved it), as the user's grants will keep it.
-pub async fn change(users: &Users, action: &Action, granted: Granted<'_>) -> Changed {
+pub async fn change(users: &Users, action: &UserAction, granted: Granted<'_>) -> Changed {
     match action {
-        Action::InviteUser { name, role } => {
+        UserAction::InviteUser { name, role } => {
             let password = Secret::new(password::random());
             let made = users
                 .create(NewUser {
@@ -111,7 +117,7 @@ pub async fn change(users: &Users, action: &Action, granted: Granted<'_>) -> Cha
                 })
             })
         }
-        Action::AddUser {
+        UserAction::AddUser {
             name,
             role,
             demo,
@@ -137,17 +143,17 @@ pub async fn change(users: &Users, action: &Action, granted: Granted<'_>) -> Cha
             };
             user_changed(made, said, |u| Done::Said(said(u)))
         }
-        Action::SetRole { name, role } => {
+        UserAction::SetRole { name, role } => {
             user_changed(users.set_role(name, *role, granted).await, now_is, |u| {
                 Done::User(u.summary())
             })
         }
-        Action::SetDisabled { name, disabled } => user_changed(
+        UserAction::SetDisabled { name, disabled } => user_changed(
             users.set_disabled(name, *disabled, granted).await,
             now_is,
             |u| Done::User(u.summary()),
         ),
-        Action::SetPassword { name, password } => {
+        UserAction::SetPassword { name, password } => {
             match users.set_password(name, password, false).await {
                 Ok(u) => {
                     let said = format!("Set the password of {}.", u.name);
@@ -156,7 +162,7 @@ pub async fn change(users: &Users, action: &Action, granted: Granted<'_>) -> Cha
                 Err(e) => Changed::failed(e.into()),
             }
         }
-        Action::RemoveDemoUsers => match users.delete_demo().await {
+        UserAction::RemoveDemoUsers => match users.delete_demo().await {
             Ok(n) => {
                 let said =
                     format!("Removed {n} demo users: this console runs against the real provider.");
@@ -164,7 +170,7 @@ pub async fn change(users: &Users, action: &Action, granted: Granted<'_>) -> Cha
             }
             Err(e) => Changed::failed(e.into()),
         },
-        Action::SignIn {
+        UserAction::SignIn {
             user: Some(name), ..
         } => {
             let signed = match users.by_name(name.as_str()).await {
@@ -180,11 +186,13 @@ pub async fn change(users: &Users, action: &Action, granted: Granted<'_>) -> Cha
                 Err(e) => Changed::failed(e.into()),
             }
         }
-        Action::SignOut { .. } => {
+        UserAction::SignOut { .. } => {
             Changed::ok(Done::Said("Signed out.".into()), "Signed out.".into())
         }
-        other => {
-            tracing::error!(action = %other.name(), "not a local action");
+        // A sign-in that names nobody is only ever recorded as refused
+        // (`Executor::record_refused`), never run.
+        UserAction::SignIn { user: None, .. } => {
+            tracing::error!("a sign-in naming no user was run");
             Changed::failed(AppError::Internal)
         }
     }

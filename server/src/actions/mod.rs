@@ -13,22 +13,25 @@
 //! 6. invalidate: the reads the change made stale.
 //!
 //! Each action's check and change are arms of one `match`: `local` for
-//! the console's own data, `console::steps` for the provider's. Intents
-//! left open by a stop are settled at start-up by `console::reconcile`.
+//! the console's own data, `provider` for the provider's (through the
+//! gateway). Intents left open by a stop are settled at start-up by
+//! `reconcile`.
 
 mod alarm;
 pub(crate) mod approval;
 pub mod local;
 mod notify;
+mod provider;
+mod reconcile;
 
 use crate::approvals::Approvals;
 use crate::audit::integrity::Integrity;
 use crate::audit::{AuditLog, Intent, Outcome, OutcomeKind};
 use crate::auth::users::Users;
-use crate::console::ServerConsole;
+use crate::gateway::Gateway;
 use crate::provider::{Mutated, ProviderError};
 use domain::access::Caller;
-use domain::action::{Action, Done};
+use domain::action::{Action, ApprovalAction, AuditAction, Done};
 use domain::error::AppError;
 use std::sync::Arc;
 
@@ -84,15 +87,15 @@ impl Authority<'_> {
                 by: requester,
                 approved_by: Some(&who.name),
             },
-            _ => crate::auth::users::Granted::by(&who.name),
+            Authority::Own | Authority::CommandLine => crate::auth::users::Granted::by(&who.name),
         }
     }
 }
 
 impl Checked {
-    pub fn local(action: &Action) -> Self {
+    pub fn local(detail: Option<String>) -> Self {
         Self {
-            detail: action.detail(),
+            detail,
             ..Self::default()
         }
     }
@@ -169,8 +172,8 @@ pub fn audit_refused(e: crate::audit::AuditError) -> AppError {
     AppError::AuditUnavailable("Try again; if it persists, tell whoever runs Spaceport.".into())
 }
 
-/// The executor over one database. Provider actions need the console that
-/// reads the provider; local ones (the command line, start-up) do not.
+/// The executor over one database. Provider actions need the gateway to
+/// the provider; local ones (the command line, start-up) do not.
 #[derive(Clone)]
 pub struct Executor {
     audit: Arc<AuditLog>,
@@ -179,6 +182,8 @@ pub struct Executor {
     notifications: Arc<crate::notify::Notifications>,
     /// The running console's watch over the history (not the command line's).
     integrity: Option<Arc<Integrity>>,
+    /// The provider, for the actions on it (not the command line's).
+    gateway: Option<Arc<Gateway>>,
 }
 
 impl Executor {
@@ -191,7 +196,19 @@ impl Executor {
             approvals,
             notifications,
             integrity: None,
+            gateway: None,
         }
+    }
+
+    pub fn with_gateway(self, gateway: Arc<Gateway>) -> Self {
+        Self {
+            gateway: Some(gateway),
+            ..self
+        }
+    }
+
+    pub fn gateway(&self) -> Option<&Gateway> {
+        self.gateway.as_deref()
     }
 
     pub fn with_integrity(self, integrity: Arc<Integrity>) -> Self {
@@ -223,20 +240,15 @@ impl Executor {
 
     /// Carries out `action` for `who`; see the module's opening comment.
     /// Refused when the policy says another person must approve it first.
-    pub async fn run(
-        &self,
-        who: &Caller,
-        action: &Action,
-        provider: Option<&ServerConsole>,
-    ) -> Result<Done, AppError> {
-        self.run_as(who, action, provider, Authority::Own).await
+    pub async fn run(&self, who: &Caller, action: &Action) -> Result<Done, AppError> {
+        self.run_as(who, action, Authority::Own).await
     }
 
     /// The same for the console itself (start-up) and its command line,
     /// which the policy does not hold back: whoever runs them holds the
     /// database file, and so the policy itself. Recorded like any action.
     pub async fn run_local(&self, who: &Caller, action: &Action) -> Result<Done, AppError> {
-        self.run_as(who, action, None, Authority::CommandLine).await
+        self.run_as(who, action, Authority::CommandLine).await
     }
 
     /// Carries out `action` for `who` when the policy lets them alone; when
@@ -247,17 +259,16 @@ impl Executor {
         who: &Caller,
         action: Action,
         reason: &str,
-        provider: Option<&ServerConsole>,
     ) -> Result<Done, AppError> {
         action.authorise(who)?;
         if self.needs(&action).await? == 0 || reason.trim().is_empty() {
-            return self.run(who, &action, provider).await;
+            return self.run(who, &action).await;
         }
-        let ask = Action::RequestApproval {
+        let ask = ApprovalAction::RequestApproval {
             action: Box::new(action),
             reason: reason.to_string(),
         };
-        self.run(who, &ask, provider).await
+        self.run(who, &ask.into()).await
     }
 
     /// The action of approval request `r`, carried out by `who`, who
@@ -266,21 +277,19 @@ impl Executor {
         &self,
         who: &Caller,
         r: &crate::approvals::Request,
-        provider: Option<&ServerConsole>,
     ) -> Result<Done, AppError> {
         let authority = Authority::Approved {
             request: r.id,
             requester: &r.requester,
             snapshot: &r.snapshot,
         };
-        self.run_as(who, &r.action, provider, authority).await
+        self.run_as(who, &r.action, authority).await
     }
 
     async fn run_as(
         &self,
         who: &Caller,
         action: &Action,
-        provider: Option<&ServerConsole>,
         authority: Authority<'_>,
     ) -> Result<Done, AppError> {
         action.authorise(who)?;
@@ -294,15 +303,11 @@ impl Executor {
                 )));
             }
         }
-        let provider = match (action.touches_provider(), provider) {
-            (false, _) => provider,
-            (true, Some(p)) => Some(p),
-            (true, None) => {
-                tracing::error!(action = %action.name(), "a provider action without the provider");
-                return Err(AppError::Internal);
-            }
-        };
-        let mut checked = self.check(who, action, provider).await?;
+        if matches!(action, Action::Provider(_)) && self.gateway.is_none() {
+            tracing::error!(action = %action.name(), "a provider action without the provider");
+            return Err(AppError::Internal);
+        }
+        let mut checked = self.check(who, action).await?;
         if let Authority::Approved {
             request,
             requester,
@@ -312,7 +317,7 @@ impl Executor {
             // Compared again in the step that carries it out, on what was
             // read for it just now: what runs is what was approved, even
             // if it changed after the approval's own comparison.
-            let (now, _) = self.snapshot_of(action, &checked, provider).await?;
+            let (now, _) = self.snapshot_of(action, &checked).await?;
             let changed = snapshot.differences(&now);
             if !changed.is_empty() {
                 return Err(AppError::Conflict(format!(
@@ -341,28 +346,25 @@ impl Executor {
             .await
             .map_err(audit_refused)?;
         let changed = self
-            .change(who, action, &checked, provider, authority.granted(who))
+            .change(who, action, &checked, authority.granted(who))
             .await;
         self.audit.settle(intent_id, changed.outcome).await;
-        if let Some(p) = provider {
-            p.invalidate(action, &checked).await;
+        if let (Some(g), Action::Provider(a)) = (&self.gateway, action) {
+            g.forget(a, &checked.space).await;
         }
         changed.result
     }
 
     /// An action's check, by where its state lives.
-    async fn check(
-        &self,
-        who: &Caller,
-        action: &Action,
-        provider: Option<&ServerConsole>,
-    ) -> Result<Checked, AppError> {
-        match (action, provider) {
-            (Action::AcknowledgeAlarm { finding }, _) => alarm::check(self.integrity(), finding),
-            (a, _) if approval::handles(a) => self.check_approval(who, action, provider).await,
-            (a, _) if notify::handles(a) => notify::check(&self.notifications, action).await,
-            (_, Some(p)) if action.touches_provider() => p.check(action).await,
-            _ => local::check(&self.users, who, action).await,
+    async fn check(&self, who: &Caller, action: &Action) -> Result<Checked, AppError> {
+        match action {
+            Action::Provider(a) => self.provider_check(self.provider()?, a).await,
+            Action::Users(a) => local::check(&self.users, who, a).await,
+            Action::Approvals(a) => self.check_approval(who, a).await,
+            Action::Notifications(a) => notify::check(&self.notifications, a).await,
+            Action::Audit(AuditAction::AcknowledgeAlarm { finding }) => {
+                alarm::check(self.integrity(), finding)
+            }
         }
     }
 
@@ -372,22 +374,28 @@ impl Executor {
         who: &Caller,
         action: &Action,
         checked: &Checked,
-        provider: Option<&ServerConsole>,
         granted: crate::auth::users::Granted<'_>,
     ) -> Changed {
-        match (action, provider) {
-            (Action::AcknowledgeAlarm { finding }, _) => {
+        match action {
+            Action::Provider(a) => match self.provider() {
+                Ok(g) => self.provider_change(g, a, checked).await,
+                Err(e) => Changed::failed(e),
+            },
+            Action::Users(a) => local::change(&self.users, a, granted).await,
+            Action::Approvals(a) => self.change_approval(who, a, checked).await,
+            Action::Notifications(a) => notify::change(&self.notifications, &who.name, a).await,
+            Action::Audit(AuditAction::AcknowledgeAlarm { finding }) => {
                 alarm::change(self.integrity(), finding).await
             }
-            (a, _) if approval::handles(a) => {
-                self.change_approval(who, action, checked, provider).await
-            }
-            (a, _) if notify::handles(a) => {
-                notify::change(&self.notifications, &who.name, action).await
-            }
-            (_, Some(p)) if action.touches_provider() => p.change(action, checked).await,
-            _ => local::change(&self.users, action, granted).await,
         }
+    }
+
+    /// The provider gateway, which the command line's executor has not.
+    fn provider(&self) -> Result<&Gateway, AppError> {
+        self.gateway().ok_or_else(|| {
+            tracing::error!("a provider action without the provider");
+            AppError::Internal
+        })
     }
 
     /// Records an action that was decided against before it could be

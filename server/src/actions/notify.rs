@@ -5,7 +5,7 @@
 
 use super::{Changed, Checked};
 use crate::notify::{Notifications, StoreError, deliver};
-use domain::action::{Action, Done};
+use domain::action::{Done, NotifyAction};
 use domain::error::AppError;
 use domain::notify::{WebhookAdded, WebhookFormat};
 
@@ -14,13 +14,6 @@ impl From<StoreError> for AppError {
         tracing::error!(error = %e, "notification store failed");
         AppError::Internal
     }
-}
-
-pub fn handles(action: &Action) -> bool {
-    matches!(
-        action,
-        Action::AddWebhook { .. } | Action::RemoveWebhook { .. } | Action::TestWebhook { .. }
-    )
 }
 
 /// A URL the outbox can post to, parsed again by a full URL parser: the
@@ -44,28 +37,27 @@ fn postable(url: &str) -> Result<(), AppError> {
     }
 }
 
-pub async fn check(store: &Notifications, action: &Action) -> Result<Checked, AppError> {
+pub async fn check(store: &Notifications, action: &NotifyAction) -> Result<Checked, AppError> {
     match action {
-        Action::AddWebhook { destination } => {
+        NotifyAction::AddWebhook { destination } => {
             // A stored action parsed back has no URL; it is never run again.
             domain::notify::webhook_url(&destination.url).map_err(AppError::Invalid)?;
             postable(&destination.url)?;
         }
-        Action::RemoveWebhook { id } | Action::TestWebhook { id }
-            if store.destination(*id).await?.is_none() =>
-        {
-            return Err(AppError::NotFound(format!(
-                "There is no webhook #{id}; it may have been removed."
-            )));
+        NotifyAction::RemoveWebhook { id } | NotifyAction::TestWebhook { id } => {
+            if store.destination(*id).await?.is_none() {
+                return Err(AppError::NotFound(format!(
+                    "There is no webhook #{id}; it may have been removed."
+                )));
+            }
         }
-        _ => {}
     }
-    Ok(Checked::local(action))
+    Ok(Checked::local(action.detail()))
 }
 
-pub async fn change(store: &Notifications, who: &str, action: &Action) -> Changed {
+pub async fn change(store: &Notifications, who: &str, action: &NotifyAction) -> Changed {
     let result = match action {
-        Action::AddWebhook { destination } => {
+        NotifyAction::AddWebhook { destination } => {
             let secret = deliver::new_secret();
             store
                 .add_destination(destination, &secret, who)
@@ -89,7 +81,7 @@ pub async fn change(store: &Notifications, who: &str, action: &Action) -> Change
                     (done, said)
                 })
         }
-        Action::RemoveWebhook { id } => match store.remove_destination(*id).await {
+        NotifyAction::RemoveWebhook { id } => match store.remove_destination(*id).await {
             // Removed by someone else since the check.
             Ok(false) => {
                 return Changed::failed(AppError::NotFound(format!(
@@ -103,15 +95,11 @@ pub async fn change(store: &Notifications, who: &str, action: &Action) -> Change
             }
             Err(e) => Err(e),
         },
-        Action::TestWebhook { id } => store.enqueue_test(*id, who).await.map(|event| {
+        NotifyAction::TestWebhook { id } => store.enqueue_test(*id, who).await.map(|event| {
             let said =
                 format!("Queued test event #{event} for webhook #{id}; its attempts show below.");
             (Done::Said(said.clone()), said)
         }),
-        other => {
-            tracing::error!(action = %other.name(), "not a webhook action");
-            return Changed::failed(AppError::Internal);
-        }
     };
     match result {
         Ok((done, said)) => Changed::ok(done, said),

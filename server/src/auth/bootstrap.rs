@@ -5,7 +5,7 @@
 use super::password;
 use crate::actions::Executor;
 use domain::access::{Caller, Role};
-use domain::action::{Action, Done};
+use domain::action::{Done, UserAction};
 use domain::error::AppError;
 use domain::ids::{Secret, UserName};
 
@@ -41,10 +41,11 @@ pub async fn first_admin(executor: &Executor) -> Result<Option<Made>, BootstrapE
     let done = executor
         .run_local(
             &Caller::system(SYSTEM_ACTOR),
-            &Action::InviteUser {
+            &UserAction::InviteUser {
                 name: name("admin")?,
                 role: Role::Admin,
-            },
+            }
+            .into(),
         )
         .await?;
     let invited = done.invited()?;
@@ -65,20 +66,20 @@ pub async fn demo_users(executor: &Executor) -> Result<Vec<Made>, BootstrapError
         let name = name(&format!("demo-{role}"))?;
         let password = Secret::new(password::random());
         let action = match executor.users().by_name(name.as_str()).await? {
-            Some(u) if u.demo => Action::SetPassword {
+            Some(u) if u.demo => UserAction::SetPassword {
                 name: name.clone(),
                 password: password.clone(),
             },
             // A real user took the name; leave them alone.
             Some(_) => continue,
-            None => Action::AddUser {
+            None => UserAction::AddUser {
                 name: name.clone(),
                 role,
                 demo: true,
                 password: password.clone(),
             },
         };
-        let _: Done = executor.run_local(&system, &action).await?;
+        let _: Done = executor.run_local(&system, &action.into()).await?;
         made.push(Made {
             name: name.to_string(),
             role,
@@ -93,7 +94,10 @@ pub async fn remove_demo_users(executor: &Executor) -> Result<i64, BootstrapErro
     let n = executor.users().count_demo().await?;
     if n > 0 {
         executor
-            .run_local(&Caller::system(SYSTEM_ACTOR), &Action::RemoveDemoUsers)
+            .run_local(
+                &Caller::system(SYSTEM_ACTOR),
+                &UserAction::RemoveDemoUsers.into(),
+            )
             .await?;
     }
     Ok(n)

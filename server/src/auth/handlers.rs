@@ -16,7 +16,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use domain::access::Caller;
-use domain::action::{Action, UNKNOWN_NAME};
+use domain::action::{UNKNOWN_NAME, UserAction};
 use domain::error::AppError;
 use domain::ids::{Secret, UserName};
 use serde::Deserialize;
@@ -161,10 +161,11 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
             // The history names the user when one of that name exists.
             // Anything else typed into the name field (people type
             // passwords there) is kept nowhere.
-            let action = Action::SignIn {
+            let action = UserAction::SignIn {
                 user: known.clone(),
                 from: ClientAddr::detail(address),
-            };
+            }
+            .into();
             if let Err(e) = auth.executor.record_refused(&named, &action, message).await {
                 tracing::error!(error = %e, "failed sign-in could not be audited");
             }
@@ -178,16 +179,17 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         }
     };
     // Fail closed: a sign-in that cannot be recorded does not happen.
-    let signing_in = Action::SignIn {
+    let signing_in = UserAction::SignIn {
         user: known,
         from: ClientAddr::detail(address),
-    };
+    }
+    .into();
     let who = Caller {
         name: user.name.clone(),
         role: user.role(),
         demo: user.demo,
     };
-    if let Err(e) = auth.executor.run(&who, &signing_in, None).await {
+    if let Err(e) = auth.executor.run(&who, &signing_in).await {
         tracing::error!(error = %e, "sign-in could not be recorded; refused");
         return back_to_sign_in("unavailable", &[], &form.next);
     }
@@ -205,7 +207,10 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
 pub async fn sign_out(State(auth): State<Arc<Auth>>, session: Session, req: Request) -> Response {
     if let Some(c) = req.extensions().get::<Caller>()
         && let Ok(user) = c.name.parse()
-        && let Err(e) = auth.executor.run(c, &Action::SignOut { user }, None).await
+        && let Err(e) = auth
+            .executor
+            .run(c, &UserAction::SignOut { user }.into())
+            .await
     {
         tracing::error!(error = %e, "sign-out could not be recorded");
     }
@@ -267,13 +272,14 @@ pub async fn change_password(
     let Ok(name) = caller.name.parse::<UserName>() else {
         return back_to_password("unavailable");
     };
-    let action = Action::SetPassword {
+    let action = UserAction::SetPassword {
         name,
         password: Secret::new(form.new),
-    };
+    }
+    .into();
     // The executor's check holds the rule for new passwords; a password it
     // refuses is the only `Invalid` it answers with here.
-    match auth.executor.run(&caller, &action, None).await {
+    match auth.executor.run(&caller, &action).await {
         Ok(_) => {}
         Err(AppError::Invalid(_)) => return back_to_password("weak"),
         Err(e) => {

@@ -1,17 +1,15 @@
 //! What the pages show of four eyes: a space's requests and expected
-//! peers, the inbox, and the snapshot a request keeps of what it is about
-//! (read fresh from the provider, never from a cache).
+//! peers, the inbox, the policy and who could approve.
 
 use super::ServerConsole;
-use crate::actions::Checked;
 use crate::actions::approval::Deciders;
 use crate::approvals::{self, Request};
 use domain::access::{Caller, Permission};
-use domain::action::Action;
+use domain::action::{Action, ProviderAction, UserAction};
 use domain::error::AppError;
 use domain::kind::AuditName;
 use domain::model::PeeringStatus;
-use domain::policy::{Expectation, Policy, Snapshot, expectation_of, peering_snapshot};
+use domain::policy::{Expectation, Policy, expectation_of};
 use domain::views::{ApprovalView, Inbox, PendingRequest, SpaceApprovals};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -34,69 +32,6 @@ fn since() -> String {
 }
 
 impl ServerConsole {
-    /// What `action` is about now, and the deadline of the thing itself.
-    pub(crate) async fn snapshot(
-        &self,
-        action: &Action,
-        checked: &Checked,
-    ) -> Result<(Snapshot, Option<String>), AppError> {
-        let space = checked.space.as_str();
-        match action {
-            Action::AcceptPeering { pcx_id, .. } | Action::DestroyPeering { pcx_id, .. } => {
-                let p = self.current(space, pcx_id).await?;
-                let findings = if matches!(action, Action::AcceptPeering { .. }) {
-                    let info = self.read_info(space).await?.value;
-                    let others = self.read_peerings(space).await?.value;
-                    let now = super::rfc3339(OffsetDateTime::now_utc());
-                    domain::checks::accept_findings(&p, &info, &others, &now)
-                        .into_iter()
-                        .map(|f| f.message)
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                Ok((peering_snapshot(&p, findings), p.expires.clone()))
-            }
-            Action::CreatePrivateLink { addon, .. }
-            | Action::DestroyPrivateLink { addon, .. }
-            | Action::AddAccounts { addon, .. }
-            | Action::RemoveAccounts { addon, .. } => {
-                self.links.invalidate(&addon.to_string()).await;
-                let link = self.read_link(addon.as_str()).await?.value;
-                let (status, accounts) = match &*link {
-                    Some(l) => (
-                        l.status.to_string(),
-                        l.allowed_accounts
-                            .iter()
-                            .map(|a| a.arn.clone())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    ),
-                    None => ("none".into(), String::new()),
-                };
-                let mut facts = vec![
-                    ("Add-on".to_string(), addon.to_string()),
-                    ("PrivateLink".to_string(), status),
-                    ("Allowed accounts".to_string(), accounts),
-                ];
-                if let Some(d) = action.detail() {
-                    facts.push(("Accounts named".into(), d));
-                }
-                Ok((
-                    Snapshot {
-                        facts,
-                        findings: vec![],
-                    },
-                    None,
-                ))
-            }
-            other => {
-                tracing::error!(action = %other.name(), "no snapshot for this action");
-                Err(AppError::Internal)
-            }
-        }
-    }
-
     /// A stored request as `who` sees it, with `deciders` read lately.
     pub(crate) fn approval_view(
         &self,
@@ -148,15 +83,37 @@ impl ServerConsole {
             .map_err(|e| (*e).clone())
     }
 
-    /// Forgets what pages were shown of `space` (and of every space), or
-    /// of everything when `space` is `None`: after a change made here.
-    pub(crate) async fn forget_shown(&self, space: Option<&str>) {
-        match space {
-            Some(space) => {
-                self.shown.invalidate(space).await;
-                self.shown.invalidate("").await;
-            }
-            None => self.shown.invalidate_all(),
+    /// Forgets what pages were shown of approvals after `action`, done
+    /// here, if it changed them: its requests, the expected peers (an
+    /// accept may use one up), who may approve, or what needs approval.
+    /// Changes made elsewhere show within `SHOWN_FOR`.
+    pub(crate) async fn forget_shown_after(&self, action: &Action) {
+        let shown_changes = match action {
+            Action::Provider(a) => match a {
+                ProviderAction::AcceptPeering { .. } | ProviderAction::DestroyPeering { .. } => {
+                    true
+                }
+                ProviderAction::CreatePrivateLink { .. }
+                | ProviderAction::DestroyPrivateLink { .. }
+                | ProviderAction::AddAccounts { .. }
+                | ProviderAction::RemoveAccounts { .. }
+                | ProviderAction::RevealUrl { .. } => false,
+            },
+            Action::Approvals(_) => true,
+            Action::Users(a) => match a {
+                UserAction::SetRole { .. }
+                | UserAction::SetDisabled { .. }
+                | UserAction::InviteUser { .. }
+                | UserAction::AddUser { .. }
+                | UserAction::RemoveDemoUsers => true,
+                UserAction::SetPassword { .. }
+                | UserAction::SignIn { .. }
+                | UserAction::SignOut { .. } => false,
+            },
+            Action::Notifications(_) | Action::Audit(_) => false,
+        };
+        if shown_changes {
+            self.shown.invalidate_all();
         }
     }
 
@@ -229,9 +186,10 @@ impl ServerConsole {
         let deciders = &all.deciders;
         let expected = &all.expected;
         let now = super::rfc3339(OffsetDateTime::now_utc());
-        let spaces = self.read_spaces().await?.value;
+        let spaces = self.gateway.read_spaces().await?.value;
         let reads =
-            futures::future::join_all(spaces.iter().map(|s| self.read_peerings(&s.name))).await;
+            futures::future::join_all(spaces.iter().map(|s| self.gateway.read_peerings(&s.name)))
+                .await;
         let mut pending = Vec::new();
         for (s, read) in spaces.iter().zip(reads) {
             let Ok(read) = read else { continue };

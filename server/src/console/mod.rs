@@ -1,12 +1,10 @@
-//! The server's `Console`: every read goes through the single-flight
-//! cache, and every change is handed to the executor (`crate::actions`),
-//! whose provider arms are in `steps`.
+//! The server's `Console`: the read side the pages see, over the gateway
+//! to the provider (its reads are cached there) and the stores, and the
+//! one door to the executor for every change.
 
 use crate::actions::Executor;
 use crate::audit::AuditLog;
-use crate::cache::{Loader, Read};
-use crate::provider::wire::Space;
-use crate::provider::{ProviderClient, ProviderError};
+use crate::gateway::{Gateway, freshness, rfc3339};
 use app::console::Console;
 use domain::access::{Caller, Permission};
 use domain::action::{Action, Done};
@@ -14,8 +12,7 @@ use domain::error::AppError;
 use domain::ids::{AddonName, SpaceRef};
 use domain::kind::AuditName;
 use domain::model::{
-    AuditPage, AuditQuery, DataAddonSummary, Freshness, IntegrityAlarm, Overview, Peering,
-    PeeringInfo, PeeringStatus, SpaceSummary,
+    AuditPage, AuditQuery, DataAddonSummary, IntegrityAlarm, Overview, PeeringStatus, SpaceSummary,
 };
 use domain::views::{PrivateLinkView, SpaceView};
 use std::sync::Arc;
@@ -23,27 +20,15 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 mod approvals;
-pub mod mask;
 mod privatelink;
-mod reconcile;
-mod steps;
-pub(crate) mod watch;
 
 const AUDIT_PAGE_SIZE: u32 = 50;
 
 pub struct ServerConsole {
-    pub(crate) provider: Arc<ProviderClient>,
+    /// The provider, through its read caches.
+    gateway: Arc<Gateway>,
     /// Carries out every change; holds the audit history and the users.
     executor: Executor,
-    spaces: Loader<(), Vec<Space>>,
-    info: Loader<String, PeeringInfo>,
-    peerings: Loader<String, Vec<Peering>>,
-    apps: Loader<(), Vec<crate::provider::wire::App>>,
-    addons: Loader<String, Vec<crate::provider::wire::Addon>>,
-    /// `None` when the add-on has no PrivateLink.
-    links: Loader<String, Option<domain::model::PrivateLink>>,
-    /// Apps' config vars, masked (see `console::mask`).
-    masked_vars: Loader<String, std::collections::BTreeMap<String, String>>,
     /// How long a page follows a provisioning PrivateLink.
     privatelink_wait: Duration,
     /// What pages show of approvals, by space (see `approvals::shown`).
@@ -57,49 +42,18 @@ pub struct ServerConsole {
 /// How long a readiness answer is given again without checking.
 const READY_FOR: Duration = Duration::from_secs(1);
 
-pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-fn freshness<'a>(
-    reads: impl IntoIterator<Item = (OffsetDateTime, Option<&'a String>)>,
-) -> Freshness {
-    let now = OffsetDateTime::now_utc();
-    let mut oldest = now;
-    let mut error = None;
-    for (at, e) in reads {
-        oldest = oldest.min(at);
-        if error.is_none() {
-            error = e.cloned();
-        }
-    }
-    Freshness {
-        fetched_at: rfc3339(oldest),
-        as_of: rfc3339(now),
-        stale_error: error,
-    }
-}
-
 impl ServerConsole {
+    /// The pages' side: reads through `gateway`, changes by `executor`
+    /// (which acts on the provider through the same gateway).
     pub fn new(
-        provider: Arc<ProviderClient>,
+        gateway: Arc<Gateway>,
         executor: Executor,
-        refresh: Duration,
         privatelink_wait: Duration,
         watch_log: Option<Arc<crate::notify::watch::WatchLog>>,
     ) -> Self {
-        // Peering info hardly ever changes; peerings do.
         Self {
-            provider,
+            gateway,
             executor,
-            spaces: Loader::new("spaces", refresh * 6, 1),
-            info: Loader::new("info", refresh * 30, 1000),
-            peerings: Loader::new("peerings", refresh, 1000),
-            apps: Loader::new("apps", refresh * 6, 1),
-            addons: Loader::new("addons", refresh * 6, 1000),
-            links: Loader::new("links", refresh, 1000),
-            masked_vars: Loader::new("masked_vars", refresh, 1000),
             privatelink_wait,
             shown: moka::future::Cache::builder()
                 .time_to_live(approvals::SHOWN_FOR)
@@ -129,7 +83,7 @@ impl ServerConsole {
         }
         // The provider answered within six refresh periods: the spaces'
         // list is read at most that often, whoever asks.
-        match self.read_spaces().await {
+        match self.gateway.read_spaces().await {
             Ok(r) => match r.stale_error {
                 None => Ok(()),
                 Some(e) => Err(format!(
@@ -171,64 +125,23 @@ impl ServerConsole {
     pub(crate) fn audit(&self) -> &Arc<AuditLog> {
         self.executor.audit()
     }
-
-    /// The name of the space `space` refers to (by name or id, in any
-    /// case), checked against the list of spaces. A space the list does not
-    /// have is "not found" without asking the provider: unknown spaces were
-    /// never cached, so anyone could spend the account's hourly budget by
-    /// asking for made-up ones. The list itself is re-read at most once a
-    /// refresh period (times six), so a new space shows within a minute.
-    pub(crate) async fn space_named(&self, space: &SpaceRef) -> Result<String, AppError> {
-        let space = space.as_str();
-        let spaces = self.read_spaces().await?;
-        spaces
-            .value
-            .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(space) || s.id.eq_ignore_ascii_case(space))
-            .map(|s| s.name.clone())
-            .ok_or_else(|| {
-                AppError::NotFound(format!(
-                    "There is no space \"{space}\" among the spaces this console can see \
-                     (as of {}).",
-                    rfc3339(spaces.at)
-                ))
-            })
-    }
-
-    async fn read_spaces(&self) -> Result<Read<Arc<Vec<Space>>>, ProviderError> {
-        self.spaces
-            .get((), async { Ok(self.provider.list_spaces().await?.value) })
-            .await
-    }
-
-    async fn read_info(&self, space: &str) -> Result<Read<Arc<PeeringInfo>>, ProviderError> {
-        self.info
-            .get(space.to_string(), async {
-                Ok(self.provider.peering_info(space).await?.value)
-            })
-            .await
-    }
-
-    async fn read_peerings(&self, space: &str) -> Result<Read<Arc<Vec<Peering>>>, ProviderError> {
-        self.peerings
-            .get(space.to_string(), async {
-                Ok(self.provider.list_peerings(space).await?.value)
-            })
-            .await
-    }
 }
 
 #[async_trait::async_trait]
 impl Console for ServerConsole {
     async fn overview(&self, who: &Caller) -> Result<Overview, AppError> {
         who.require(Permission::View)?;
-        let spaces = self.read_spaces().await?;
+        let spaces = self.gateway.read_spaces().await?;
         let now = rfc3339(OffsetDateTime::now_utc());
         let all = self.shown("").await?;
         let expected = &all.expected;
-        let reads =
-            futures::future::join_all(spaces.value.iter().map(|s| self.read_peerings(&s.name)))
-                .await;
+        let reads = futures::future::join_all(
+            spaces
+                .value
+                .iter()
+                .map(|s| self.gateway.read_peerings(&s.name)),
+        )
+        .await;
         let mut times = vec![(spaces.at, spaces.stale_error.as_ref())];
         let summaries: Vec<SpaceSummary> = spaces
             .value
@@ -291,24 +204,23 @@ impl Console for ServerConsole {
         Ok(Overview {
             spaces: summaries,
             freshness: freshness(times),
-            provider_budget: self
-                .provider
-                .budget()
-                .map(|b| domain::model::ProviderBudget {
+            provider_budget: self.gateway.client().budget().map(|b| {
+                domain::model::ProviderBudget {
                     remaining: b.remaining,
                     at: rfc3339(b.at),
-                }),
+                }
+            }),
             watch: self.watch_log.as_ref().map(|w| w.status()),
         })
     }
 
     async fn space(&self, who: &Caller, space: &SpaceRef) -> Result<SpaceView, AppError> {
         who.require(Permission::View)?;
-        let space = self.space_named(space).await?;
+        let space = self.gateway.space_named(space).await?;
         let space = space.as_str();
         let (info, peerings, approvals) = tokio::join!(
-            self.read_info(space),
-            self.read_peerings(space),
+            self.gateway.read_info(space),
+            self.gateway.read_peerings(space),
             self.space_approvals(space, who)
         );
         let (info, peerings, approvals) = (info?, peerings?, approvals?);
@@ -330,7 +242,7 @@ impl Console for ServerConsole {
         space: &SpaceRef,
     ) -> Result<Vec<DataAddonSummary>, AppError> {
         who.require(Permission::View)?;
-        self.data_addons_of(space).await
+        self.gateway.data_addons_of(space).await
     }
 
     async fn privatelink(
@@ -441,7 +353,9 @@ impl Console for ServerConsole {
     }
 
     async fn act(&self, who: &Caller, action: Action) -> Result<Done, AppError> {
-        self.executor.run(who, &action, Some(self)).await
+        let done = self.executor.run(who, &action).await;
+        self.forget_shown_after(&action).await;
+        done
     }
 
     async fn act_or_ask(
@@ -450,8 +364,8 @@ impl Console for ServerConsole {
         action: Action,
         reason: String,
     ) -> Result<Done, AppError> {
-        self.executor
-            .run_or_ask(who, action, &reason, Some(self))
-            .await
+        let done = self.executor.run_or_ask(who, action.clone(), &reason).await;
+        self.forget_shown_after(&action).await;
+        done
     }
 }

@@ -12,8 +12,8 @@
 use super::{NewEvent, Notifications, Seen, StoreError};
 use crate::approvals::Approvals;
 use crate::audit::integrity::Integrity;
-use crate::console::ServerConsole;
-use crate::console::watch::{LinkSeen, PeeringSeen};
+use crate::gateway::Gateway;
+use crate::gateway::observe::{LinkSeen, PeeringSeen};
 use domain::approval::ApprovalState;
 use domain::model::PeeringStatus;
 use domain::notify::{EventKind, WatchStatus};
@@ -91,7 +91,7 @@ impl WatchLog {
 }
 
 pub struct Watcher {
-    console: Arc<ServerConsole>,
+    gateway: Arc<Gateway>,
     store: Arc<Notifications>,
     approvals: Arc<Approvals>,
     integrity: Option<Arc<Integrity>>,
@@ -101,7 +101,7 @@ pub struct Watcher {
 
 impl Watcher {
     pub fn new(
-        console: Arc<ServerConsole>,
+        gateway: Arc<Gateway>,
         store: Arc<Notifications>,
         approvals: Arc<Approvals>,
         integrity: Option<Arc<Integrity>>,
@@ -109,7 +109,7 @@ impl Watcher {
         refresh: Duration,
     ) -> Self {
         Self {
-            console,
+            gateway,
             store,
             approvals,
             integrity,
@@ -149,7 +149,12 @@ impl Watcher {
                 .await
                 .map_err(fail)?;
         }
-        for space in &self.console.observe(with_links).await? {
+        let expected = self
+            .approvals
+            .expected(None, &crate::approvals::now())
+            .await
+            .map_err(|e| format!("the expected peers could not be read: {e}"))?;
+        for space in &self.gateway.observe(with_links, &expected).await? {
             if let Some(peerings) = &space.peerings {
                 let before = self
                     .store

@@ -1,12 +1,13 @@
 //! The executor's arms for the provider's actions: what each one checks
-//! against fresh provider state, the one call it makes, and the reads it
-//! makes stale. The order they run in is `actions::Executor::run`'s.
+//! against fresh provider state, the one call it makes, and what a request
+//! for it keeps of what it is about. The order they run in is
+//! `actions::Executor::run`'s; the reads go through the gateway.
 
-use super::{ServerConsole, rfc3339};
-use crate::actions::{Changed, Checked};
+use super::{Changed, Checked, Executor};
+use crate::gateway::{Gateway, rfc3339};
 use crate::provider::AccountsChange;
 use crate::provider::wire::{endpoint_config_var, plan_allows_privatelink};
-use domain::action::{Action, Done};
+use domain::action::{Done, ProviderAction};
 use domain::error::AppError;
 use domain::ids::{AddonName, PcxId};
 use domain::model::{
@@ -14,6 +15,7 @@ use domain::model::{
 };
 
 use domain::checks::{self, Severity};
+use domain::policy::{Snapshot, peering_snapshot};
 use time::OffsetDateTime;
 
 /// "Accepted pcx-…: it is now provisioning.", or what was read back after
@@ -65,30 +67,21 @@ fn link_done(addon: &AddonName) -> impl FnOnce(PrivateLink, String) -> Done + '_
     }
 }
 
-impl ServerConsole {
-    /// The current state of one peering, straight from the provider: an
-    /// action is decided on what is true now, not on what a cache saw.
-    pub(super) async fn current(&self, space: &str, pcx_id: &PcxId) -> Result<Peering, AppError> {
-        Ok(self
-            .provider
-            .get_peering(space, pcx_id.as_str())
-            .await?
-            .value)
-    }
-
+impl Executor {
     /// Refuses what the provider's current state says cannot be done.
-    pub(crate) async fn check(&self, action: &Action) -> Result<Checked, AppError> {
-        let Some(space) = action.space() else {
-            return Ok(Checked::local(action));
-        };
-        let space = self.space_named(space).await?;
+    pub(super) async fn provider_check(
+        &self,
+        g: &Gateway,
+        action: &ProviderAction,
+    ) -> Result<Checked, AppError> {
+        let space = g.space_named(action.space()).await?;
         let mut checked = Checked {
             detail: action.detail(),
             ..Checked::default()
         };
         match action {
-            Action::AcceptPeering { pcx_id, .. } => {
-                let peering = self.current(&space, pcx_id).await?;
+            ProviderAction::AcceptPeering { pcx_id, .. } => {
+                let peering = g.current(&space, pcx_id).await?;
                 if peering.kind.is_provider_managed() {
                     return Err(AppError::Forbidden(
                         "Heroku-managed peerings cannot be accepted.".into(),
@@ -101,8 +94,8 @@ impl ServerConsole {
                     )));
                 }
                 // The same checks the confirmation showed, enforced here.
-                let info = self.read_info(&space).await?.value;
-                let others = self.read_peerings(&space).await?.value;
+                let info = g.read_info(&space).await?.value;
+                let others = g.read_peerings(&space).await?.value;
                 let now = rfc3339(OffsetDateTime::now_utc());
                 let blockers: Vec<String> = checks::accept_findings(&peering, &info, &others, &now)
                     .into_iter()
@@ -116,7 +109,7 @@ impl ServerConsole {
                     )));
                 }
                 // Who the team expected; the policy may accept no one else.
-                let store = self.executor.approvals();
+                let store = self.approvals();
                 let expected = store
                     .expected(Some(&space), &crate::approvals::now())
                     .await?;
@@ -132,8 +125,8 @@ impl ServerConsole {
                 }
                 checked.expected = met.map(|e| e.id);
             }
-            Action::DestroyPeering { pcx_id, .. } => {
-                let peering = self.current(&space, pcx_id).await?;
+            ProviderAction::DestroyPeering { pcx_id, .. } => {
+                let peering = g.current(&space, pcx_id).await?;
                 if peering.kind.is_provider_managed() {
                     return Err(AppError::Forbidden(
                         "Heroku-managed peerings cannot be destroyed.".into(),
@@ -146,16 +139,15 @@ impl ServerConsole {
                     )));
                 }
             }
-            Action::CreatePrivateLink { addon, .. } => {
-                let (a, _) = self.space_addon(&space, addon).await?;
+            ProviderAction::CreatePrivateLink { addon, .. } => {
+                let (a, _) = g.space_addon(&space, addon).await?;
                 if !plan_allows_privatelink(&a.plan.name) {
                     return Err(AppError::Invalid(format!(
                         "{addon} is on {}; only private and shield plans can have a PrivateLink.",
                         a.plan.name
                     )));
                 }
-                self.links.invalidate(&addon.to_string()).await;
-                if let Some(l) = &*self.read_link(addon.as_str()).await?.value
+                if let Some(l) = &*g.read_link_fresh(addon.as_str()).await?.value
                     && l.status != PrivateLinkStatus::Deprovisioned
                 {
                     return Err(AppError::Conflict(format!(
@@ -164,22 +156,18 @@ impl ServerConsole {
                     )));
                 }
             }
-            Action::DestroyPrivateLink { addon, .. }
-            | Action::AddAccounts { addon, .. }
-            | Action::RemoveAccounts { addon, .. } => {
-                self.space_addon(&space, addon).await?;
+            ProviderAction::DestroyPrivateLink { addon, .. }
+            | ProviderAction::AddAccounts { addon, .. }
+            | ProviderAction::RemoveAccounts { addon, .. } => {
+                g.space_addon(&space, addon).await?;
             }
-            Action::RevealUrl {
+            ProviderAction::RevealUrl {
                 addon, endpoint, ..
             } => {
-                let (a, service) = self.space_addon(&space, addon).await?;
+                let (a, service) = g.space_addon(&space, addon).await?;
                 let var = endpoint_config_var(&a.attachment(service), endpoint.as_str());
                 checked.detail = Some(format!("{endpoint} ({var})"));
                 checked.config_var = Some((a.app.name, var));
-            }
-            other => {
-                tracing::error!(action = %other.name(), "not a provider action");
-                return Err(AppError::Internal);
             }
         }
         checked.space = space;
@@ -187,18 +175,23 @@ impl ServerConsole {
     }
 
     /// Makes the one provider call the action is.
-    pub(crate) async fn change(&self, action: &Action, checked: &Checked) -> Changed {
+    pub(super) async fn provider_change(
+        &self,
+        g: &Gateway,
+        action: &ProviderAction,
+        checked: &Checked,
+    ) -> Changed {
         let space = checked.space.as_str();
-        let p = &self.provider;
+        let p = g.client();
         match action {
-            Action::AcceptPeering { pcx_id, .. } => {
+            ProviderAction::AcceptPeering { pcx_id, .. } => {
                 let mut changed = Changed::from_provider(
                     p.accept_peering(space, pcx_id.as_str()).await,
                     |v, lost| peering_said("Accepted", pcx_id, v, lost),
                     peering_done(pcx_id),
                 );
                 if let (Ok(_), Some(id)) = (&changed.result, checked.expected) {
-                    match self.executor.approvals().consume(id, pcx_id.as_str()).await {
+                    match self.approvals().consume(id, pcx_id.as_str()).await {
                         Ok(_) => changed
                             .outcome
                             .message
@@ -208,12 +201,12 @@ impl ServerConsole {
                 }
                 changed
             }
-            Action::DestroyPeering { pcx_id, .. } => Changed::from_provider(
+            ProviderAction::DestroyPeering { pcx_id, .. } => Changed::from_provider(
                 p.destroy_peering(space, pcx_id.as_str()).await,
                 |v, lost| peering_said("Destroying", pcx_id, v, lost),
                 peering_done(pcx_id),
             ),
-            Action::CreatePrivateLink {
+            ProviderAction::CreatePrivateLink {
                 addon, accounts, ..
             } => Changed::from_provider(
                 p.create_privatelink(addon.as_str(), &accounts.input_forms())
@@ -221,12 +214,12 @@ impl ServerConsole {
                 |v, lost| link_said("Created", addon, v, lost),
                 link_done(addon),
             ),
-            Action::DestroyPrivateLink { addon, .. } => Changed::from_provider(
+            ProviderAction::DestroyPrivateLink { addon, .. } => Changed::from_provider(
                 p.destroy_privatelink(addon.as_str()).await,
                 |v, lost| link_said("Destroying", addon, v, lost),
                 link_done(addon),
             ),
-            Action::AddAccounts {
+            ProviderAction::AddAccounts {
                 addon, accounts, ..
             } => Changed::from_provider(
                 p.change_allowed_accounts(
@@ -238,7 +231,7 @@ impl ServerConsole {
                 |v, lost| link_said("Accounts added", addon, v, lost),
                 link_done(addon),
             ),
-            Action::RemoveAccounts {
+            ProviderAction::RemoveAccounts {
                 addon, accounts, ..
             } => Changed::from_provider(
                 p.change_allowed_accounts(
@@ -250,63 +243,91 @@ impl ServerConsole {
                 |v, lost| link_said("Accounts removed", addon, v, lost),
                 link_done(addon),
             ),
-            Action::RevealUrl { .. } => self.reveal(checked).await,
-            other => {
-                tracing::error!(action = %other.name(), "not a provider action");
-                Changed::failed(AppError::Internal)
-            }
+            ProviderAction::RevealUrl { .. } => reveal(g, checked).await,
         }
     }
 
-    /// The secret URL, read fresh from the app's config vars (never from a
-    /// cache, never logged).
-    async fn reveal(&self, checked: &Checked) -> Changed {
-        let Some((app, var)) = &checked.config_var else {
-            return Changed::failed(AppError::Internal);
-        };
-        match self.provider.config_vars(app).await {
-            Ok(vars) => match vars.value.get(var) {
-                Some(url) => Changed::ok(Done::Url(url.clone()), format!("Revealed {var}.")),
-                None => Changed::failed(AppError::NotFound(format!("{app} has no {var} yet."))),
-            },
-            // A read: nothing can have changed, so its answer is not "unknown".
-            Err(e) => {
-                let mut changed = Changed::provider_error(e);
-                changed.outcome.kind = crate::audit::OutcomeKind::Error;
-                changed
-            }
-        }
-    }
-
-    /// Forgets the reads the action made stale.
-    pub(crate) async fn invalidate(&self, action: &Action, checked: &Checked) {
+    /// What `action` is about now, and the deadline of the thing itself.
+    pub(super) async fn provider_snapshot(
+        &self,
+        g: &Gateway,
+        action: &ProviderAction,
+        checked: &Checked,
+    ) -> Result<(Snapshot, Option<String>), AppError> {
+        let space = checked.space.as_str();
         match action {
-            Action::AcceptPeering { .. } | Action::DestroyPeering { .. } => {
-                self.peerings.invalidate(&checked.space).await;
-                self.spaces.invalidate(&()).await;
-                // An accept may have used up an expected peer.
-                self.forget_shown(Some(&checked.space)).await;
+            ProviderAction::AcceptPeering { pcx_id, .. }
+            | ProviderAction::DestroyPeering { pcx_id, .. } => {
+                let p = g.current(space, pcx_id).await?;
+                let findings = if matches!(action, ProviderAction::AcceptPeering { .. }) {
+                    let info = g.read_info(space).await?.value;
+                    let others = g.read_peerings(space).await?.value;
+                    let now = rfc3339(OffsetDateTime::now_utc());
+                    checks::accept_findings(&p, &info, &others, &now)
+                        .into_iter()
+                        .map(|f| f.message)
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok((peering_snapshot(&p, findings), p.expires.clone()))
             }
-            Action::RequestApproval { .. }
-            | Action::Approve { .. }
-            | Action::Reject { .. }
-            | Action::Withdraw { .. }
-            | Action::ExpireApproval { .. }
-            | Action::ExpectPeer { .. }
-            | Action::ForgetPeer { .. } => self.forget_shown(Some(&checked.space)).await,
-            // Who may approve, and what needs it.
-            Action::SetPolicy { .. }
-            | Action::SetRole { .. }
-            | Action::SetDisabled { .. }
-            | Action::InviteUser { .. }
-            | Action::AddUser { .. } => self.forget_shown(None).await,
-            Action::CreatePrivateLink { addon, .. }
-            | Action::DestroyPrivateLink { addon, .. }
-            | Action::AddAccounts { addon, .. }
-            | Action::RemoveAccounts { addon, .. } => {
-                self.links.invalidate(&addon.to_string()).await;
+            ProviderAction::CreatePrivateLink { addon, .. }
+            | ProviderAction::DestroyPrivateLink { addon, .. }
+            | ProviderAction::AddAccounts { addon, .. }
+            | ProviderAction::RemoveAccounts { addon, .. } => {
+                let link = g.read_link_fresh(addon.as_str()).await?.value;
+                let (status, accounts) = match &*link {
+                    Some(l) => (
+                        l.status.to_string(),
+                        l.allowed_accounts
+                            .iter()
+                            .map(|a| a.arn.clone())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                    None => ("none".into(), String::new()),
+                };
+                let mut facts = vec![
+                    ("Add-on".to_string(), addon.to_string()),
+                    ("PrivateLink".to_string(), status),
+                    ("Allowed accounts".to_string(), accounts),
+                ];
+                if let Some(d) = action.detail() {
+                    facts.push(("Accounts named".into(), d));
+                }
+                Ok((
+                    Snapshot {
+                        facts,
+                        findings: vec![],
+                    },
+                    None,
+                ))
             }
-            _ => {}
+            // A reveal changes nothing, so the policy holds none back.
+            ProviderAction::RevealUrl { .. } => Err(AppError::Invalid(
+                "Revealing a URL never waits for approval; nothing was asked.".into(),
+            )),
+        }
+    }
+}
+
+/// The secret URL, read fresh from the app's config vars (never from a
+/// cache, never logged).
+async fn reveal(g: &Gateway, checked: &Checked) -> Changed {
+    let Some((app, var)) = &checked.config_var else {
+        return Changed::failed(AppError::Internal);
+    };
+    match g.client().config_vars(app).await {
+        Ok(vars) => match vars.value.get(var) {
+            Some(url) => Changed::ok(Done::Url(url.clone()), format!("Revealed {var}.")),
+            None => Changed::failed(AppError::NotFound(format!("{app} has no {var} yet."))),
+        },
+        // A read: nothing can have changed, so its answer is not "unknown".
+        Err(e) => {
+            let mut changed = Changed::provider_error(e);
+            changed.outcome.kind = crate::audit::OutcomeKind::Error;
+            changed
         }
     }
 }

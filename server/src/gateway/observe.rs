@@ -2,9 +2,10 @@
 //! add-ons, read through the same single-flight caches the pages use, so
 //! a watcher looking while people look costs nothing more.
 
-use super::{ServerConsole, rfc3339};
+use super::{Gateway, rfc3339};
 use domain::ids::SpaceRef;
 use domain::model::Peering;
+use domain::policy::ExpectedPeer;
 use domain::policy::{Expectation, expectation_of};
 use time::OffsetDateTime;
 
@@ -30,16 +31,17 @@ pub struct LinkSeen {
     pub unread: bool,
 }
 
-impl ServerConsole {
-    /// Every space as the caches have it now; add-ons only `with_links`
-    /// (they change slowly and cost more calls). `Err` when not even the
-    /// list of spaces could be read.
-    pub(crate) async fn observe(&self, with_links: bool) -> Result<Vec<SpaceSeen>, String> {
+impl Gateway {
+    /// Every space as the caches have it now, each pending request marked
+    /// against `expected`; add-ons only `with_links` (they change slowly
+    /// and cost more calls). `Err` when not even the list of spaces could
+    /// be read.
+    pub(crate) async fn observe(
+        &self,
+        with_links: bool,
+        expected: &[ExpectedPeer],
+    ) -> Result<Vec<SpaceSeen>, String> {
         let spaces = self.read_spaces().await.map_err(|e| e.to_string())?;
-        let expected = match self.shown("").await {
-            Ok(shown) => shown.expected.clone(),
-            Err(e) => return Err(e.to_string()),
-        };
         let now = rfc3339(OffsetDateTime::now_utc());
         let mut seen = Vec::with_capacity(spaces.value.len());
         for s in spaces.value.iter() {

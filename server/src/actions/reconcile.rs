@@ -1,0 +1,193 @@
+//! Start-up: the outcome of every intent left open by a stop between the
+//! change and its outcome. The stored action says what to read back; what
+//! the provider shows now says whether the change took effect.
+
+use super::Executor;
+use crate::audit::{AuditError, OpenIntent, Outcome, OutcomeKind};
+use crate::gateway::Gateway;
+use crate::provider::ProviderError;
+use domain::action::{Action, ProviderAction};
+use domain::kind::AuditName;
+use domain::model::{PeeringStatus, PrivateLinkStatus};
+
+const LOST: &str = "Reconciled at start-up: the outcome was not recorded";
+
+/// What there is to read back for an open intent.
+enum Subject {
+    /// A peering: whether an accept or a destroy, and of which.
+    Peering { pcx_id: String, accept: bool },
+    /// An add-on's PrivateLink, and whether it was being created (`Some(true)`),
+    /// destroyed (`Some(false)`) or changed otherwise.
+    Link { addon: String, create: Option<bool> },
+    /// A reveal, or a local change: nothing on the provider to read.
+    Nothing,
+}
+
+impl Subject {
+    fn of(intent: &OpenIntent) -> Self {
+        match intent.action() {
+            Some(action) => Self::of_action(&action),
+            // Written before actions were stored: go by the record's name.
+            None => Self::of_name(intent),
+        }
+    }
+
+    fn of_action(action: &Action) -> Self {
+        match action {
+            Action::Provider(a) => Self::of_provider(a),
+            Action::Users(_)
+            | Action::Approvals(_)
+            | Action::Notifications(_)
+            | Action::Audit(_) => Self::Nothing,
+        }
+    }
+
+    fn of_provider(action: &ProviderAction) -> Self {
+        match action {
+            ProviderAction::AcceptPeering { pcx_id, .. } => Self::Peering {
+                pcx_id: pcx_id.to_string(),
+                accept: true,
+            },
+            ProviderAction::DestroyPeering { pcx_id, .. } => Self::Peering {
+                pcx_id: pcx_id.to_string(),
+                accept: false,
+            },
+            ProviderAction::CreatePrivateLink { addon, .. } => {
+                Self::link(addon.as_str(), Some(true))
+            }
+            ProviderAction::DestroyPrivateLink { addon, .. } => {
+                Self::link(addon.as_str(), Some(false))
+            }
+            ProviderAction::AddAccounts { addon, .. }
+            | ProviderAction::RemoveAccounts { addon, .. } => Self::link(addon.as_str(), None),
+            ProviderAction::RevealUrl { .. } => Self::Nothing,
+        }
+    }
+
+    /// Records written before their action was stored: a closed set of
+    /// old names, so the names of later kinds never reach here and need no
+    /// arm of their own.
+    fn of_name(intent: &OpenIntent) -> Self {
+        let target = intent.target.clone();
+        match intent.name.parse::<AuditName>() {
+            Ok(AuditName::PeeringAccept) => Self::Peering {
+                pcx_id: target,
+                accept: true,
+            },
+            Ok(AuditName::PeeringDestroy) => Self::Peering {
+                pcx_id: target,
+                accept: false,
+            },
+            Ok(AuditName::PrivateLinkCreate) => Self::link(&target, Some(true)),
+            Ok(AuditName::PrivateLinkDestroy) => Self::link(&target, Some(false)),
+            Ok(AuditName::PrivateLinkAccountAdd | AuditName::PrivateLinkAccountRemove) => {
+                Self::link(&target, None)
+            }
+            _ => Self::Nothing,
+        }
+    }
+
+    fn link(addon: &str, create: Option<bool>) -> Self {
+        Self::Link {
+            addon: addon.to_string(),
+            create,
+        }
+    }
+}
+
+/// Whether what was read back shows the change happened.
+fn took_effect(took: Option<bool>, now: String) -> (OutcomeKind, String) {
+    match took {
+        Some(true) => (OutcomeKind::Ok, format!("{LOST}; it took effect: {now}.")),
+        Some(false) => (
+            OutcomeKind::Error,
+            format!("{LOST}; it did not take effect: {now}."),
+        ),
+        None => (OutcomeKind::Unknown, format!("{LOST}; {now}.")),
+    }
+}
+
+/// The outcome of one open intent, from what the provider shows now.
+async fn read_back(g: &Gateway, intent: &OpenIntent) -> Result<Outcome, ProviderError> {
+    let space = intent.space.as_str();
+    let (kind, message, status, request_id) = match Subject::of(intent) {
+        Subject::Peering { pcx_id, accept } => {
+            let read = g.client().get_peering(space, &pcx_id).await?;
+            let status = read.value.status;
+            let took = match (accept, &status) {
+                (true, PeeringStatus::PendingAcceptance) => Some(false),
+                (true, PeeringStatus::Provisioning | PeeringStatus::Active) => Some(true),
+                (false, PeeringStatus::Deleting | PeeringStatus::Deleted) => Some(true),
+                _ => None,
+            };
+            let (kind, message) = took_effect(took, format!("the peering is now {status}"));
+            (kind, message, Some(status.to_string()), read.request_id)
+        }
+        Subject::Link { addon, create } => match g.client().privatelink(&addon).await {
+            Ok(read) => {
+                let status = read.value.status;
+                let took = match (create, &status) {
+                    (Some(true), PrivateLinkStatus::Deprovisioned) => Some(false),
+                    (
+                        Some(true),
+                        PrivateLinkStatus::Provisioning | PrivateLinkStatus::Operational,
+                    ) => Some(true),
+                    (Some(false), PrivateLinkStatus::Operational) => Some(false),
+                    (
+                        Some(false),
+                        PrivateLinkStatus::Deprovisioning | PrivateLinkStatus::Deprovisioned,
+                    ) => Some(true),
+                    _ => None,
+                };
+                let (kind, message) = took_effect(took, format!("the PrivateLink is now {status}"));
+                (kind, message, Some(status.to_string()), read.request_id)
+            }
+            Err(ProviderError::Api {
+                status: 404,
+                request_id,
+                ..
+            }) => {
+                let took = create.map(|create| !create);
+                let (kind, message) = took_effect(took, "the add-on has no PrivateLink".into());
+                (kind, message, None, request_id)
+            }
+            Err(e) => return Err(e),
+        },
+        Subject::Nothing => (
+            OutcomeKind::Unknown,
+            format!("{LOST}; there is nothing on the provider to read back."),
+            None,
+            None,
+        ),
+    };
+    Ok(Outcome {
+        kind,
+        provider_status: status,
+        message,
+        request_id,
+    })
+}
+
+impl Executor {
+    /// Writes the outcome of every intent left open by a stop between the
+    /// change and the outcome, by reading what it acted on back through
+    /// the gateway (an executor without one, the command line's, leaves
+    /// them for the console).
+    pub async fn reconcile(&self) -> Result<usize, AuditError> {
+        let Some(g) = self.gateway() else {
+            return Ok(0);
+        };
+        let open = self.audit().open_intents().await?;
+        for intent in &open {
+            let outcome = read_back(g, intent).await.unwrap_or_else(|e| Outcome {
+                kind: OutcomeKind::Unknown,
+                provider_status: e.status().map(|s| s.to_string()),
+                message: format!("{LOST}; reading back failed: {e}"),
+                request_id: e.request_id().map(str::to_string),
+            });
+            tracing::warn!(intent = intent.id, action = %intent.name, "reconciling an open intent");
+            self.audit().record_outcome(intent.id, outcome).await?;
+        }
+        Ok(open.len())
+    }
+}
