@@ -114,7 +114,7 @@ fn report(name: &str, lat: &[Duration], wall: Duration) {
 
 fn main() {
     // As the console's own main does (see `return_large_blocks`).
-    server::auth::password::return_large_blocks();
+    server::users::password::return_large_blocks();
     run();
 }
 
@@ -140,17 +140,17 @@ async fn run() {
     let db = dir.path().join("bench.db");
     {
         let audit = server::audit::AuditLog::open(&db).await.unwrap();
-        let users = server::auth::users::Users::new(audit.pool().clone());
+        let users = server::users::Users::new(audit.pool().clone());
         // The bench's own user, and the name the guessing bursts aim at.
         for name in ["bench", "victim"] {
             users
-                .create(server::auth::users::NewUser {
+                .create(server::users::NewUser {
                     name: &name.parse().unwrap(),
                     role: domain::access::Role::Admin,
                     password: &domain::ids::Secret::new(format!("{name}-password")),
                     one_time: false,
                     demo: false,
-                    granted: server::auth::users::Granted::by("command line"),
+                    granted: server::users::Granted::by("command line"),
                 })
                 .await
                 .unwrap();

@@ -259,7 +259,7 @@ pub struct ServeArgs {
     /// Proxies (addresses or CIDR blocks, comma-separated) whose
     /// X-Forwarded-For names the client. Without it the header is ignored,
     /// and behind a proxy every client would share the proxy's address.
-    #[arg(long, env = "SPACEPORT_TRUSTED_PROXY", value_delimiter = ',', num_args = 1.., value_parser = crate::web::client::parse_proxy)]
+    #[arg(long, env = "SPACEPORT_TRUSTED_PROXY", value_delimiter = ',', num_args = 1.., value_parser = crate::address::parse_proxy)]
     pub trusted_proxy: Vec<ipnet::IpNet>,
 
     /// Seconds without a request after which a sign-in ends.

@@ -114,3 +114,18 @@ pub async fn open_read_only(path: &Path) -> Result<SqlitePool, DbError> {
         .connect_with(opts)
         .await?)
 }
+
+/// `t` as RFC 3339 in whole seconds, UTC: the one form stored, so that
+/// times compare as text in SQL.
+pub fn stamp(t: time::OffsetDateTime) -> String {
+    let t = t
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+pub fn now() -> String {
+    stamp(time::OffsetDateTime::now_utc())
+}

@@ -3,6 +3,7 @@
 //! cache, and carries the simulated provider.
 
 pub mod actions;
+pub mod address;
 pub mod approvals;
 pub mod audit;
 pub mod audit_command;
@@ -23,6 +24,8 @@ pub mod provider;
 pub mod sim;
 pub mod startup;
 pub mod user_command;
+pub mod users;
+pub mod watch;
 pub mod web;
 
 /// Rendering a page makes and frees many small allocations on every worker

@@ -3,7 +3,7 @@ use server::config::{Cli, Command, LogFormat};
 use server::startup;
 
 fn main() -> std::process::ExitCode {
-    server::auth::password::return_large_blocks();
+    server::users::password::return_large_blocks();
     run()
 }
 

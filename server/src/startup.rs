@@ -1,12 +1,12 @@
 //! Start-up: from parsed arguments to a running console.
 
 use crate::actions::Executor;
+use crate::address::TrustedProxies;
 use crate::audit::AuditLog;
 use crate::audit::integrity::Integrity;
 use crate::audit::key::AuditKey;
 use crate::auth::refusals::Refusals;
 use crate::auth::throttle::{Policy, Throttle};
-use crate::auth::users::Users;
 use crate::auth::{Auth, bootstrap};
 use crate::config::{ProviderChoice, ServeArgs, SimArgs};
 use crate::console::ServerConsole;
@@ -14,10 +14,10 @@ use crate::gateway::Gateway;
 use crate::limit::KeyedBuckets;
 use crate::listener::{TunedListener, tuned};
 use crate::notify::deliver::Outbox;
-use crate::notify::watch::{WatchLog, Watcher};
 use crate::provider::{ProviderClient, ProviderConfig};
 use crate::sim::{self, SimOptions};
-use crate::web::client::TrustedProxies;
+use crate::users::Users;
+use crate::watch::{WatchLog, Watcher};
 use crate::web::{AppState, Site, app};
 use app::console::SharedConsole;
 use std::net::SocketAddr;

@@ -4,9 +4,9 @@
 
 use crate::actions::Executor;
 use crate::audit::AuditLog;
-use crate::auth::users::{UserError, Users};
 use crate::config::FileArgs;
 use crate::config::{UserAction, UserArgs};
+use crate::users::{UserError, Users};
 use domain::access::{Caller, Role};
 use domain::action::UserAction as Change;
 use domain::error::AppError;

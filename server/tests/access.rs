@@ -563,7 +563,7 @@ async fn the_last_admin_stays_an_admin() {
         .await;
     assert_eq!(status, 409, "{body}");
     assert!(body.to_string().contains("last enabled admin"), "{body}");
-    let users = server::auth::users::Users::new(
+    let users = server::users::Users::new(
         server::audit::AuditLog::open(&c.db)
             .await
             .unwrap()
@@ -575,10 +575,10 @@ async fn the_last_admin_stays_an_admin() {
             .set_disabled(
                 &"t-admin".parse().unwrap(),
                 true,
-                server::auth::users::Granted::by("command line"),
+                server::users::Granted::by("command line"),
             )
             .await,
-        Err(server::auth::users::UserError::LastAdmin(_))
+        Err(server::users::UserError::LastAdmin(_))
     ));
     let (status, body) = c
         .call(
@@ -604,10 +604,10 @@ async fn the_last_admin_stays_an_admin() {
             .set_role(
                 &"t-operator".parse().unwrap(),
                 Role::Viewer,
-                server::auth::users::Granted::by("command line"),
+                server::users::Granted::by("command line"),
             )
             .await,
-        Err(server::auth::users::UserError::LastAdmin(_))
+        Err(server::users::UserError::LastAdmin(_))
     ));
     // A role change ends the changed user's sessions, their own included.
     assert_eq!(c.call("audit", &[]).await.0, 401);
@@ -813,10 +813,10 @@ async fn users_are_managed_from_the_command_line() {
             .iter()
             .all(|e| e.actor == "command line" || e.action == N::AuditKeyed.as_str())
     );
-    let users = server::auth::users::Users::new(audit.pool().clone());
+    let users = server::users::Users::new(audit.pool().clone());
     let alice = users.by_name("alice").await.unwrap().unwrap();
     assert_eq!(
-        server::auth::password::verify("alice-password-2", &alice.password_hash).await,
+        server::users::password::verify("alice-password-2", &alice.password_hash).await,
         Ok(true)
     );
 }

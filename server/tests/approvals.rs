@@ -252,16 +252,16 @@ async fn twenty_simultaneous_approvals_make_one_provider_call() {
     common::make_users(&db).await;
     // Four more people who may accept peerings.
     let audit = server::audit::AuditLog::open(&db).await.unwrap();
-    let users = server::auth::users::Users::new(audit.pool().clone());
+    let users = server::users::Users::new(audit.pool().clone());
     for i in 0..4 {
         users
-            .create(server::auth::users::NewUser {
+            .create(server::users::NewUser {
                 name: &format!("approver-{i}").parse().unwrap(),
                 role: Role::Operator,
                 password: &domain::ids::Secret::new(PASSWORD),
                 one_time: false,
                 demo: false,
-                granted: server::auth::users::Granted::by("command line"),
+                granted: server::users::Granted::by("command line"),
             })
             .await
             .unwrap();

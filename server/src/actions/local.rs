@@ -3,8 +3,8 @@
 //! one statement on it.
 
 use super::{Changed, Checked};
-use crate::auth::password;
-use crate::auth::users::{Granted, NewUser, User, UserError, Users};
+use crate::users::password;
+use crate::users::{Granted, NewUser, User, UserError, Users};
 use domain::access::Caller;
 use domain::action::{Done, UserAction};
 use domain::error::AppError;

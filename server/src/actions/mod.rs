@@ -27,9 +27,9 @@ mod reconcile;
 use crate::approvals::Approvals;
 use crate::audit::integrity::Integrity;
 use crate::audit::{AuditLog, Intent, Outcome, OutcomeKind};
-use crate::auth::users::Users;
 use crate::gateway::Gateway;
 use crate::provider::{Mutated, ProviderError};
+use crate::users::Users;
 use domain::access::Caller;
 use domain::action::{Action, ApprovalAction, AuditAction, Done};
 use domain::error::AppError;
@@ -81,13 +81,13 @@ impl Authority<'_> {
     /// Who a change made under this authority was given by, as a user's
     /// grants keep it: the approved request's requester, with the
     /// approver, or whoever acted.
-    fn granted<'a>(&'a self, who: &'a Caller) -> crate::auth::users::Granted<'a> {
+    fn granted<'a>(&'a self, who: &'a Caller) -> crate::users::Granted<'a> {
         match self {
-            Authority::Approved { requester, .. } => crate::auth::users::Granted {
+            Authority::Approved { requester, .. } => crate::users::Granted {
                 by: requester,
                 approved_by: Some(&who.name),
             },
-            Authority::Own | Authority::CommandLine => crate::auth::users::Granted::by(&who.name),
+            Authority::Own | Authority::CommandLine => crate::users::Granted::by(&who.name),
         }
     }
 }
@@ -374,7 +374,7 @@ impl Executor {
         who: &Caller,
         action: &Action,
         checked: &Checked,
-        granted: crate::auth::users::Granted<'_>,
+        granted: crate::users::Granted<'_>,
     ) -> Changed {
         match action {
             Action::Provider(a) => match self.provider() {

@@ -12,25 +12,11 @@ use domain::approval::ApprovalState;
 use domain::kind::AuditName;
 use domain::policy::{Policy, Snapshot};
 use sqlx::{Row, SqlitePool};
-use time::OffsetDateTime;
 
 /// The `console_settings` key the policy is kept under.
 const POLICY_KEY: &str = "approval_policy";
 
-/// `t` as RFC 3339 in whole seconds, UTC: the one form stored, so that
-/// times compare as text in SQL.
-pub fn stamp(t: OffsetDateTime) -> String {
-    let t = t
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(t);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-pub fn now() -> String {
-    stamp(OffsetDateTime::now_utc())
-}
+pub use crate::db::{now, stamp};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -408,7 +394,7 @@ mod tests {
 
     #[test]
     fn stamps_are_whole_seconds_in_utc() {
-        let t = OffsetDateTime::from_unix_timestamp_nanos(1_795_000_000_123_456_789).unwrap();
+        let t = time::OffsetDateTime::from_unix_timestamp_nanos(1_795_000_000_123_456_789).unwrap();
         assert_eq!(stamp(t), "2026-11-18T11:06:40Z");
     }
 }

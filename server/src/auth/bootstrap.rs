@@ -2,8 +2,8 @@
 //! ready-made users, which exist only while the provider is the simulator.
 //! Each is an action through the executor, recorded before it is made.
 
-use super::password;
 use crate::actions::Executor;
+use crate::users::password;
 use domain::access::{Caller, Role};
 use domain::action::{Done, UserAction};
 use domain::error::AppError;
@@ -22,7 +22,7 @@ pub struct Made {
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
     #[error(transparent)]
-    Users(#[from] super::users::UserError),
+    Users(#[from] crate::users::UserError),
     #[error("{0}")]
     Action(#[from] AppError),
 }

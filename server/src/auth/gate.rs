@@ -7,7 +7,7 @@
 
 use super::refusals::Refused;
 use super::{Auth, Resolved};
-use crate::web::client::ClientAddr;
+use crate::address::ClientAddr;
 use app::me::PageRefused;
 use axum::{
     extract::{Request, State},

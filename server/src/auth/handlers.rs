@@ -4,11 +4,12 @@
 //! user. What went wrong travels as a short code in the query string, which
 //! the page turns into a message; no free text from the request is echoed.
 
+use super::Auth;
 use super::gate::local_path;
 use super::refusals::Refused;
 use super::throttle::{Refusal, Scope};
-use super::{Auth, password};
-use crate::web::client::ClientAddr;
+use crate::address::ClientAddr;
+use crate::users::password;
 use axum::{
     Form,
     extract::{FromRequest, Request, State},

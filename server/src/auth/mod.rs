@@ -6,17 +6,15 @@
 pub mod bootstrap;
 pub mod gate;
 pub mod handlers;
-pub mod password;
 pub mod refusals;
 pub mod throttle;
-pub mod users;
 
+use crate::users::{User, Users};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 use throttle::Throttle;
 use tower_sessions::Session;
-use users::{User, Users};
 
 /// Where in the session the sign-in is kept.
 const SIGNED_IN: &str = "signed_in";

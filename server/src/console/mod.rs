@@ -34,7 +34,7 @@ pub struct ServerConsole {
     /// What pages show of approvals, by space (see `approvals::shown`).
     shown: moka::future::Cache<String, std::sync::Arc<approvals::Shown>>,
     /// What the watcher has cost lately; `None` when it is off.
-    watch_log: Option<Arc<crate::notify::watch::WatchLog>>,
+    watch_log: Option<Arc<crate::watch::WatchLog>>,
     /// The latest readiness answer, and when it was worked out.
     readiness: tokio::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
 }
@@ -49,7 +49,7 @@ impl ServerConsole {
         gateway: Arc<Gateway>,
         executor: Executor,
         privatelink_wait: Duration,
-        watch_log: Option<Arc<crate::notify::watch::WatchLog>>,
+        watch_log: Option<Arc<crate::watch::WatchLog>>,
     ) -> Self {
         Self {
             gateway,

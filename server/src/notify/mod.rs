@@ -12,7 +12,6 @@
 //! done only after the receiver said 2xx.
 
 pub mod deliver;
-pub mod watch;
 
 use domain::notify::{
     AttemptView, DeliveryView, DestinationView, EventKind, EventView, NewDestination, WebhookFormat,
@@ -133,7 +132,7 @@ pub fn backoff_ms(attempts: i64, jitter: f64) -> i64 {
 
 /// Now, in whole seconds: the stored form, which sorts as text.
 fn rfc3339_now() -> String {
-    crate::approvals::now()
+    crate::db::now()
 }
 
 pub struct Notifications {
@@ -606,7 +605,7 @@ impl Notifications {
                     i128::from(r.get::<i64, _>(6)) * 1_000_000,
                 )
                 .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-                crate::approvals::stamp(t)
+                crate::db::stamp(t)
             });
             out.entry(r.get(1)).or_default().push(DeliveryView {
                 id,

@@ -35,7 +35,6 @@ use tower_sessions_sqlx_store::SqliteStore;
 pub type Sessions = CachingSessionStore<MokaStore, SqliteStore>;
 
 mod assets;
-pub mod client;
 mod security;
 pub mod site_files;
 
@@ -80,7 +79,7 @@ pub struct AppState {
     pub console: SharedConsole,
     pub auth: Arc<Auth>,
     pub site: Site,
-    pub proxies: client::TrustedProxies,
+    pub proxies: crate::address::TrustedProxies,
 }
 
 /// The console's routes and middleware over `state`, its sessions kept in
@@ -153,7 +152,7 @@ pub fn app(state: AppState, sessions: Sessions) -> Router {
         ))
         .layer(middleware::from_fn_with_state(
             state.proxies.clone(),
-            client::client_address,
+            crate::address::client_address,
         ))
         .layer(middleware::from_fn(crate::metrics::count_requests))
         .layer(middleware::from_fn(security::headers))

@@ -2,7 +2,7 @@
 //! refusing cross-site requests that change state, and the security headers.
 
 use super::Site;
-use super::client::ClientAddr;
+use crate::address::ClientAddr;
 use crate::auth::gate::refuse_call;
 use crate::auth::refusals::{Refusals, Refused};
 use axum::{

@@ -71,16 +71,16 @@ pub const PASSWORD: &str = "test-password-1";
 /// before it starts (so no first admin is made).
 pub async fn make_users(db: &std::path::Path) {
     let audit = server::audit::AuditLog::open(db).await.unwrap();
-    let users = server::auth::users::Users::new(audit.pool().clone());
+    let users = server::users::Users::new(audit.pool().clone());
     for role in domain::access::Role::ALL {
         users
-            .create(server::auth::users::NewUser {
+            .create(server::users::NewUser {
                 name: &format!("t-{role}").parse().unwrap(),
                 role,
                 password: &domain::ids::Secret::new(PASSWORD),
                 one_time: false,
                 demo: false,
-                granted: server::auth::users::Granted::by("command line"),
+                granted: server::users::Granted::by("command line"),
             })
             .await
             .unwrap();

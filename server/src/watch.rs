@@ -9,11 +9,11 @@
 //! The first look at a space only notes what is there: a console started
 //! on a busy account does not announce every peering it finds as new.
 
-use super::{NewEvent, Notifications, Seen, StoreError};
 use crate::approvals::Approvals;
 use crate::audit::integrity::Integrity;
 use crate::gateway::Gateway;
 use crate::gateway::observe::{LinkSeen, PeeringSeen};
+use crate::notify::{NewEvent, Notifications, Seen, StoreError};
 use domain::approval::ApprovalState;
 use domain::model::PeeringStatus;
 use domain::notify::{EventKind, WatchStatus};
@@ -83,7 +83,7 @@ impl WatchLog {
     fn looked(&self, calls: u64, error: Option<String>) -> (u64, u64) {
         let mut s = self.state();
         s.calls.push_back((Instant::now(), calls));
-        s.last_check = Some(crate::approvals::now());
+        s.last_check = Some(crate::db::now());
         s.error = error;
         let calls = s.last_hour();
         (s.calls.len() as u64, calls)
@@ -151,7 +151,7 @@ impl Watcher {
         }
         let expected = self
             .approvals
-            .expected(None, &crate::approvals::now())
+            .expected(None, &crate::db::now())
             .await
             .map_err(|e| format!("the expected peers could not be read: {e}"))?;
         for space in &self.gateway.observe(with_links, &expected).await? {
@@ -187,7 +187,7 @@ impl Watcher {
         let since = match self.store.mark(MARK).await.map_err(fail)? {
             Some(since) => since,
             // The first look starts the record here.
-            None => crate::approvals::stamp(now),
+            None => crate::db::stamp(now),
         };
         let requests = self
             .approvals
@@ -200,10 +200,7 @@ impl Watcher {
             .collect();
         self.store.record(&events, None).await.map_err(fail)?;
         self.store
-            .set_mark(
-                MARK,
-                &crate::approvals::stamp(now - time::Duration::minutes(1)),
-            )
+            .set_mark(MARK, &crate::db::stamp(now - time::Duration::minutes(1)))
             .await
             .map_err(fail)
     }

@@ -8,7 +8,8 @@
 //! itself: four eyes reads them to tell whether an approver is independent
 //! of the one who asked.
 
-use super::password;
+pub mod password;
+
 use domain::access::Role;
 use domain::ids::{Secret, UserName};
 use domain::model::UserSummary;
@@ -149,7 +150,7 @@ async fn grant(
     .bind(user.role().as_str())
     .bind(granted.by)
     .bind(granted.approved_by)
-    .bind(crate::approvals::now())
+    .bind(crate::db::now())
     .execute(tx)
     .await?;
     Ok(())
