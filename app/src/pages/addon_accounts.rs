@@ -3,8 +3,9 @@
 //! parser, the one part of the add-on page that runs in the browser). The
 //! Remove button opens the confirmation in `addon_dialogs`.
 
-use crate::controls::forms::{CallForm, ReasonFields};
+use crate::controls::forms::CallForm;
 use crate::me::i_can;
+use crate::pages::approvals::ReasonFields;
 use domain::access::Permission;
 use domain::ids::{Principals, parse};
 use domain::model::PrivateLink;

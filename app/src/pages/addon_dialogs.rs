@@ -5,14 +5,16 @@
 //! the data is, as the space page's dialogs are.
 
 use crate::components::{Loaded, no_such};
-use crate::controls::forms::{CallForm, CloseButton, ReasonForm};
+use crate::controls::forms::{CallForm, CloseButton};
 use crate::me::i_can;
-use crate::pages::privatelink::addon_from_route;
+use crate::pages::approvals::ReasonForm;
+use crate::pages::privatelink::{RemoveAllowedAccount, addon_from_route};
 use domain::access::Permission;
 use domain::action::ProviderAction;
 use domain::ids::parse;
 use domain::views::PrivateLinkView;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 /// `/spaces/{space}/addons/{addon}/remove?arn=`: the confirmation of a
@@ -52,7 +54,7 @@ fn RemoveDialog(view: PrivateLinkView, arn: String) -> impl IntoView {
         Ok(action) if gate.needs > 0 => view! { <ReasonForm gate action /> }.into_any(),
         _ => view! {
             <CallForm
-                function="remove_allowed_account"
+                function=RemoveAllowedAccount::PATH
                 fields=vec![("space", view.space), ("addon", view.addon), ("account", arn.clone())]
             >
                 <div class="buttons">

@@ -7,6 +7,7 @@ use crate::controls::forms::CallButton;
 use crate::error::FnError;
 use domain::model::IntegrityAlarm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// The alarm the page was rendered with, for the signed-in user: the
 /// server puts it in the page's context as it renders. So no page waits
@@ -47,7 +48,7 @@ pub fn IntegrityBanner() -> impl IntoView {
         let acknowledge = a.can_acknowledge.then(|| {
             view! {
                 <CallButton
-                    function="acknowledge_alarm"
+                    function=AcknowledgeAlarm::PATH
                     fields=vec![("finding", a.finding.clone())]
                     class="acknowledge"
                     label="Acknowledge"

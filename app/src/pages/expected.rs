@@ -10,6 +10,7 @@ use domain::access::Permission;
 use domain::ids::SpaceRef;
 use domain::views::SpaceView;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[allow(clippy::too_many_arguments)]
 #[server(endpoint = "expect_peer")]
@@ -66,7 +67,7 @@ pub fn ExpectedPeers(view: SpaceView, space: String) -> impl IntoView {
             let remove = may.then(|| {
                 view! {
                     <CallButton
-                        function="forget_peer"
+                        function=ForgetPeer::PATH
                         fields=vec![("id", id.to_string())]
                         class="forget"
                         label="Forget"
@@ -144,7 +145,7 @@ fn ExpectForm(space: String) -> impl IntoView {
     };
     view! {
         <CallForm
-            function="expect_peer"
+            function=ExpectPeer::PATH
             class="expect"
             notice="expected-said"
             fields=vec![("space", space)]

@@ -5,8 +5,9 @@
 
 use crate::components::Loaded;
 use crate::components::every;
-use crate::controls::forms::{ApprovalCard, Countdown};
+use crate::controls::forms::Countdown;
 use crate::error::FnError;
+use crate::pages::approvals::ApprovalCard;
 use domain::policy::Expectation;
 use domain::views::{Inbox, PendingRequest};
 use leptos::prelude::*;

@@ -13,6 +13,7 @@ use domain::notify::{
     WebhookFormat,
 };
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::A;
 
 #[server(endpoint = "notifications")]
@@ -102,7 +103,7 @@ pub fn NotificationsPage() -> impl IntoView {
         <section class="panel add-webhook">
             <h2>"Add a webhook"</h2>
             <CallForm
-                function="add_webhook"
+                function=AddWebhook::PATH
                 notice="invited added"
                 secret="secret"
                 secret_note="Each delivery carries Spaceport-Signature: t=<seconds>,v1=<hex>, the \
@@ -285,13 +286,13 @@ fn Destination(d: DestinationView) -> impl IntoView {
             </p>
             <div class="buttons">
                 <CallButton
-                    function="test_webhook"
+                    function=TestWebhook::PATH
                     fields=vec![("id", id.to_string())]
                     class="test-webhook"
                     label="Send a test"
                 />
                 <CallButton
-                    function="remove_webhook"
+                    function=RemoveWebhook::PATH
                     fields=vec![("id", id.to_string())]
                     class="remove-webhook danger"
                     label="Remove"

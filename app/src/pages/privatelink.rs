@@ -9,16 +9,18 @@
 //! field (`addon_accounts`) runs in the browser.
 
 use crate::components::{Copyable, FreshnessNote, Loaded};
-use crate::controls::forms::{ApprovalCard, CallForm, ReasonForm, TypedConfirm};
+use crate::controls::forms::{CallForm, TypedConfirm};
 use crate::error::FnError;
 use crate::me::i_can;
 use crate::pages::addon_accounts::{Accounts, AccountsForm, AccountsUse};
+use crate::pages::approvals::{ApprovalCard, ReasonForm};
 use domain::access::Permission;
 use domain::action::ProviderAction;
 use domain::ids::{AddonName, EndpointId, Principals, SpaceRef, parse};
 use domain::model::{DataActionResult, DataAddonSummary, PrivateLink, PrivateLinkStatus};
 use domain::views::PrivateLinkView;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_params_map;
 
 #[server(endpoint = "data_addons")]
@@ -422,7 +424,7 @@ fn ConnectionRow(
             let reveal = i_can(Permission::RevealUrl).then(|| {
                 view! {
                     <CallForm
-                        function="reveal_connection_url"
+                        function=RevealConnectionUrl::PATH
                         class="call"
                         in_place=true
                         fields=vec![
@@ -567,7 +569,7 @@ fn DestroyForm(view: PrivateLinkView) -> impl IntoView {
             Some(
                 view! {
                     <TypedConfirm
-                        function="destroy_privatelink"
+                        function=DestroyPrivatelink::PATH
                         fields=vec![("space", view.space.clone()), ("addon", view.addon.clone())]
                         expected=view.addon.clone()
                         button="Destroy PrivateLink"

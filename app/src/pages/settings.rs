@@ -4,12 +4,14 @@
 //! held back for approval when the policy says so).
 
 use crate::components::Loaded;
-use crate::controls::forms::{CallForm, ReasonFields};
+use crate::controls::forms::CallForm;
 use crate::error::FnError;
+use crate::pages::approvals::ReasonFields;
 use domain::kind::AuditName;
 use domain::policy::{GATED, Gate, MAX_APPROVALS};
 use domain::views::PolicyView;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[server(endpoint = "policy")]
 pub async fn get_policy() -> Result<PolicyView, FnError> {
@@ -113,7 +115,7 @@ fn PolicyForm(view: PolicyView) -> impl IntoView {
                  Nobody approves their own request; an approver needs the role for the action, \
                  and must have held it when the request was made."
             </p>
-            <CallForm function="set_policy" class="policy-form" notice="decision">
+            <CallForm function=SetPolicy::PATH class="policy-form" notice="decision">
                 <input type="hidden" name="policy" value=sent />
                 <table class="policy">
                     <thead>

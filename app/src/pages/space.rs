@@ -6,9 +6,9 @@
 //! `active`, and a colleague's decision is seen, without a reload.
 
 use crate::components::{Copyable, CopyableList, FreshnessNote, Loaded, RelativeTime, StatusBadge};
-use crate::controls::forms::WithdrawButton;
 use crate::error::FnError;
 use crate::me::i_can;
+use crate::pages::approvals::WithdrawButton;
 use crate::pages::expected::ExpectedPeers;
 use crate::pages::inbox::ExpectationMarker;
 use domain::access::Permission;

@@ -6,11 +6,12 @@
 //! server, where the data is.
 
 use crate::components::{Loaded, no_such};
-use crate::controls::forms::{ApprovalCard, CallForm, CloseButton, ReasonForm, TypedConfirm};
+use crate::controls::forms::{CallForm, CloseButton, TypedConfirm};
 use crate::error::FnError;
 use crate::me::i_can;
+use crate::pages::approvals::{ApprovalCard, ReasonForm};
 use crate::pages::inbox::ExpectationMarker;
-use crate::pages::space::get_space;
+use crate::pages::space::{AcceptPeering, DestroyPeering, get_space};
 use domain::access::Permission;
 use domain::action::ProviderAction;
 use domain::checks::{Severity, accept_findings};
@@ -19,6 +20,7 @@ use domain::model::Peering;
 use domain::policy::expectation_of;
 use domain::views::SpaceView;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_params_map;
 
 /// `/spaces/{space}/peerings/{pcx}/{accept|destroy}`.
@@ -121,7 +123,7 @@ fn AcceptDialog(space: String, peering: Peering, view: SpaceView) -> impl IntoVi
     let buttons = match action {
         Ok(action) if gate.needs > 0 && !blocked => view! { <ReasonForm gate action /> }.into_any(),
         _ => view! {
-            <CallForm function="accept_peering" fields=vec![("space", space), ("pcx_id", p.pcx_id.clone())]>
+            <CallForm function=AcceptPeering::PATH fields=vec![("space", space), ("pcx_id", p.pcx_id.clone())]>
                 <div class="buttons">
                     <button type="submit" class="confirm-accept" disabled=blocked>
                         "Accept peering"
@@ -184,7 +186,7 @@ fn DestroyDialog(space: String, peering: Peering, view: SpaceView) -> impl IntoV
             ". To proceed, type the PCX ID.",
             view! {
                 <TypedConfirm
-                    function="destroy_peering"
+                    function=DestroyPeering::PATH
                     fields=vec![("space", space), ("pcx_id", p.pcx_id.clone())]
                     expected=p.pcx_id.clone()
                     button="Destroy peering"

@@ -16,6 +16,7 @@ use domain::ids::UserName;
 use domain::policy::Gate;
 use domain::views::UsersView;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_params_map;
 
 #[server(endpoint = "users")]
@@ -108,7 +109,7 @@ pub fn UsersPage() -> impl IntoView {
             <section class="panel invite">
                 <h2>"Invite a user"</h2>
                 <CallForm
-                    function="invite_user"
+                    function=InviteUser::PATH
                     notice="invited"
                     secret="password"
                     secret_note="They choose their own password at first sign-in."
@@ -243,7 +244,7 @@ fn UserTable(view: UsersView) -> impl IntoView {
             } else {
                 Some(view! {
                     <CallButton
-                        function="set_user_disabled"
+                        function=SetUserDisabled::PATH
                         fields=vec![("name", u.name.clone()), ("disabled", (!disabled).to_string())]
                         class=if disabled { "enable" } else { "disable danger" }
                         label=if disabled { "Enable" } else { "Disable" }
@@ -264,7 +265,7 @@ fn UserTable(view: UsersView) -> impl IntoView {
                         {u.demo.then(|| view! { <span class="badge badge-other">"demo"</span> })}
                     </td>
                     <td>
-                        <CallForm function="set_user_role" class="call" fields=vec![("name", u.name.clone())]>
+                        <CallForm function=SetUserRole::PATH class="call" fields=vec![("name", u.name.clone())]>
                             <select class="role" name="role" data-submit="" aria-label=label>
                                 {options}
                             </select>
@@ -318,7 +319,7 @@ pub fn UserChangeDialogPage() -> impl IntoView {
         let raise = (!raises.is_empty()).then(|| {
             view! {
                 <CallForm
-                    function="set_user_role"
+                    function=SetUserRole::PATH
                     class="request-role"
                     notice="decision"
                     fields=vec![("name", raise_name.clone())]
@@ -339,7 +340,7 @@ pub fn UserChangeDialogPage() -> impl IntoView {
         let enable = enable_held.then(|| {
             view! {
                 <CallForm
-                    function="set_user_disabled"
+                    function=SetUserDisabled::PATH
                     class="request-enable"
                     notice="decision"
                     fields=vec![("name", enable_name.clone()), ("disabled", "false".into())]
