@@ -121,6 +121,16 @@ pub async fn act_or_ask(
         .await
 }
 
+/// Asks for approval of `action` with `reason`, never carrying it out:
+/// what a held destroy sends, which has no typed confirmation to do it with.
+pub async fn ask(action: impl Into<Action>, reason: Option<String>) -> Result<Done, AppError> {
+    act(domain::action::ApprovalAction::RequestApproval {
+        action: Box::new(action.into()),
+        reason: reason.unwrap_or_default(),
+    })
+    .await
+}
+
 /// The signed-in user of this request.
 pub fn caller() -> Result<Caller, AppError> {
     leptos::prelude::use_context::<http::request::Parts>()

@@ -495,6 +495,9 @@ pub enum Done {
     WebhookAdded(WebhookAdded),
     /// A change that answers with a sentence only.
     Said(String),
+    /// A change the policy held back, asked for instead: the sentence
+    /// that says which request waits for whom.
+    Asked(String),
 }
 
 /// An executor answered with a result of another kind than the action's:
@@ -560,9 +563,36 @@ impl Done {
                 if u.disabled { ", disabled" } else { "" }
             ),
             Self::WebhookAdded(w) => format!("Added the webhook \"{}\".", w.name),
-            Self::Said(s) => s.clone(),
+            Self::Said(s) | Self::Asked(s) => s.clone(),
         }
     }
+}
+
+impl Done {
+    /// What a change the policy may hold back answers: `done` of what it
+    /// led to, or the request made of it.
+    pub fn or_asked<T>(
+        self,
+        done: impl FnOnce(Self) -> Result<T, AppError>,
+    ) -> Result<Answer<T>, AppError> {
+        match self {
+            Self::Asked(message) => Ok(Answer::Asked {
+                message,
+                asked: true,
+            }),
+            other => done(other).map(Answer::Done),
+        }
+    }
+}
+
+/// The answer of a server function whose change the policy may hold back:
+/// what the change led to, or, held, the sentence that says a request for
+/// approval was made of it (`asked` is always true, so a reader can tell).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Answer<T> {
+    Done(T),
+    Asked { message: String, asked: bool },
 }
 
 /// A destroy's confirmation: the person typed the name of what goes.

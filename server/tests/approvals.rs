@@ -892,3 +892,59 @@ async fn raising_or_enabling_someone_who_could_decide_waits_for_another_admin() 
     let enabled = entries(&c, "user.enable").await;
     assert_eq!(enabled[0]["actor"], "command line");
 }
+
+#[tokio::test]
+async fn a_held_change_is_asked_for_through_its_own_call_with_a_reason() {
+    let c = Console::start_four_eyes().await;
+    let op = c.in_process_as(Some(Role::Operator)).await;
+    // The accept's own function, with a reason: a request, no accept.
+    let (status, body) = op
+        .call(
+            "accept_peering",
+            &[("space", SPACE), ("pcx_id", PENDING), ("reason", "NET-7")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["asked"], true, "{body}");
+    assert!(
+        body["message"].to_string().contains("Asked for approval"),
+        "{body}"
+    );
+    assert_eq!(c.peering_status(PENDING).await, "pending-acceptance");
+    let asked = entries(&c, "approval.request").await;
+    assert_eq!(asked.len(), 1);
+    assert!(
+        asked[0]["detail"].to_string().contains("NET-7"),
+        "{}",
+        asked[0]
+    );
+
+    // A destroy with a reason and no typed PCX ID is only ever asked for
+    // (by an admin, whom another admin can approve).
+    admin_from_the_command_line(&c, "t-second");
+    let destroy = [
+        ("space", TOKYO),
+        ("pcx_id", TOKYO_ACTIVE),
+        ("reason", "gone"),
+    ];
+    let (status, body) = c.call("destroy_peering", &destroy).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["asked"], true, "{body}");
+    let before = provider_changes(&c).await;
+    // Where the policy holds nothing back, the same post destroys nothing:
+    // it was a request, and the typed PCX ID is what a destroy needs.
+    let open = Console::start().await;
+    let (status, body) = open.call("destroy_peering", &destroy).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains("do it directly"), "{body}");
+    let (status, body) = open
+        .call(
+            "destroy_peering",
+            &[("space", TOKYO), ("pcx_id", TOKYO_ACTIVE)],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("type the PCX ID"), "{body}");
+    assert_eq!(provider_changes(&open).await, 0);
+    assert_eq!(provider_changes(&c).await, before);
+}

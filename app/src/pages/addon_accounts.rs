@@ -1,19 +1,87 @@
-//! The AWS accounts a PrivateLink allows: the table of them, and the field
-//! that takes new ones (checked as they are typed, with the server's own
+//! The AWS accounts a PrivateLink allows: the server functions that name
+//! them (create, add, remove), the table of them, and the field that takes
+//! new ones (checked as they are typed, with the server's own
 //! parser, the one part of the add-on page that runs in the browser). The
 //! Remove button opens the confirmation in `addon_dialogs`.
 
 use crate::controls::forms::CallForm;
+use crate::error::FnError;
 use crate::me::i_can;
 use crate::pages::approvals::ReasonFields;
 use domain::access::Permission;
-use domain::ids::{Principals, parse};
+use domain::action::Answer;
+use domain::ids::{AddonName, Principals, SpaceRef};
+use domain::model::DataActionResult;
 use domain::model::PrivateLink;
 use domain::policy::Gate;
 use domain::validate::aws_principals;
 use domain::views::PrivateLinkView;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
+
+/// Where the policy holds the change back, asks for approval with `reason`.
+#[server(endpoint = "create_privatelink")]
+pub async fn create_privatelink(
+    space: SpaceRef,
+    addon: AddonName,
+    accounts: Principals,
+    reason: Option<String>,
+) -> Result<Answer<DataActionResult>, FnError> {
+    crate::console::answer(async move {
+        let create = domain::action::ProviderAction::CreatePrivateLink {
+            space,
+            addon,
+            accounts,
+        };
+        crate::console::act_or_ask(create, reason)
+            .await?
+            .or_asked(domain::action::Done::privatelink)
+    })
+    .await
+}
+
+/// Where the policy holds the change back, asks for approval with `reason`.
+#[server(endpoint = "add_allowed_accounts")]
+pub async fn add_allowed_accounts(
+    space: SpaceRef,
+    addon: AddonName,
+    accounts: Principals,
+    reason: Option<String>,
+) -> Result<Answer<DataActionResult>, FnError> {
+    crate::console::answer(async move {
+        let add = domain::action::ProviderAction::AddAccounts {
+            space,
+            addon,
+            accounts,
+        };
+        crate::console::act_or_ask(add, reason)
+            .await?
+            .or_asked(domain::action::Done::privatelink)
+    })
+    .await
+}
+
+/// Where the policy holds the change back, asks for approval with `reason`.
+#[server(endpoint = "remove_allowed_account")]
+pub async fn remove_allowed_account(
+    space: SpaceRef,
+    addon: AddonName,
+    account: Principals,
+    reason: Option<String>,
+) -> Result<Answer<DataActionResult>, FnError> {
+    crate::console::answer(async move {
+        let remove = domain::action::ProviderAction::RemoveAccounts {
+            space,
+            addon,
+            accounts: account,
+        };
+        crate::console::act_or_ask(remove, reason)
+            .await?
+            .or_asked(domain::action::Done::privatelink)
+    })
+    .await
+}
 
 /// What typed accounts are for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,8 +95,8 @@ pub enum AccountsUse {
 impl AccountsUse {
     fn function(self) -> &'static str {
         match self {
-            Self::Create => "create_privatelink",
-            Self::Add => "add_allowed_accounts",
+            Self::Create => CreatePrivatelink::PATH,
+            Self::Add => AddAllowedAccounts::PATH,
         }
     }
 
@@ -38,25 +106,6 @@ impl AccountsUse {
             Self::Create => "creating a PrivateLink",
             Self::Add => "allowing accounts",
         }
-    }
-
-    /// The action asked for, as `request_approval` reads it: built as
-    /// JSON here, since serialising an `Action` in the browser would
-    /// carry every action's serialiser into the wasm. The server parses
-    /// it as an `Action` again; a test holds the two equal.
-    fn action_json(self, space: &str, addon: &str, typed: &str) -> Option<String> {
-        let accounts: Principals = parse(typed).ok()?;
-        let kind = match self {
-            Self::Create => "create_private_link",
-            Self::Add => "add_accounts",
-        };
-        let json = serde_json::json!({
-            "kind": kind,
-            "space": space,
-            "addon": addon,
-            "accounts": accounts.to_string(),
-        });
-        Some(json.to_string())
     }
 }
 
@@ -124,21 +173,14 @@ pub fn AccountsForm(
     gate: Gate,
     can: bool,
 ) -> impl IntoView {
+    // Held back by the policy, the same call with a reason asks for
+    // approval instead.
     let held = can && gate.needs > 0;
-    let (function, notice, fields) = if held {
-        ("request_approval", "decision", vec![])
-    } else {
-        (
-            purpose.function(),
-            "",
-            vec![("space", view.space.clone()), ("addon", view.addon.clone())],
-        )
-    };
+    let notice = if held { "decision" } else { "" };
+    let fields = vec![("space", view.space), ("addon", view.addon)];
     view! {
-        <CallForm function notice fields clear=true>
+        <CallForm function=purpose.function() notice fields clear=true>
             <AccountsField
-                space=view.space
-                addon=view.addon
                 purpose
                 held=held.then_some(gate)
                 can
@@ -160,24 +202,16 @@ fn account_feedback(text: &str) -> Option<Result<String, String>> {
 
 /// The accounts field, what it will allow or what is wrong with it, and
 /// the button, enabled once what is typed parses. Where the action is
-/// `held` back, what is typed fills in the approval request's `action`.
+/// `held` back, the reason field and its button instead.
 /// An island, which the page's reads leave alone (`data-own`): it
 /// renders itself.
 #[island]
-fn AccountsField(
-    space: String,
-    addon: String,
-    purpose: AccountsUse,
-    held: Option<Gate>,
-    can: bool,
-) -> impl IntoView {
+fn AccountsField(purpose: AccountsUse, held: Option<Gate>, can: bool) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let valid = move || matches!(account_feedback(&text.get()), Some(Ok(_)));
-    let draft = held.is_some().then_some("");
     let field = match purpose {
         AccountsUse::Create => {
-            view! { <textarea name="accounts" rows="3" data-draft=draft bind:value=text></textarea> }
-                .into_any()
+            view! { <textarea name="accounts" rows="3" bind:value=text></textarea> }.into_any()
         }
         AccountsUse::Add => view! {
             <label class="add-accounts">
@@ -186,7 +220,6 @@ fn AccountsField(
                     name="accounts"
                     autocomplete="off"
                     placeholder="123456789012:user/NAME"
-                    data-draft=draft
                     disabled=!can
                     title=(!can).then_some("An operator or admin can add accounts.")
                     bind:value=text
@@ -196,18 +229,10 @@ fn AccountsField(
         .into_any(),
     };
     let submit = match held {
-        Some(gate) => {
-            let action = move || {
-                purpose
-                    .action_json(&space, &addon, &text.get())
-                    .unwrap_or_default()
-            };
-            view! {
-                <input type="hidden" name="action" prop:value=action />
-                <ReasonFields gate what=purpose.what().to_string() in_page=true also_needs="action" />
-            }
-            .into_any()
+        Some(gate) => view! {
+            <ReasonFields gate what=purpose.what().to_string() in_page=true also_needs="accounts" />
         }
+        .into_any(),
         None => {
             let (class, label) = match purpose {
                 AccountsUse::Create => ("create", "Create PrivateLink"),
@@ -233,47 +258,5 @@ fn AccountsField(
             }}
             {submit}
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use domain::action::{Action, ProviderAction};
-
-    #[test]
-    fn the_browser_s_action_is_the_action_the_server_reads() {
-        let typed = "123456789012:user/ops, 210987654321";
-        let (space, addon) = ("acme-prod", "postgresql-curved-12345");
-        let (s, a, accounts) = (
-            parse::<domain::ids::SpaceRef>(space).unwrap(),
-            parse::<domain::ids::AddonName>(addon).unwrap(),
-            parse::<Principals>(typed).unwrap(),
-        );
-        for (purpose, action) in [
-            (
-                AccountsUse::Create,
-                ProviderAction::CreatePrivateLink {
-                    space: s.clone(),
-                    addon: a.clone(),
-                    accounts: accounts.clone(),
-                },
-            ),
-            (
-                AccountsUse::Add,
-                ProviderAction::AddAccounts {
-                    space: s,
-                    addon: a,
-                    accounts,
-                },
-            ),
-        ] {
-            let json = purpose.action_json(space, addon, typed).unwrap();
-            assert_eq!(
-                serde_json::from_str::<Action>(&json).unwrap(),
-                action.into()
-            );
-        }
-        assert_eq!(AccountsUse::Add.action_json(space, addon, "12345"), None);
     }
 }

@@ -7,11 +7,11 @@
 use crate::components::{Loaded, no_such};
 use crate::controls::forms::{CallForm, CloseButton};
 use crate::me::i_can;
+use crate::pages::addon_accounts::RemoveAllowedAccount;
 use crate::pages::approvals::ReasonForm;
-use crate::pages::privatelink::{RemoveAllowedAccount, addon_from_route};
+use crate::pages::privatelink::addon_from_route;
 use domain::access::Permission;
-use domain::action::ProviderAction;
-use domain::ids::parse;
+use domain::kind::AuditName;
 use domain::views::PrivateLinkView;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -43,20 +43,24 @@ pub fn RemoveAccountDialogPage() -> impl IntoView {
 #[component]
 fn RemoveDialog(view: PrivateLinkView, arn: String) -> impl IntoView {
     let gate = view.gates.remove;
-    let action = parse(&view.space).and_then(|space| {
-        Ok(ProviderAction::RemoveAccounts {
-            space,
-            addon: parse(&view.addon)?,
-            accounts: parse(&arn)?,
-        })
-    });
-    let body = match action {
-        Ok(action) if gate.needs > 0 => view! { <ReasonForm gate action /> }.into_any(),
-        _ => view! {
-            <CallForm
+    let fields = vec![
+        ("space", view.space),
+        ("addon", view.addon),
+        ("account", arn.clone()),
+    ];
+    let body = if gate.needs > 0 {
+        view! {
+            <ReasonForm
+                gate
                 function=RemoveAllowedAccount::PATH
-                fields=vec![("space", view.space), ("addon", view.addon), ("account", arn.clone())]
-            >
+                fields
+                what=AuditName::PrivateLinkAccountRemove
+            />
+        }
+        .into_any()
+    } else {
+        view! {
+            <CallForm function=RemoveAllowedAccount::PATH fields>
                 <div class="buttons">
                     <button type="submit" class="danger confirm-remove">
                         "Remove account"
@@ -65,7 +69,7 @@ fn RemoveDialog(view: PrivateLinkView, arn: String) -> impl IntoView {
                 </div>
             </CallForm>
         }
-        .into_any(),
+        .into_any()
     };
     view! {
         <div class="dialog" role="dialog" aria-label="Remove account">

@@ -3,8 +3,8 @@
 
 use crate::controls::forms::{CallButton, CallForm, CloseButton, Countdown};
 use crate::error::FnError;
-use domain::action::Action;
 use domain::approval::ApprovalState;
+use domain::kind::AuditName;
 use domain::policy::Gate;
 use domain::views::ApprovalView;
 use leptos::prelude::*;
@@ -85,31 +85,28 @@ pub fn WithdrawButton(request: i64) -> impl IntoView {
 }
 
 /// Why this needs approval, and a reason to give: the form that replaces
-/// an action's own button where the policy holds it back.
+/// an action's own button where the policy holds it back. It calls the
+/// action's own server function with its own fields and the reason; the
+/// server makes the request for approval of it.
 #[component]
 pub fn ReasonForm(
     gate: Gate,
+    /// The server function of the change itself, and its fields.
+    function: &'static str,
+    fields: Vec<(&'static str, String)>,
     /// What is asked for.
-    #[prop(into)]
-    action: Action,
+    what: AuditName,
     #[prop(optional)] in_page: bool,
 ) -> impl IntoView {
-    let what = action.name().to_string();
-    let action = serde_json::to_string(&action).unwrap_or_default();
     view! {
-        <CallForm
-            function=RequestApproval::PATH
-            class="reason-form"
-            notice="decision"
-            fields=vec![("action", action)]
-        >
-            <ReasonFields gate what in_page />
+        <CallForm function class="reason-form" notice="decision" fields>
+            <ReasonFields gate what=what.to_string() in_page />
         </CallForm>
     }
 }
 
-/// The reason form's words, field and buttons, for a form of
-/// `request_approval` that says what it asks for in its `action` field.
+/// The reason form's words, field and buttons, inside a form that calls
+/// a change's own server function.
 #[component]
 pub fn ReasonFields(
     gate: Gate,
@@ -117,8 +114,8 @@ pub fn ReasonFields(
     /// On the page itself, not in a dialog: nothing to cancel.
     #[prop(optional)]
     in_page: bool,
-    /// Fields besides the reason that must be filled (an `action` that
-    /// a live field fills in).
+    /// Fields besides the reason that must be filled (accounts typed in
+    /// a live field).
     #[prop(optional)]
     also_needs: &'static str,
 ) -> impl IntoView {

@@ -15,8 +15,9 @@ use crate::me::i_can;
 use crate::pages::addon_accounts::{Accounts, AccountsForm, AccountsUse};
 use crate::pages::approvals::{ApprovalCard, ReasonForm};
 use domain::access::Permission;
-use domain::action::ProviderAction;
-use domain::ids::{AddonName, EndpointId, Principals, SpaceRef, parse};
+use domain::action::Answer;
+use domain::ids::{AddonName, EndpointId, SpaceRef, parse};
+use domain::kind::AuditName;
 use domain::model::{DataActionResult, DataAddonSummary, PrivateLink, PrivateLinkStatus};
 use domain::views::PrivateLinkView;
 use leptos::prelude::*;
@@ -44,72 +45,29 @@ pub async fn get_privatelink(
     .await
 }
 
-#[server(endpoint = "create_privatelink")]
-pub async fn create_privatelink(
-    space: SpaceRef,
-    addon: AddonName,
-    accounts: Principals,
-) -> Result<DataActionResult, FnError> {
-    crate::console::answer(async move {
-        crate::console::act(domain::action::ProviderAction::CreatePrivateLink {
-            space,
-            addon,
-            accounts,
-        })
-        .await?
-        .privatelink()
-    })
-    .await
-}
-
-/// `confirm` must repeat the add-on's name.
+/// `confirm` must repeat the add-on's name; without it the destroy can
+/// only be asked for (see `destroy_peering`).
 #[server(endpoint = "destroy_privatelink")]
 pub async fn destroy_privatelink(
     space: SpaceRef,
     addon: AddonName,
-    confirm: String,
-) -> Result<DataActionResult, FnError> {
+    confirm: Option<String>,
+    reason: Option<String>,
+) -> Result<Answer<DataActionResult>, FnError> {
     crate::console::answer(async move {
-        domain::action::confirmed(&confirm, addon.as_str(), "add-on name")?;
-        crate::console::act(domain::action::ProviderAction::DestroyPrivateLink { space, addon })
-            .await?
-            .privatelink()
-    })
-    .await
-}
-
-#[server(endpoint = "add_allowed_accounts")]
-pub async fn add_allowed_accounts(
-    space: SpaceRef,
-    addon: AddonName,
-    accounts: Principals,
-) -> Result<DataActionResult, FnError> {
-    crate::console::answer(async move {
-        crate::console::act(domain::action::ProviderAction::AddAccounts {
+        let destroy = domain::action::ProviderAction::DestroyPrivateLink {
             space,
-            addon,
-            accounts,
-        })
-        .await?
-        .privatelink()
-    })
-    .await
-}
-
-#[server(endpoint = "remove_allowed_account")]
-pub async fn remove_allowed_account(
-    space: SpaceRef,
-    addon: AddonName,
-    account: Principals,
-) -> Result<DataActionResult, FnError> {
-    crate::console::answer(async move {
-        crate::console::act(domain::action::ProviderAction::RemoveAccounts {
-            space,
-            addon,
-            accounts: account,
-        })
-        .await?
-        .privatelink()
+            addon: addon.clone(),
+        };
+        let done = match (confirm, reason) {
+            (None, Some(reason)) => crate::console::ask(destroy, Some(reason)).await?,
+            (typed, reason) => {
+                let typed = typed.unwrap_or_default();
+                domain::action::confirmed(&typed, addon.as_str(), "add-on name")?;
+                crate::console::act_or_ask(destroy, reason).await?
+            }
+        };
+        done.or_asked(domain::action::Done::privatelink)
     })
     .await
 }
@@ -550,27 +508,31 @@ fn DestroyForm(view: PrivateLinkView) -> impl IntoView {
         .requests
         .iter()
         .any(|r| r.kind == domain::kind::AuditName::PrivateLinkDestroy && r.state.is_open());
-    let action = parse(&view.space).and_then(|space| {
-        Ok(ProviderAction::DestroyPrivateLink {
-            space,
-            addon: parse(&view.addon)?,
-        })
-    });
-    let (said, form) = match action {
-        Ok(_) if gate.needs > 0 && waiting => {
-            ("A request to destroy it waits for approval (above).", None)
-        }
-        Ok(action) if gate.needs > 0 => (
+    let fields = vec![("space", view.space.clone()), ("addon", view.addon.clone())];
+    let (said, form) = match gate.needs {
+        1.. if waiting => ("A request to destroy it waits for approval (above).", None),
+        1.. => (
             "Every VPC endpoint connected to it loses access once another person approves.",
-            Some(view! { <ReasonForm gate action in_page=true /> }.into_any()),
+            Some(
+                view! {
+                    <ReasonForm
+                        gate
+                        function=DestroyPrivatelink::PATH
+                        fields
+                        what=AuditName::PrivateLinkDestroy
+                        in_page=true
+                    />
+                }
+                .into_any(),
+            ),
         ),
-        _ => (
+        0 => (
             "Every VPC endpoint connected to it loses access. To proceed, type the add-on name.",
             Some(
                 view! {
                     <TypedConfirm
                         function=DestroyPrivatelink::PATH
-                        fields=vec![("space", view.space.clone()), ("addon", view.addon.clone())]
+                        fields
                         expected=view.addon.clone()
                         button="Destroy PrivateLink"
                         button_class="danger destroy-link"

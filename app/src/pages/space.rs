@@ -12,6 +12,7 @@ use crate::pages::approvals::WithdrawButton;
 use crate::pages::expected::ExpectedPeers;
 use crate::pages::inbox::ExpectationMarker;
 use domain::access::Permission;
+use domain::action::Answer;
 use domain::approval::ApprovalState;
 use domain::ids::{PcxId, SpaceRef, parse};
 use domain::kind::AuditName;
@@ -31,28 +32,47 @@ pub async fn get_space(space: SpaceRef) -> Result<SpaceView, FnError> {
     .await
 }
 
+/// Where the policy holds the accept back, asks for approval with `reason`.
 #[server(endpoint = "accept_peering")]
-pub async fn accept_peering(space: SpaceRef, pcx_id: PcxId) -> Result<ActionResult, FnError> {
+pub async fn accept_peering(
+    space: SpaceRef,
+    pcx_id: PcxId,
+    reason: Option<String>,
+) -> Result<Answer<ActionResult>, FnError> {
     crate::console::answer(async move {
-        crate::console::act(domain::action::ProviderAction::AcceptPeering { space, pcx_id })
+        let accept = domain::action::ProviderAction::AcceptPeering { space, pcx_id };
+        crate::console::act_or_ask(accept, reason)
             .await?
-            .peering()
+            .or_asked(domain::action::Done::peering)
     })
     .await
 }
 
-/// `confirm` must repeat the PCX ID, as the provider's CLI demands.
+/// `confirm` must repeat the PCX ID, as the provider's CLI demands; where
+/// the policy holds the destroy back, it is asked for with `reason`.
+/// Without `confirm` it can only be asked for: the approver's decision is
+/// the confirmation.
 #[server(endpoint = "destroy_peering")]
 pub async fn destroy_peering(
     space: SpaceRef,
     pcx_id: PcxId,
-    confirm: String,
-) -> Result<ActionResult, FnError> {
+    confirm: Option<String>,
+    reason: Option<String>,
+) -> Result<Answer<ActionResult>, FnError> {
     crate::console::answer(async move {
-        domain::action::confirmed(&confirm, pcx_id.as_str(), "PCX ID")?;
-        crate::console::act(domain::action::ProviderAction::DestroyPeering { space, pcx_id })
-            .await?
-            .peering()
+        let destroy = domain::action::ProviderAction::DestroyPeering {
+            space,
+            pcx_id: pcx_id.clone(),
+        };
+        let done = match (confirm, reason) {
+            (None, Some(reason)) => crate::console::ask(destroy, Some(reason)).await?,
+            (typed, reason) => {
+                let typed = typed.unwrap_or_default();
+                domain::action::confirmed(&typed, pcx_id.as_str(), "PCX ID")?;
+                crate::console::act_or_ask(destroy, reason).await?
+            }
+        };
+        done.or_asked(domain::action::Done::peering)
     })
     .await
 }

@@ -13,9 +13,9 @@ use crate::pages::approvals::{ApprovalCard, ReasonForm};
 use crate::pages::inbox::ExpectationMarker;
 use crate::pages::space::{AcceptPeering, DestroyPeering, get_space};
 use domain::access::Permission;
-use domain::action::ProviderAction;
 use domain::checks::{Severity, accept_findings};
 use domain::ids::parse;
+use domain::kind::AuditName;
 use domain::model::Peering;
 use domain::policy::expectation_of;
 use domain::views::SpaceView;
@@ -111,19 +111,16 @@ fn AcceptDialog(space: String, peering: Peering, view: SpaceView) -> impl IntoVi
     let findings = accept_findings(&p, &view.info, &view.peerings, &view.freshness.as_of);
     let blocked = findings.iter().any(|f| f.severity == Severity::Blocker);
     let gate = view.approvals.accept;
-    let action = parse(&space).and_then(|space| {
-        Ok(ProviderAction::AcceptPeering {
-            space,
-            pcx_id: parse(&p.pcx_id)?,
-        })
-    });
+    let fields = vec![("space", space), ("pcx_id", p.pcx_id.clone())];
     // Only what this person can do: where the policy holds the accept
     // back, the form that asks for approval; else the accept itself (with
     // its button greyed while a blocker stands).
-    let buttons = match action {
-        Ok(action) if gate.needs > 0 && !blocked => view! { <ReasonForm gate action /> }.into_any(),
-        _ => view! {
-            <CallForm function=AcceptPeering::PATH fields=vec![("space", space), ("pcx_id", p.pcx_id.clone())]>
+    let buttons = if gate.needs > 0 && !blocked {
+        view! { <ReasonForm gate function=AcceptPeering::PATH fields what=AuditName::PeeringAccept /> }
+            .into_any()
+    } else {
+        view! {
+            <CallForm function=AcceptPeering::PATH fields>
                 <div class="buttons">
                     <button type="submit" class="confirm-accept" disabled=blocked>
                         "Accept peering"
@@ -132,7 +129,7 @@ fn AcceptDialog(space: String, peering: Peering, view: SpaceView) -> impl IntoVi
                 </div>
             </CallForm>
         }
-        .into_any(),
+        .into_any()
     };
     view! {
         <div class="dialog" role="dialog" aria-label="Accept peering">
@@ -169,32 +166,29 @@ fn AcceptDialog(space: String, peering: Peering, view: SpaceView) -> impl IntoVi
 fn DestroyDialog(space: String, peering: Peering, view: SpaceView) -> impl IntoView {
     let p = peering;
     let gate = view.approvals.destroy;
-    let action = parse(&space).and_then(|space| {
-        Ok(ProviderAction::DestroyPeering {
-            space,
-            pcx_id: parse(&p.pcx_id)?,
-        })
-    });
+    let fields = vec![("space", space), ("pcx_id", p.pcx_id.clone())];
     // Where the policy holds it back, a reason instead of the typed PCX
     // ID: the approver's decision is the confirmation.
-    let (then, body) = match action {
-        Ok(action) if gate.needs > 0 => (
+    let (then, body) = if gate.needs > 0 {
+        (
             " once another person approves.",
-            view! { <ReasonForm gate action /> }.into_any(),
-        ),
-        _ => (
+            view! { <ReasonForm gate function=DestroyPeering::PATH fields what=AuditName::PeeringDestroy /> }
+                .into_any(),
+        )
+    } else {
+        (
             ". To proceed, type the PCX ID.",
             view! {
                 <TypedConfirm
                     function=DestroyPeering::PATH
-                    fields=vec![("space", space), ("pcx_id", p.pcx_id.clone())]
+                    fields
                     expected=p.pcx_id.clone()
                     button="Destroy peering"
                     button_class="danger confirm-destroy"
                 />
             }
             .into_any(),
-        ),
+        )
     };
     view! {
         <div class="dialog" role="dialog" aria-label="Destroy peering">

@@ -619,7 +619,7 @@ impl Executor {
                             inner.target(),
                             p.expires_at
                         );
-                        Changed::ok(Done::Said(said.clone()), said)
+                        Changed::ok(Done::Asked(said.clone()), said)
                     }
                     Err(e) => fail(e),
                 }
@@ -756,7 +756,8 @@ impl Executor {
                 | Done::Url(_)
                 | Done::User(_)
                 | Done::WebhookAdded(_)
-                | Done::Said(_) => Done::Said(message),
+                | Done::Said(_)
+                | Done::Asked(_) => Done::Said(message),
             }),
         }
     }
