@@ -491,3 +491,70 @@ async fn removing_an_allowed_account_is_confirmed_on_a_page_of_its_own_for_admin
     assert_eq!(status, StatusCode::NOT_FOUND, "{html}");
     assert!(!html.contains("role=\"dialog\""), "{html}");
 }
+
+/// Attributes the pages write for tests and styles to find rows and
+/// states by; the runtime reads none of them.
+const MARKERS: &[&str] = &[
+    "data-pcx",
+    "data-status",
+    "data-arn",
+    "data-approval",
+    "data-state",
+    "data-target",
+    "data-hk",
+    "data-role",
+    "data-kind",
+    "data-link-status",
+    "data-addons",
+];
+
+/// Every `data-*` attribute name in `html`.
+fn data_attributes(html: &str) -> std::collections::BTreeSet<String> {
+    html.split(" data-")
+        .skip(1)
+        .map(|rest| {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            format!("data-{name}")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_data_attribute_a_page_writes_is_one_the_runtime_knows_or_a_marker() {
+    let _turn = my_turn().await;
+    let app = App::start().await;
+    app.sign_in("admin").await;
+    let mut seen = std::collections::BTreeSet::new();
+    for page in [
+        "/".to_string(),
+        format!("/spaces/{KNOWN}"),
+        format!("/spaces/{KNOWN}/peerings/{PENDING}/accept"),
+        format!("/spaces/{KNOWN}/peerings/{PENDING}/destroy"),
+        format!("/spaces/{KNOWN}/addons/{ADDON}"),
+        "/users".into(),
+        "/settings".into(),
+        "/inbox".into(),
+        "/audit".into(),
+    ] {
+        let (status, html) = app.send("GET", &page, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{page}: {html}");
+        seen.extend(data_attributes(&html));
+    }
+    let protocol = app::controls::protocol::ALL;
+    let unknown: Vec<_> = seen
+        .iter()
+        .filter(|a| !protocol.contains(&a.as_str()) && !MARKERS.contains(&a.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "neither protocol nor marker: {unknown:?}"
+    );
+    // The pages write the runtime's main attributes (a check that the
+    // scan above finds something).
+    for a in ["data-live", "data-call", "data-dialog", "data-key"] {
+        assert!(seen.contains(a), "no page writes {a}: {seen:?}");
+    }
+}

@@ -3,6 +3,7 @@
 
 use super::Notice;
 use super::forms::countdown;
+use super::protocol as P;
 use crate::components::every;
 use domain::error::AppError;
 use leptos::prelude::*;
@@ -63,12 +64,12 @@ impl Controls {
         let Some(target) = target_element(&ev) else {
             return;
         };
-        if let Some(opener) = closest(&target, "[data-dialog]") {
+        if let Some(opener) = closest(&target, &P::having(P::DIALOG)) {
             ev.prevent_default();
-            if let Some(address) = opener.get_attribute("data-dialog") {
+            if let Some(address) = opener.get_attribute(P::DIALOG) {
                 self.open(address);
             }
-        } else if closest(&target, "[data-close]").is_some() {
+        } else if closest(&target, &P::having(P::CLOSE)).is_some() {
             ev.prevent_default();
             self.dialog.set(None);
         } else if let Some(button) = closest(&target, "button.copy") {
@@ -83,7 +84,7 @@ impl Controls {
         else {
             return;
         };
-        if !form.has_attribute("data-call") {
+        if !form.has_attribute(P::CALL) {
             return;
         }
         ev.prevent_default();
@@ -98,9 +99,9 @@ impl Controls {
             return;
         };
         let body = form_body(&form, submitter.as_ref());
-        let class = form.get_attribute("data-notice").unwrap_or_default();
-        let secret = form.get_attribute("data-secret");
-        let note = form.get_attribute("data-secret-note").unwrap_or_default();
+        let class = form.get_attribute(P::NOTICE).unwrap_or_default();
+        let secret = form.get_attribute(P::SECRET);
+        let note = form.get_attribute(P::SECRET_NOTE).unwrap_or_default();
         // An action starts any waiting afresh.
         self.waiting.set_value(None);
         self.gave_up.set_value(false);
@@ -110,11 +111,11 @@ impl Controls {
         }
         leptos::task::spawn_local(async move {
             let answer = post(&address, body).await;
-            if answer.is_ok() && form.has_attribute("data-clear") {
+            if answer.is_ok() && form.has_attribute(P::CLEAR) {
                 clear(&form);
             }
             self.notice.set(match answer {
-                Ok(answer) if form.has_attribute("data-in-place") => {
+                Ok(answer) if form.has_attribute(P::IN_PLACE) => {
                     show_in_place(&form, &said(&answer));
                     None
                 }
@@ -149,10 +150,10 @@ impl Controls {
             return;
         };
         // A choice that the server applies: into the address, then read.
-        if let Some(name) = field.get_attribute("data-query") {
+        if let Some(name) = field.get_attribute(P::QUERY) {
             set_query(&name, &value_of(&field));
             self.refresh();
-        } else if field.has_attribute("data-submit")
+        } else if field.has_attribute(P::SUBMIT)
             && let Some(form) =
                 closest(&field, "form").and_then(|f| f.dyn_into::<HtmlFormElement>().ok())
         {
@@ -167,10 +168,10 @@ impl Controls {
         };
         // Only a page with a part that changes by itself is read by the clock.
         let found = |selector: &str| root.query_selector(selector).ok().flatten().is_some();
-        if !found("[data-live]:not([data-quiet])") {
+        if !found(&format!("[{}]:not([{}])", P::LIVE, P::QUIET)) {
             return;
         }
-        let busy = all(&root, "[data-live][data-busy]");
+        let busy = all(&root, &format!("[{}][{}]", P::LIVE, P::BUSY));
         if self.given_up(&busy) {
             return;
         }
@@ -201,20 +202,20 @@ impl Controls {
         }
         let limit = busy
             .iter()
-            .filter_map(|p| p.get_attribute("data-give-up")?.parse::<f64>().ok())
+            .filter_map(|p| P::seconds(&p.get_attribute(P::GIVE_UP)?))
             .reduce(f64::min);
         if limit.is_none_or(|limit| now - since <= limit * 1000.0) {
             return false;
         }
         self.gave_up.set_value(true);
-        let said = busy.iter().find_map(|p| p.get_attribute("data-gave-up"));
+        let said = busy.iter().find_map(|p| p.get_attribute(P::GAVE_UP));
         self.notice.set(Some(Notice::Said {
             class: "error gave-up".into(),
             text: said.unwrap_or_else(|| "Spaceport stopped checking.".into()),
             secret: None,
         }));
         for part in busy {
-            for waiting in all(part, "[data-waiting]") {
+            for waiting in all(part, &P::having(P::WAITING)) {
                 let _ = waiting.set_attribute("hidden", "");
             }
         }
@@ -229,7 +230,7 @@ impl Controls {
         };
         let secs = ((js_sys::Date::now() - since) / 1000.0).max(0.0) as u64;
         let text = format!("Waiting for {} min {:02} s. ", secs / 60, secs % 60);
-        for elapsed in all(&root, "[data-waiting] .elapsed") {
+        for elapsed in all(&root, &format!("[{}] .elapsed", P::WAITING)) {
             elapsed.set_text_content(Some(&text));
         }
     }
@@ -248,10 +249,10 @@ impl Controls {
             if let Ok(page) = get_page(&address).await
                 && let Some(root) = self.root()
             {
-                for part in all(&root, "[data-live]") {
-                    let name = part.get_attribute("data-live").unwrap_or_default();
+                for part in all(&root, &P::having(P::LIVE)) {
+                    let name = part.get_attribute(P::LIVE).unwrap_or_default();
                     let fresh = page
-                        .query_selector(&format!("[data-live=\"{name}\"]"))
+                        .query_selector(&format!("[{}=\"{name}\"]", P::LIVE))
                         .ok()
                         .flatten();
                     if let Some(fresh) = fresh {
@@ -296,16 +297,16 @@ impl Controls {
         let Some(root) = self.root() else {
             return;
         };
-        for time in all(&root, "[data-left]") {
+        for time in all(&root, &P::having(P::LEFT)) {
             let Some(left) = time
-                .get_attribute("data-left")
-                .and_then(|s| s.parse::<i64>().ok())
+                .get_attribute(P::LEFT)
+                .and_then(|s| P::whole_seconds(&s))
             else {
                 continue;
             };
             let left = left - 1;
             let (class, text) = countdown(Some(left));
-            let _ = time.set_attribute("data-left", &left.to_string());
+            let _ = time.set_attribute(P::LEFT, &left.to_string());
             let _ = time.set_attribute("class", class);
             time.set_text_content(Some(&text));
         }
@@ -341,16 +342,19 @@ fn value_of(field: &Element) -> String {
 /// Someone is typing in a live part: reading it again would be rude.
 /// (Not in a part the reads leave alone, `[data-own]`.)
 fn writing(root: &Element) -> bool {
-    let read = |f: &Element| closest(f, "[data-own]").is_none();
+    let read = |f: &Element| closest(f, &P::having(P::OWN)).is_none();
     let typed = all(
         root,
-        "[data-live] input:not([type=hidden]):not([type=checkbox]), [data-live] textarea",
+        &format!(
+            "[{live}] input:not([type=hidden]):not([type=checkbox]), [{live}] textarea",
+            live = P::LIVE
+        ),
     )
     .iter()
     .any(|f| read(f) && !value_of(f).trim().is_empty());
     let focused = document().active_element().is_some_and(|el| {
         matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA")
-            && closest(&el, "[data-live]").is_some()
+            && closest(&el, &P::having(P::LIVE)).is_some()
             && read(&el)
     });
     typed || focused
@@ -384,7 +388,7 @@ fn show_in_place(form: &Element, value: &str) {
     ) else {
         return;
     };
-    let _ = parent.set_attribute("data-own", "");
+    let _ = parent.set_attribute(P::OWN, "");
     let _ = shown.set_attribute("class", "copyable");
     code.set_text_content(Some(value));
     for (name, value) in [("class", "copy"), ("type", "button"), ("title", "Copy")] {
@@ -401,20 +405,12 @@ fn show_in_place(form: &Element, value: &str) {
 /// A form's fields as the server functions read them, with the
 /// submitter's own and its renamings.
 fn form_body(form: &HtmlFormElement, submitter: Option<&Element>) -> String {
-    let renames: Vec<(String, String)> = submitter
-        .and_then(|s| s.get_attribute("data-rename"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(from, to)| (from.to_string(), to.to_string()))
-        .collect();
-    let named = |key: String| {
-        renames
-            .iter()
-            .find(|(from, _)| *from == key)
-            .map(|(_, to)| to.clone())
-            .unwrap_or(key)
-    };
+    let renames = P::renames(
+        &submitter
+            .and_then(|s| s.get_attribute(P::RENAME))
+            .unwrap_or_default(),
+    );
+    let named = |key: String| P::renamed(&renames, key);
     let mut body = form_urlencoded::Serializer::new(String::new());
     let fields = all(form, "input[name], textarea[name], select[name]");
     for field in fields {
@@ -423,7 +419,7 @@ fn form_body(form: &HtmlFormElement, submitter: Option<&Element>) -> String {
             .ok()
             .and_then(|v| v.as_bool())
             .unwrap_or(false);
-        let draft = field.has_attribute("data-draft");
+        let draft = field.has_attribute(P::DRAFT);
         if draft || field.has_attribute("disabled") || (kind == "checkbox" && !checked) {
             continue;
         }
@@ -440,11 +436,10 @@ fn form_body(form: &HtmlFormElement, submitter: Option<&Element>) -> String {
 
 /// Says, under a field that must repeat something, that it does not.
 fn say_mismatch(field: &Element) {
-    let Some(expected) = field.get_attribute("data-expected") else {
+    let Some(expected) = field.get_attribute(P::EXPECTED) else {
         return;
     };
-    let typed = value_of(field);
-    let wrong = !typed.trim().is_empty() && typed.trim() != expected;
+    let wrong = P::mismatched(&value_of(field), &expected);
     let said = field
         .next_element_sibling()
         .filter(|n| n.class_list().contains("mismatch"));
@@ -453,7 +448,7 @@ fn say_mismatch(field: &Element) {
             if let Ok(p) = document().create_element("p") {
                 let _ = p.set_attribute("class", "error mismatch");
                 let _ = p.set_attribute("role", "alert");
-                p.set_text_content(field.get_attribute("data-mismatch").as_deref());
+                p.set_text_content(field.get_attribute(P::MISMATCH).as_deref());
                 let _ = field.after_with_node_1(&p);
             }
         }
@@ -464,16 +459,12 @@ fn say_mismatch(field: &Element) {
 
 /// Enables each of the form's buttons whose fields are filled as needed.
 fn enable_buttons(form: &Element) {
-    for button in all(form, "button[data-needs]") {
-        let needs = button.get_attribute("data-needs").unwrap_or_default();
-        let ready = needs.split_whitespace().all(|name| {
-            all(form, &format!("[name=\"{name}\"]")).iter().any(|f| {
-                let typed = value_of(f);
-                let typed = typed.trim();
-                !typed.is_empty()
-                    && f.get_attribute("data-expected")
-                        .is_none_or(|expected| typed == expected)
-            })
+    for button in all(form, &format!("button[{}]", P::NEEDS)) {
+        let needs = button.get_attribute(P::NEEDS).unwrap_or_default();
+        let ready = P::needs(&needs).all(|name| {
+            all(form, &format!("[name=\"{name}\"]"))
+                .iter()
+                .any(|f| P::filled(&value_of(f), f.get_attribute(P::EXPECTED).as_deref()))
         });
         let _ = js_sys::Reflect::set(&button, &"disabled".into(), &JsValue::from_bool(!ready));
     }
@@ -533,7 +524,7 @@ fn copy(button: &Element) {
 fn morph(old: &Element, new: &Element) {
     // An island that is the same island (its component and props) runs
     // itself; one that is not was replaced by the caller.
-    if old.has_attribute("data-own") || old.tag_name() == "LEPTOS-ISLAND" {
+    if old.has_attribute(P::OWN) || old.tag_name() == "LEPTOS-ISLAND" {
         return;
     }
     let attrs = new.attributes();
@@ -594,8 +585,8 @@ fn same_element(a: &Element, b: &Element) -> bool {
     let same = |name: &str| a.get_attribute(name) == b.get_attribute(name);
     let island = a.tag_name() == "LEPTOS-ISLAND";
     a.tag_name() == b.tag_name()
-        && same("data-key")
-        && (!island || (same("data-component") && same("data-props")))
+        && same(P::KEY)
+        && (!island || (same(P::COMPONENT) && same(P::PROPS)))
 }
 
 /// Brings to life the islands a read brought in (the page's script

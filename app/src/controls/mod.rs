@@ -5,7 +5,9 @@
 //! the browser needs no copy of a page's views, and the code it downloads
 //! does not grow with the pages.
 //!
-//! What the server writes for it, inside `PageControls`:
+//! What the server writes for it, inside `PageControls` (each attribute
+//! is named once in `protocol.rs`, with the parsers of what they carry,
+//! and a page test holds the pages to that list):
 //!
 //! - `[data-live="name"]`: a part read again from the page's own address,
 //!   every few seconds, and at once after an action; with `data-busy`
@@ -47,6 +49,7 @@
 #[cfg(feature = "hydrate")]
 mod browser;
 pub mod forms;
+pub mod protocol;
 
 /// On the server the page is only rendered: its controls do nothing.
 #[cfg(not(feature = "hydrate"))]
