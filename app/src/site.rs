@@ -121,4 +121,32 @@ mod tests {
         assert!(script.contains("m[el.dataset.component]"), "{script}");
         assert!(script.contains("data-hydrated"), "{script}");
     }
+
+    /// Why the shell does not use Leptos' own `HydrationScripts`: it looks
+    /// for `hash.txt` beside the running binary on every page it renders
+    /// and panics, mid-page, when there is none; nor does it say when the
+    /// islands are hydrated. `SiteFiles` reads the names once at start-up
+    /// and refuses to start without them. Should a Leptos upgrade change
+    /// this, this test fails and the copy above can go.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn leptos_own_scripts_panic_on_a_page_when_the_hash_file_is_missing() {
+        use leptos::hydration::HydrationScripts;
+        let rendered = std::panic::catch_unwind(|| {
+            let owner = Owner::new();
+            owner.set();
+            let options = LeptosOptions::builder()
+                .output_name("spaceport")
+                .hash_files(true)
+                .build();
+            view! { <HydrationScripts options islands=true /> }.to_html()
+        });
+        let why = rendered.expect_err("a page rendered without the hash file");
+        let why = why
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| why.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(why.contains("hash file"), "{why}");
+    }
 }
