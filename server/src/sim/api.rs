@@ -50,7 +50,7 @@ impl From<SimError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = crate::provider::wire::ProviderErrorBody {
+        let body = super::wire::ErrorBody {
             id: self.id.into(),
             message: self.message,
             url: Some("https://devcenter.heroku.com/articles/platform-api-reference".into()),

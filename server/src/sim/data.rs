@@ -2,11 +2,12 @@
 //! services. Pure, like `world`: every operation takes `now`.
 
 use super::rules::principal_arn;
-use super::world::SimError;
-use crate::provider::wire::{Addon, App, endpoint_config_var, plan_allows_privatelink};
-use domain::model::{
-    AllowedAccount, DataService, EndpointConnection, Named, PrivateLink, PrivateLinkStatus,
+use super::rules::{endpoint_config_var, plan_allows_privatelink};
+use super::wire::{
+    Addon, AllowedAccount, App, DataService, EndpointConnection, Named, PrivateLink,
+    PrivateLinkStatus,
 };
+use super::world::SimError;
 use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
 

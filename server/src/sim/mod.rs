@@ -11,6 +11,7 @@ mod data_api;
 pub mod range;
 mod rules;
 pub mod seed;
+pub mod wire;
 pub mod world;
 
 use crate::listener::tuned;

@@ -109,6 +109,27 @@ pub fn principal_arn(s: &str) -> Result<String, String> {
     }
 }
 
+/// Only a Private or Shield plan (`heroku-redis:private-7`,
+/// `heroku-postgresql:shield-2`) can have a PrivateLink.
+pub fn plan_allows_privatelink(plan: &str) -> bool {
+    let tier = match plan.split_once(':') {
+        Some((_, tier)) => tier,
+        None => plan,
+    };
+    ["private-", "shield-"].iter().any(|t| tier.starts_with(t))
+}
+
+/// Where the app finds a VPC endpoint's connection URL: the attachment,
+/// `_ENDPOINT_`, the endpoint id's last 17 characters in capitals, `_URL`.
+pub fn endpoint_config_var(attachment: &str, endpoint_id: &str) -> String {
+    let chars: Vec<char> = endpoint_id.trim().chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(17)..]
+        .iter()
+        .map(char::to_ascii_uppercase)
+        .collect();
+    format!("{attachment}_ENDPOINT_{tail}_URL")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

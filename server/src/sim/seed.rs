@@ -1,9 +1,8 @@
 //! The simulated provider's demo data: the space of the peering seed
 //! document, and three more spaces whose peerings cover every status.
 
+use super::wire::{Named, Peering, PeeringInfo, PeeringStatus, PeeringType, Space};
 use super::world::{SimPeering, SimSpace, Timing, World, format_time};
-use crate::provider::wire::Space;
-use domain::model::{Named, Peering, PeeringInfo, PeeringStatus, PeeringType};
 use time::{Duration, OffsetDateTime};
 
 struct SpaceSeed {
@@ -342,8 +341,10 @@ pub fn world(now: OffsetDateTime, timing: Timing) -> World {
 /// provisioning; plus an app outside any space.
 pub fn data_world(now: OffsetDateTime, timing: super::data::DataTiming) -> super::data::DataWorld {
     use super::data::{DataWorld, SimApp, SimLink};
-    use crate::provider::wire::{Addon, App, endpoint_config_var};
-    use domain::model::{AllowedAccount, EndpointConnection, PrivateLink, PrivateLinkStatus};
+    use crate::sim::rules::endpoint_config_var;
+    use crate::sim::wire::{
+        Addon, AllowedAccount, App, EndpointConnection, PrivateLink, PrivateLinkStatus,
+    };
     use std::collections::BTreeMap;
 
     let named = |n: &str| Named { name: n.into() };

@@ -4,8 +4,7 @@
 //! scale only shortens how long transitions take.
 
 use super::rules;
-use crate::provider::wire::Space;
-use domain::model::{Peering, PeeringInfo, PeeringStatus, PeeringType};
+use super::wire::{Peering, PeeringInfo, PeeringStatus, PeeringType, Space};
 use time::{Duration, OffsetDateTime};
 
 /// How long the provider and AWS take, at time scale 1.
