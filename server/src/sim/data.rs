@@ -117,7 +117,7 @@ fn hex_from(name: &str, len: usize) -> String {
 impl DataWorld {
     pub fn advance(&mut self, now: OffsetDateTime) {
         for l in &mut self.links {
-            if let Some((at, status)) = l.next.clone()
+            if let Some((at, status)) = l.next
                 && at <= now
             {
                 l.next = None;
