@@ -7,7 +7,7 @@
 //! called directly over HTTP is held to the same rules as a button.
 
 use domain::access::Caller;
-use domain::action::{Action, Done};
+use domain::action::{Action, Answer, Done};
 use domain::error::AppError;
 use domain::ids::{AddonName, SpaceRef};
 use domain::model::{AuditPage, AuditQuery, DataAddonSummary, IntegrityAlarm, Overview};
@@ -127,6 +127,39 @@ pub async fn ask(action: impl Into<Action>, reason: Option<String>) -> Result<Do
     act(domain::action::ApprovalAction::RequestApproval {
         action: Box::new(action.into()),
         reason: reason.unwrap_or_default(),
+    })
+    .await
+}
+
+/// A server function's whole answer for a change the policy may hold
+/// back: `action` done (its result read by `done`), or asked for with
+/// `reason`.
+pub async fn change<T>(
+    action: impl Into<Action>,
+    reason: Option<String>,
+    done: fn(Done) -> Result<T, AppError>,
+) -> Result<Answer<T>, crate::error::FnError> {
+    answer(async move { act_or_ask(action, reason).await?.or_asked(done) }).await
+}
+
+/// The same for a destroy, which `typed` must confirm by repeating
+/// `expected` (the `what`); sent with a reason and no confirmation, it
+/// is only ever asked for: the approver's decision is the confirmation.
+pub async fn destroy<T>(
+    action: impl Into<Action>,
+    (typed, expected, what): (Option<String>, &str, &str),
+    reason: Option<String>,
+    done: fn(Done) -> Result<T, AppError>,
+) -> Result<Answer<T>, crate::error::FnError> {
+    answer(async move {
+        let done_or_asked = match (typed, reason) {
+            (None, Some(reason)) => ask(action, Some(reason)).await?,
+            (typed, reason) => {
+                domain::action::confirmed(&typed.unwrap_or_default(), expected, what)?;
+                act_or_ask(action, reason).await?
+            }
+        };
+        done_or_asked.or_asked(done)
     })
     .await
 }

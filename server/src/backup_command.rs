@@ -44,10 +44,7 @@ pub async fn run(args: BackupArgs) -> Result<bool, AuditCommandError> {
         }));
     }
     let started = std::time::Instant::now();
-    let copied = sqlx::query("VACUUM INTO ?")
-        .bind(target)
-        .execute(&pool)
-        .await;
+    let copied = crate::db::copy_into(&pool, target).await;
     pool.close().await;
     if let Err(e) = copied {
         // No copy was made: leave no empty or partial file behind.

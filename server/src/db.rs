@@ -129,3 +129,33 @@ pub fn stamp(t: time::OffsetDateTime) -> String {
 pub fn now() -> String {
     stamp(time::OffsetDateTime::now_utc())
 }
+
+/// A read that needs no lock: whether the database answers at all.
+pub async fn ping(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+}
+
+/// Records `wanted` as the provider this database serves, unless one is
+/// recorded already, and answers the one recorded.
+pub async fn bind_provider(pool: &SqlitePool, wanted: &str) -> Result<String, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO console_settings (key, value) VALUES ('provider', ?) \
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(wanted)
+    .execute(pool)
+    .await?;
+    sqlx::query_scalar("SELECT value FROM console_settings WHERE key = 'provider'")
+        .fetch_one(pool)
+        .await
+}
+
+/// A consistent copy of the whole database into the empty file `target`,
+/// made while others go on writing.
+pub async fn copy_into(pool: &SqlitePool, target: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("VACUUM INTO ?")
+        .bind(target)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}

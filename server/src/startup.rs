@@ -75,19 +75,9 @@ async fn bind_provider(
     choice: &ProviderChoice,
 ) -> Result<(), StartError> {
     let wanted = provider_name(choice);
-    sqlx::query(
-        "INSERT INTO console_settings (key, value) VALUES ('provider', ?) \
-         ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(&wanted)
-    .execute(audit.pool())
-    .await
-    .map_err(crate::audit::AuditError::from)?;
-    let bound: String =
-        sqlx::query_scalar("SELECT value FROM console_settings WHERE key = 'provider'")
-            .fetch_one(audit.pool())
-            .await
-            .map_err(crate::audit::AuditError::from)?;
+    let bound = crate::db::bind_provider(audit.pool(), &wanted)
+        .await
+        .map_err(crate::audit::AuditError::from)?;
     if bound == wanted {
         Ok(())
     } else {

@@ -4,15 +4,10 @@
 //! commands. A refused call must change nothing: no audit row, no call to
 //! the provider.
 
-mod common;
-
-use common::{Console, PASSWORD, PCX, SPACE, browser, sign_in, spaceport};
+use crate::common::{Console, PASSWORD, PCX, PG, REDIS, SPACE, browser, sign_in, spaceport};
 use domain::access::Role;
 use domain::rules::{SERVER_FN_RULES, rule_for};
 use std::time::Duration;
-
-const PG: &str = "postgresql-curved-12345";
-const REDIS: &str = "redis-sushi-12345";
 
 /// A call to every server function, with arguments that reach its rules.
 /// A server function missing here (or from `SERVER_FN_RULES`) fails
@@ -134,14 +129,7 @@ async fn footprint(c: &Console) -> (i64, u64) {
             .fetch_one(&pool)
             .await
             .unwrap();
-    let stats: serde_json::Value = c
-        .sim
-        .control(reqwest::Method::GET, "/stats", serde_json::json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    (rows, stats["calls"].as_u64().unwrap())
+    (rows, c.sim.stats().await.calls)
 }
 
 #[tokio::test]
@@ -289,7 +277,7 @@ async fn cross_site_posts_are_refused() {
     let c = Console::start().await;
     let accept = [("space", SPACE), ("pcx_id", PCX)];
     // A browser too old for Sec-Fetch-Site still sends Origin.
-    let old_browser = common::browser_with(Default::default());
+    let old_browser = crate::common::browser_with(Default::default());
     sign_in(&old_browser, &c.base, "t-admin", PASSWORD).await;
     let before = footprint(&c).await;
     for (header, value) in [
@@ -309,7 +297,7 @@ async fn cross_site_posts_are_refused() {
         assert!(res.text().await.unwrap().contains("another site"));
     }
     // Signing in (or out) from another site is refused too.
-    let res = common::browser_with(Default::default())
+    let res = crate::common::browser_with(Default::default())
         .post(format!("{}/signin", c.base))
         .header("Origin", "http://evil.example")
         .form(&[("name", "t-admin"), ("password", PASSWORD)])

@@ -4,11 +4,10 @@
 //! once however many people click, and expected peers mark (and may gate)
 //! what arrives.
 
-mod common;
-
-use common::{Console, InProcess, PASSWORD, SPACE};
+use crate::common::{Console, InProcess, PASSWORD, SPACE};
 use domain::access::Role;
 use domain::action::ProviderAction;
+use domain::model::AuditEntry;
 use serde_json::Value;
 
 /// The seeded pending request in `SPACE`.
@@ -51,23 +50,9 @@ async fn approve(who: &InProcess, id: i64, comment: &str) -> (u16, Value) {
     .await
 }
 
-/// What the simulator has been asked to change so far.
-async fn provider_changes(c: &Console) -> u64 {
-    let stats: Value = c
-        .sim
-        .control(reqwest::Method::GET, "/stats", Value::Null)
-        .await
-        .json()
-        .await
-        .unwrap();
-    stats["changes"].as_u64().unwrap()
-}
-
 /// The audit entries (newest first) of one kind of action.
-async fn entries(c: &Console, action: &str) -> Vec<Value> {
-    let (status, page) = c.call("audit", &[("action", action)]).await;
-    assert_eq!(status, 200, "{page}");
-    page["entries"].as_array().unwrap().clone()
+async fn entries(c: &Console, action: &str) -> Vec<AuditEntry> {
+    c.audit(&[("action", action)]).await.entries
 }
 
 /// A peering request sent now from the AWS side; its PCX ID.
@@ -135,29 +120,37 @@ async fn an_operator_asks_and_an_admin_approves_in_the_admins_name() {
     assert_eq!(status, 409);
 
     let id = r["id"].as_i64().unwrap();
-    let before = provider_changes(&c).await;
+    let before = c.sim.stats().await.changes;
     let (status, body) = approve(&c.admin, id, "checked with NET-42").await;
     assert_eq!(status, 200, "{body}");
     assert!(body.to_string().contains("Accepted"), "{body}");
-    assert_eq!(provider_changes(&c).await, before + 1);
+    assert_eq!(c.sim.stats().await.changes, before + 1);
     assert_eq!(c.peering_status(PENDING).await, "provisioning");
 
     // Every step is recorded: asked, approved, and the accept itself in
     // the approver's name with the requester named.
     let asked = entries(&c, "approval.request").await;
-    assert_eq!(asked[0]["actor"], "t-operator");
-    assert!(asked[0]["detail"].to_string().contains("NET-42"));
+    assert_eq!(asked[0].actor, "t-operator");
+    assert!(
+        asked[0]
+            .detail
+            .clone()
+            .unwrap_or_default()
+            .contains("NET-42")
+    );
     let approved = entries(&c, "approval.approve").await;
-    assert_eq!(approved[0]["actor"], "t-admin");
-    assert_eq!(approved[0]["outcome"], "ok");
+    assert_eq!(approved[0].actor, "t-admin");
+    assert_eq!(approved[0].outcome.as_deref(), Some("ok"));
     let accepted = entries(&c, "peering.accept").await;
     assert_eq!(accepted.len(), 1);
-    assert_eq!(accepted[0]["actor"], "t-admin");
+    assert_eq!(accepted[0].actor, "t-admin");
     assert!(
-        accepted[0]["detail"]
-            .to_string()
+        accepted[0]
+            .detail
+            .clone()
+            .unwrap_or_default()
             .contains(&format!("approval #{id}, asked for by t-operator")),
-        "{}",
+        "{:?}",
         accepted[0]
     );
     let (_, view) = c.call("space", &[("space", SPACE)]).await;
@@ -249,7 +242,7 @@ async fn a_rejection_says_why_to_the_requester() {
 async fn twenty_simultaneous_approvals_make_one_provider_call() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
-    common::make_users(&db).await;
+    crate::common::make_users(&db).await;
     // Four more people who may accept peerings.
     let audit = server::audit::AuditLog::open(&db).await.unwrap();
     let users = server::users::Users::new(audit.pool().clone());
@@ -278,7 +271,7 @@ async fn twenty_simultaneous_approvals_make_one_provider_call() {
         s.sign_in(&format!("approver-{i}"), PASSWORD).await;
         approvers.push(s);
     }
-    let before = provider_changes(&c).await;
+    let before = c.sim.stats().await.changes;
     // Five people, each clicking four times, all at once.
     let clicks = (0..20).map(|i| approve(&approvers[i % 5], id, "go"));
     let answers = futures::future::join_all(clicks).await;
@@ -287,15 +280,15 @@ async fn twenty_simultaneous_approvals_make_one_provider_call() {
     for (status, body) in &answers {
         assert!(matches!(status, 200 | 409), "{status} {body}");
     }
-    assert_eq!(provider_changes(&c).await, before + 1, "one accept call");
+    assert_eq!(c.sim.stats().await.changes, before + 1, "one accept call");
     let accepted = entries(&c, "peering.accept").await;
     assert_eq!(accepted.len(), 1, "{accepted:?}");
-    assert_eq!(accepted[0]["outcome"], "ok");
+    assert_eq!(accepted[0].outcome.as_deref(), Some("ok"));
     let (_, view) = c.call("space", &[("space", SPACE)]).await;
     assert_eq!(view["approvals"]["requests"][0]["state"], "executed");
     // Whoever won, the request names them; the rest were told who did.
     let winner = view["approvals"]["requests"][0]["decided_by"].clone();
-    assert_eq!(accepted[0]["actor"], winner);
+    assert_eq!(accepted[0].actor, winner);
 }
 
 /// An operator's request to accept a new VPC's peering (10.200.0.0/16),
@@ -327,7 +320,7 @@ async fn approve_after_a_change(c: &Console, amendment: Value) -> String {
         )
         .await;
     assert_eq!(res.status().as_u16(), 200);
-    let before = provider_changes(c).await;
+    let before = c.sim.stats().await.changes;
     let (status, body) = approve(&c.admin, id, "").await;
     assert_eq!(status, 409, "{body}");
     assert!(
@@ -336,7 +329,7 @@ async fn approve_after_a_change(c: &Console, amendment: Value) -> String {
         "{body}"
     );
     assert_eq!(
-        provider_changes(c).await,
+        c.sim.stats().await.changes,
         before,
         "nothing was asked of the provider"
     );
@@ -385,7 +378,7 @@ async fn an_expired_request_cannot_be_approved() {
     // The console says so in the history, in its own name.
     let expired = entries(&c, "approval.expire").await;
     assert_eq!(expired.len(), 1, "{expired:?}");
-    assert_eq!(expired[0]["actor"], "spaceport");
+    assert_eq!(expired[0].actor, "spaceport");
     assert!(entries(&c, "peering.accept").await.is_empty());
 }
 
@@ -509,14 +502,16 @@ async fn expected_peers_mark_requests_and_can_be_required() {
     assert_eq!(status, 200, "{body}");
     let set = entries(&c, "policy.set").await;
     assert!(
-        set[0]["detail"]
-            .to_string()
+        set[0]
+            .detail
+            .clone()
+            .unwrap_or_default()
             .contains("require expected peer off → on"),
         "{set:?}"
     );
     // ...and accepts directly, which loosens it: from the command line,
     // which holds the database file.
-    let (ok, out) = common::spaceport_policy(&c.db, &["set", "peering.accept=0"]);
+    let (ok, out) = crate::common::spaceport_policy(&c.db, &["set", "peering.accept=0"]);
     assert!(ok, "{out}");
 
     // The stranger cannot be accepted, nor approved, nor asked for.
@@ -541,7 +536,11 @@ async fn expected_peers_mark_requests_and_can_be_required() {
     assert_eq!(view["approvals"]["expected"], serde_json::json!([]));
     let accepted = entries(&c, "peering.accept").await;
     assert!(
-        accepted[0]["message"].to_string().contains("expected peer"),
+        accepted[0]
+            .message
+            .clone()
+            .unwrap_or_default()
+            .contains("expected peer"),
         "{accepted:?}"
     );
     assert_eq!(entries(&c, "peer.expect").await.len(), 1);
@@ -551,13 +550,13 @@ async fn expected_peers_mark_requests_and_can_be_required() {
 async fn the_policy_from_the_command_line() {
     let c = Console::start_four_eyes().await;
     let (ok, out) =
-        common::spaceport_policy(&c.db, &["set", "peering.accept=0", "peering.launch=1"]);
+        crate::common::spaceport_policy(&c.db, &["set", "peering.accept=0", "peering.launch=1"]);
     assert!(!ok, "an unknown kind is refused: {out}");
     assert!(out.contains("not KIND=N"), "{out}");
-    let (ok, out) = common::spaceport_policy(&c.db, &["set", "peering.accept=0"]);
+    let (ok, out) = crate::common::spaceport_policy(&c.db, &["set", "peering.accept=0"]);
     assert!(ok, "{out}");
     assert!(out.contains("peering.accept 1 → 0"), "{out}");
-    let (ok, out) = common::spaceport_policy(&c.db, &["show"]);
+    let (ok, out) = crate::common::spaceport_policy(&c.db, &["show"]);
     assert!(ok && out.contains("peering.accept"), "{out}");
     // The running console follows it at once.
     let (status, body) = c
@@ -570,7 +569,7 @@ async fn the_policy_from_the_command_line() {
 async fn a_privatelink_held_back_is_asked_for_and_approved() {
     const PG: &str = "postgresql-curved-12345";
     let c = Console::start_four_eyes().await;
-    let (ok, out) = common::spaceport_policy(&c.db, &["set", "privatelink.create=1"]);
+    let (ok, out) = crate::common::spaceport_policy(&c.db, &["set", "privatelink.create=1"]);
     assert!(ok, "{out}");
     let op = c.in_process_as(Some(Role::Operator)).await;
     let form = [
@@ -613,7 +612,7 @@ async fn a_privatelink_held_back_is_asked_for_and_approved() {
     assert_eq!(view["link"]["status"], "Provisioning", "{view}");
     assert_eq!(view["requests"][0]["state"], "executed");
     let created = entries(&c, "privatelink.create").await;
-    assert_eq!(created[0]["actor"], "t-admin");
+    assert_eq!(created[0].actor, "t-admin");
 }
 
 /// Tokyo's active peering, which these tests ask to destroy.
@@ -631,7 +630,7 @@ fn destroy_in_tokyo() -> String {
 /// Adds an admin from the command line, as whoever holds the database
 /// file would (independent of anyone on the console).
 fn admin_from_the_command_line(c: &Console, name: &str) {
-    let (ok, out) = common::spaceport(&c.db, &["add", name, "--role", "admin"], PASSWORD);
+    let (ok, out) = crate::common::spaceport(&c.db, &["add", name, "--role", "admin"], PASSWORD);
     assert!(ok, "{out}");
 }
 
@@ -718,14 +717,14 @@ async fn one_admin_cannot_approve_their_own_destroy_through_an_admin_they_made()
     assert_eq!(r["can_decide"], false, "{r}");
     let why = r["why_not"].as_str().unwrap();
     assert!(why.contains("after this request was made"), "{why}");
-    let before = provider_changes(&c).await;
+    let before = c.sim.stats().await.changes;
     let (status, body) = approve(&mallory, r["id"].as_i64().unwrap(), "").await;
     assert_eq!(status, 403, "{body}");
     assert!(
         body.to_string().contains("after this request was made"),
         "{body}"
     );
-    assert_eq!(provider_changes(&c).await, before, "nothing was destroyed");
+    assert_eq!(c.sim.stats().await.changes, before, "nothing was destroyed");
     // Her inbox says the same.
     let (_, inbox) = mallory.call("inbox", &[]).await;
     assert!(
@@ -737,9 +736,9 @@ async fn one_admin_cannot_approve_their_own_destroy_through_an_admin_they_made()
     // standing she did.
     let (status, body) = approve(&carol, r["id"].as_i64().unwrap(), "agreed").await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(provider_changes(&c).await, before + 1);
+    assert_eq!(c.sim.stats().await.changes, before + 1);
     let approved = entries(&c, "approval.approve").await;
-    let detail = approved[0]["detail"].as_str().unwrap();
+    let detail = approved[0].detail.as_deref().unwrap_or_default();
     assert!(
         detail.contains("approved as admin, held since")
             && detail.contains("given by command line"),
@@ -752,7 +751,7 @@ async fn an_admin_made_before_the_request_by_its_requester_does_not_count() {
     let c = Console::start_four_eyes().await;
     admin_from_the_command_line(&c, "c-admin");
     // While nothing is held, t-admin makes an admin alone...
-    let (ok, out) = common::spaceport_policy(
+    let (ok, out) = crate::common::spaceport_policy(
         &c.db,
         &[
             "set",
@@ -887,10 +886,10 @@ async fn raising_or_enabling_someone_who_could_decide_waits_for_another_admin() 
         "{users}"
     );
     // The command line, which holds the file, is not held, and is recorded.
-    let (ok, out) = common::spaceport(&c.db, &["enable", "t-operator"], "");
+    let (ok, out) = crate::common::spaceport(&c.db, &["enable", "t-operator"], "");
     assert!(ok, "{out}");
     let enabled = entries(&c, "user.enable").await;
-    assert_eq!(enabled[0]["actor"], "command line");
+    assert_eq!(enabled[0].actor, "command line");
 }
 
 #[tokio::test]
@@ -914,8 +913,12 @@ async fn a_held_change_is_asked_for_through_its_own_call_with_a_reason() {
     let asked = entries(&c, "approval.request").await;
     assert_eq!(asked.len(), 1);
     assert!(
-        asked[0]["detail"].to_string().contains("NET-7"),
-        "{}",
+        asked[0]
+            .detail
+            .clone()
+            .unwrap_or_default()
+            .contains("NET-7"),
+        "{:?}",
         asked[0]
     );
 
@@ -930,7 +933,7 @@ async fn a_held_change_is_asked_for_through_its_own_call_with_a_reason() {
     let (status, body) = c.call("destroy_peering", &destroy).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["asked"], true, "{body}");
-    let before = provider_changes(&c).await;
+    let before = c.sim.stats().await.changes;
     // Where the policy holds nothing back, the same post destroys nothing:
     // it was a request, and the typed PCX ID is what a destroy needs.
     let open = Console::start().await;
@@ -945,6 +948,6 @@ async fn a_held_change_is_asked_for_through_its_own_call_with_a_reason() {
         .await;
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("type the PCX ID"), "{body}");
-    assert_eq!(provider_changes(&open).await, 0);
-    assert_eq!(provider_changes(&c).await, before);
+    assert_eq!(open.sim.stats().await.changes, 0);
+    assert_eq!(c.sim.stats().await.changes, before);
 }

@@ -2,9 +2,7 @@
 //! generated history, the export for SIEMs, and the refusal of any change
 //! whose record cannot be written.
 
-mod common;
-
-use common::{Console, make_users, spaceport, spaceport_audit};
+use crate::common::{Console, make_users, spaceport, spaceport_audit};
 use domain::kind::AuditName;
 use server::audit::{AuditLog, Intent, Outcome};
 use std::collections::BTreeSet;
@@ -244,11 +242,17 @@ async fn a_change_whose_record_cannot_be_written_is_refused() {
     let (status, body) = c
         .call(
             "accept_peering",
-            &[("space", common::SPACE), ("pcx_id", common::PCX)],
+            &[
+                ("space", crate::common::SPACE),
+                ("pcx_id", crate::common::PCX),
+            ],
         )
         .await;
     assert_eq!(status, 503, "{body}");
-    assert_eq!(c.peering_status(common::PCX).await, "pending-acceptance");
+    assert_eq!(
+        c.peering_status(crate::common::PCX).await,
+        "pending-acceptance"
+    );
 }
 
 #[tokio::test]
@@ -263,7 +267,7 @@ async fn checkpoints_reach_the_webhook_signed() {
             async move { keep.lock().await.push(body) }
         }),
     );
-    let url = common::serve(receiver).await;
+    let url = crate::common::serve(receiver).await;
     let hook = format!("{url}/checkpoints");
     let c = Console::start_with(&[
         "--audit-checkpoint-every",
@@ -274,7 +278,10 @@ async fn checkpoints_reach_the_webhook_signed() {
     .await;
     c.call(
         "accept_peering",
-        &[("space", common::SPACE), ("pcx_id", common::PCX)],
+        &[
+            ("space", crate::common::SPACE),
+            ("pcx_id", crate::common::PCX),
+        ],
     )
     .await;
     let (key, _) = server::audit::key::AuditKey::resolve(None, &c.db, false).unwrap();

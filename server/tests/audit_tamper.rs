@@ -3,9 +3,7 @@
 //! file as the attacker left it) and by the status the Audit page shows
 //! once the console is started again on it.
 
-mod common;
-
-use common::{Console, PCX, SPACE, spaceport_audit};
+use crate::common::{Console, PCX, SPACE, spaceport_audit};
 use server::audit::chain::{self, Row};
 use server::audit::key::{self, AuditKey};
 use std::path::PathBuf;

@@ -5,9 +5,7 @@
 //! shape. Neither side borrows the other's types, so a mistake in one
 //! shows up against the fixtures instead of being mirrored.
 
-mod common;
-
-use common::{API_VERSION, SPACE, Sim, TOKEN};
+use crate::common::{API_VERSION, SPACE, Sim, TOKEN};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -2,9 +2,7 @@
 //! authentication, every PrivateLink method, the lifecycle to 404 after
 //! deprovisioning, and the Platform API reads around it.
 
-mod common;
-
-use common::{Sim, TOKEN};
+use crate::common::{PG, REDIS, Sim, TOKEN};
 use domain::model::PrivateLinkStatus;
 use reqwest::Method;
 use serde_json::json;
@@ -12,8 +10,6 @@ use server::provider::{AccountsChange, ProviderError};
 use std::time::Duration;
 
 const DEMO_APP: &str = "privatelink-vpc-endpoint-demo";
-const REDIS: &str = "redis-sushi-12345";
-const PG: &str = "postgresql-curved-12345";
 
 #[tokio::test]
 async fn basic_auth_with_the_token_as_password() {
@@ -32,7 +28,7 @@ async fn basic_auth_with_the_token_as_password() {
     let ok = http
         .get(&url)
         .basic_auth("", Some(TOKEN))
-        .header("Accept", common::API_VERSION)
+        .header("Accept", crate::common::API_VERSION)
         .send()
         .await
         .unwrap();

@@ -3,11 +3,8 @@
 //! pending that the provider will not accept, the Platform API's own
 //! error statuses, and TLS URLs for Key-Value Store over PrivateLink.
 
-mod common;
+use crate::common::{CACHE, Console, SPACE, TOKEN};
 
-use common::{Console, SPACE, TOKEN};
-
-const CACHE: &str = "redis-cache-67890";
 const CACHE_ENDPOINT: &str = "vpce-0a1b2c3d4e5f60718";
 /// Seeded in data-platform-eu from 172.17.0.0/16, which every space reserves.
 const RESERVED_PCX: &str = "pcx-15c6d7e8f9a0b1c29";
@@ -23,7 +20,7 @@ async fn a_privatelink_answer_with_nulls_still_shows_its_page() {
             c.sim.data_url
         ))
         .basic_auth("", Some(TOKEN))
-        .header("Accept", common::API_VERSION)
+        .header("Accept", crate::common::API_VERSION)
         .send()
         .await
         .unwrap()
@@ -89,7 +86,7 @@ async fn a_request_aws_leaves_pending_is_blocked_and_refused() {
             c.sim.url
         ))
         .bearer_auth(TOKEN)
-        .header("Accept", common::API_VERSION)
+        .header("Accept", crate::common::API_VERSION)
         .send()
         .await
         .unwrap();
@@ -122,9 +119,9 @@ async fn a_request_aws_leaves_pending_is_blocked_and_refused() {
 
 #[tokio::test]
 async fn the_platform_api_errors_the_way_the_provider_does() {
-    let sim = common::Sim::start(600.0).await;
+    let sim = crate::common::Sim::start(600.0).await;
     let http = reqwest::Client::new();
-    let v3 = common::API_VERSION;
+    let v3 = crate::common::API_VERSION;
     let call = |method: reqwest::Method, path: &str, accept: Option<&str>, range: Option<&str>| {
         let mut rb = http
             .request(method, format!("{}{path}", sim.url))

@@ -4,10 +4,8 @@
 //! history, a demo that could plant an admin, file permissions, requests
 //! without a browser's origin headers, and refusals in the history.
 
-mod common;
-
+use crate::common::{Console, PASSWORD, PCX, SPACE, browser, sign_in, spaceport};
 use clap::Parser;
-use common::{Console, PASSWORD, PCX, SPACE, browser, sign_in, spaceport};
 use domain::access::Role;
 use sqlx::Connection;
 use std::time::Duration;
@@ -324,8 +322,8 @@ async fn a_database_serves_the_provider_it_started_with() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("real.db");
     let db = db.to_str().unwrap();
-    common::make_users(std::path::Path::new(db)).await;
-    let sim = common::Sim::start(600.0).await;
+    crate::common::make_users(std::path::Path::new(db)).await;
+    let sim = crate::common::Sim::start(600.0).await;
     let real = [
         "spaceport",
         "--listen",
@@ -337,7 +335,7 @@ async fn a_database_serves_the_provider_it_started_with() {
         "--data-api-url",
         &sim.data_url,
         "--api-key",
-        common::TOKEN,
+        crate::common::TOKEN,
     ];
     let _first = build(&real).await.expect("the first start chooses");
     // The same database without a token (the simulated provider) is refused...
@@ -403,7 +401,7 @@ async fn the_demo_keeps_its_own_file_and_its_users_manage_nobody() {
     ])
     .await
     .expect("the demo starts");
-    let base = common::serve(router).await;
+    let base = crate::common::serve(router).await;
     // The demo's admin (its password is new at every start; set one here).
     let audit = server::audit::AuditLog::open(&db).await.unwrap();
     server::users::Users::new(audit.pool().clone())
@@ -520,7 +518,7 @@ async fn refusals_are_audited_but_cannot_flood_the_history() {
 
 #[tokio::test]
 async fn the_simulators_control_surface_needs_its_token_and_json() {
-    let sim = common::Sim::start(600.0).await;
+    let sim = crate::common::Sim::start(600.0).await;
     let url = format!("{}/_sim/spaces/{SPACE}/peering-requests", sim.url);
     let body = r#"{"aws_account_id":"210987654321","vpc_id":"vpc-0fedcba987654321","cidr_block":"10.200.0.0/16","immediate":true}"#;
     let http = reqwest::Client::new();
@@ -535,7 +533,7 @@ async fn the_simulators_control_surface_needs_its_token_and_json() {
     assert_eq!(res.status().as_u16(), 401);
     let res = http
         .post(&url)
-        .bearer_auth(common::TOKEN)
+        .bearer_auth(crate::common::TOKEN)
         .header("content-type", "text/plain")
         .body(body)
         .send()
@@ -544,7 +542,7 @@ async fn the_simulators_control_surface_needs_its_token_and_json() {
     assert_eq!(res.status().as_u16(), 415);
     let res = http
         .post(&url)
-        .bearer_auth(common::TOKEN)
+        .bearer_auth(crate::common::TOKEN)
         .header("content-type", "application/json")
         .body(body)
         .send()
@@ -562,18 +560,6 @@ async fn the_simulators_control_surface_needs_its_token_and_json() {
         .filter(|p| p.aws_account_id.as_deref() == Some("210987654321"))
         .count();
     assert_eq!(peerings, 1);
-}
-
-/// Calls the simulated provider has answered.
-async fn provider_calls(c: &Console) -> u64 {
-    let stats: serde_json::Value = c
-        .sim
-        .control(reqwest::Method::GET, "/stats", serde_json::json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    stats["calls"].as_u64().unwrap()
 }
 
 #[tokio::test]
@@ -595,12 +581,12 @@ async fn a_space_is_one_space_by_name_or_id_in_any_case() {
         c.call_as(&viewer, "space", &[("space", SPACE)]).await.0,
         200
     );
-    let before_id = provider_calls(&c).await;
+    let before_id = c.sim.stats().await.calls;
     let (status, view) = c.call_as(&viewer, "space", &[("space", &id)]).await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["name"], SPACE);
     assert_eq!(
-        provider_calls(&c).await,
+        c.sim.stats().await.calls,
         before_id,
         "served from the same reads"
     );
@@ -614,7 +600,7 @@ async fn made_up_spaces_cost_the_provider_almost_nothing() {
         c.call_as(&viewer, "space", &[("space", SPACE)]).await.0,
         200
     );
-    let before = provider_calls(&c).await;
+    let before = c.sim.stats().await.calls;
     for i in 0..200 {
         let made_up = if i % 2 == 0 {
             format!("no-such-space-{i}")
@@ -625,7 +611,7 @@ async fn made_up_spaces_cost_the_provider_almost_nothing() {
         assert_eq!(status, 404, "{made_up}: {body}");
         assert!(body.to_string().contains("no space"), "{body}");
     }
-    let spent = provider_calls(&c).await - before;
+    let spent = c.sim.stats().await.calls - before;
     assert!(
         spent <= 3,
         "200 unknown-space reads cost {spent} provider calls"

@@ -4,9 +4,7 @@
 //! between; a receiver that hangs does not slow the space page; and
 //! `/metrics` is what a Prometheus parser reads.
 
-mod common;
-
-use common::{Console, SPACE, Sim, TOKEN};
+use crate::common::{Console, SPACE, Sim, TOKEN};
 use server::notify::deliver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -410,7 +408,7 @@ async fn metrics_need_their_token_and_parse_as_prometheus_text() {
     let c = Console::start_with(&["--metrics-token", token]).await;
     // Some traffic to count: a page, a provider read, a failed sign-in.
     assert_eq!(c.call("space", &[("space", SPACE)]).await.0, 200);
-    let stranger = common::browser();
+    let stranger = crate::common::browser();
     let res = stranger
         .post(format!("{}/signin", c.base))
         .form(&[
@@ -554,7 +552,7 @@ impl Running {
         name: &str,
         form: &[(&str, &str)],
     ) -> (u16, serde_json::Value) {
-        common::call_at(&self.base, client, name, form).await
+        crate::common::call_at(&self.base, client, name, form).await
     }
 
     /// Stops it at once, as a crash would.
@@ -569,8 +567,8 @@ async fn a_receiver_down_then_back_gets_every_event_once_across_a_restart() {
     let sim = Sim::start(600.0).await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
-    common::make_users(&db).await;
-    common::open_policy(&db).await;
+    crate::common::make_users(&db).await;
+    crate::common::open_policy(&db).await;
     // A port nobody listens on yet: the receiver is down.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -579,8 +577,8 @@ async fn a_receiver_down_then_back_gets_every_event_once_across_a_restart() {
     let url = format!("http://{addr}/hook");
 
     let first = Running::start(&db, &sim);
-    let admin = common::browser();
-    common::sign_in(&admin, &first.base, "t-admin", common::PASSWORD).await;
+    let admin = crate::common::browser();
+    crate::common::sign_in(&admin, &first.base, "t-admin", crate::common::PASSWORD).await;
     add_webhook(
         async |form| first.call(&admin, "add_webhook", form).await,
         &url,
@@ -756,8 +754,8 @@ async fn webhooks_never_go_through_a_proxy_that_would_resolve_names_for_them() {
     let sim = Sim::start(600.0).await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
-    common::make_users(&db).await;
-    common::open_policy(&db).await;
+    crate::common::make_users(&db).await;
+    crate::common::open_policy(&db).await;
     let (proxy, seen) = counting_proxy().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -792,10 +790,11 @@ async fn webhooks_never_go_through_a_proxy_that_would_resolve_names_for_them() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(up, "the console started");
-    let admin = common::browser();
-    common::sign_in(&admin, &base, "t-admin", common::PASSWORD).await;
-    let call =
-        async |name: &str, form: &[(&str, &str)]| common::call_at(&base, &admin, name, form).await;
+    let admin = crate::common::browser();
+    crate::common::sign_in(&admin, &base, "t-admin", crate::common::PASSWORD).await;
+    let call = async |name: &str, form: &[(&str, &str)]| {
+        crate::common::call_at(&base, &admin, name, form).await
+    };
     // A name only the proxy would resolve (to instance metadata, say).
     let (status, added) = call(
         "add_webhook",

@@ -2,9 +2,7 @@
 //! balancer may call without signing in, and a backup taken while the
 //! console works that restores to a console whose history verifies.
 
-mod common;
-
-use common::{Console, spaceport_audit, spaceport_backup};
+use crate::common::{Console, spaceport_audit, spaceport_backup};
 
 #[tokio::test]
 async fn the_health_checks_answer_without_a_sign_in() {
@@ -38,7 +36,7 @@ async fn a_console_whose_provider_is_gone_is_alive_but_not_ready() {
     };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
-    common::make_users(&db).await;
+    crate::common::make_users(&db).await;
     let cli = <server::config::Cli as clap::Parser>::try_parse_from([
         "spaceport",
         "--listen",
@@ -54,7 +52,7 @@ async fn a_console_whose_provider_is_gone_is_alive_but_not_ready() {
     ])
     .unwrap();
     let (router, _) = server::startup::build(&cli.serve).await.unwrap();
-    let base = common::serve(router).await;
+    let base = crate::common::serve(router).await;
     let res = reqwest::get(format!("{base}/healthz")).await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let res = reqwest::get(format!("{base}/readyz")).await.unwrap();
@@ -201,7 +199,8 @@ async fn a_file_opened_twice_in_one_process_still_sees_the_command_line() {
     approvals.policy().await.unwrap();
     server::db::open(&db).await.unwrap().close().await;
     for n in [0u8, 1, 0, 1, 0, 1, 0, 1] {
-        let (ok, out) = common::spaceport_policy(&db, &["set", &format!("peering.accept={n}")]);
+        let (ok, out) =
+            crate::common::spaceport_policy(&db, &["set", &format!("peering.accept={n}")]);
         assert!(ok, "{out}");
         let seen = approvals.policy().await.unwrap();
         assert_eq!(seen.needs(AuditName::PeeringAccept), n, "after setting {n}");

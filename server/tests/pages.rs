@@ -5,12 +5,10 @@
 //! pages. No provider runs; the users, sessions and history are a real
 //! SQLite file.
 
-mod common;
-
+use crate::common::{InProcess, PASSWORD};
 use app::console::Console;
 use axum::http::StatusCode;
 use clap::Parser;
-use common::{InProcess, PASSWORD};
 use domain::access::Caller;
 use domain::action::{Action, Done, ProviderAction};
 use domain::error::AppError;
@@ -172,16 +170,6 @@ impl Console for Fake {
     }
 }
 
-/// Leptos renders pages on the runtime it is called from; each test here
-/// has a runtime of its own, and rendering pages on several at once in one
-/// process hung one run in fifty (in debug builds; never in a console,
-/// which has one runtime). The tests of this file render one at a time.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-async fn my_turn() -> tokio::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().await
-}
-
 /// The real router around a `Fake`, in-process.
 struct App {
     web: InProcess,
@@ -193,7 +181,7 @@ impl App {
     async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("pages.db");
-        common::make_users(&db).await;
+        crate::common::make_users(&db).await;
         let cli = server::config::Cli::try_parse_from([
             "spaceport",
             "--database",
@@ -228,7 +216,6 @@ impl App {
 
 #[tokio::test]
 async fn the_space_page_renders_what_the_console_says() {
-    let _turn = my_turn().await;
     let app = App::start().await;
     app.sign_in("operator").await;
     let (status, html) = app.send("GET", &format!("/spaces/{KNOWN}"), &[]).await;
@@ -245,7 +232,6 @@ async fn the_space_page_renders_what_the_console_says() {
 
 #[tokio::test]
 async fn a_server_function_hands_the_console_a_parsed_action() {
-    let _turn = my_turn().await;
     let app = App::start().await;
     app.sign_in("operator").await;
     let (status, body) = app
@@ -273,7 +259,6 @@ async fn a_server_function_hands_the_console_a_parsed_action() {
 
 #[tokio::test]
 async fn statuses_come_from_the_error_and_bad_input_never_reaches_the_console() {
-    let _turn = my_turn().await;
     let app = App::start().await;
     app.sign_in("admin").await;
     /// A server function, its form, the status wanted and words the answer holds.
@@ -331,7 +316,6 @@ async fn statuses_come_from_the_error_and_bad_input_never_reaches_the_console() 
 
 #[tokio::test]
 async fn the_gate_refuses_before_the_console_is_reached() {
-    let _turn = my_turn().await;
     let app = App::start().await;
     // Nobody signed in.
     let (status, _) = app
@@ -358,7 +342,6 @@ async fn the_gate_refuses_before_the_console_is_reached() {
 
 #[tokio::test]
 async fn a_peering_s_confirmations_are_pages_of_their_own_for_those_who_may() {
-    let _turn = my_turn().await;
     let app = App::start().await;
     app.sign_in("operator").await;
     let accept = format!("/spaces/{KNOWN}/peerings/{PENDING}/accept");
@@ -397,7 +380,6 @@ async fn a_peering_s_confirmations_are_pages_of_their_own_for_those_who_may() {
 
 #[tokio::test]
 async fn the_space_page_shows_the_status_asked_for_in_its_address() {
-    let _turn = my_turn().await;
     let app = App::start().await;
     app.sign_in("viewer").await;
     let row = format!("data-pcx=\"{PENDING}\"");
@@ -421,7 +403,6 @@ async fn the_space_page_shows_the_status_asked_for_in_its_address() {
 
 #[tokio::test]
 async fn the_policy_form_sends_the_policy_as_drafted_with_no_action_built_in_the_page() {
-    let _turn = my_turn().await;
     let app = App::start().await;
     app.sign_in("admin").await;
     let (status, html) = app.send("GET", "/settings", &[]).await;
@@ -451,7 +432,6 @@ async fn the_policy_form_sends_the_policy_as_drafted_with_no_action_built_in_the
 
 #[tokio::test]
 async fn removing_an_allowed_account_is_confirmed_on_a_page_of_its_own_for_admins() {
-    let _turn = my_turn().await;
     let app = App::start().await;
     app.sign_in("admin").await;
     let page = format!("/spaces/{KNOWN}/addons/{ADDON}");
@@ -524,7 +504,6 @@ fn data_attributes(html: &str) -> std::collections::BTreeSet<String> {
 
 #[tokio::test]
 async fn every_data_attribute_a_page_writes_is_one_the_runtime_knows_or_a_marker() {
-    let _turn = my_turn().await;
     let app = App::start().await;
     app.sign_in("admin").await;
     let mut seen = std::collections::BTreeSet::new();

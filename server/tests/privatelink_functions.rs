@@ -1,30 +1,22 @@
 //! The PrivateLink server functions over HTTP against a running console:
 //! create, accounts, reveal, destroy, what is refused, and the audit trail.
 
-mod common;
-
-use common::{Console, SPACE};
+use crate::common::{Console, PG, REDIS, SPACE};
 use domain::action::{Action, ProviderAction};
 use domain::kind::AuditName;
 use reqwest::Method;
 use serde_json::json;
 
-const PG: &str = "postgresql-curved-12345";
-const REDIS: &str = "redis-sushi-12345";
-
+/// The space's history, newest first: each record's kind, outcome (or
+/// `pending`) and detail.
 async fn audit_actions(c: &Console) -> Vec<(String, String, String)> {
-    let (status, page) = c.call("audit", &[("space", SPACE)]).await;
-    assert_eq!(status, 200, "{page}");
-    page["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
+    c.audit(&[("space", SPACE)])
+        .await
+        .entries
+        .into_iter()
         .map(|e| {
-            (
-                e["action"].as_str().unwrap().to_string(),
-                e["outcome"].as_str().unwrap_or("pending").to_string(),
-                e["detail"].as_str().unwrap_or("").to_string(),
-            )
+            let outcome = e.outcome.unwrap_or_else(|| "pending".into());
+            (e.action, outcome, e.detail.unwrap_or_default())
         })
         .collect()
 }

@@ -2,9 +2,7 @@
 //! paging, ETag revalidation, errors, both accept forms, and the rule that
 //! a mutation whose answer is lost is read back, never retried.
 
-mod common;
-
-use common::{PCX, SPACE, Sim, TOKEN};
+use crate::common::{PCX, SPACE, Sim, TOKEN};
 use domain::model::{PeeringStatus, PeeringType};
 use reqwest::Method;
 use serde_json::json;
@@ -54,7 +52,7 @@ async fn follows_next_range_across_pages() {
     let raw = reqwest::Client::new()
         .get(format!("{}/spaces/acme-staging/peerings", sim.url))
         .bearer_auth(TOKEN)
-        .header("Accept", common::API_VERSION)
+        .header("Accept", crate::common::API_VERSION)
         .send()
         .await
         .unwrap();
@@ -220,7 +218,7 @@ async fn the_cli_accept_form_and_destroy() {
     let res = http
         .post(format!("{}/spaces/{SPACE}/peerings", sim.url))
         .bearer_auth(TOKEN)
-        .header("Accept", common::API_VERSION)
+        .header("Accept", crate::common::API_VERSION)
         .send()
         .await
         .unwrap();

@@ -2,9 +2,7 @@
 //! a temporary SQLite file and the simulated provider behind it: what a
 //! browser (or anyone with curl) can do, and what they cannot.
 
-mod common;
-
-use common::{Console, PCX, SPACE, without_sign_ins};
+use crate::common::{Console, PCX, SPACE, without_sign_ins};
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;

@@ -28,17 +28,12 @@ pub async fn create_privatelink(
     accounts: Principals,
     reason: Option<String>,
 ) -> Result<Answer<DataActionResult>, FnError> {
-    crate::console::answer(async move {
-        let create = domain::action::ProviderAction::CreatePrivateLink {
-            space,
-            addon,
-            accounts,
-        };
-        crate::console::act_or_ask(create, reason)
-            .await?
-            .or_asked(domain::action::Done::privatelink)
-    })
-    .await
+    let change = domain::action::ProviderAction::CreatePrivateLink {
+        space,
+        addon,
+        accounts,
+    };
+    crate::console::change(change, reason, domain::action::Done::privatelink).await
 }
 
 /// Where the policy holds the change back, asks for approval with `reason`.
@@ -49,17 +44,12 @@ pub async fn add_allowed_accounts(
     accounts: Principals,
     reason: Option<String>,
 ) -> Result<Answer<DataActionResult>, FnError> {
-    crate::console::answer(async move {
-        let add = domain::action::ProviderAction::AddAccounts {
-            space,
-            addon,
-            accounts,
-        };
-        crate::console::act_or_ask(add, reason)
-            .await?
-            .or_asked(domain::action::Done::privatelink)
-    })
-    .await
+    let change = domain::action::ProviderAction::AddAccounts {
+        space,
+        addon,
+        accounts,
+    };
+    crate::console::change(change, reason, domain::action::Done::privatelink).await
 }
 
 /// Where the policy holds the change back, asks for approval with `reason`.
@@ -70,17 +60,12 @@ pub async fn remove_allowed_account(
     account: Principals,
     reason: Option<String>,
 ) -> Result<Answer<DataActionResult>, FnError> {
-    crate::console::answer(async move {
-        let remove = domain::action::ProviderAction::RemoveAccounts {
-            space,
-            addon,
-            accounts: account,
-        };
-        crate::console::act_or_ask(remove, reason)
-            .await?
-            .or_asked(domain::action::Done::privatelink)
-    })
-    .await
+    let change = domain::action::ProviderAction::RemoveAccounts {
+        space,
+        addon,
+        accounts: account,
+    };
+    crate::console::change(change, reason, domain::action::Done::privatelink).await
 }
 
 /// What typed accounts are for.

@@ -45,8 +45,7 @@ pub async fn get_privatelink(
     .await
 }
 
-/// `confirm` must repeat the add-on's name; without it the destroy can
-/// only be asked for (see `destroy_peering`).
+/// `confirm` must repeat the add-on's name (see `destroy_peering`).
 #[server(endpoint = "destroy_privatelink")]
 pub async fn destroy_privatelink(
     space: SpaceRef,
@@ -54,22 +53,10 @@ pub async fn destroy_privatelink(
     confirm: Option<String>,
     reason: Option<String>,
 ) -> Result<Answer<DataActionResult>, FnError> {
-    crate::console::answer(async move {
-        let destroy = domain::action::ProviderAction::DestroyPrivateLink {
-            space,
-            addon: addon.clone(),
-        };
-        let done = match (confirm, reason) {
-            (None, Some(reason)) => crate::console::ask(destroy, Some(reason)).await?,
-            (typed, reason) => {
-                let typed = typed.unwrap_or_default();
-                domain::action::confirmed(&typed, addon.as_str(), "add-on name")?;
-                crate::console::act_or_ask(destroy, reason).await?
-            }
-        };
-        done.or_asked(domain::action::Done::privatelink)
-    })
-    .await
+    let expected = addon.to_string();
+    let destroy = domain::action::ProviderAction::DestroyPrivateLink { space, addon };
+    let typed = (confirm, expected.as_str(), "add-on name");
+    crate::console::destroy(destroy, typed, reason, domain::action::Done::privatelink).await
 }
 
 /// The unmasked connection URL of one endpoint; the reveal is audited.

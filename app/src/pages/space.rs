@@ -39,19 +39,12 @@ pub async fn accept_peering(
     pcx_id: PcxId,
     reason: Option<String>,
 ) -> Result<Answer<ActionResult>, FnError> {
-    crate::console::answer(async move {
-        let accept = domain::action::ProviderAction::AcceptPeering { space, pcx_id };
-        crate::console::act_or_ask(accept, reason)
-            .await?
-            .or_asked(domain::action::Done::peering)
-    })
-    .await
+    let accept = domain::action::ProviderAction::AcceptPeering { space, pcx_id };
+    crate::console::change(accept, reason, domain::action::Done::peering).await
 }
 
 /// `confirm` must repeat the PCX ID, as the provider's CLI demands; where
 /// the policy holds the destroy back, it is asked for with `reason`.
-/// Without `confirm` it can only be asked for: the approver's decision is
-/// the confirmation.
 #[server(endpoint = "destroy_peering")]
 pub async fn destroy_peering(
     space: SpaceRef,
@@ -59,22 +52,10 @@ pub async fn destroy_peering(
     confirm: Option<String>,
     reason: Option<String>,
 ) -> Result<Answer<ActionResult>, FnError> {
-    crate::console::answer(async move {
-        let destroy = domain::action::ProviderAction::DestroyPeering {
-            space,
-            pcx_id: pcx_id.clone(),
-        };
-        let done = match (confirm, reason) {
-            (None, Some(reason)) => crate::console::ask(destroy, Some(reason)).await?,
-            (typed, reason) => {
-                let typed = typed.unwrap_or_default();
-                domain::action::confirmed(&typed, pcx_id.as_str(), "PCX ID")?;
-                crate::console::act_or_ask(destroy, reason).await?
-            }
-        };
-        done.or_asked(domain::action::Done::peering)
-    })
-    .await
+    let expected = pcx_id.to_string();
+    let destroy = domain::action::ProviderAction::DestroyPeering { space, pcx_id };
+    let typed = (confirm, expected.as_str(), "PCX ID");
+    crate::console::destroy(destroy, typed, reason, domain::action::Done::peering).await
 }
 
 /// How the page narrows its peerings: `?status=` in its address, which

@@ -74,8 +74,7 @@ impl ServerConsole {
         if let Some(why) = crate::db::unwritable(pool.connect_options().get_filename()) {
             return Err(format!("the database cannot be written: {why}"));
         }
-        sqlx::query("SELECT 1")
-            .execute(pool)
+        crate::db::ping(pool)
             .await
             .map_err(|e| format!("the database cannot be read: {e}"))?;
         if let Some(e) = self.audit().failing() {

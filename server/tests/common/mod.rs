@@ -12,6 +12,20 @@ pub const TOKEN: &str = "test-token-7f3a";
 pub const SPACE: &str = "spaces-peering-example";
 pub const PCX: &str = "pcx-111aaa111";
 /// The `Accept` every client of the provider's APIs must send.
+/// Seeded data add-ons of `SPACE`.
+pub const PG: &str = "postgresql-curved-12345";
+pub const REDIS: &str = "redis-sushi-12345";
+pub const CACHE: &str = "redis-cache-67890";
+
+/// What the simulator counts, as `/_sim/stats` says it.
+#[derive(Debug, serde::Deserialize)]
+pub struct SimStats {
+    /// Calls answered.
+    pub calls: u64,
+    /// Calls that changed something.
+    pub changes: u64,
+}
+
 pub const API_VERSION: &str = "application/vnd.heroku+json; version=3";
 
 pub struct Sim {
@@ -50,6 +64,15 @@ impl Sim {
             .send()
             .await
             .expect("control surface answers")
+    }
+
+    /// What the simulator has counted so far.
+    pub async fn stats(&self) -> SimStats {
+        self.control(reqwest::Method::GET, "/stats", serde_json::Value::Null)
+            .await
+            .json()
+            .await
+            .expect("the simulator's counts")
     }
 
     pub fn client(&self) -> server::provider::ProviderClient {
@@ -364,6 +387,14 @@ impl Console {
     /// POST), as `t-admin`, in-process.
     pub async fn call(&self, name: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
         self.admin.call(name, form).await
+    }
+
+    /// The history's newest page under `filters`, as its server function
+    /// answers it.
+    pub async fn audit(&self, filters: &[(&str, &str)]) -> domain::model::AuditPage {
+        let (status, page) = self.call("audit", filters).await;
+        assert_eq!(status, 200, "{page}");
+        serde_json::from_value(page).expect("an audit page")
     }
 
     /// Calls a server function with `client`'s session.
