@@ -19,6 +19,7 @@ mod contract;
 mod data_client;
 mod fidelity;
 mod hardening;
+mod layout;
 mod notifications;
 mod operations;
 mod pages;
