@@ -3,6 +3,8 @@
 //! browser (or anyone with curl) can do, and what they cannot.
 
 use crate::common::{Console, PCX, SPACE, without_sign_ins};
+use domain::model::{ActionResult, Overview, PeeringStatus};
+use domain::views::SpaceView;
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
@@ -16,15 +18,12 @@ async fn audit(c: &Console) -> serde_json::Value {
 #[tokio::test]
 async fn overview_and_space_pages_read_the_provider() {
     let c = Console::start().await;
-    let (status, overview) = c.call("overview", &[]).await;
-    assert_eq!(status, 200, "{overview}");
-    let spaces = overview["spaces"].as_array().unwrap();
-    assert_eq!(spaces.len(), 4);
-    let example = spaces.iter().find(|s| s["name"] == SPACE).unwrap();
-    assert_eq!(example["pending"], 1);
-    let (status, view) = c.call("space", &[("space", SPACE)]).await;
-    assert_eq!(status, 200);
-    assert_eq!(view["info"]["vpc_cidr"], "10.0.0.0/16");
+    let overview: Overview = c.read("overview", &[]).await;
+    assert_eq!(overview.spaces.len(), 4);
+    let example = overview.spaces.iter().find(|s| s.name == SPACE).unwrap();
+    assert_eq!(example.pending, 1);
+    let view: SpaceView = c.read("space", &[("space", SPACE)]).await;
+    assert_eq!(view.info.vpc_cidr, "10.0.0.0/16");
     // The server-rendered page carries the same data before any script runs.
     let html = c
         .http
@@ -41,11 +40,10 @@ async fn overview_and_space_pages_read_the_provider() {
 #[tokio::test]
 async fn accept_is_audited_and_reaches_active() {
     let c = Console::start().await;
-    let (status, done) = c
-        .call("accept_peering", &[("space", SPACE), ("pcx_id", PCX)])
+    let done: ActionResult = c
+        .read("accept_peering", &[("space", SPACE), ("pcx_id", PCX)])
         .await;
-    assert_eq!(status, 200, "{done}");
-    assert_eq!(done["status"], "provisioning");
+    assert_eq!(done.status, PeeringStatus::Provisioning);
     // Provisioning takes 60 s / 600 = 100 ms; the read cache lives 1 s.
     let mut status = String::new();
     for _ in 0..40 {
@@ -56,24 +54,21 @@ async fn accept_is_audited_and_reaches_active() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, "active");
-    let page = audit(&c).await;
-    let e = &page["entries"][0];
+    let page = c.audit(&[]).await;
+    let e = &page.entries[0];
     assert_eq!(
-        (e["action"].as_str(), e["target"].as_str()),
-        (
-            Some(domain::kind::AuditName::PeeringAccept.as_str()),
-            Some(PCX)
-        )
+        (e.action.as_str(), e.target.as_str()),
+        (domain::kind::AuditName::PeeringAccept.as_str(), PCX)
     );
-    assert_eq!(e["actor"], "t-admin");
-    assert_eq!(e["outcome"], "ok");
-    assert_eq!(e["provider_status"], "provisioning");
-    assert!(e["request_id"].as_str().is_some_and(|r| r.len() >= 32));
+    assert_eq!(e.actor, "t-admin");
+    assert_eq!(e.outcome.as_deref(), Some("ok"));
+    assert_eq!(e.provider_status.as_deref(), Some("provisioning"));
+    assert!(e.request_id.as_ref().is_some_and(|r| r.len() >= 32));
     // The record that keys the new history, the two sign-ins of the
     // harness (over TCP and in-process), each an intent and an outcome,
     // then the accept.
-    assert_eq!(page["chain"]["records"], 8);
-    assert!(page["chain"]["broken_at"].is_null());
+    assert_eq!(page.chain.records, 8);
+    assert!(page.chain.broken_at.is_none());
 }
 
 #[tokio::test]

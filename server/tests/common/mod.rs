@@ -389,6 +389,18 @@ impl Console {
         self.admin.call(name, form).await
     }
 
+    /// A server function's answer, read as the type the function returns
+    /// (a failure is the test's).
+    pub async fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        form: &[(&str, &str)],
+    ) -> T {
+        let (status, answer) = self.call(name, form).await;
+        assert_eq!(status, 200, "{name}: {answer}");
+        serde_json::from_value(answer).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
     /// The history's newest page under `filters`, as its server function
     /// answers it.
     pub async fn audit(&self, filters: &[(&str, &str)]) -> domain::model::AuditPage {
