@@ -7,7 +7,9 @@
 use crate::common::{Console, InProcess, PASSWORD, SPACE};
 use domain::access::Role;
 use domain::action::ProviderAction;
+use domain::approval::ApprovalState;
 use domain::model::AuditEntry;
+use domain::views::{ApprovalView, SpaceView};
 use serde_json::Value;
 
 /// The seeded pending request in `SPACE`.
@@ -31,15 +33,13 @@ async fn ask(who: &InProcess, action: &str, reason: &str) -> (u16, Value) {
 
 /// The id of the open request the space page shows for `target`.
 async fn request_id(c: &Console, target: &str) -> i64 {
-    let (status, view) = c.call("space", &[("space", SPACE)]).await;
-    assert_eq!(status, 200, "{view}");
-    view["approvals"]["requests"]
-        .as_array()
-        .unwrap()
+    let view: SpaceView = c.read("space", &[("space", SPACE)]).await;
+    let requests = view.approvals.requests;
+    requests
         .iter()
-        .find(|r| r["target"] == target)
-        .and_then(|r| r["id"].as_i64())
-        .unwrap_or_else(|| panic!("no request for {target}: {view}"))
+        .find(|r| r.record.target == target)
+        .map(|r| r.record.id)
+        .unwrap_or_else(|| panic!("no request for {target}: {requests:?}"))
 }
 
 async fn approve(who: &InProcess, id: i64, comment: &str) -> (u16, Value) {
@@ -94,11 +94,11 @@ async fn an_operator_asks_and_an_admin_approves_in_the_admins_name() {
     assert_eq!(status, 400, "{body}");
     let (status, body) = ask(&op, &accept(PENDING), "NET-42: the payments VPC").await;
     assert_eq!(status, 200, "{body}");
-    let (_, view) = c.call("space", &[("space", SPACE)]).await;
-    let r = &view["approvals"]["requests"][0];
-    assert_eq!(r["state"], "pending");
-    assert_eq!(r["requester"], "t-operator");
-    let facts = r["snapshot"]["facts"].to_string();
+    let view: SpaceView = c.read("space", &[("space", SPACE)]).await;
+    let r = &view.approvals.requests[0].record;
+    assert_eq!(r.state, ApprovalState::Pending);
+    assert_eq!(r.requester, "t-operator");
+    let facts = format!("{:?}", r.snapshot.facts);
     for fact in [
         "123456789012",
         "vpc-0a1b2c3d",
@@ -108,18 +108,19 @@ async fn an_operator_asks_and_an_admin_approves_in_the_admins_name() {
         assert!(facts.contains(fact), "{fact} in {facts}");
     }
     assert!(
-        r["snapshot"]["findings"]
-            .to_string()
-            .contains("make sure it is one of yours"),
-        "{r}"
+        r.snapshot
+            .findings
+            .iter()
+            .any(|f| f.contains("make sure it is one of yours")),
+        "{r:?}"
     );
     // It expires within the policy's 24 hours.
-    assert!(r["expires_at"].as_str().unwrap() > r["requested_at"].as_str().unwrap());
+    assert!(r.expires_at > r.requested_at);
     // Asking twice for the same thing is refused.
     let (status, _) = ask(&op, &accept(PENDING), "again").await;
     assert_eq!(status, 409);
 
-    let id = r["id"].as_i64().unwrap();
+    let id = r.id;
     let before = c.sim.stats().await.changes;
     let (status, body) = approve(&c.admin, id, "checked with NET-42").await;
     assert_eq!(status, 200, "{body}");
@@ -654,16 +655,14 @@ async fn first_sign_in(c: &Console, name: &str, one_time: &str) -> InProcess {
 }
 
 /// The open request for `target` in `space`, as its page shows it to `who`.
-async fn request_in(who: &InProcess, space: &str, target: &str) -> Value {
-    let (status, view) = who.call("space", &[("space", space)]).await;
-    assert_eq!(status, 200, "{view}");
-    view["approvals"]["requests"]
-        .as_array()
-        .unwrap()
+async fn request_in(who: &InProcess, space: &str, target: &str) -> ApprovalView {
+    let view: SpaceView = who.read("space", &[("space", space)]).await;
+    let requests = view.approvals.requests;
+    requests
         .iter()
-        .find(|r| r["target"] == target && r["state"] == "pending")
+        .find(|r| r.record.target == target && r.record.state == ApprovalState::Pending)
         .cloned()
-        .unwrap_or_else(|| panic!("no request for {target}: {view}"))
+        .unwrap_or_else(|| panic!("no request for {target}: {requests:?}"))
 }
 
 #[tokio::test]
@@ -714,11 +713,11 @@ async fn one_admin_cannot_approve_their_own_destroy_through_an_admin_they_made()
 
     // Mallory may not decide it, and the page says why before she tries.
     let r = request_in(&mallory, TOKYO, TOKYO_ACTIVE).await;
-    assert_eq!(r["can_decide"], false, "{r}");
-    let why = r["why_not"].as_str().unwrap();
+    assert!(!r.can_decide, "{r:?}");
+    let why = r.why_not.as_deref().unwrap();
     assert!(why.contains("after this request was made"), "{why}");
     let before = c.sim.stats().await.changes;
-    let (status, body) = approve(&mallory, r["id"].as_i64().unwrap(), "").await;
+    let (status, body) = approve(&mallory, r.record.id, "").await;
     assert_eq!(status, 403, "{body}");
     assert!(
         body.to_string().contains("after this request was made"),
@@ -734,7 +733,7 @@ async fn one_admin_cannot_approve_their_own_destroy_through_an_admin_they_made()
 
     // Carol, independent of t-admin, approves; the record says in what
     // standing she did.
-    let (status, body) = approve(&carol, r["id"].as_i64().unwrap(), "agreed").await;
+    let (status, body) = approve(&carol, r.record.id, "agreed").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(c.sim.stats().await.changes, before + 1);
     let approved = entries(&c, "approval.approve").await;
@@ -775,7 +774,7 @@ async fn an_admin_made_before_the_request_by_its_requester_does_not_count() {
     let (status, body) = ask(&c.admin, &destroy_in_tokyo(), "decommission").await;
     assert_eq!(status, 200, "{body}");
     let r = request_in(&sock, TOKYO, TOKYO_ACTIVE).await;
-    let (status, body) = approve(&sock, r["id"].as_i64().unwrap(), "").await;
+    let (status, body) = approve(&sock, r.record.id, "").await;
     assert_eq!(status, 403, "{body}");
     let said = body.to_string();
     assert!(

@@ -236,6 +236,18 @@ impl InProcess {
         let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
         (status.as_u16(), body)
     }
+
+    /// A server function's answer, read as the type the function returns
+    /// (a refusal, or an answer of another shape, fails the test).
+    pub async fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        form: &[(&str, &str)],
+    ) -> T {
+        let (status, answer) = self.call(name, form).await;
+        assert_eq!(status, 200, "{name}: {answer}");
+        serde_json::from_value(answer).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
 }
 
 /// Calls a server function of the console at `base` over HTTP, the way
@@ -389,16 +401,13 @@ impl Console {
         self.admin.call(name, form).await
     }
 
-    /// A server function's answer, read as the type the function returns
-    /// (a failure is the test's).
+    /// A server function's answer as `t-admin` (see `InProcess::read`).
     pub async fn read<T: serde::de::DeserializeOwned>(
         &self,
         name: &str,
         form: &[(&str, &str)],
     ) -> T {
-        let (status, answer) = self.call(name, form).await;
-        assert_eq!(status, 200, "{name}: {answer}");
-        serde_json::from_value(answer).unwrap_or_else(|e| panic!("{name}: {e}"))
+        self.admin.read(name, form).await
     }
 
     /// The history's newest page under `filters`, as its server function
