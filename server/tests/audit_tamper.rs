@@ -4,6 +4,7 @@
 //! once the console is started again on it.
 
 use crate::common::{Console, PCX, SPACE, spaceport_audit};
+use domain::model::ChainStatus;
 use server::audit::chain::{self, Row};
 use server::audit::key::{self, AuditKey};
 use std::path::PathBuf;
@@ -36,18 +37,15 @@ fn checkpoints(c: &Console) -> PathBuf {
 
 /// The Audit page's chain status once the console has verified every
 /// record it holds.
-async fn settled_status(c: &Console) -> serde_json::Value {
-    let mut chain = serde_json::Value::Null;
+async fn settled_status(c: &Console) -> ChainStatus {
     for _ in 0..100 {
-        let (status, page) = c.call("audit", &[]).await;
-        assert_eq!(status, 200, "{page}");
-        chain = page["chain"].clone();
-        if !chain["verified_at"].is_null() && chain["verified_through"] == chain["records"] {
+        let chain = c.audit(&[]).await.chain;
+        if chain.verified_at.is_some() && chain.verified_through == chain.records {
             return chain;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("never verified: {chain}");
+    panic!("never verified: {:?}", c.audit(&[]).await.chain);
 }
 
 /// A console with some history (the harness's sign-ins, an accept), each
@@ -61,10 +59,10 @@ async fn with_history() -> Console {
     // And something after it, so the accept is in the middle.
     c.in_process_as(Some(domain::access::Role::Viewer)).await;
     let chain = settled_status(&c).await;
-    assert!(chain["problem"].is_null(), "{chain}");
+    assert!(chain.problem.is_none(), "{chain:?}");
     for _ in 0..100 {
         let chain = settled_status(&c).await;
-        if chain["checkpoint"][1] == chain["records"] {
+        if chain.checkpoint.as_ref().map(|c| c.1) == Some(chain.records) {
             return c;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -74,7 +72,7 @@ async fn with_history() -> Console {
 
 /// `spaceport audit verify --checkpoints DIR` on the file as it is; then
 /// the console started again on it, and its page's status.
-async fn found(c: Console) -> (Option<i32>, String, serde_json::Value) {
+async fn found(c: Console) -> (Option<i32>, String, ChainStatus) {
     let dir = checkpoints(&c);
     let (code, out) = spaceport_audit(&c.db, &["verify", "--checkpoints", dir.to_str().unwrap()]);
     let c = c.restart(&["--audit-checkpoint-every", "1"]).await;
@@ -129,11 +127,11 @@ async fn rewrite_from_accept(pool: &sqlx::SqlitePool, mac: impl Fn(&Row) -> Stri
     edited
 }
 
-fn says(code: Option<i32>, out: &str, chain: &serde_json::Value, words: &str) {
+fn says(code: Option<i32>, out: &str, chain: &ChainStatus, words: &str) {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("BROKEN") && out.contains(words), "{out}");
-    let problem = chain["problem"].as_str().unwrap_or_default().to_lowercase();
-    assert!(problem.contains(&words.to_lowercase()), "{chain}");
+    let problem = chain.problem.clone().unwrap_or_default().to_lowercase();
+    assert!(problem.contains(&words.to_lowercase()), "{chain:?}");
 }
 
 #[tokio::test]
@@ -186,8 +184,8 @@ async fn an_untouched_history_verifies_and_verify_changes_nothing() {
     assert!(out.contains("links only"), "{out}");
     let chain = settled_status(&c).await;
     assert!(
-        chain["problem"].is_null() && chain["broken_at"].is_null(),
-        "{chain}"
+        chain.problem.is_none() && chain.broken_at.is_none(),
+        "{chain:?}"
     );
 }
 
@@ -205,7 +203,7 @@ async fn an_edit_in_place_is_found() {
     .await;
     let (code, out, chain) = found(c).await;
     says(code, &out, &chain, &format!("record {id} was edited"));
-    assert_eq!(chain["broken_at"], id);
+    assert_eq!(chain.broken_at, Some(id));
 }
 
 #[tokio::test]
@@ -236,7 +234,7 @@ async fn deleting_a_middle_record_is_found() {
     exec(&pool, "DELETE FROM audit_events WHERE id = ?", id).await;
     let (code, out, chain) = found(c).await;
     says(code, &out, &chain, &format!("record {id} is missing"));
-    assert_eq!(chain["broken_at"], id);
+    assert_eq!(chain.broken_at, Some(id));
 }
 
 #[tokio::test]
@@ -245,7 +243,7 @@ async fn a_tail_rehashed_without_the_key_is_found_at_the_edit() {
     let edited = rewrite_from_accept(&pool(&c.db).await, chain::hash).await;
     let (code, out, chain) = found(c).await;
     says(code, &out, &chain, &format!("record {edited} was edited"));
-    assert_eq!(chain["broken_at"], edited);
+    assert_eq!(chain.broken_at, Some(edited));
 }
 
 #[tokio::test]
@@ -339,14 +337,14 @@ async fn the_alarm_stays_until_an_admin_acknowledges_it_and_that_is_recorded() {
     assert_eq!(status, 200, "{body}");
     let (_, alarm) = c.call("alarm", &[]).await;
     assert!(alarm.is_null(), "{alarm}");
-    let (_, page) = c.call("audit", &[("action", "audit.acknowledge")]).await;
-    let entry = &page["entries"][0];
-    assert_eq!(entry["actor"], "t-admin");
-    assert_eq!(entry["detail"], finding.as_str());
-    assert_eq!(entry["outcome"], "ok");
+    let page = c.audit(&[("action", "audit.acknowledge")]).await;
+    let entry = &page.entries[0];
+    assert_eq!(entry.actor, "t-admin");
+    assert_eq!(entry.detail.as_deref(), Some(finding.as_str()));
+    assert_eq!(entry.outcome.as_deref(), Some("ok"));
     // Still found and shown on the Audit page; the banner stays off after
     // a restart for the same finding.
-    assert!(page["chain"]["problem"].as_str().is_some());
+    assert!(page.chain.problem.is_some());
     let c = c.restart(&[]).await;
     settled_status(&c).await;
     let (_, alarm) = c.call("alarm", &[]).await;
