@@ -6,6 +6,7 @@
 
 use crate::common::{Console, PASSWORD, PCX, PG, REDIS, SPACE, browser, sign_in, spaceport};
 use domain::access::Role;
+use domain::approval::Decided;
 use domain::rules::{SERVER_FN_RULES, rule_for};
 use std::time::Duration;
 
@@ -525,14 +526,14 @@ async fn repeated_failures_hold_a_user_back() {
     );
     // Every evaluated failure is in the history, with the name tried; the
     // attempts held back are there as refusals.
-    let (_, page) = c.call("audit", &[]).await;
+    let page = c.audit(&[]).await;
     let count = |action: &str, outcome: &str| {
-        page["entries"]
-            .as_array()
-            .unwrap()
+        page.entries
             .iter()
             .filter(|e| {
-                e["action"] == action && e["outcome"] == outcome && e["target"] == "t-viewer"
+                e.action == action
+                    && e.outcome.as_deref() == Some(outcome)
+                    && e.target == "t-viewer"
             })
             .count()
     };
@@ -600,35 +601,31 @@ async fn the_last_admin_stays_an_admin() {
     // A role change ends the changed user's sessions, their own included.
     assert_eq!(c.call("audit", &[]).await.0, 401);
     c.admin.sign_in("t-operator", PASSWORD).await;
-    let (_, page) = c.call("audit", &[]).await;
-    let roles: Vec<&serde_json::Value> = page["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == domain::kind::AuditName::UserRole.as_str())
-        .collect();
+    let page = c
+        .audit(&[("action", domain::kind::AuditName::UserRole.as_str())])
+        .await;
+    let roles = &page.entries;
     assert_eq!(roles.len(), 3, "{roles:?}");
-    assert_eq!(roles[0]["actor"], "t-admin");
-    assert_eq!(roles[2]["outcome"], "error");
+    assert_eq!(roles[0].actor, "t-admin");
+    assert_eq!(roles[2].outcome.as_deref(), Some("error"));
 }
 
 #[tokio::test]
 async fn an_invited_user_must_set_a_password_first() {
     let c = Console::start().await;
-    let (status, invited) = c
-        .call(
+    let invited: Decided = c
+        .read(
             "invite_user",
             &[("name", "Newcomer@Example.com"), ("role", "operator")],
         )
         .await;
-    assert_eq!(status, 200, "{invited}");
     assert!(
-        invited["message"]
-            .to_string()
+        invited
+            .message
             .contains("Invited newcomer@example.com as operator"),
-        "{invited}"
+        "{invited:?}"
     );
-    let one_time = invited["password"].as_str().unwrap();
+    let one_time = invited.password.as_deref().unwrap();
     let (status, _) = c
         .call(
             "invite_user",
