@@ -4,12 +4,13 @@
 //! once however many people click, and expected peers mark (and may gate)
 //! what arrives.
 
-use crate::common::{Console, InProcess, PASSWORD, SPACE};
+use crate::common::{Console, InProcess, PASSWORD, PG, SPACE};
 use domain::access::Role;
 use domain::action::ProviderAction;
 use domain::approval::ApprovalState;
 use domain::model::AuditEntry;
-use domain::views::{ApprovalView, SpaceView};
+use domain::model::PrivateLinkStatus;
+use domain::views::{ApprovalView, PrivateLinkView, SpaceView};
 use serde_json::Value;
 
 /// The seeded pending request in `SPACE`.
@@ -154,8 +155,11 @@ async fn an_operator_asks_and_an_admin_approves_in_the_admins_name() {
         "{:?}",
         accepted[0]
     );
-    let (_, view) = c.call("space", &[("space", SPACE)]).await;
-    assert_eq!(view["approvals"]["requests"][0]["state"], "executed");
+    let view: SpaceView = c.read("space", &[("space", SPACE)]).await;
+    assert_eq!(
+        view.approvals.requests[0].record.state,
+        ApprovalState::Executed
+    );
 }
 
 #[tokio::test]
@@ -206,10 +210,10 @@ async fn a_lone_approver_is_told_why_a_request_would_wait_forever() {
     );
     assert!(body.to_string().contains("spaceport user add"), "{body}");
     // The space page's gate says the same before anyone clicks.
-    let (_, view) = c.call("space", &[("space", SPACE)]).await;
-    assert_eq!(view["approvals"]["destroy"]["needs"], 1);
-    assert_eq!(view["approvals"]["destroy"]["approvers"], 0);
-    assert_eq!(view["approvals"]["accept"]["approvers"], 1);
+    let view: SpaceView = c.read("space", &[("space", SPACE)]).await;
+    assert_eq!(view.approvals.destroy.needs, 1);
+    assert_eq!(view.approvals.destroy.approvers, 0);
+    assert_eq!(view.approvals.accept.approvers, 1);
 }
 
 #[tokio::test]
@@ -285,11 +289,14 @@ async fn twenty_simultaneous_approvals_make_one_provider_call() {
     let accepted = entries(&c, "peering.accept").await;
     assert_eq!(accepted.len(), 1, "{accepted:?}");
     assert_eq!(accepted[0].outcome.as_deref(), Some("ok"));
-    let (_, view) = c.call("space", &[("space", SPACE)]).await;
-    assert_eq!(view["approvals"]["requests"][0]["state"], "executed");
+    let view: SpaceView = c.read("space", &[("space", SPACE)]).await;
+    assert_eq!(
+        view.approvals.requests[0].record.state,
+        ApprovalState::Executed
+    );
     // Whoever won, the request names them; the rest were told who did.
-    let winner = view["approvals"]["requests"][0]["decided_by"].clone();
-    assert_eq!(accepted[0].actor, winner);
+    let winner = view.approvals.requests[0].record.decided_by.clone();
+    assert_eq!(Some(accepted[0].actor.clone()), winner);
 }
 
 /// An operator's request to accept a new VPC's peering (10.200.0.0/16),
@@ -343,8 +350,11 @@ async fn a_request_changed_behind_the_approval_is_refused() {
     let c = Console::start_four_eyes().await;
     // On the AWS side, the request now announces another CIDR.
     approve_after_a_change(&c, Value::Null).await;
-    let (_, view) = c.call("space", &[("space", SPACE)]).await;
-    assert_eq!(view["approvals"]["requests"][0]["state"], "pending");
+    let view: SpaceView = c.read("space", &[("space", SPACE)]).await;
+    assert_eq!(
+        view.approvals.requests[0].record.state,
+        ApprovalState::Pending
+    );
 }
 
 #[tokio::test]
@@ -533,8 +543,8 @@ async fn expected_peers_mark_requests_and_can_be_required() {
         .call("accept_peering", &[("space", SPACE), ("pcx_id", &ours)])
         .await;
     assert_eq!(status, 200, "{body}");
-    let (_, view) = c.call("space", &[("space", SPACE)]).await;
-    assert_eq!(view["approvals"]["expected"], serde_json::json!([]));
+    let view: SpaceView = c.read("space", &[("space", SPACE)]).await;
+    assert!(view.approvals.expected.is_empty(), "{view:?}");
     let accepted = entries(&c, "peering.accept").await;
     assert!(
         accepted[0]
@@ -568,7 +578,6 @@ async fn the_policy_from_the_command_line() {
 
 #[tokio::test]
 async fn a_privatelink_held_back_is_asked_for_and_approved() {
-    const PG: &str = "postgresql-curved-12345";
     let c = Console::start_four_eyes().await;
     let (ok, out) = crate::common::spaceport_policy(&c.db, &["set", "privatelink.create=1"]);
     assert!(ok, "{out}");
@@ -580,12 +589,12 @@ async fn a_privatelink_held_back_is_asked_for_and_approved() {
     ];
     let (status, body) = op.call("create_privatelink", &form).await;
     assert_eq!(status, 409, "{body}");
-    let (_, view) = op
-        .call("privatelink", &[("space", SPACE), ("addon", PG)])
+    let view: PrivateLinkView = op
+        .read("privatelink", &[("space", SPACE), ("addon", PG)])
         .await;
-    assert_eq!(view["gates"]["create"]["needs"], 1, "{view}");
-    assert_eq!(view["gates"]["add"]["needs"], 0);
-    assert_eq!(view["gates"]["destroy"]["needs"], 1);
+    assert_eq!(view.gates.create.needs, 1, "{:?}", view.gates);
+    assert_eq!(view.gates.add.needs, 0);
+    assert_eq!(view.gates.destroy.needs, 1);
 
     let create = serde_json::to_string(&ProviderAction::CreatePrivateLink {
         space: SPACE.parse().unwrap(),
@@ -595,23 +604,28 @@ async fn a_privatelink_held_back_is_asked_for_and_approved() {
     .unwrap();
     let (status, body) = ask(&op, &create, "NET-9: analytics reads Postgres").await;
     assert_eq!(status, 200, "{body}");
-    let (_, view) = c
-        .call("privatelink", &[("space", SPACE), ("addon", PG)])
+    let view: PrivateLinkView = c
+        .read("privatelink", &[("space", SPACE), ("addon", PG)])
         .await;
-    let request = &view["requests"][0];
-    assert_eq!(request["state"], "pending", "{view}");
+    let request = &view.requests[0].record;
+    assert_eq!(request.state, ApprovalState::Pending, "{request:?}");
     assert!(
-        request["snapshot"]["facts"].to_string().contains("none"),
-        "{request}"
+        request
+            .snapshot
+            .facts
+            .iter()
+            .any(|(_, v)| v.contains("none")),
+        "{request:?}"
     );
-    let id = request["id"].as_i64().unwrap();
+    let id = request.id;
     let (status, body) = approve(&c.admin, id, "").await;
     assert_eq!(status, 200, "{body}");
-    let (_, view) = c
-        .call("privatelink", &[("space", SPACE), ("addon", PG)])
+    let view: PrivateLinkView = c
+        .read("privatelink", &[("space", SPACE), ("addon", PG)])
         .await;
-    assert_eq!(view["link"]["status"], "Provisioning", "{view}");
-    assert_eq!(view["requests"][0]["state"], "executed");
+    let link = view.link.as_ref().expect("a PrivateLink");
+    assert_eq!(link.status, PrivateLinkStatus::Provisioning);
+    assert_eq!(view.requests[0].record.state, ApprovalState::Executed);
     let created = entries(&c, "privatelink.create").await;
     assert_eq!(created[0].actor, "t-admin");
 }
@@ -782,8 +796,8 @@ async fn an_admin_made_before_the_request_by_its_requester_does_not_count() {
         "{said}"
     );
     // The space page knew: one approver only, carol.
-    let (_, view) = c.call("space", &[("space", TOKYO)]).await;
-    assert_eq!(view["approvals"]["destroy"]["approvers"], 1, "{view}");
+    let view: SpaceView = c.read("space", &[("space", TOKYO)]).await;
+    assert_eq!(view.approvals.destroy.approvers, 1, "{view:?}");
 }
 
 #[tokio::test]
