@@ -8,9 +8,11 @@ use crate::common::{Console, InProcess, PASSWORD, PG, SPACE};
 use domain::access::Role;
 use domain::action::ProviderAction;
 use domain::approval::ApprovalState;
+use domain::approval::Decided;
+use domain::kind::AuditName;
 use domain::model::AuditEntry;
 use domain::model::PrivateLinkStatus;
-use domain::views::{ApprovalView, PrivateLinkView, SpaceView};
+use domain::views::{ApprovalView, Inbox, PolicyView, PrivateLinkView, SpaceView, UsersView};
 use serde_json::Value;
 
 /// The seeded pending request in `SPACE`.
@@ -233,11 +235,11 @@ async fn a_rejection_says_why_to_the_requester() {
         )
         .await;
     assert_eq!(status, 200);
-    let (_, inbox) = op.call("inbox", &[]).await;
-    let mine = &inbox["mine"][0];
-    assert_eq!(mine["state"], "rejected");
-    assert_eq!(mine["comment"], "not our account");
-    assert_eq!(mine["decided_by"], "t-admin");
+    let inbox: Inbox = op.read("inbox", &[]).await;
+    let mine = &inbox.mine[0].record;
+    assert_eq!(mine.state, ApprovalState::Rejected);
+    assert_eq!(mine.comment.as_deref(), Some("not our account"));
+    assert_eq!(mine.decided_by.as_deref(), Some("t-admin"));
     let (status, _) = approve(&c.admin, id, "").await;
     assert_eq!(status, 409);
     assert_eq!(entries(&c, "approval.reject").await.len(), 1);
@@ -710,19 +712,18 @@ async fn one_admin_cannot_approve_their_own_destroy_through_an_admin_they_made()
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let (status, inbox) = carol.call("inbox", &[]).await;
-    assert_eq!(status, 200, "{inbox}");
-    let invite = inbox["to_decide"]
-        .as_array()
-        .unwrap()
+    let inbox: Inbox = carol.read("inbox", &[]).await;
+    let invite = inbox
+        .to_decide
         .iter()
-        .find(|r| r["kind"] == "user.invite")
-        .unwrap_or_else(|| panic!("{inbox}"))["id"]
-        .as_i64()
-        .unwrap();
+        .find(|r| r.record.kind == AuditName::UserInvite)
+        .unwrap_or_else(|| panic!("{inbox:?}"))
+        .record
+        .id;
     let (status, decided) = approve(&carol, invite, "ok").await;
     assert_eq!(status, 200, "{decided}");
-    let one_time = decided["password"].as_str().expect("the one-time password");
+    let decided: Decided = serde_json::from_value(decided).unwrap();
+    let one_time = decided.password.as_deref().expect("the one-time password");
     let mallory = first_sign_in(&c, "mallory", one_time).await;
 
     // Mallory may not decide it, and the page says why before she tries.
@@ -739,10 +740,13 @@ async fn one_admin_cannot_approve_their_own_destroy_through_an_admin_they_made()
     );
     assert_eq!(c.sim.stats().await.changes, before, "nothing was destroyed");
     // Her inbox says the same.
-    let (_, inbox) = mallory.call("inbox", &[]).await;
+    let inbox: Inbox = mallory.read("inbox", &[]).await;
     assert!(
-        inbox["cannot_decide"].to_string().contains(TOKYO_ACTIVE),
-        "{inbox}"
+        inbox
+            .cannot_decide
+            .iter()
+            .any(|r| r.record.target == TOKYO_ACTIVE),
+        "{inbox:?}"
     );
 
     // Carol, independent of t-admin, approves; the record says in what
@@ -774,11 +778,10 @@ async fn an_admin_made_before_the_request_by_its_requester_does_not_count() {
         ],
     );
     assert!(ok, "{out}");
-    let (status, invited) = c
-        .call("invite_user", &[("name", "sock"), ("role", "admin")])
+    let invited: Decided = c
+        .read("invite_user", &[("name", "sock"), ("role", "admin")])
         .await;
-    assert_eq!(status, 200, "{invited}");
-    let sock = first_sign_in(&c, "sock", invited["password"].as_str().unwrap()).await;
+    let sock = first_sign_in(&c, "sock", invited.password.as_deref().unwrap()).await;
     // ...raises the counts again (a tightening needs nobody)...
     let policy = serde_json::to_string(&domain::policy::Policy::default()).unwrap();
     let (status, body) = c.call("set_policy", &[("policy", &policy)]).await;
@@ -816,8 +819,8 @@ async fn a_policy_lowered_by_one_admin_alone_waits_for_another() {
         .await;
     assert_eq!(status, 409, "{body}");
     assert!(body.to_string().contains("spaceport user add"), "{body}");
-    let (_, page) = c.call("policy", &[]).await;
-    assert_eq!(page["policy"]["approvals"]["peering.destroy"], 1, "{page}");
+    let page: PolicyView = c.read("policy", &[]).await;
+    assert_eq!(page.policy.needs(AuditName::PeeringDestroy), 1, "{page:?}");
 
     // Raising a count is never held.
     let mut raise = domain::policy::Policy::default();
@@ -842,18 +845,18 @@ async fn a_policy_lowered_by_one_admin_alone_waits_for_another() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert!(body.to_string().contains("Asked for approval"), "{body}");
-    let (_, inbox) = carol.call("inbox", &[]).await;
-    let id = inbox["to_decide"][0]["id"]
-        .as_i64()
-        .expect("carol may decide it");
+    let inbox: Inbox = carol.read("inbox", &[]).await;
+    let id = inbox
+        .to_decide
+        .first()
+        .expect("carol may decide it")
+        .record
+        .id;
     assert_eq!(approve(&c.admin, id, "").await.0, 403, "not their own");
     let (status, body) = approve(&carol, id, "fine").await;
     assert_eq!(status, 200, "{body}");
-    let (_, page) = c.call("policy", &[]).await;
-    assert!(
-        page["policy"]["approvals"]["peering.destroy"].is_null(),
-        "{page}"
-    );
+    let page: PolicyView = c.read("policy", &[]).await;
+    assert_eq!(page.policy.needs(AuditName::PeeringDestroy), 0, "{page:?}");
 }
 
 #[tokio::test]
@@ -892,12 +895,8 @@ async fn raising_or_enabling_someone_who_could_decide_waits_for_another_admin() 
         .await;
     assert_eq!(status, 200, "{body}");
     // The Users page says which roles wait.
-    let (_, users) = c.call("users", &[]).await;
-    assert_eq!(
-        users["held"],
-        serde_json::json!(["operator", "admin"]),
-        "{users}"
-    );
+    let users: UsersView = c.read("users", &[]).await;
+    assert_eq!(users.held, [Role::Operator, Role::Admin], "{users:?}");
     // The command line, which holds the file, is not held, and is recorded.
     let (ok, out) = crate::common::spaceport(&c.db, &["enable", "t-operator"], "");
     assert!(ok, "{out}");
