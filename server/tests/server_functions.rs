@@ -3,16 +3,14 @@
 //! browser (or anyone with curl) can do, and what they cannot.
 
 use crate::common::{Console, PCX, SPACE, without_sign_ins};
-use domain::model::{ActionResult, Overview, PeeringStatus};
+use domain::model::{ActionResult, AuditPage, Overview, PeeringStatus};
 use domain::views::SpaceView;
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
 
-async fn audit(c: &Console) -> serde_json::Value {
-    let (status, page) = c.call("audit", &[]).await;
-    assert_eq!(status, 200, "{page}");
-    without_sign_ins(page)
+async fn audit(c: &Console) -> AuditPage {
+    without_sign_ins(c.audit(&[]).await)
 }
 
 #[tokio::test]
@@ -137,10 +135,10 @@ async fn bad_input_gets_a_clear_message_and_changes_nothing() {
         assert!(text.contains(words), "{name} {form:?}: {text}");
     }
     assert_eq!(c.peering_status(PCX).await, "pending-acceptance");
-    assert_eq!(
-        audit(&c).await["total"],
-        0,
-        "refused input leaves no audit rows"
+    let page = audit(&c).await;
+    assert!(
+        page.entries.is_empty(),
+        "refused input leaves no audit rows: {page:?}"
     );
 }
 
@@ -173,13 +171,12 @@ async fn destroy_needs_the_typed_pcx_id() {
         .await;
     assert_eq!(status, 409);
     let page = audit(&c).await;
-    assert_eq!(page["total"], 1);
+    assert_eq!(page.entries.len(), 1, "{page:?}");
     assert_eq!(
-        page["entries"][0]["action"],
+        page.entries[0].action,
         domain::kind::AuditName::PeeringDestroy.as_str()
     );
-    let (_, filtered) = c.call("audit", &[("space", SPACE)]).await;
-    assert_eq!(filtered["entries"], json!([]));
+    assert!(c.audit(&[("space", SPACE)]).await.entries.is_empty());
 }
 
 #[tokio::test]
@@ -227,14 +224,9 @@ async fn provider_failures_are_messages_not_500s() {
             json!({"fail_next": 5, "fail_status": 503}),
         )
         .await;
-    let (status, view) = c.call("space", &[("space", "acme-staging")]).await;
-    assert_eq!(status, 200, "{view}");
-    assert!(
-        view["freshness"]["stale_error"]
-            .as_str()
-            .unwrap()
-            .contains("503")
-    );
+    let view: SpaceView = c.read("space", &[("space", "acme-staging")]).await;
+    let stale = view.freshness.stale_error.unwrap_or_default();
+    assert!(stale.contains("503"), "{stale}");
 }
 
 #[tokio::test]
@@ -252,8 +244,11 @@ async fn a_lost_answer_is_audited_with_the_read_back_status() {
         .await;
     assert_eq!(status, 200, "{done}");
     assert!(done["message"].as_str().unwrap().contains("lost"));
-    let e = &audit(&c).await["entries"][0];
-    assert_eq!(e["provider_status"], "provisioning");
+    let page = audit(&c).await;
+    assert_eq!(
+        page.entries[0].provider_status.as_deref(),
+        Some("provisioning")
+    );
 }
 
 #[tokio::test]
@@ -307,9 +302,9 @@ async fn the_history_cannot_be_quietly_edited() {
     // start-up (`audit_tamper.rs` has every other way of tampering).
     let c = c.restart(&[]).await;
     for _ in 0..100 {
-        let chain = audit(&c).await["chain"].clone();
-        if !chain["verified_at"].is_null() {
-            assert_eq!(chain["broken_at"], 1, "{chain}");
+        let chain = audit(&c).await.chain;
+        if chain.verified_at.is_some() {
+            assert_eq!(chain.broken_at, Some(1), "{chain:?}");
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -343,13 +338,14 @@ async fn open_intents_are_reconciled_at_start_up() {
     assert_eq!(c.console.executor().reconcile().await.unwrap(), 1);
     // The provider shows the request still pending: the accept did not
     // happen, which is known, not unknown.
-    let e = &audit(&c).await["entries"][0];
-    assert_eq!(e["outcome"], "error");
-    let message = e["message"].as_str().unwrap();
+    let page = audit(&c).await;
+    let e = &page.entries[0];
+    assert_eq!(e.outcome.as_deref(), Some("error"));
+    let message = e.message.as_deref().unwrap();
     assert!(
         message.contains("Reconciled") && message.contains("did not take effect"),
         "{message}"
     );
-    assert_eq!(e["provider_status"], "pending-acceptance");
+    assert_eq!(e.provider_status.as_deref(), Some("pending-acceptance"));
     assert_eq!(c.console.executor().reconcile().await.unwrap(), 0);
 }
