@@ -6,12 +6,13 @@
 
 use crate::common::{Console, InProcess, PASSWORD, PG, SPACE};
 use domain::access::Role;
-use domain::action::ProviderAction;
+use domain::action::{Answer, ProviderAction};
 use domain::approval::ApprovalState;
 use domain::approval::Decided;
 use domain::kind::AuditName;
 use domain::model::AuditEntry;
-use domain::model::PrivateLinkStatus;
+use domain::model::{ActionResult, Overview, PrivateLinkStatus};
+use domain::policy::Expectation;
 use domain::views::{ApprovalView, Inbox, PolicyView, PrivateLinkView, SpaceView, UsersView};
 use serde_json::Value;
 
@@ -415,19 +416,16 @@ async fn expected_peers_mark_requests_and_can_be_required() {
         Value::Null,
     )
     .await;
-    let unexpected = |o: &Value| {
-        o["spaces"]
-            .as_array()
-            .unwrap()
+    let unexpected = |o: &Overview| {
+        o.spaces
             .iter()
-            .find(|s| s["name"] == SPACE)
-            .unwrap()["unexpected"]
-            .as_u64()
+            .find(|s| s.name == SPACE)
+            .map(|s| s.unexpected)
             .unwrap()
     };
-    let (_, overview) = c.call("overview", &[]).await;
+    let overview: Overview = c.read("overview", &[]).await;
     let all_unexpected = unexpected(&overview);
-    assert!(all_unexpected >= 2, "{overview}");
+    assert!(all_unexpected >= 2, "{overview:?}");
 
     // A viewer may not register one; an operator may, and bad input is said.
     let viewer = c.in_process_as(Some(Role::Viewer)).await;
@@ -458,7 +456,7 @@ async fn expected_peers_mark_requests_and_can_be_required() {
     assert_eq!(status, 200, "{body}");
 
     // Only its own request loses the marker.
-    let (_, overview) = c.call("overview", &[]).await;
+    let overview: Overview = c.read("overview", &[]).await;
     assert_eq!(unexpected(&overview), all_unexpected - 1);
     let html = c
         .http
@@ -484,20 +482,21 @@ async fn expected_peers_mark_requests_and_can_be_required() {
         "{}",
         row(&stranger)
     );
-    let (_, inbox) = op.call("inbox", &[]).await;
-    let pending = inbox["pending"].as_array().unwrap();
+    let inbox: Inbox = op.read("inbox", &[]).await;
     let mark = |pcx: &str| {
-        pending
+        inbox
+            .pending
             .iter()
-            .find(|p| p["peering"]["pcx_id"] == pcx)
-            .unwrap()["expectation"]
+            .find(|p| p.peering.pcx_id == pcx)
+            .unwrap()
+            .expectation
             .clone()
     };
     assert_eq!(
         mark(&ours),
-        serde_json::json!({"Expected": "NET-42 payments"})
+        Some(Expectation::Expected("NET-42 payments".into()))
     );
-    assert_eq!(mark(&stranger), serde_json::json!("Unexpected"));
+    assert_eq!(mark(&stranger), Some(Expectation::Unexpected));
 
     // The stranger's approval is asked for while anyone may be accepted...
     ask(&op, &accept(&stranger), "looks routine").await;
@@ -909,18 +908,16 @@ async fn a_held_change_is_asked_for_through_its_own_call_with_a_reason() {
     let c = Console::start_four_eyes().await;
     let op = c.in_process_as(Some(Role::Operator)).await;
     // The accept's own function, with a reason: a request, no accept.
-    let (status, body) = op
-        .call(
+    let answer: Answer<ActionResult> = op
+        .read(
             "accept_peering",
             &[("space", SPACE), ("pcx_id", PENDING), ("reason", "NET-7")],
         )
         .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["asked"], true, "{body}");
-    assert!(
-        body["message"].to_string().contains("Asked for approval"),
-        "{body}"
-    );
+    let Answer::Asked { message, asked } = answer else {
+        panic!("accepted instead of asked: {answer:?}");
+    };
+    assert!(asked && message.contains("Asked for approval"), "{message}");
     assert_eq!(c.peering_status(PENDING).await, "pending-acceptance");
     let asked = entries(&c, "approval.request").await;
     assert_eq!(asked.len(), 1);
@@ -942,9 +939,11 @@ async fn a_held_change_is_asked_for_through_its_own_call_with_a_reason() {
         ("pcx_id", TOKYO_ACTIVE),
         ("reason", "gone"),
     ];
-    let (status, body) = c.call("destroy_peering", &destroy).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["asked"], true, "{body}");
+    let answer: Answer<ActionResult> = c.read("destroy_peering", &destroy).await;
+    assert!(
+        matches!(answer, Answer::Asked { asked: true, .. }),
+        "{answer:?}"
+    );
     let before = c.sim.stats().await.changes;
     // Where the policy holds nothing back, the same post destroys nothing:
     // it was a request, and the typed PCX ID is what a destroy needs.

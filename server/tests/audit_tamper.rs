@@ -4,7 +4,7 @@
 //! once the console is started again on it.
 
 use crate::common::{Console, PCX, SPACE, spaceport_audit};
-use domain::model::ChainStatus;
+use domain::model::{ChainStatus, IntegrityAlarm};
 use server::audit::chain::{self, Row};
 use server::audit::key::{self, AuditKey};
 use std::path::PathBuf;
@@ -299,10 +299,10 @@ async fn the_alarm_stays_until_an_admin_acknowledges_it_and_that_is_recorded() {
     exec(&pool, "DELETE FROM audit_events WHERE id = ?", id).await;
     let c = c.restart(&[]).await;
     settled_status(&c).await;
-    let (status, alarm) = c.call("alarm", &[]).await;
-    assert_eq!(status, 200, "{alarm}");
-    let finding = alarm["finding"].as_str().unwrap().to_string();
-    assert_eq!(alarm["can_acknowledge"], true);
+    let alarm: Option<IntegrityAlarm> = c.read("alarm", &[]).await;
+    let alarm = alarm.expect("an alarm");
+    let finding = alarm.finding;
+    assert!(alarm.can_acknowledge);
     // Every page carries it, server-rendered.
     let html = c
         .http
@@ -320,11 +320,8 @@ async fn the_alarm_stays_until_an_admin_acknowledges_it_and_that_is_recorded() {
     );
     // An operator sees it but may not silence it; nor may a stale text.
     let operator = c.in_process_as(Some(domain::access::Role::Operator)).await;
-    let (status, alarm) = operator.call("alarm", &[]).await;
-    assert_eq!(
-        (status, alarm["can_acknowledge"].as_bool()),
-        (200, Some(false))
-    );
+    let alarm: Option<IntegrityAlarm> = operator.read("alarm", &[]).await;
+    assert_eq!(alarm.map(|a| a.can_acknowledge), Some(false));
     let (status, _) = operator
         .call("acknowledge_alarm", &[("finding", &finding)])
         .await;

@@ -7,6 +7,7 @@
 use crate::common::{Console, PASSWORD, PCX, SPACE, browser, sign_in, spaceport};
 use clap::Parser;
 use domain::access::Role;
+use domain::model::Overview;
 use sqlx::Connection;
 use std::time::Duration;
 
@@ -639,10 +640,9 @@ async fn one_user_cannot_spend_everyones_budget() {
 #[tokio::test]
 async fn the_overview_shows_what_is_left_of_the_providers_budget() {
     let c = Console::start().await;
-    let (status, overview) = c.call("overview", &[]).await;
-    assert_eq!(status, 200, "{overview}");
-    let left = overview["provider_budget"]["remaining"].as_u64();
-    assert!(left.is_some_and(|n| n > 4000 && n < 4500), "{overview}");
+    let overview: Overview = c.read("overview", &[]).await;
+    let left = overview.provider_budget.as_ref().map(|b| b.remaining);
+    assert!(left.is_some_and(|n| n > 4000 && n < 4500), "{overview:?}");
     // When the provider says the budget is gone, the overview says so.
     c.sim
         .control(
@@ -652,9 +652,9 @@ async fn the_overview_shows_what_is_left_of_the_providers_budget() {
         )
         .await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let (_, overview) = c.call("overview", &[]).await;
-    let left = overview["provider_budget"]["remaining"].as_u64();
-    assert!(left.is_some_and(|n| n <= 3), "{overview}");
+    let overview: Overview = c.read("overview", &[]).await;
+    let left = overview.provider_budget.as_ref().map(|b| b.remaining);
+    assert!(left.is_some_and(|n| n <= 3), "{overview:?}");
 }
 
 /// The console's `/metrics` text, scraped with `token`.

@@ -4,7 +4,7 @@
 use crate::common::{Console, PG, REDIS, SPACE};
 use domain::action::{Action, ProviderAction};
 use domain::kind::AuditName;
-use domain::model::{DataAddonSummary, DataService, PrivateLinkStatus};
+use domain::model::{DataActionResult, DataAddonSummary, DataService, PrivateLinkStatus};
 use domain::views::PrivateLinkView;
 use reqwest::Method;
 use serde_json::json;
@@ -124,7 +124,8 @@ async fn create_add_remove_destroy_all_audited() {
         )
         .await;
     assert_eq!(status, 200, "{done}");
-    assert_eq!(done["status"], "Provisioning", "{done}");
+    let done: DataActionResult = serde_json::from_value(done).unwrap();
+    assert_eq!(done.status, PrivateLinkStatus::Provisioning);
     let (status, _) = c
         .call(
             "create_privatelink",
@@ -172,7 +173,8 @@ async fn create_add_remove_destroy_all_audited() {
         )
         .await;
     assert_eq!(status, 200, "{done}");
-    assert_eq!(done["status"], "Deprovisioning");
+    let done: DataActionResult = serde_json::from_value(done).unwrap();
+    assert_eq!(done.status, PrivateLinkStatus::Deprovisioning);
     let actions: Vec<String> = audit_actions(&c).await.into_iter().map(|a| a.0).collect();
     assert_eq!(
         actions,

@@ -157,7 +157,8 @@ async fn destroy_needs_the_typed_pcx_id() {
         )
         .await;
     assert_eq!(status, 200, "{done}");
-    assert_eq!(done["status"], "deleting");
+    let done: ActionResult = serde_json::from_value(done).unwrap();
+    assert_eq!(done.status, PeeringStatus::Deleting);
     // A second destroy is refused: it is already going.
     let (status, _) = c
         .call(
@@ -243,7 +244,8 @@ async fn a_lost_answer_is_audited_with_the_read_back_status() {
         .call("accept_peering", &[("space", SPACE), ("pcx_id", PCX)])
         .await;
     assert_eq!(status, 200, "{done}");
-    assert!(done["message"].as_str().unwrap().contains("lost"));
+    let done: ActionResult = serde_json::from_value(done).unwrap();
+    assert!(done.message.contains("lost"), "{done:?}");
     let page = audit(&c).await;
     assert_eq!(
         page.entries[0].provider_status.as_deref(),
