@@ -64,26 +64,50 @@ impl Subject {
         }
     }
 
-    /// Records written before their action was stored: a closed set of
-    /// old names, so the names of later kinds never reach here and need no
-    /// arm of their own.
+    /// Records written before their action was stored: by their name.
     fn of_name(intent: &OpenIntent) -> Self {
+        use AuditName as N;
         let target = intent.target.clone();
-        match intent.name.parse::<AuditName>() {
-            Ok(AuditName::PeeringAccept) => Self::Peering {
+        let Ok(name) = intent.name.parse::<AuditName>() else {
+            return Self::Nothing;
+        };
+        match name {
+            N::PeeringAccept => Self::Peering {
                 pcx_id: target,
                 accept: true,
             },
-            Ok(AuditName::PeeringDestroy) => Self::Peering {
+            N::PeeringDestroy => Self::Peering {
                 pcx_id: target,
                 accept: false,
             },
-            Ok(AuditName::PrivateLinkCreate) => Self::link(&target, Some(true)),
-            Ok(AuditName::PrivateLinkDestroy) => Self::link(&target, Some(false)),
-            Ok(AuditName::PrivateLinkAccountAdd | AuditName::PrivateLinkAccountRemove) => {
-                Self::link(&target, None)
-            }
-            _ => Self::Nothing,
+            N::PrivateLinkCreate => Self::link(&target, Some(true)),
+            N::PrivateLinkDestroy => Self::link(&target, Some(false)),
+            N::PrivateLinkAccountAdd | N::PrivateLinkAccountRemove => Self::link(&target, None),
+            // Nothing at the provider to read back.
+            N::PrivateLinkRevealUrl
+            | N::UserInvite
+            | N::UserCreate
+            | N::UserRole
+            | N::UserDisable
+            | N::UserEnable
+            | N::UserPassword
+            | N::UserDelete
+            | N::SignIn
+            | N::SignOut
+            | N::Refused
+            | N::AuditKeyed
+            | N::AuditAcknowledge
+            | N::ApprovalRequest
+            | N::ApprovalApprove
+            | N::ApprovalReject
+            | N::ApprovalWithdraw
+            | N::ApprovalExpire
+            | N::PolicySet
+            | N::PeerExpect
+            | N::PeerForget
+            | N::WebhookAdd
+            | N::WebhookRemove
+            | N::WebhookTest => Self::Nothing,
         }
     }
 
@@ -107,6 +131,30 @@ fn took_effect(took: Option<bool>, now: String) -> (OutcomeKind, String) {
     }
 }
 
+/// Whether a peering now in `status` shows an accept (or a destroy) took
+/// effect: `None` where the status says neither.
+fn peering_took(accept: bool, status: &PeeringStatus) -> Option<bool> {
+    use PeeringStatus as S;
+    match status {
+        S::PendingAcceptance => accept.then_some(false),
+        S::Provisioning | S::Active => accept.then_some(true),
+        S::Deleting | S::Deleted => (!accept).then_some(true),
+        S::InitiatingRequest | S::Failed | S::Expired | S::Rejected | S::Other(_) => None,
+    }
+}
+
+/// The same for a PrivateLink being created (or destroyed).
+fn link_took(create: bool, status: &PrivateLinkStatus) -> Option<bool> {
+    use PrivateLinkStatus as S;
+    match status {
+        S::Provisioning => create.then_some(true),
+        S::Operational => Some(create),
+        S::Deprovisioning => (!create).then_some(true),
+        S::Deprovisioned => Some(!create),
+        S::Unknown | S::Other(_) => None,
+    }
+}
+
 /// The outcome of one open intent, from what the provider shows now.
 async fn read_back(g: &Gateway, intent: &OpenIntent) -> Result<Outcome, ProviderError> {
     let space = intent.space.as_str();
@@ -114,31 +162,14 @@ async fn read_back(g: &Gateway, intent: &OpenIntent) -> Result<Outcome, Provider
         Subject::Peering { pcx_id, accept } => {
             let read = g.client().get_peering(space, &pcx_id).await?;
             let status = read.value.status;
-            let took = match (accept, &status) {
-                (true, PeeringStatus::PendingAcceptance) => Some(false),
-                (true, PeeringStatus::Provisioning | PeeringStatus::Active) => Some(true),
-                (false, PeeringStatus::Deleting | PeeringStatus::Deleted) => Some(true),
-                _ => None,
-            };
+            let took = peering_took(accept, &status);
             let (kind, message) = took_effect(took, format!("the peering is now {status}"));
             (kind, message, Some(status.to_string()), read.request_id)
         }
         Subject::Link { addon, create } => match g.client().privatelink(&addon).await {
             Ok(read) => {
                 let status = read.value.status;
-                let took = match (create, &status) {
-                    (Some(true), PrivateLinkStatus::Deprovisioned) => Some(false),
-                    (
-                        Some(true),
-                        PrivateLinkStatus::Provisioning | PrivateLinkStatus::Operational,
-                    ) => Some(true),
-                    (Some(false), PrivateLinkStatus::Operational) => Some(false),
-                    (
-                        Some(false),
-                        PrivateLinkStatus::Deprovisioning | PrivateLinkStatus::Deprovisioned,
-                    ) => Some(true),
-                    _ => None,
-                };
+                let took = create.and_then(|create| link_took(create, &status));
                 let (kind, message) = took_effect(took, format!("the PrivateLink is now {status}"));
                 (kind, message, Some(status.to_string()), read.request_id)
             }
