@@ -318,18 +318,6 @@ impl ProviderAction {
         }
     }
 
-    /// The add-on a PrivateLink action is about; `None` for a peering.
-    pub fn addon(&self) -> Option<&AddonName> {
-        match self {
-            Self::AcceptPeering { .. } | Self::DestroyPeering { .. } => None,
-            Self::CreatePrivateLink { addon, .. }
-            | Self::DestroyPrivateLink { addon, .. }
-            | Self::AddAccounts { addon, .. }
-            | Self::RemoveAccounts { addon, .. }
-            | Self::RevealUrl { addon, .. } => Some(addon),
-        }
-    }
-
     pub fn target(&self) -> String {
         match self {
             Self::AcceptPeering { pcx_id, .. } | Self::DestroyPeering { pcx_id, .. } => {

@@ -245,11 +245,7 @@ impl Executor {
     ) -> Result<(Snapshot, Option<String>), AppError> {
         let user = match inner {
             Action::Provider(p) => {
-                let Some(g) = self.gateway() else {
-                    tracing::error!(action = %inner.name(), "a provider action without the provider");
-                    return Err(AppError::Internal);
-                };
-                return self.provider_snapshot(g, p, checked).await;
+                return self.provider_snapshot(self.provider()?, p, checked).await;
             }
             Action::Approvals(a) => return self.approvals_snapshot(a, checked).await,
             Action::Notifications(_) | Action::Audit(_) => return never_held(inner.name()),

@@ -13,12 +13,6 @@ pub struct Named {
     pub name: String,
 }
 
-impl Named {
-    pub fn new(name: &str) -> Self {
-        Self { name: name.into() }
-    }
-}
-
 /// A Private Space, as `GET /spaces` and `GET /spaces/{space}` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Space {
