@@ -11,7 +11,7 @@ use domain::approval::ApprovalState;
 use domain::approval::Decided;
 use domain::kind::AuditName;
 use domain::model::AuditEntry;
-use domain::model::{ActionResult, Overview, PrivateLinkStatus};
+use domain::model::{ActionResult, DataActionResult, Overview, PrivateLinkStatus};
 use domain::policy::Expectation;
 use domain::views::{ApprovalView, Inbox, PolicyView, PrivateLinkView, SpaceView, UsersView};
 use serde_json::Value;
@@ -961,4 +961,34 @@ async fn a_held_change_is_asked_for_through_its_own_call_with_a_reason() {
     assert!(body.to_string().contains("type the PCX ID"), "{body}");
     assert_eq!(open.sim.stats().await.changes, 0);
     assert_eq!(c.sim.stats().await.changes, before);
+}
+
+#[tokio::test]
+async fn a_change_asked_for_through_its_own_call_shows_on_its_page_at_once() {
+    let c = Console::start_four_eyes().await;
+    let (ok, out) = crate::common::spaceport_policy(&c.db, &["set", "privatelink.create=1"]);
+    assert!(ok, "{out}");
+    let op = c.in_process_as(Some(Role::Operator)).await;
+    let page = [("space", SPACE), ("addon", PG)];
+    // Read once, so the page's approvals are what it remembers.
+    let before: PrivateLinkView = op.read("privatelink", &page).await;
+    assert!(before.requests.is_empty(), "{:?}", before.requests);
+    let answer: Answer<DataActionResult> = op
+        .read(
+            "create_privatelink",
+            &[
+                ("space", SPACE),
+                ("addon", PG),
+                ("accounts", "123456789012"),
+                ("reason", "NET-9"),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(answer, Answer::Asked { asked: true, .. }),
+        "{answer:?}"
+    );
+    let after: PrivateLinkView = op.read("privatelink", &page).await;
+    assert_eq!(after.requests.len(), 1, "the request shows at once");
+    assert_eq!(after.requests[0].record.state, ApprovalState::Pending);
 }

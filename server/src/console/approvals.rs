@@ -113,8 +113,13 @@ impl ServerConsole {
             Action::Notifications(_) | Action::Audit(_) => false,
         };
         if shown_changes {
-            self.shown.invalidate_all();
+            self.forget_shown();
         }
+    }
+
+    /// Forgets every page's approvals, after a change to them.
+    pub(crate) fn forget_shown(&self) {
+        self.shown.invalidate_all();
     }
 
     /// A space's requests, expected peers and gates, for its page.

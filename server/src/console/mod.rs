@@ -364,7 +364,12 @@ impl Console for ServerConsole {
         reason: String,
     ) -> Result<Done, AppError> {
         let done = self.executor.run_or_ask(who, action.clone(), &reason).await;
-        self.forget_shown_after(&action).await;
+        // Held back, what was done is a request for approval of it.
+        if let Ok(Done::Asked(_)) = &done {
+            self.forget_shown();
+        } else {
+            self.forget_shown_after(&action).await;
+        }
         done
     }
 }
