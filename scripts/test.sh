@@ -31,6 +31,12 @@ cargo clippy --all-targets -p app --features ssr -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests"
+# A PostgreSQL server of the tests' own, on a loopback port, stopped
+# whatever happens: the store tests run on it as well as on SQLite.
+PG_DIR=$(mktemp -d)
+trap 'bash scripts/postgres.sh stop "$PG_DIR"' EXIT
+SPACEPORT_TEST_POSTGRES=$(bash scripts/postgres.sh start "$PG_DIR")
+export SPACEPORT_TEST_POSTGRES
 cargo test -p domain
 cargo test -p app --features ssr
 cargo test -p server --lib --bins

@@ -140,7 +140,7 @@ async fn run() {
     let db = dir.path().join("bench.db");
     {
         let audit = server::audit::AuditLog::open(&db).await.unwrap();
-        let users = server::users::Users::new(audit.pool().clone());
+        let users = server::users::Users::new(audit.db().clone());
         // The bench's own user, and the name the guessing bursts aim at.
         for name in ["bench", "victim"] {
             users
@@ -158,7 +158,7 @@ async fn run() {
         // The accept measured below is one person's click: no approval.
         let mut open = domain::policy::Policy::default();
         open.approvals.clear();
-        server::approvals::Approvals::new(audit.pool().clone())
+        server::approvals::Approvals::new(audit.db().clone())
             .set_policy(&open)
             .await
             .unwrap();

@@ -109,7 +109,7 @@ fn generated(id: i64, key: &AuditKey) -> Row {
 /// transactions: this builds the fixture, it is not what is measured.
 async fn build(db: &Path, records: i64) -> Arc<AuditKey> {
     let t = Instant::now();
-    let pool = server::db::open(db).await.unwrap();
+    let pool = server::db::sqlite::open(db).await.unwrap();
     let (key, _) = AuditKey::resolve(None, db, true).unwrap();
     let mut prev = GENESIS.to_string();
     let mut id = 1;
@@ -120,7 +120,9 @@ async fn build(db: &Path, records: i64) -> Arc<AuditKey> {
             let mut row = generated(i, &key);
             row.prev_hash = prev;
             let mac = chain::mac(&key, &row);
-            server::audit::insert(&mut tx, &row, &mac).await.unwrap();
+            server::audit::insert(server::db::Conn::from(&mut *tx), &row, &mac)
+                .await
+                .unwrap();
             prev = mac;
         }
         tx.commit().await.unwrap();
@@ -138,7 +140,9 @@ async fn build(db: &Path, records: i64) -> Arc<AuditKey> {
             prev: None,
         },
     );
-    checkpoint::record(&pool, &signed).await.unwrap();
+    checkpoint::record(&server::db::Db::Sqlite(pool.clone()), &signed)
+        .await
+        .unwrap();
     checkpoint::write(&server::audit::integrity::default_dir(db), &signed).unwrap();
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(&pool)
@@ -437,8 +441,12 @@ async fn main() {
     );
 
     // 4. Appends: intents and outcomes from 16 tasks, each commit synced.
-    let pool = server::db::open(&big_db).await.unwrap();
-    let log = Arc::new(AuditLog::new(pool, key).await.unwrap());
+    let pool = server::db::sqlite::open(&big_db).await.unwrap();
+    let log = Arc::new(
+        AuditLog::new(server::db::Db::Sqlite(pool), key)
+            .await
+            .unwrap(),
+    );
     let actions = 2_000;
     let t = Instant::now();
     let tasks: Vec<_> = (0..16)

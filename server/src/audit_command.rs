@@ -26,7 +26,8 @@ pub enum AuditCommandError {
 
 /// What a command found: `Ok(true)` when everything holds.
 pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
-    let (database, key_file) = (&args.files.database, args.files.audit_key_file.as_deref());
+    let (at, key_file) = (&args.files.location(), args.files.audit_key_file.as_deref());
+    let database = &at.files_base();
     let key = || AuditKey::resolve(key_file, database, false);
     match args.action {
         AuditAction::Pubkey => {
@@ -40,7 +41,7 @@ pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
             pubkey,
         } => {
             // The database first: without it there is nothing to say.
-            let pool = crate::db::open_read_only(database).await?;
+            let pool = crate::db::open_read_only(at).await?;
             let key = match key() {
                 Ok((k, _)) => Some(Arc::new(k)),
                 Err(KeyError::Missing(path)) => {
@@ -65,7 +66,7 @@ pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
             space,
         } => {
             let since = since.map(|s| s.parse::<Since>()).transpose()?;
-            let pool = crate::db::open_read_only(database).await?;
+            let pool = crate::db::open_read_only(at).await?;
             let sink: Box<dyn std::io::Write> = match &output {
                 None => Box::new(std::io::stdout().lock()),
                 Some(path) => Box::new(crate::private::create_new(path).map_err(|e| {
@@ -90,16 +91,16 @@ pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
 }
 
 /// Checks the chain and, if given, the checkpoints; prints what it found.
-/// Checks the history in `pool` and says what it found; `Ok(true)` when
+/// Checks the history in `db` and says what it found; `Ok(true)` when
 /// everything holds.
 pub(crate) async fn verify(
-    pool: &sqlx::SqlitePool,
+    db: &crate::db::Db,
     key: Option<Arc<AuditKey>>,
     checkpoints: Option<&std::path::Path>,
     public: Option<ed25519_dalek::VerifyingKey>,
 ) -> Result<bool, AuditCommandError> {
     let mut verifier = Verifier::new(key);
-    verify_rest(pool, &mut verifier, 10_000, |_| {}).await?;
+    verify_rest(db, &mut verifier, 10_000, |_| {}).await?;
     let mut found = verifier.breaks.clone();
     let mut counted = 0;
     if let Some(dir) = checkpoints {
@@ -109,7 +110,7 @@ pub(crate) async fn verify(
             )
         })?;
         counted = checkpoint::seqs_in(dir)?.len();
-        found.extend(checkpoint::check_all(pool, dir, &public).await?);
+        found.extend(checkpoint::check_all(db, dir, &public).await?);
     }
     let through = verifier.through();
     match found.first() {

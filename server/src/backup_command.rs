@@ -11,7 +11,14 @@ use std::sync::Arc;
 
 /// `Ok(true)` when the copy was made and its history holds.
 pub async fn run(args: BackupArgs) -> Result<bool, AuditCommandError> {
-    let (database, key_file) = (&args.files.database, args.files.audit_key_file.as_deref());
+    let (at, key_file) = (&args.files.location(), args.files.audit_key_file.as_deref());
+    let Some(database) = at.file() else {
+        return Err(AuditCommandError::Usage(
+            "backup copies a SQLite file; for PostgreSQL use pg_dump (see the README's \
+             \"Backups\"), then check the copy with `spaceport audit verify`"
+                .into(),
+        ));
+    };
     let usage = |why: String| AuditCommandError::Usage(why);
     let target = args
         .file
@@ -31,7 +38,7 @@ pub async fn run(args: BackupArgs) -> Result<bool, AuditCommandError> {
         }
         Ok(_) => {}
     }
-    let pool = crate::db::open_read_only(database).await?;
+    let pool = crate::db::sqlite::open_read_only(database).await?;
     // Made empty and private first; VACUUM INTO fills an empty file.
     if let Err(e) = crate::private::create_new(&args.file) {
         return Err(usage(if e.kind() == std::io::ErrorKind::AlreadyExists {
@@ -44,7 +51,7 @@ pub async fn run(args: BackupArgs) -> Result<bool, AuditCommandError> {
         }));
     }
     let started = std::time::Instant::now();
-    let copied = crate::db::copy_into(&pool, target).await;
+    let copied = crate::db::sqlite::copy_into(&pool, target).await;
     pool.close().await;
     if let Err(e) = copied {
         // No copy was made: leave no empty or partial file behind.
@@ -67,7 +74,7 @@ pub async fn run(args: BackupArgs) -> Result<bool, AuditCommandError> {
         Err(e) => return Err(e.into()),
     };
     let public = key.as_ref().map(|k| k.public());
-    let copy = crate::db::open_read_only(&args.file).await?;
+    let copy = crate::db::open_read_only(&crate::db::Location::File(args.file.clone())).await?;
     let holds = verify(&copy, key, None, public).await?;
     println!(
         "Keep with it, stored apart from it: the audit key ({}), and the signed checkpoints \

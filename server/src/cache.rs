@@ -104,4 +104,9 @@ where
     pub async fn invalidate(&self, key: &K) {
         self.fresh.invalidate(key).await;
     }
+
+    /// Forgets every fresh value.
+    pub fn invalidate_all(&self) {
+        self.fresh.invalidate_all();
+    }
 }

@@ -5,6 +5,7 @@
 //! file (`--*-file`), never from the command line, where any local user
 //! reads them in the process list (`secrets_off_the_command_line`).
 
+use crate::db::Location;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,6 +57,21 @@ pub enum Command {
     /// the copy's audit history. Exit status 0 when the copy holds, 1 when
     /// its history does not verify, 2 when no copy could be made.
     Backup(BackupArgs),
+    /// Apply the database's migrations and exit (the platform's release
+    /// phase); with --to, copy this console into a new PostgreSQL database.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
+    /// A postgres:// URL of an empty database to copy the console into:
+    /// users, the history (with its MACs and checkpoints), approvals,
+    /// expected peers, the policy and notifications. The source is only
+    /// read. Sessions are not copied: everyone signs in again.
+    #[arg(long)]
+    pub to: Option<Location>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -106,18 +122,33 @@ pub enum PolicyAction {
 /// on them without the console.
 #[derive(Debug, Args, Clone)]
 pub struct FileArgs {
-    /// SQLite file of the console.
+    /// The console's database: its SQLite file, or a postgres:// URL.
+    /// Default: DATABASE_URL if set, else spaceport.db.
+    #[arg(long, env = "SPACEPORT_DATABASE", global = true)]
+    pub database: Option<Location>,
+    /// The provider's name for the database its PostgreSQL add-on attaches.
     #[arg(
         long,
-        env = "SPACEPORT_DATABASE",
-        default_value = DEFAULT_DATABASE,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        hide = true,
         global = true
     )]
-    pub database: PathBuf,
+    pub database_url: Option<Location>,
     /// The console's audit key file (default: beside the database). The
     /// key may instead be given, hex-encoded, in SPACEPORT_AUDIT_KEY.
     #[arg(long, env = "SPACEPORT_AUDIT_KEY_FILE", global = true)]
     pub audit_key_file: Option<PathBuf>,
+}
+
+impl FileArgs {
+    /// The database: as given, else DATABASE_URL, else the default file.
+    pub fn location(&self) -> Location {
+        self.database
+            .clone()
+            .or_else(|| self.database_url.clone())
+            .unwrap_or_else(|| Location::File(DEFAULT_DATABASE.into()))
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -196,15 +227,32 @@ pub enum UserAction {
 
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
-    /// Address to serve the console on.
-    #[arg(long, env = "SPACEPORT_LISTEN", default_value = "127.0.0.1:3000")]
-    pub listen: SocketAddr,
+    /// Address to serve the console on. Default: 0.0.0.0:$PORT when the
+    /// platform sets PORT, else 127.0.0.1:3000.
+    #[arg(long, env = "SPACEPORT_LISTEN")]
+    pub listen: Option<SocketAddr>,
 
-    /// SQLite file holding the audit history, users and sessions (created
-    /// if missing). Default: spaceport.db, or spaceport-demo.db on the
-    /// simulated provider, so a demo never touches a real console's file.
+    /// On PostgreSQL: how long after its last sign of life another console
+    /// is taken for dead, and the actions it left open settled.
+    #[arg(long, env = "SPACEPORT_CONSOLE_DEAD_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(3..=600))]
+    pub console_dead_secs: u64,
+
+    /// The port the platform assigns its web process.
+    #[arg(long, env = "PORT", hide = true)]
+    pub port: Option<u16>,
+
+    /// Where the audit history, users and sessions are kept: a SQLite
+    /// file (created if missing), or a postgres:// URL that several
+    /// consoles can share. Default: DATABASE_URL if set, else
+    /// spaceport.db, or spaceport-demo.db on the simulated provider, so a
+    /// demo never touches a real console's file.
     #[arg(long, env = "SPACEPORT_DATABASE")]
-    pub database: Option<PathBuf>,
+    pub database: Option<Location>,
+
+    /// The provider's name for the database a PostgreSQL add-on attaches
+    /// (read at start: it changes on credential rotation and failover).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, hide = true)]
+    pub database_url: Option<Location>,
 
     /// The file holding the audit key, created (0600) on first start. It
     /// must be kept, and backed up, apart from the database: whoever holds
@@ -216,7 +264,9 @@ pub struct ServeArgs {
 
     /// Where signed checkpoints of the audit history are written: meant to
     /// be other storage than the database's (another disk, a mounted
-    /// bucket). Default: DATABASE-checkpoints beside the database.
+    /// bucket). Default: DATABASE-checkpoints beside a SQLite file; none
+    /// on PostgreSQL, whose consoles may have no disk that lasts (there,
+    /// give --audit-checkpoint-webhook).
     #[arg(long, env = "SPACEPORT_AUDIT_CHECKPOINT_DIR")]
     pub audit_checkpoint_dir: Option<PathBuf>,
 
@@ -464,23 +514,44 @@ impl ServeArgs {
         )
     }
 
-    /// The database file: as given, or the default for the provider.
-    pub fn database_path(&self) -> PathBuf {
-        match (&self.database, self.provider()) {
-            (Some(path), _) => path.clone(),
-            (None, Ok(ProviderChoice::Simulated)) => PathBuf::from(DEMO_DATABASE),
-            (None, _) => PathBuf::from(DEFAULT_DATABASE),
+    /// Where the console listens: as given, or on every address at the
+    /// port the platform assigned (its router reaches the process there),
+    /// or on loopback.
+    pub fn listen(&self) -> SocketAddr {
+        match (self.listen, self.port) {
+            (Some(at), _) => at,
+            (None, Some(port)) => SocketAddr::from(([0, 0, 0, 0], port)),
+            (None, None) => SocketAddr::from(([127, 0, 0, 1], 3000)),
         }
+    }
+
+    /// The database: as given, or the default for the provider.
+    pub fn database(&self) -> Location {
+        match (
+            self.database.as_ref().or(self.database_url.as_ref()),
+            self.provider(),
+        ) {
+            (Some(at), _) => at.clone(),
+            (None, Ok(ProviderChoice::Simulated)) => Location::File(DEMO_DATABASE.into()),
+            (None, _) => Location::File(DEFAULT_DATABASE.into()),
+        }
+    }
+
+    /// What the files kept beside the database (its audit key, its
+    /// checkpoints) are named after: the SQLite file, or for a server,
+    /// `spaceport` in the working directory.
+    pub fn database_path(&self) -> PathBuf {
+        self.database().files_base()
     }
 
     /// When and where the audit history is checkpointed.
     pub fn checkpoints(&self) -> crate::audit::integrity::CheckpointSettings {
-        let database = self.database_path();
+        let database = self.database();
         crate::audit::integrity::CheckpointSettings {
             dir: self
                 .audit_checkpoint_dir
                 .clone()
-                .unwrap_or_else(|| crate::audit::integrity::default_dir(&database)),
+                .or_else(|| database.file().map(crate::audit::integrity::default_dir)),
             every: self.audit_checkpoint_every,
             interval: std::time::Duration::from_secs(self.audit_checkpoint_minutes * 60),
             webhook: self.audit_checkpoint_webhook.clone(),

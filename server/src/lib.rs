@@ -17,6 +17,7 @@ pub mod gateway;
 pub mod limit;
 pub mod listener;
 pub mod metrics;
+pub mod migrate_command;
 pub mod notify;
 pub mod policy_command;
 pub mod private;

@@ -56,6 +56,16 @@ async fn run() -> std::process::ExitCode {
                 }
             };
         }
+        Some(Command::Migrate(args)) => {
+            return match server::migrate_command::run(args).await {
+                Ok(true) => std::process::ExitCode::SUCCESS,
+                Ok(false) => std::process::ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("spaceport: {e}");
+                    std::process::ExitCode::from(2)
+                }
+            };
+        }
         Some(Command::Audit(args)) => {
             return match server::audit_command::run(args).await {
                 Ok(true) => std::process::ExitCode::SUCCESS,

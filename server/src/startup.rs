@@ -23,14 +23,6 @@ use app::console::SharedConsole;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tower_sessions::ExpiredDeletion;
-use tower_sessions::session_store::CachingSessionStore;
-use tower_sessions_moka_store::MokaStore;
-use tower_sessions_sqlx_store::SqliteStore;
-
-/// Sessions kept in memory at most (the least used beyond it are read from
-/// the database again when they come back).
-const SESSIONS_IN_MEMORY: u64 = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -71,18 +63,20 @@ fn provider_name(choice: &ProviderChoice) -> String {
 /// and a console moved to another account would mix two histories.
 async fn bind_provider(
     audit: &AuditLog,
-    database: &std::path::Path,
+    database: &crate::db::Location,
     choice: &ProviderChoice,
 ) -> Result<(), StartError> {
     let wanted = provider_name(choice);
-    let bound = crate::db::bind_provider(audit.pool(), &wanted)
+    let bound = audit
+        .db()
+        .bind_provider(&wanted)
         .await
         .map_err(crate::audit::AuditError::from)?;
     if bound == wanted {
         Ok(())
     } else {
         Err(StartError::OtherProvider {
-            database: database.display().to_string(),
+            database: database.to_string(),
             bound,
             wanted,
         })
@@ -143,16 +137,17 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         request_timeout: Duration::from_secs(args.provider_timeout_secs),
     })?);
     let database = args.database_path();
-    // One pool for the one file: the history, the users and the sessions.
-    let pool = crate::db::open(&database).await?;
-    let audit = Arc::new(AuditLog::new(pool.clone(), audit_key(args, &database)?).await?);
-    bind_provider(&audit, &database, &choice).await?;
+    // One pool for the database: the history, the users and the sessions.
+    let db = crate::db::open(&args.database()).await?;
+    crate::db::consoles::set_dead_after(args.console_dead_secs);
+    let audit = Arc::new(AuditLog::new(db.clone(), audit_key(args, &database)?).await?);
+    bind_provider(&audit, &args.database(), &choice).await?;
     let integrity = Integrity::start(audit.clone(), args.checkpoints()).await?;
-    let users = Arc::new(Users::new(pool.clone()));
-    let gateway = Arc::new(Gateway::new(
-        provider,
-        Duration::from_secs(args.refresh_secs),
-    ));
+    let users = Arc::new(Users::new(db.clone()));
+    let gateway = Arc::new(
+        Gateway::new(provider, Duration::from_secs(args.refresh_secs)).shared_through(&db),
+    );
+    crate::gateway::shared::spawn_listener(&db, gateway.clone());
     let executor = Executor::new(audit.clone(), users.clone())
         .with_integrity(integrity)
         .with_gateway(gateway.clone());
@@ -166,25 +161,46 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         Duration::from_secs(args.privatelink_wait_secs),
         watch_log.clone(),
     ));
+    settle_what_stops_left(&executor).await;
+    if let crate::db::Db::Postgres(_) = &db {
+        // Other consoles may stop at any time: what they leave is settled
+        // by the others once they are taken for dead.
+        crate::db::consoles::beat(&db)
+            .await
+            .map_err(crate::audit::AuditError::from)?;
+        crate::db::consoles::spawn_beat(db.clone());
+        let executor = executor.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(crate::db::consoles::beat_every());
+            loop {
+                every.tick().await;
+                settle_what_stops_left(&executor).await;
+            }
+        });
+    }
+    spawn_approval_sweeper(executor.clone());
+    start_notifications(args, &executor, &gateway, watch_log);
+
+    let mut router = web(args, db, executor, console.clone(), demo).await?;
+    if let Some(token) = &args.metrics_token {
+        router = metrics_route(&console, Some(token)).merge(router);
+    }
+    Ok((router, console))
+}
+
+/// Settles the intents and approvals a stop left open: this console's
+/// last run's, or on PostgreSQL those of consoles no longer alive.
+async fn settle_what_stops_left(executor: &Executor) {
     match executor.reconcile().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(n, "reconciled open audit intents"),
         Err(e) => tracing::error!(error = %e, "could not reconcile open audit intents"),
     }
-
     match executor.approvals().settle_interrupted().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(n, "approval requests were left executing by a stop"),
         Err(e) => tracing::error!(error = %e, "could not settle interrupted approvals"),
     }
-    spawn_approval_sweeper(executor.clone());
-    start_notifications(args, &executor, &gateway, watch_log);
-
-    let mut router = web(args, pool, executor, console.clone(), demo).await?;
-    if let Some(token) = &args.metrics_token {
-        router = metrics_route(&console, Some(token)).merge(router);
-    }
-    Ok((router, console))
 }
 
 /// `/metrics`, reading this console's state at each scrape.
@@ -219,7 +235,7 @@ fn start_notifications(
     }
     let base = match &args.public_url {
         Some(url) => url.as_str().trim_end_matches('/').to_string(),
-        None => format!("http://{}", args.listen),
+        None => format!("http://{}", args.listen()),
     };
     Outbox::new(executor.notifications().clone(), base).spawn();
 }
@@ -238,8 +254,22 @@ fn spawn_approval_sweeper(executor: Executor) {
     });
 }
 
-/// The audit key as configured, made on first start (and said so).
+/// The audit key as configured, made on first start (and said so). On
+/// PostgreSQL the key must be given: every console sharing the database
+/// signs with it, and one made on a console's own disk would be another
+/// at each console (and lost with a dyno's disk).
 fn audit_key(args: &ServeArgs, database: &std::path::Path) -> Result<Arc<AuditKey>, StartError> {
+    if args.database().file().is_none()
+        && args.audit_key_file.is_none()
+        && std::env::var(crate::audit::key::ENV).is_err()
+    {
+        return Err(StartError::Config(format!(
+            "on PostgreSQL every console needs the same audit key: give it hex-encoded in {} \
+             (for a new console, `openssl rand -hex 32`), or name its file with \
+             --audit-key-file",
+            crate::audit::key::ENV
+        )));
+    }
     let (key, created) = AuditKey::resolve(args.audit_key_file.as_deref(), database, true)
         .map_err(crate::audit::AuditError::from)?;
     if created {
@@ -262,20 +292,14 @@ fn audit_key(args: &ServeArgs, database: &std::path::Path) -> Result<Arc<AuditKe
 /// it the server's Console; `web_for` opens the database for another.
 async fn web(
     args: &ServeArgs,
-    pool: sqlx::SqlitePool,
+    db: crate::db::Db,
     executor: Executor,
     console: SharedConsole,
     demo: bool,
 ) -> Result<axum::Router, StartError> {
-    let sessions = SqliteStore::new(pool)
-        .with_table_name("sessions")
-        .map_err(StartError::Config)?;
-    sessions
-        .migrate()
+    let sessions = crate::web::Sessions::open(&db)
         .await
-        .map_err(crate::audit::AuditError::from)?;
-    spawn_session_sweeper(sessions.clone());
-    let sessions = CachingSessionStore::new(MokaStore::new(Some(SESSIONS_IN_MEMORY)), sessions);
+        .map_err(|e| StartError::Config(format!("sessions: {e}")))?;
     let refusals = Arc::new(Refusals::new(executor.audit().clone()));
     refusals.spawn_summaries();
     let auth = Arc::new(Auth {
@@ -301,7 +325,7 @@ async fn web(
         .hash_files(option_env!("LEPTOS_HASH_FILES") == Some("true"))
         .site_root(args.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
-        .site_addr(args.listen)
+        .site_addr(args.listen())
         .build();
     let files = crate::web::site_files::site_files(&leptos).map_err(StartError::Config)?;
     Ok(app(
@@ -325,17 +349,17 @@ pub async fn web_for(
     demo: bool,
 ) -> Result<axum::Router, StartError> {
     let database = args.database_path();
-    let pool = crate::db::open(&database).await?;
+    let db = crate::db::open(&args.database()).await?;
     let executor = Executor::new(
-        Arc::new(AuditLog::new(pool.clone(), audit_key(args, &database)?).await?),
-        Arc::new(Users::new(pool.clone())),
+        Arc::new(AuditLog::new(db.clone(), audit_key(args, &database)?).await?),
+        Arc::new(Users::new(db.clone())),
     );
-    web(args, pool, executor, console, demo).await
+    web(args, db, executor, console, demo).await
 }
 
 pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     let (router, console) = build(&args).await?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen()).await?;
     let addr = listener.local_addr()?;
     if let Some(at) = args.metrics_listen {
         let metrics = tokio::net::TcpListener::bind(at).await?;
@@ -348,16 +372,64 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     }
     let stop = shutdown();
     println!("Spaceport is listening on http://{addr}");
-    serve_on(listener, router)
-        .with_graceful_shutdown(stop)
-        .await?;
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let told = stopping.clone();
+    let mut server = tokio::spawn(
+        serve_on(listener, router)
+            .with_graceful_shutdown(async move {
+                stop.await;
+                told.notify_one();
+            })
+            .into_future(),
+    );
+    tokio::select! {
+        served = &mut server => return Ok(served.map_err(std::io::Error::other)??),
+        () = stopping.notified() => {}
+    }
+    tracing::info!("stopping: no new connections; finishing the requests in flight");
+    match tokio::time::timeout(DRAIN, &mut server).await {
+        Ok(served) => served.map_err(std::io::Error::other)??,
+        Err(_) => {
+            // What is still running is cut off, and its intents settled
+            // below from what the provider says now.
+            server.abort();
+            tracing::warn!(
+                seconds = DRAIN.as_secs(),
+                "requests still running after the drain were stopped"
+            );
+        }
+    }
+    stopped(&console).await;
+    Ok(())
+}
+
+/// How long a stop waits for the requests in flight: the platform sends
+/// SIGKILL 30 s after SIGTERM, and settling and the checkpoint need the
+/// rest.
+const DRAIN: Duration = Duration::from_secs(25);
+
+/// What a stop does once no request runs: settles the intents of this
+/// console left open (an action cut off by the drain's end), signs what
+/// the history holds, and tells the other consoles it is gone.
+async fn stopped(console: &ServerConsole) {
+    let executor = console.executor();
+    match executor.settle_own().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(n, "settled actions cut off by the stop"),
+        Err(e) => tracing::error!(error = %e, "actions cut off by the stop not settled"),
+    }
     // A clean stop signs what the history holds now.
     if let Some(integrity) = console.integrity()
         && let Err(e) = integrity.checkpoint_now().await
     {
         tracing::error!(error = %e, "no checkpoint at shutdown");
     }
-    Ok(())
+    let db = executor.audit().db();
+    if let crate::db::Db::Postgres(_) = db
+        && let Err(e) = crate::db::consoles::leave(db).await
+    {
+        tracing::warn!(error = %e, "could not say this console is gone");
+    }
 }
 
 /// Serves the console on a listener, with each request's client address
@@ -404,19 +476,6 @@ async fn start_users(executor: &Executor, demo: bool) -> Result<(), StartError> 
         }
     }
     Ok(())
-}
-
-/// Removes expired sessions from the database every ten minutes.
-fn spawn_session_sweeper(store: SqliteStore) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            every.tick().await;
-            if let Err(e) = store.delete_expired().await {
-                tracing::warn!(error = %e, "expired sessions not removed");
-            }
-        }
-    });
 }
 
 pub async fn sim(args: SimArgs) -> Result<(), StartError> {

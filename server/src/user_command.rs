@@ -63,15 +63,15 @@ fn parsed<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, UserCommandE
 pub async fn open_executor(files: &FileArgs) -> Result<Executor, UserCommandError> {
     let (key, _) = crate::audit::key::AuditKey::resolve(
         files.audit_key_file.as_deref(),
-        &files.database,
+        &files.location().files_base(),
         true,
     )
     .map_err(crate::audit::AuditError::from)?;
-    let pool = crate::db::open(&files.database)
+    let pool = crate::db::open(&files.location())
         .await
         .map_err(crate::audit::AuditError::from)?;
     let audit = Arc::new(AuditLog::new(pool, Arc::new(key)).await?);
-    let users = Arc::new(Users::new(audit.pool().clone()));
+    let users = Arc::new(Users::new(audit.db().clone()));
     Ok(Executor::new(audit, users))
 }
 
@@ -80,7 +80,7 @@ pub async fn open_executor(files: &FileArgs) -> Result<Executor, UserCommandErro
 /// finishes with the file (checkpointing the WAL when no console has it
 /// open) rather than leaving that to the next one to open it.
 pub async fn close(executor: &Executor) {
-    executor.audit().pool().close().await;
+    executor.audit().db().close().await;
 }
 
 pub async fn run(args: UserArgs) -> Result<(), UserCommandError> {

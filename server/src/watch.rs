@@ -11,6 +11,7 @@
 
 use crate::approvals::Approvals;
 use crate::audit::integrity::Integrity;
+use crate::db::consoles::Leadership;
 use crate::gateway::Gateway;
 use crate::gateway::observe::{LinkSeen, PeeringSeen};
 use crate::notify::{NewEvent, Notifications, Seen, StoreError};
@@ -97,7 +98,13 @@ pub struct Watcher {
     integrity: Option<Arc<Integrity>>,
     log: Arc<WatchLog>,
     refresh: Duration,
+    /// Consoles sharing a database watch one at a time: the provider's
+    /// budget is spent once, and each change is seen once.
+    lead: Leadership,
 }
+
+/// The advisory lock the watching console holds (see `db::consoles`).
+const WATCH_LOCK: i64 = 0x5370_6163_6557_6174; // "SpaceWat"
 
 impl Watcher {
     pub fn new(
@@ -108,6 +115,7 @@ impl Watcher {
         log: Arc<WatchLog>,
         refresh: Duration,
     ) -> Self {
+        let lead = Leadership::new(store.db().clone(), WATCH_LOCK);
         Self {
             gateway,
             store,
@@ -115,6 +123,7 @@ impl Watcher {
             integrity,
             log,
             refresh,
+            lead,
         }
     }
 
@@ -123,6 +132,12 @@ impl Watcher {
         tokio::spawn(async move {
             let mut looks: u64 = 0;
             loop {
+                if !self.lead.lead().await {
+                    // Another console watches; look again for the lead
+                    // within a refresh period, should it go.
+                    tokio::time::sleep(self.refresh).await;
+                    continue;
+                }
                 let with_links = looks.is_multiple_of(LINKS_EVERY);
                 looks += 1;
                 let (result, calls) = crate::provider::counting(self.look(with_links)).await;

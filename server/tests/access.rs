@@ -556,7 +556,7 @@ async fn the_last_admin_stays_an_admin() {
         server::audit::AuditLog::open(&c.db)
             .await
             .unwrap()
-            .pool()
+            .db()
             .clone(),
     );
     assert!(matches!(
@@ -798,7 +798,7 @@ async fn users_are_managed_from_the_command_line() {
             .iter()
             .all(|e| e.actor == "command line" || e.action == N::AuditKeyed.as_str())
     );
-    let users = server::users::Users::new(audit.pool().clone());
+    let users = server::users::Users::new(audit.db().clone());
     let alice = users.by_name("alice").await.unwrap().unwrap();
     assert_eq!(
         server::users::password::verify("alice-password-2", &alice.password_hash).await,

@@ -253,7 +253,7 @@ async fn twenty_simultaneous_approvals_make_one_provider_call() {
     crate::common::make_users(&db).await;
     // Four more people who may accept peerings.
     let audit = server::audit::AuditLog::open(&db).await.unwrap();
-    let users = server::users::Users::new(audit.pool().clone());
+    let users = server::users::Users::new(audit.db().clone());
     for i in 0..4 {
         users
             .create(server::users::NewUser {
@@ -267,7 +267,7 @@ async fn twenty_simultaneous_approvals_make_one_provider_call() {
             .await
             .unwrap();
     }
-    audit.pool().close().await;
+    audit.db().close().await;
     let c = Console::start_in(dir, db, &[]).await;
     let op = c.in_process_as(Some(Role::Operator)).await;
     ask(&op, &accept(PENDING), "race").await;

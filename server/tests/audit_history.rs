@@ -38,7 +38,7 @@ async fn with_generated_history() -> Console {
         .await
         .unwrap();
     }
-    log.pool().close().await;
+    log.db().close().await;
     Console::start_in(dir, db, &[]).await
 }
 
@@ -345,7 +345,7 @@ async fn with_long_history(actions: i64) -> Console {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
     make_users(&db).await;
-    let pool = server::db::open(&db).await.unwrap();
+    let pool = server::db::sqlite::open(&db).await.unwrap();
     let (key, _) = server::audit::key::AuditKey::resolve(None, &db, true).unwrap();
     let last: Option<(i64, String)> =
         sqlx::query_as("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
@@ -385,7 +385,9 @@ async fn with_long_history(actions: i64) -> Console {
                 prev_hash: prev.clone(),
             };
             let mac = chain::mac(&key, &row);
-            server::audit::insert(&mut tx, &row, &mac).await.unwrap();
+            server::audit::insert(server::db::Conn::from(&mut *tx), &row, &mac)
+                .await
+                .unwrap();
             prev = mac;
         }
     }

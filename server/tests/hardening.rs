@@ -405,7 +405,7 @@ async fn the_demo_keeps_its_own_file_and_its_users_manage_nobody() {
     let base = crate::common::serve(router).await;
     // The demo's admin (its password is new at every start; set one here).
     let audit = server::audit::AuditLog::open(&db).await.unwrap();
-    server::users::Users::new(audit.pool().clone())
+    server::users::Users::new(audit.db().clone())
         .set_password(
             &"demo-admin".parse().unwrap(),
             &domain::ids::Secret::new(PASSWORD),

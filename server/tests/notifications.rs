@@ -13,35 +13,35 @@ use std::time::{Duration, Instant};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     event_id: String,
     signature: Option<String>,
     body: Vec<u8>,
 }
 
 impl Received {
-    fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 }
 
 /// How the receiver answers.
 #[derive(Clone, Copy, PartialEq)]
-enum Mode {
+pub(crate) enum Mode {
     Ok,
     /// Takes the request and never answers.
     Hang,
 }
 
 /// A webhook receiver on a loopback port: it keeps what it gets.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     got: Arc<Mutex<Vec<Received>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Receiver {
-    async fn start(mode: Mode) -> Self {
+    pub(crate) async fn start(mode: Mode) -> Self {
         Self::on(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), mode).await
     }
 
@@ -88,12 +88,12 @@ impl Receiver {
         }
     }
 
-    fn got(&self) -> Vec<Received> {
+    pub(crate) fn got(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 
     /// Those of kind `kind`.
-    fn of_kind(&self, kind: &str) -> Vec<Received> {
+    pub(crate) fn of_kind(&self, kind: &str) -> Vec<Received> {
         self.got()
             .into_iter()
             .filter(|r| r.json()["kind"] == kind)
@@ -101,7 +101,11 @@ impl Receiver {
     }
 
     /// Waits up to `limit` until `done` holds of what was received.
-    async fn wait_for(&self, limit: Duration, done: impl Fn(&[Received]) -> bool) -> bool {
+    pub(crate) async fn wait_for(
+        &self,
+        limit: Duration,
+        done: impl Fn(&[Received]) -> bool,
+    ) -> bool {
         let start = Instant::now();
         while start.elapsed() < limit {
             if done(&self.got()) {
@@ -124,11 +128,11 @@ impl Drop for Receiver {
 /// The watcher's period in these tests: with a budget of 4500 calls an
 /// hour, what a look at four spaces costs (their peerings, and the
 /// add-ons every sixth look) fits one look every eight seconds.
-const REFRESH: u64 = 8;
-const WATCH: [&str; 4] = ["--refresh-secs", "8", "--watch-calls-per-hour", "4500"];
+pub(crate) const REFRESH: u64 = 8;
+pub(crate) const WATCH: [&str; 4] = ["--refresh-secs", "8", "--watch-calls-per-hour", "4500"];
 
 /// Adds a JSON webhook for every kind of event; returns its secret.
-async fn add_webhook(
+pub(crate) async fn add_webhook(
     call: impl AsyncFnOnce(&[(&str, &str)]) -> (u16, serde_json::Value),
     url: &str,
 ) -> String {
@@ -150,7 +154,7 @@ async fn add_webhook(
 }
 
 /// Sends a peering request from the AWS side, there at once.
-async fn request_peering(sim: &Sim, account: &str, vpc: &str, cidr: &str) -> String {
+pub(crate) async fn request_peering(sim: &Sim, account: &str, vpc: &str, cidr: &str) -> String {
     let res = sim
         .control(
             reqwest::Method::POST,
@@ -165,7 +169,7 @@ async fn request_peering(sim: &Sim, account: &str, vpc: &str, cidr: &str) -> Str
 }
 
 /// Waits until the watcher has looked once (and so knows what is there).
-async fn watcher_looked(overview: impl AsyncFn() -> serde_json::Value) {
+pub(crate) async fn watcher_looked(overview: impl AsyncFn() -> serde_json::Value) {
     for _ in 0..200 {
         let overview: Overview = serde_json::from_value(overview().await).unwrap();
         if overview.watch.is_some_and(|w| w.last_check.is_some()) {
@@ -686,8 +690,10 @@ async fn a_receiver_down_then_back_gets_every_event_once_across_a_restart() {
 async fn the_outbox_forgets_finished_deliveries_after_a_month_and_keeps_pending_ones() {
     use server::notify::{NewEvent, Notifications};
     let dir = tempfile::tempdir().unwrap();
-    let pool = server::db::open(&dir.path().join("n.db")).await.unwrap();
-    let store = Notifications::new(pool.clone());
+    let pool = server::db::sqlite::open(&dir.path().join("n.db"))
+        .await
+        .unwrap();
+    let store = Notifications::new(server::db::Db::Sqlite(pool.clone()));
     let destination = domain::notify::NewDestination::new(
         "ops",
         "http://127.0.0.1:9/hook",

@@ -193,10 +193,10 @@ async fn a_file_opened_twice_in_one_process_still_sees_the_command_line() {
     use domain::kind::AuditName;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
-    let console = server::db::open(&db).await.unwrap();
-    let approvals = server::approvals::Approvals::new(console.clone());
+    let console = server::db::sqlite::open(&db).await.unwrap();
+    let approvals = server::approvals::Approvals::new(server::db::Db::Sqlite(console.clone()));
     approvals.policy().await.unwrap();
-    server::db::open(&db).await.unwrap().close().await;
+    server::db::sqlite::open(&db).await.unwrap().close().await;
     for n in [0u8, 1, 0, 1, 0, 1, 0, 1] {
         let (ok, out) =
             crate::common::spaceport_policy(&db, &["set", &format!("peering.accept={n}")]);

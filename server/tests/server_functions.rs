@@ -345,7 +345,8 @@ async fn open_intents_are_reconciled_at_start_up() {
     assert_eq!(e.outcome.as_deref(), Some("error"));
     let message = e.message.as_deref().unwrap();
     assert!(
-        message.contains("Reconciled") && message.contains("did not take effect"),
+        message.contains("Settled after the console carrying it out stopped")
+            && message.contains("did not take effect"),
         "{message}"
     );
     assert_eq!(e.provider_status.as_deref(), Some("pending-acceptance"));

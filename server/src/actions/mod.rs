@@ -188,8 +188,8 @@ pub struct Executor {
 
 impl Executor {
     pub fn new(audit: Arc<AuditLog>, users: Arc<Users>) -> Self {
-        let approvals = Arc::new(Approvals::new(audit.pool().clone()));
-        let notifications = Arc::new(crate::notify::Notifications::new(audit.pool().clone()));
+        let approvals = Arc::new(Approvals::new(audit.db().clone()));
+        let notifications = Arc::new(crate::notify::Notifications::new(audit.db().clone()));
         Self {
             audit,
             users,

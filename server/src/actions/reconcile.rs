@@ -10,7 +10,8 @@ use domain::action::{Action, ProviderAction};
 use domain::kind::AuditName;
 use domain::model::{PeeringStatus, PrivateLinkStatus};
 
-const LOST: &str = "Reconciled at start-up: the outcome was not recorded";
+const LOST: &str =
+    "Settled after the console carrying it out stopped: its outcome was not recorded";
 
 /// What there is to read back for an open intent.
 enum Subject {
@@ -203,13 +204,42 @@ impl Executor {
     /// Writes the outcome of every intent left open by a stop between the
     /// change and the outcome, by reading what it acted on back through
     /// the gateway (an executor without one, the command line's, leaves
-    /// them for the console).
+    /// them for the console). On SQLite, at start-up: every intent open
+    /// is one a stop left. On PostgreSQL, where other consoles are
+    /// carrying out their own, only those of consoles no longer alive
+    /// (see `db::consoles`), at start-up and every few seconds after.
     pub async fn reconcile(&self) -> Result<usize, AuditError> {
         let Some(g) = self.gateway() else {
             return Ok(0);
         };
-        let open = self.audit().open_intents().await?;
-        for intent in &open {
+        let mut open = self.audit().open_intents().await?;
+        if let crate::db::Db::Postgres(_) = self.audit().db() {
+            let alive = crate::db::consoles::alive(self.audit().db()).await?;
+            open.retain(|i| i.console.as_ref().is_none_or(|c| !alive.contains(c)));
+        }
+        self.settle_open(g, &open).await?;
+        Ok(open.len())
+    }
+
+    /// Settles the intents this console left open: at a stop, those of
+    /// actions the drain cut off.
+    pub async fn settle_own(&self) -> Result<usize, AuditError> {
+        let Some(g) = self.gateway() else {
+            return Ok(0);
+        };
+        let mut open = self.audit().open_intents().await?;
+        let me = crate::db::consoles::this_console();
+        open.retain(|i| i.console.as_deref() == Some(me));
+        self.settle_open(g, &open).await?;
+        Ok(open.len())
+    }
+
+    async fn settle_open(
+        &self,
+        g: &crate::gateway::Gateway,
+        open: &[crate::audit::OpenIntent],
+    ) -> Result<(), AuditError> {
+        for intent in open {
             let outcome = read_back(g, intent).await.unwrap_or_else(|e| Outcome {
                 kind: OutcomeKind::Unknown,
                 provider_status: e.status().map(|s| s.to_string()),
@@ -219,6 +249,6 @@ impl Executor {
             tracing::warn!(intent = intent.id, action = %intent.name, "reconciling an open intent");
             self.audit().record_outcome(intent.id, outcome).await?;
         }
-        Ok(open.len())
+        Ok(())
     }
 }

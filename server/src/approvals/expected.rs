@@ -2,25 +2,42 @@
 //! registration until its end, its removal, or the accept that consumes it.
 
 use super::{StoreError, now};
+use crate::db::Affected;
+use crate::on_pool;
 use domain::policy::{ExpectedPeer, NewExpectedPeer};
-use sqlx::Row;
 
 const COLUMNS: &str = "id, space, aws_account_id, vpc_id, cidr, region, note, valid_until, \
                        created_by, created_at";
 
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ExpectedPeer, sqlx::Error> {
-    Ok(ExpectedPeer {
-        id: row.try_get("id")?,
-        space: row.try_get("space")?,
-        aws_account_id: row.try_get("aws_account_id")?,
-        vpc_id: row.try_get("vpc_id")?,
-        cidr: row.try_get("cidr")?,
-        region: row.try_get("region")?,
-        note: row.try_get("note")?,
-        valid_until: row.try_get("valid_until")?,
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    space: String,
+    aws_account_id: String,
+    vpc_id: String,
+    cidr: String,
+    region: Option<String>,
+    note: String,
+    valid_until: String,
+    created_by: String,
+    created_at: String,
+}
+
+impl From<Row> for ExpectedPeer {
+    fn from(r: Row) -> Self {
+        ExpectedPeer {
+            id: r.id,
+            space: r.space,
+            aws_account_id: r.aws_account_id,
+            vpc_id: r.vpc_id,
+            cidr: r.cidr,
+            region: r.region,
+            note: r.note,
+            valid_until: r.valid_until,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        }
+    }
 }
 
 impl super::Approvals {
@@ -30,21 +47,24 @@ impl super::Approvals {
         peer: &NewExpectedPeer,
         by: &str,
     ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO expected_peers (space, aws_account_id, vpc_id, cidr, region, note, \
-             valid_until, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(space)
-        .bind(&peer.aws_account_id)
-        .bind(&peer.vpc_id)
-        .bind(&peer.cidr)
-        .bind(&peer.region)
-        .bind(&peer.note)
-        .bind(&peer.valid_until)
-        .bind(by)
-        .bind(now())
-        .fetch_one(self.pool())
-        .await?)
+        Ok(on_pool!(self.db(), p => {
+            sqlx::query_scalar(
+                "INSERT INTO expected_peers (space, aws_account_id, vpc_id, cidr, region, note, \
+                 valid_until, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(space)
+            .bind(&peer.aws_account_id)
+            .bind(&peer.vpc_id)
+            .bind(&peer.cidr)
+            .bind(&peer.region)
+            .bind(&peer.note)
+            .bind(&peer.valid_until)
+            .bind(by)
+            .bind(now())
+            .fetch_one(p)
+            .await
+        })?)
     }
 
     /// The expectations in force at `now`: of one space, or of all.
@@ -53,28 +73,25 @@ impl super::Approvals {
         space: Option<&str>,
         now: &str,
     ) -> Result<Vec<ExpectedPeer>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {COLUMNS} FROM expected_peers WHERE consumed_at IS NULL AND removed_at IS NULL \
-             AND valid_until > ? AND (? IS NULL OR space = ?) ORDER BY id"
-        ))
-        .bind(now)
-        .bind(space)
-        .bind(space)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+             AND valid_until > $1 AND ($2 IS NULL OR space = $2) ORDER BY id"
+        );
+        let rows: Vec<Row> = on_pool!(self.db(), p => {
+            sqlx::query_as(&sql).bind(now).bind(space).fetch_all(p).await
+        })?;
+        Ok(rows.into_iter().map(ExpectedPeer::from).collect())
     }
 
     /// One active expectation by id.
     pub async fn expectation(&self, id: i64) -> Result<Option<ExpectedPeer>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM expected_peers WHERE id = ? AND consumed_at IS NULL \
+        let sql = format!(
+            "SELECT {COLUMNS} FROM expected_peers WHERE id = $1 AND consumed_at IS NULL \
              AND removed_at IS NULL"
-        ))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.as_ref().map(from_row).transpose()?)
+        );
+        let row: Option<Row> =
+            on_pool!(self.db(), p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await)?;
+        Ok(row.map(ExpectedPeer::from))
     }
 
     /// Forgets an expectation; false when it was not active.
@@ -89,20 +106,27 @@ impl super::Approvals {
 
     /// Ends an active expectation: consumed by a peering, or removed.
     async fn end(&self, id: i64, consumed_by: Option<&str>) -> Result<bool, StoreError> {
-        let set = match consumed_by {
-            Some(_) => "consumed_by = ?1, consumed_at = ?2",
-            None => "removed_at = ?2",
-        };
-        Ok(sqlx::query(&format!(
-            "UPDATE expected_peers SET {set} WHERE id = ?3 AND consumed_at IS NULL \
-             AND removed_at IS NULL"
-        ))
-        .bind(consumed_by)
-        .bind(now())
-        .bind(id)
-        .execute(self.pool())
-        .await?
-        .rows_affected()
-            == 1)
+        const ACTIVE: &str = "consumed_at IS NULL AND removed_at IS NULL";
+        let done = on_pool!(self.db(), p => match consumed_by {
+            Some(pcx) => sqlx::query(&format!(
+                "UPDATE expected_peers SET consumed_by = $1, consumed_at = $2 \
+                 WHERE id = $3 AND {ACTIVE}"
+            ))
+            .bind(pcx)
+            .bind(now())
+            .bind(id)
+            .execute(p)
+            .await
+            .affected(),
+            None => sqlx::query(&format!(
+                "UPDATE expected_peers SET removed_at = $1 WHERE id = $2 AND {ACTIVE}"
+            ))
+            .bind(now())
+            .bind(id)
+            .execute(p)
+            .await
+            .affected(),
+        })?;
+        Ok(done == 1)
     }
 }

@@ -1,17 +1,18 @@
 //! Four eyes, stored: the approval policy, the approval requests with the
 //! votes cast on them, and the peerings the team expects (`expected`).
 //! Deciding is the executor's (`actions::approval`); this module only
-//! reads and writes SQLite, and every change of a request's state is one
+//! reads and writes the database, and every change of a request's state is one
 //! conditional UPDATE, so two people deciding at once cannot both win.
 
 pub mod expected;
 
 use domain::action::Action;
 
+use crate::db::{Affected, Db, WritePool};
+use crate::on_pool;
 use domain::approval::ApprovalState;
 use domain::kind::AuditName;
 use domain::policy::{Policy, Snapshot};
-use sqlx::{Row, SqlitePool};
 
 /// The `console_settings` key the policy is kept under.
 const POLICY_KEY: &str = "approval_policy";
@@ -57,63 +58,95 @@ pub enum Vote {
     TooLate,
 }
 
-const COLUMNS: &str = "id, action, kind, space, target, requester, reason, snapshot, needed, \
-     requested_at, expires_at, state, decided_by, decided_at, comment, outcome, \
-     (SELECT json_group_array(voter) FROM approval_votes WHERE request = approval_requests.id) AS votes";
+/// The columns of a request, with the names of those who approved it so
+/// far as a JSON array, each database with its own aggregate.
+fn columns(db: &Db) -> String {
+    let votes = match db {
+        Db::Sqlite(_) => "json_group_array(voter)",
+        Db::Postgres(_) => "coalesce(json_agg(voter ORDER BY at, voter)::text, '[]')",
+    };
+    format!(
+        "id, action, kind, space, target, requester, reason, snapshot, needed, \
+         requested_at, expires_at, state, decided_by, decided_at, comment, outcome, \
+         (SELECT {votes} FROM approval_votes WHERE request = approval_requests.id) AS votes"
+    )
+}
 
 fn corrupt(what: &'static str) -> impl Fn(String) -> StoreError {
     move |e| StoreError::Corrupt(what, e)
 }
 
-fn request_from(row: &sqlx::sqlite::SqliteRow) -> Result<Request, StoreError> {
-    let text = |c: &str| row.try_get::<String, _>(c);
-    let action: Action =
-        serde_json::from_str(&text("action")?).map_err(|e| corrupt("action")(e.to_string()))?;
-    let snapshot: Snapshot =
-        serde_json::from_str(&text("snapshot")?).map_err(|e| corrupt("snapshot")(e.to_string()))?;
-    let approvals: Vec<String> = serde_json::from_str(&text("votes")?).unwrap_or_default();
-    let state = text("state")?;
-    Ok(Request {
-        id: row.try_get("id")?,
-        kind: text("kind")?.parse().map_err(corrupt("kind"))?,
-        action,
-        space: text("space")?,
-        target: text("target")?,
-        requester: text("requester")?,
-        reason: text("reason")?,
-        snapshot,
-        needed: row.try_get::<i64, _>("needed")?.clamp(1, 255) as u8,
-        approvals,
-        requested_at: text("requested_at")?,
-        expires_at: text("expires_at")?,
-        state: ApprovalState::parse(&state).ok_or_else(|| corrupt("state")(state))?,
-        decided_by: row.try_get("decided_by")?,
-        decided_at: row.try_get("decided_at")?,
-        comment: row.try_get("comment")?,
-        outcome: row.try_get("outcome")?,
-    })
+/// A request as its row holds it.
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    id: i64,
+    action: String,
+    kind: String,
+    space: String,
+    target: String,
+    requester: String,
+    reason: String,
+    snapshot: String,
+    needed: i64,
+    requested_at: String,
+    expires_at: String,
+    state: String,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+    comment: Option<String>,
+    outcome: Option<String>,
+    votes: Option<String>,
+}
+
+impl RequestRow {
+    fn request(self) -> Result<Request, StoreError> {
+        let action: Action =
+            serde_json::from_str(&self.action).map_err(|e| corrupt("action")(e.to_string()))?;
+        let snapshot: Snapshot =
+            serde_json::from_str(&self.snapshot).map_err(|e| corrupt("snapshot")(e.to_string()))?;
+        let approvals: Vec<String> = self
+            .votes
+            .as_deref()
+            .and_then(|v| serde_json::from_str(v).ok())
+            .unwrap_or_default();
+        Ok(Request {
+            id: self.id,
+            kind: self.kind.parse().map_err(corrupt("kind"))?,
+            action,
+            space: self.space,
+            target: self.target,
+            requester: self.requester,
+            reason: self.reason,
+            snapshot,
+            needed: self.needed.clamp(1, 255) as u8,
+            approvals,
+            requested_at: self.requested_at,
+            expires_at: self.expires_at,
+            state: ApprovalState::parse(&self.state).ok_or_else(|| corrupt("state")(self.state))?,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
+            comment: self.comment,
+            outcome: self.outcome,
+        })
+    }
 }
 
 pub struct Approvals {
-    pool: SqlitePool,
+    db: Db,
 }
 
 impl Approvals {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub fn new(db: Db) -> Self {
+        Self { db }
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     /// The policy in force: the one an admin set, or a new console's.
     pub async fn policy(&self) -> Result<Policy, StoreError> {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT value FROM console_settings WHERE key = ?")
-                .bind(POLICY_KEY)
-                .fetch_optional(&self.pool)
-                .await?;
+        let stored = self.db.setting(POLICY_KEY).await?;
         match stored {
             None => Ok(Policy::default()),
             Some(json) => serde_json::from_str(&json).map_err(|e| corrupt("policy")(e.to_string())),
@@ -122,14 +155,7 @@ impl Approvals {
 
     pub async fn set_policy(&self, policy: &Policy) -> Result<(), StoreError> {
         let json = serde_json::to_string(policy).map_err(|e| corrupt("policy")(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO console_settings (key, value) VALUES (?, ?) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(POLICY_KEY)
-        .bind(json)
-        .execute(&self.pool)
-        .await?;
+        self.db.set_setting(POLICY_KEY, &json).await?;
         Ok(())
     }
 
@@ -142,23 +168,25 @@ impl Approvals {
             serde_json::to_string(new.snapshot).map_err(|e| corrupt("snapshot")(e.to_string()))?;
         let target = new.action.target();
         let kind = new.action.name();
-        let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO approval_requests (action, kind, space, target, requester, reason, \
-             snapshot, needed, requested_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             RETURNING id",
-        )
-        .bind(action)
-        .bind(kind.as_str())
-        .bind(new.space)
-        .bind(&target)
-        .bind(new.requester)
-        .bind(new.reason)
-        .bind(snapshot)
-        .bind(i64::from(new.needed))
-        .bind(now())
-        .bind(new.expires_at)
-        .fetch_one(&self.pool)
-        .await;
+        let inserted = on_pool!(&self.db, p => {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO approval_requests (action, kind, space, target, requester, reason, \
+                 snapshot, needed, requested_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            )
+            .bind(&action)
+            .bind(kind.as_str())
+            .bind(new.space)
+            .bind(&target)
+            .bind(new.requester)
+            .bind(new.reason)
+            .bind(&snapshot)
+            .bind(i64::from(new.needed))
+            .bind(now())
+            .bind(new.expires_at)
+            .fetch_one(p)
+            .await
+        });
         match inserted {
             Ok(id) => Ok(id),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -170,13 +198,13 @@ impl Approvals {
     }
 
     pub async fn get(&self, id: i64) -> Result<Option<Request>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM approval_requests WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(request_from).transpose()
+        let sql = format!(
+            "SELECT {} FROM approval_requests WHERE id = $1",
+            columns(&self.db)
+        );
+        let row: Option<RequestRow> =
+            on_pool!(&self.db, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await)?;
+        row.map(RequestRow::request).transpose()
     }
 
     /// The open request for `kind` on `target`, if any.
@@ -185,28 +213,28 @@ impl Approvals {
         kind: AuditName,
         target: &str,
     ) -> Result<Option<Request>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM approval_requests WHERE kind = ? AND target = ? \
-             AND state IN ('pending', 'executing')"
-        ))
-        .bind(kind.as_str())
-        .bind(target)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(request_from).transpose()
+        self.many(
+            "kind = $1 AND target = $2 AND state IN ('pending', 'executing')",
+            &[kind.as_str(), target],
+        )
+        .await
+        .map(|mut v| v.pop())
     }
 
+    /// The requests `clause` picks, its `$n` bound to `binds`.
     async fn many(&self, clause: &str, binds: &[&str]) -> Result<Vec<Request>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM approval_requests WHERE {clause}");
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = q.bind(*b);
-        }
-        q.fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(request_from)
-            .collect()
+        let sql = format!(
+            "SELECT {} FROM approval_requests WHERE {clause}",
+            columns(&self.db)
+        );
+        let rows: Vec<RequestRow> = on_pool!(&self.db, p => {
+            let mut q = sqlx::query_as(&sql);
+            for b in binds {
+                q = q.bind(*b);
+            }
+            q.fetch_all(p).await
+        })?;
+        rows.into_iter().map(RequestRow::request).collect()
     }
 
     /// Every open request, oldest first.
@@ -231,8 +259,8 @@ impl Approvals {
     /// what the watcher turns into events.
     pub async fn touched_since(&self, since: &str) -> Result<Vec<Request>, StoreError> {
         self.many(
-            "requested_at >= ? OR decided_at >= ? ORDER BY id LIMIT 1000",
-            &[since, since],
+            "requested_at >= $1 OR decided_at >= $1 ORDER BY id LIMIT 1000",
+            &[since],
         )
         .await
     }
@@ -246,20 +274,22 @@ impl Approvals {
         since: &str,
     ) -> Result<Vec<Request>, StoreError> {
         let clause = format!(
-            "{column} = ? AND (state IN ('pending', 'executing') OR requested_at >= ? \
-             OR decided_at >= ?) ORDER BY id DESC LIMIT 200"
+            "{column} = $1 AND (state IN ('pending', 'executing') OR requested_at >= $2 \
+             OR decided_at >= $2) ORDER BY id DESC LIMIT 200"
         );
-        self.many(&clause, &[value, since, since]).await
+        self.many(&clause, &[value, since]).await
     }
 
     /// Pending requests whose time has run out at `now`.
     pub async fn due(&self, now: &str) -> Result<Vec<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM approval_requests WHERE state = 'pending' AND expires_at <= ?",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(on_pool!(&self.db, p => {
+            sqlx::query_scalar(
+                "SELECT id FROM approval_requests WHERE state = 'pending' AND expires_at <= $1",
+            )
+            .bind(now)
+            .fetch_all(p)
+            .await
+        })?)
     }
 
     /// One approval by `voter`. The vote and, when it is the last one
@@ -275,53 +305,57 @@ impl Approvals {
     ) -> Result<Vote, StoreError> {
         let now = now();
         let comment = (!comment.is_empty()).then_some(comment);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let open: Option<(String, i64)> = sqlx::query_as(
-            "SELECT state, needed FROM approval_requests WHERE id = ? AND expires_at > ?",
-        )
-        .bind(id)
-        .bind(&now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(("pending", needed)) = open.as_ref().map(|(s, n)| (s.as_str(), *n)) else {
-            return Ok(Vote::TooLate);
-        };
-        let counted = sqlx::query(
-            "INSERT INTO approval_votes (request, voter, at, comment, role, role_since, \
-             granted_by) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(voter)
-        .bind(&now)
-        .bind(comment)
-        .bind(standing.map(|g| g.role.as_str()))
-        .bind(standing.map(|g| g.at.as_str()))
-        .bind(standing.map(|g| g.giver()))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if counted == 0 {
-            return Ok(Vote::Repeated);
-        }
-        let decided = sqlx::query(
-            "UPDATE approval_requests SET state = 'executing', decided_by = ?, decided_at = ?, \
-             comment = ? WHERE id = ? AND state = 'pending' AND expires_at > ? \
-             AND (SELECT count(*) FROM approval_votes WHERE request = ?) >= needed",
-        )
-        .bind(voter)
-        .bind(&now)
-        .bind(comment)
-        .bind(id)
-        .bind(&now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let have: i64 = sqlx::query_scalar("SELECT count(*) FROM approval_votes WHERE request = ?")
+        let (decided, have, needed) = on_pool!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let open: Option<(String, i64)> = sqlx::query_as(
+                "SELECT state, needed FROM approval_requests WHERE id = $1 AND expires_at > $2",
+            )
             .bind(id)
-            .fetch_one(&mut *tx)
+            .bind(&now)
+            .fetch_optional(&mut *tx)
             .await?;
-        tx.commit().await?;
+            let Some(("pending", needed)) = open.as_ref().map(|(s, n)| (s.as_str(), *n)) else {
+                return Ok(Vote::TooLate);
+            };
+            let counted = sqlx::query(
+                "INSERT INTO approval_votes (request, voter, at, comment, role, role_since, \
+                 granted_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(voter)
+            .bind(&now)
+            .bind(comment)
+            .bind(standing.map(|g| g.role.as_str()))
+            .bind(standing.map(|g| g.at.as_str()))
+            .bind(standing.map(|g| g.giver()))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if counted == 0 {
+                return Ok(Vote::Repeated);
+            }
+            let decided = sqlx::query(
+                "UPDATE approval_requests SET state = 'executing', decided_by = $1, \
+                 decided_at = $2, comment = $3, console = $5 WHERE id = $4 AND state = 'pending' \
+                 AND expires_at > $2 \
+                 AND (SELECT count(*) FROM approval_votes WHERE request = $4) >= needed",
+            )
+            .bind(voter)
+            .bind(&now)
+            .bind(comment)
+            .bind(id)
+            .bind(crate::db::consoles::this_console())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let have: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM approval_votes WHERE request = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            tx.commit().await?;
+            (decided, have, needed)
+        });
         Ok(if decided == 1 {
             Vote::Decisive
         } else {
@@ -341,18 +375,20 @@ impl Approvals {
         by: &str,
         comment: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE approval_requests SET state = ?, decided_by = ?, decided_at = ?, \
-             comment = coalesce(?, comment) WHERE id = ? AND state = 'pending'",
-        )
-        .bind(to.as_str())
-        .bind(by)
-        .bind(now())
-        .bind(comment)
-        .bind(id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let done = on_pool!(&self.db, p => {
+            sqlx::query(
+                "UPDATE approval_requests SET state = $1, decided_by = $2, decided_at = $3, \
+                 comment = coalesce($4, comment) WHERE id = $5 AND state = 'pending'",
+            )
+            .bind(to.as_str())
+            .bind(by)
+            .bind(now())
+            .bind(comment)
+            .bind(id)
+            .execute(p)
+            .await
+            .affected()
+        })?;
         Ok(done == 1)
     }
 
@@ -363,28 +399,40 @@ impl Approvals {
         } else {
             ApprovalState::Failed
         };
-        sqlx::query(
-            "UPDATE approval_requests SET state = ?, outcome = ? WHERE id = ? AND state = 'executing'",
-        )
-        .bind(to.as_str())
-        .bind(outcome)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+        on_pool!(&self.db, p => {
+            sqlx::query(
+                "UPDATE approval_requests SET state = $1, outcome = $2 \
+                 WHERE id = $3 AND state = 'executing'",
+            )
+            .bind(to.as_str())
+            .bind(outcome)
+            .bind(id)
+            .execute(p)
+            .await
+            .affected()
+        })?;
         Ok(())
     }
 
     /// Requests left `executing` by a stop: their action's own intent is
     /// settled by reconciliation; the request says it did not finish here.
+    /// On PostgreSQL only those of consoles no longer alive: the others'
+    /// are being carried out now.
     pub async fn settle_interrupted(&self) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE approval_requests SET state = 'failed', outcome = \
+        const SETTLE: &str = "UPDATE approval_requests SET state = 'failed', outcome = \
              'The console stopped while carrying it out; see the audit history for its outcome.' \
-             WHERE state = 'executing'",
-        )
-        .execute(&self.pool)
-        .await?
-        .rows_affected())
+             WHERE state = 'executing'";
+        Ok(match &self.db {
+            Db::Sqlite(p) => sqlx::query(SETTLE).execute(p).await.affected(),
+            Db::Postgres(p) => sqlx::query(&format!(
+                "{SETTLE} AND (console IS NULL OR console NOT IN \
+                 (SELECT id FROM consoles WHERE seen_ms >= $1))"
+            ))
+            .bind(crate::db::consoles::dead_before())
+            .execute(p)
+            .await
+            .affected(),
+        }?)
     }
 }
 

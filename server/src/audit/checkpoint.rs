@@ -9,10 +9,11 @@
 
 use super::key::{self, AuditKey};
 use super::verify::Break;
+use crate::db::{Db, WritePool};
+use crate::on_pool;
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 use std::path::{Path, PathBuf};
 
 /// What a checkpoint vouches for. The fields are signed in this order, as
@@ -135,50 +136,126 @@ pub fn write(dir: &Path, signed: &Signed) -> Result<PathBuf, CheckpointError> {
 }
 
 /// The newest checkpoint the database keeps.
-pub async fn last_recorded(pool: &SqlitePool) -> Result<Option<Signed>, sqlx::Error> {
-    let row: Option<(String, String)> =
+pub async fn last_recorded(db: &Db) -> Result<Option<Signed>, sqlx::Error> {
+    let row: Option<(String, String)> = on_pool!(db, p => {
         sqlx::query_as("SELECT body, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.and_then(|(body, signature)| {
+            .fetch_optional(p)
+            .await
+    })?;
+    Ok(parse(row))
+}
+
+/// Keeps a copy of `signed` in the database.
+pub async fn record(db: &Db, signed: &Signed) -> Result<(), sqlx::Error> {
+    let body = body(&signed.checkpoint);
+    on_pool!(db, p => {
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (seq, last_id, body, signature) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(signed.checkpoint.seq)
+        .bind(signed.checkpoint.last_id)
+        .bind(&body)
+        .bind(&signed.signature)
+        .execute(p)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// What `record_next` did.
+pub enum Next {
+    Made(Signed),
+    /// None was made: the newest the database holds (if any) covers as much.
+    Covered(Option<Signed>),
+}
+
+fn parse(row: Option<(String, String)>) -> Option<Signed> {
+    row.and_then(|(body, signature)| {
         Some(Signed {
             checkpoint: serde_json::from_str(&body).ok()?,
             signature,
         })
-    }))
+    })
 }
 
-/// Keeps a copy of `signed` in the database.
-pub async fn record(pool: &SqlitePool, signed: &Signed) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_checkpoints (seq, last_id, body, signature) VALUES (?, ?, ?, ?)",
-    )
-    .bind(signed.checkpoint.seq)
-    .bind(signed.checkpoint.last_id)
-    .bind(body(&signed.checkpoint))
-    .bind(&signed.signature)
-    .execute(pool)
-    .await?;
-    Ok(())
+/// Keeps the checkpoint `make` signs after the newest the database holds,
+/// under the database's write lock, so that consoles sharing a database
+/// never sign two checkpoints with one sequence number. `make` answers
+/// `None` when the newest covers as much as it would.
+pub async fn record_next(
+    db: &Db,
+    make: impl FnOnce(Option<&Signed>) -> Option<Signed>,
+) -> Result<Next, sqlx::Error> {
+    on_pool!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let newest = parse(
+            sqlx::query_as(
+                "SELECT body, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
+            )
+            .fetch_optional(&mut *tx)
+            .await?,
+        );
+        let Some(signed) = make(newest.as_ref()) else {
+            return Ok(Next::Covered(newest));
+        };
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (seq, last_id, body, signature) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(signed.checkpoint.seq)
+        .bind(signed.checkpoint.last_id)
+        .bind(body(&signed.checkpoint))
+        .bind(&signed.signature)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Next::Made(signed))
+    })
+}
+
+/// The check at start-up where no checkpoint directory is kept (consoles
+/// on PostgreSQL without a disk that lasts): the newest checkpoint the
+/// database holds is signed by this key and holds. The checkpoints sent
+/// to the webhook are the copies kept apart; `spaceport audit verify
+/// --checkpoints DIR` checks the history against them.
+pub async fn check_newest_recorded(
+    db: &Db,
+    public: &VerifyingKey,
+) -> Result<Vec<Break>, CheckpointError> {
+    let Some(newest) = last_recorded(db).await? else {
+        return Ok(Vec::new());
+    };
+    if !newest.verifies(public) {
+        return Ok(vec![Break::CheckpointForged {
+            seq: newest.checkpoint.seq,
+        }]);
+    }
+    let before: Option<i64> = on_pool!(db, p => {
+        sqlx::query_scalar("SELECT last_id FROM audit_checkpoints WHERE seq = $1")
+            .bind(newest.checkpoint.seq - 1)
+            .fetch_optional(p)
+            .await
+    })?;
+    Ok(compare(db, &newest, before.unwrap_or(0))
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// What the database holds against one checkpoint; `after` is the record
 /// the checkpoint before it covered (0 for the first).
-pub async fn compare(
-    pool: &SqlitePool,
-    signed: &Signed,
-    after: i64,
-) -> Result<Option<Break>, sqlx::Error> {
+pub async fn compare(db: &Db, signed: &Signed, after: i64) -> Result<Option<Break>, sqlx::Error> {
     let c = &signed.checkpoint;
-    let mac: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_events WHERE id = ?")
-        .bind(c.last_id)
-        .fetch_optional(pool)
-        .await?;
+    let mac: Option<String> = on_pool!(db, p => {
+        sqlx::query_scalar("SELECT hash FROM audit_events WHERE id = $1")
+            .bind(c.last_id)
+            .fetch_optional(p)
+            .await
+    })?;
     Ok(match mac {
         None => {
-            let ends_at: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM audit_events")
-                .fetch_one(pool)
-                .await?;
+            let ends_at: Option<i64> = on_pool!(db, p => {
+                sqlx::query_scalar("SELECT MAX(id) FROM audit_events").fetch_one(p).await
+            })?;
             Some(Break::Truncated {
                 seq: c.seq,
                 last_id: c.last_id,
@@ -195,10 +272,12 @@ pub async fn compare(
 }
 
 /// The checkpoints the database recorded, by sequence number.
-async fn recorded_seqs(pool: &SqlitePool) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT MAX(seq) FROM audit_checkpoints")
-        .fetch_one(pool)
-        .await
+async fn recorded_seqs(db: &Db) -> Result<Option<i64>, sqlx::Error> {
+    on_pool!(db, p => {
+        sqlx::query_scalar("SELECT MAX(seq) FROM audit_checkpoints")
+            .fetch_one(p)
+            .await
+    })
 }
 
 /// Sequence numbers from 1 to the newest (in `dir` or recorded) that `dir`
@@ -214,32 +293,32 @@ fn missing(seqs: &[i64], recorded: Option<i64>) -> Vec<Break> {
 
 /// Checks every checkpoint in `dir` against `public` and the database.
 pub async fn check_all(
-    pool: &SqlitePool,
+    db: &Db,
     dir: &Path,
     public: &VerifyingKey,
 ) -> Result<Vec<Break>, CheckpointError> {
-    check(pool, dir, public, false).await
+    check(db, dir, public, false).await
 }
 
 /// The check at start-up, cheap whatever the history's length: the names
 /// in `dir` run without gaps to the newest the database recorded, and the
 /// newest checkpoint holds.
 pub async fn check_newest(
-    pool: &SqlitePool,
+    db: &Db,
     dir: &Path,
     public: &VerifyingKey,
 ) -> Result<Vec<Break>, CheckpointError> {
-    check(pool, dir, public, true).await
+    check(db, dir, public, true).await
 }
 
 async fn check(
-    pool: &SqlitePool,
+    db: &Db,
     dir: &Path,
     public: &VerifyingKey,
     newest_only: bool,
 ) -> Result<Vec<Break>, CheckpointError> {
     let seqs = seqs_in(dir)?;
-    let mut found = missing(&seqs, recorded_seqs(pool).await?);
+    let mut found = missing(&seqs, recorded_seqs(db).await?);
     let start = if newest_only {
         seqs.len().saturating_sub(1)
     } else {
@@ -253,7 +332,7 @@ async fn check(
     for &seq in &seqs[start..] {
         match read(dir, seq)? {
             Some(s) if s.checkpoint.seq == seq && s.verifies(public) => {
-                found.extend(compare(pool, &s, after).await?);
+                found.extend(compare(db, &s, after).await?);
                 after = s.checkpoint.last_id;
             }
             _ => found.push(Break::CheckpointForged { seq }),

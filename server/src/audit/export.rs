@@ -3,8 +3,9 @@
 //! stays flat however long the history is.
 
 use super::verify::{STORED_COLUMNS, Stored};
+use crate::db::Db;
+use crate::on_pool;
 use serde::Serialize;
-use sqlx::SqlitePool;
 use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -137,7 +138,7 @@ const CHUNK: i64 = 5_000;
 /// Writes the records from `since` (all when `None`), of `space` only when
 /// given, to `out`. Returns how many were written.
 pub async fn export(
-    pool: &SqlitePool,
+    db: &Db,
     format: Format,
     since: Option<&Since>,
     space: Option<&str>,
@@ -147,11 +148,13 @@ pub async fn export(
         None => 0,
         Some(Since::Record(id)) => id - 1,
         Some(Since::Time(t)) => {
-            sqlx::query_scalar::<_, Option<i64>>("SELECT MIN(id) FROM audit_events WHERE at >= ?")
-                .bind(t)
-                .fetch_one(pool)
-                .await?
-                .map_or(i64::MAX - 1, |id| id - 1)
+            let first: Option<i64> = on_pool!(db, p => {
+                sqlx::query_scalar("SELECT MIN(id) FROM audit_events WHERE at >= $1")
+                    .bind(t)
+                    .fetch_one(p)
+                    .await
+            })?;
+            first.map_or(i64::MAX - 1, |id| id - 1)
         }
     };
     let mut sink = match format {
@@ -160,16 +163,18 @@ pub async fn export(
     };
     let mut written = 0;
     let sql = format!(
-        "SELECT {STORED_COLUMNS} FROM audit_events WHERE id > ? AND (?2 IS NULL OR space = ?2) \
-         ORDER BY id LIMIT ?3"
+        "SELECT {STORED_COLUMNS} FROM audit_events WHERE id > $1 AND ($2 IS NULL OR space = $2) \
+         ORDER BY id LIMIT $3"
     );
     loop {
-        let rows: Vec<Stored> = sqlx::query_as(&sql)
-            .bind(after)
-            .bind(space)
-            .bind(CHUNK)
-            .fetch_all(pool)
-            .await?;
+        let rows: Vec<Stored> = on_pool!(db, p => {
+            sqlx::query_as(&sql)
+                .bind(after)
+                .bind(space)
+                .bind(CHUNK)
+                .fetch_all(p)
+                .await
+        })?;
         let Some(last) = rows.last() else { break };
         after = last.row.id;
         for s in &rows {

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 /// When and where checkpoints are made.
 #[derive(Debug, Clone)]
 pub struct CheckpointSettings {
-    pub dir: PathBuf,
+    /// The directory each checkpoint is also written to, if any.
+    pub dir: Option<PathBuf>,
     /// A checkpoint once this many records are new...
     pub every: i64,
     /// ...or once this long has passed with any new record.
@@ -106,25 +107,25 @@ impl Integrity {
         log: Arc<AuditLog>,
         settings: CheckpointSettings,
     ) -> Result<Arc<Self>, AuditError> {
-        let pool = log.pool().clone();
-        let at_start =
-            match checkpoint::check_newest(&pool, &settings.dir, &log.key().public()).await {
-                Ok(found) => found,
-                Err(checkpoint::CheckpointError::Database(e)) => return Err(e.into()),
-                Err(e) => {
-                    tracing::error!(error = %e, "checkpoints not compared");
-                    Vec::new()
-                }
-            };
+        let db = log.db().clone();
+        let public = log.key().public();
+        let compared = match &settings.dir {
+            Some(dir) => checkpoint::check_newest(&db, dir, &public).await,
+            None => checkpoint::check_newest_recorded(&db, &public).await,
+        };
+        let at_start = match compared {
+            Ok(found) => found,
+            Err(checkpoint::CheckpointError::Database(e)) => return Err(e.into()),
+            Err(e) => {
+                tracing::error!(error = %e, "checkpoints not compared");
+                Vec::new()
+            }
+        };
         for b in &at_start {
-            tracing::error!(problem = %b, dir = %settings.dir.display(), "the audit history does not match its checkpoints");
+            tracing::error!(problem = %b, dir = ?settings.dir, "the audit history does not match its checkpoints");
         }
-        let acknowledged: Option<String> =
-            sqlx::query_scalar("SELECT value FROM console_settings WHERE key = ?")
-                .bind(ACKNOWLEDGED)
-                .fetch_optional(&pool)
-                .await?;
-        let newest = checkpoint::last_recorded(&pool).await?;
+        let acknowledged = db.setting(ACKNOWLEDGED).await?;
+        let newest = checkpoint::last_recorded(&db).await?;
         let key = log.key().clone();
         let me = Arc::new(Self {
             settings,
@@ -185,7 +186,7 @@ impl Integrity {
         let due = new >= self.settings.every
             || (new > 0 && last_checkpoint.elapsed() >= self.settings.interval);
         if new > 0 && (force || due) {
-            self.checkpoint(verifier, newest.as_ref()).await;
+            self.checkpoint(verifier).await;
             *last_checkpoint = Instant::now();
         }
         Ok(())
@@ -193,7 +194,7 @@ impl Integrity {
 
     /// Reads and verifies the records after the last one verified.
     async fn catch_up(&self, verifier: &mut Verifier) -> Result<(), AuditError> {
-        verify_rest(self.log.pool(), verifier, CHUNK, |v| {
+        verify_rest(self.log.db(), verifier, CHUNK, |v| {
             let mut state = self.write();
             state.through = state.through.max(v.through());
             if state.broken.is_none()
@@ -212,27 +213,47 @@ impl Integrity {
     /// checkpoint in the database, and delivers it: the directory, the log,
     /// the webhook. A delivery that fails is logged; the next checkpoint
     /// covers the same records and more.
-    async fn checkpoint(&self, verifier: &Verifier, previous: Option<&Signed>) {
-        let key = self.log.key();
-        let signed = Signed::new(
-            key,
-            Checkpoint {
-                seq: previous.map_or(1, |p| p.checkpoint.seq + 1),
-                last_id: verifier.through(),
-                last_mac: verifier.last_mac().to_string(),
-                count: verifier.through(),
-                at: now_rfc3339(),
-                key_id: key.id().to_string(),
-                prev: previous.map(Signed::digest),
-            },
-        );
-        if let Err(e) = checkpoint::record(self.log.pool(), &signed).await {
-            tracing::error!(error = %e, "checkpoint not kept in the database");
-            return;
-        }
+    ///
+    /// Several consoles on one database sign one sequence between them:
+    /// the next checkpoint follows the newest the database holds, made
+    /// under its write lock, and none is made when that one already covers
+    /// as much (another console signed first).
+    async fn checkpoint(&self, verifier: &Verifier) {
+        let key = self.log.key().clone();
+        let (through, last_mac) = (verifier.through(), verifier.last_mac().to_string());
+        let made = checkpoint::record_next(self.log.db(), |previous| {
+            (previous.map_or(0, |p| p.checkpoint.last_id) < through).then(|| {
+                Signed::new(
+                    &key,
+                    Checkpoint {
+                        seq: previous.map_or(1, |p| p.checkpoint.seq + 1),
+                        last_id: through,
+                        last_mac,
+                        count: through,
+                        at: now_rfc3339(),
+                        key_id: key.id().to_string(),
+                        prev: previous.map(Signed::digest),
+                    },
+                )
+            })
+        })
+        .await;
+        let signed = match made {
+            Ok(checkpoint::Next::Made(signed)) => signed,
+            Ok(checkpoint::Next::Covered(newest)) => {
+                self.write().newest = newest;
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "checkpoint not kept in the database");
+                return;
+            }
+        };
         let json = serde_json::to_string(&signed).unwrap_or_default();
         tracing::info!(target: "spaceport::audit::checkpoint", checkpoint = %json, "audit checkpoint");
-        if let Err(e) = checkpoint::write(&self.settings.dir, &signed) {
+        if let Some(dir) = &self.settings.dir
+            && let Err(e) = checkpoint::write(dir, &signed)
+        {
             tracing::error!(error = %e, "checkpoint not written to its directory");
         }
         if let Some(url) = self.settings.webhook.clone() {
@@ -303,15 +324,11 @@ impl Integrity {
     /// finding raises the alarm again).
     pub async fn acknowledge(&self, finding: &str) -> Result<(), AcknowledgeError> {
         self.check_acknowledge(finding)?;
-        sqlx::query(
-            "INSERT INTO console_settings (key, value) VALUES (?, ?) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(ACKNOWLEDGED)
-        .bind(finding)
-        .execute(self.log.pool())
-        .await
-        .map_err(AuditError::from)?;
+        self.log
+            .db()
+            .set_setting(ACKNOWLEDGED, finding)
+            .await
+            .map_err(AuditError::from)?;
         self.write().acknowledged = Some(finding.to_string());
         Ok(())
     }
@@ -319,15 +336,13 @@ impl Integrity {
     /// What the Audit page shows: how far verification got, and the first
     /// problem, without reading more than the newest record's id.
     pub async fn status(&self) -> Result<ChainStatus, AuditError> {
-        let records: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM audit_events")
-            .fetch_one(self.log.pool())
-            .await?;
+        let records = self.log.db().newest_record().await?;
         let problems = self.problems();
         let problem = in_words(&problems);
         let broken_at = problems.first().and_then(Break::record);
         let state = self.read();
         Ok(ChainStatus {
-            records: records.unwrap_or(0),
+            records,
             verified_through: state.through,
             verified_at: state.verified_at.clone(),
             broken_at,

@@ -13,11 +13,12 @@ pub mod key;
 pub mod query;
 pub mod verify;
 
+use crate::db::{Conn, Db, WritePool};
+use crate::{on_conn, on_pool};
 use chain::{GENESIS, Row};
 use domain::action::Action;
 use domain::kind::AuditName;
 use key::AuditKey;
-use sqlx::SqlitePool;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -117,6 +118,9 @@ pub struct OpenIntent {
     pub space: String,
     pub target: String,
     pub action_data: Option<String>,
+    /// The console that wrote it (none for intents from before consoles
+    /// were told apart).
+    pub console: Option<String>,
 }
 
 impl OpenIntent {
@@ -133,15 +137,11 @@ impl OpenIntent {
 
 /// Writes one record as it is, with its MAC. Only `AuditLog::append`
 /// chains records; the benchmark uses this to build its fixture.
-pub async fn insert(
-    conn: &mut sqlx::SqliteConnection,
-    row: &Row,
-    mac: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn insert(conn: Conn<'_>, row: &Row, mac: &str) -> Result<(), sqlx::Error> {
+    on_conn!(conn, c => sqlx::query(
         "INSERT INTO audit_events (id, at, kind, intent_id, actor, action, space, target, \
          outcome, provider_status, message, request_id, detail, action_data, prev_hash, hash) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(row.id)
     .bind(&row.at)
@@ -159,21 +159,33 @@ pub async fn insert(
     .bind(&row.action_data)
     .bind(&row.prev_hash)
     .bind(mac)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .execute(c)
+    .await
+    .map(|_| ()))
 }
 
 /// Intents without an outcome, from the table the triggers keep (see
 /// migration `20261126000001`): start-up reads a handful of rows, however
 /// long the history is. CROSS JOIN makes SQLite loop over that table and
-/// look each intent up, never the other way round.
-const OPEN_INTENTS: &str = "SELECT i.id, i.action, i.space, i.target, i.action_data \
-     FROM audit_open_intents w CROSS JOIN audit_events i ON i.id = w.intent_id \
-     ORDER BY i.id";
+/// look each intent up, never the other way round; PostgreSQL's planner
+/// does so by itself (and takes no ON after a CROSS JOIN).
+fn open_intents_sql(db: &Db) -> &'static str {
+    match db {
+        Db::Sqlite(_) => {
+            "SELECT i.id, i.action, i.space, i.target, i.action_data, w.console \
+             FROM audit_open_intents w CROSS JOIN audit_events i ON i.id = w.intent_id \
+             ORDER BY i.id"
+        }
+        Db::Postgres(_) => {
+            "SELECT i.id, i.action, i.space, i.target, i.action_data, w.console \
+             FROM audit_open_intents w JOIN audit_events i ON i.id = w.intent_id \
+             ORDER BY i.id"
+        }
+    }
+}
 
 pub struct AuditLog {
-    pool: SqlitePool,
+    db: Db,
     key: Arc<AuditKey>,
     /// Appends are serialised so each row chains onto the one before it.
     append: tokio::sync::Mutex<()>,
@@ -195,9 +207,9 @@ impl AuditLog {
     /// under `key`. If the newest records are not under this key (a history
     /// from before keys, or another key), an `audit.keyed` record says from
     /// where on this one is used.
-    pub async fn new(pool: SqlitePool, key: Arc<AuditKey>) -> Result<Self, AuditError> {
+    pub async fn new(db: Db, key: Arc<AuditKey>) -> Result<Self, AuditError> {
         let log = Self {
-            pool,
+            db,
             key,
             append: tokio::sync::Mutex::new(()),
             appended: tokio::sync::Notify::new(),
@@ -211,11 +223,12 @@ impl AuditLog {
     /// (made if missing): for tests and tools.
     pub async fn open(path: &Path) -> Result<Self, AuditError> {
         let (key, _) = AuditKey::resolve(None, path, true)?;
-        Self::new(crate::db::open(path).await?, Arc::new(key)).await
+        let db = crate::db::open(&crate::db::Location::File(path.into())).await?;
+        Self::new(db, Arc::new(key)).await
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     pub fn key(&self) -> &Arc<AuditKey> {
@@ -229,13 +242,15 @@ impl AuditLog {
 
     /// Writes the `audit.keyed` record unless the newest one names this key.
     async fn key_the_history(&self) -> Result<(), AuditError> {
-        let newest: Option<(i64, Option<String>)> = sqlx::query_as(
-            "SELECT id, detail FROM audit_events WHERE kind = 'intent' AND action = ? \
-             ORDER BY id DESC LIMIT 1",
-        )
-        .bind(AuditName::AuditKeyed.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
+        let newest: Option<(i64, Option<String>)> = on_pool!(&self.db, p => {
+            sqlx::query_as(
+                "SELECT id, detail FROM audit_events WHERE kind = 'intent' AND action = $1 \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(AuditName::AuditKeyed.as_str())
+            .fetch_optional(p)
+            .await
+        })?;
         let detail = verify::keyed_detail(self.key.id());
         let message = match &newest {
             Some((_, Some(d))) if *d == detail => return Ok(()),
@@ -293,20 +308,30 @@ impl AuditLog {
 
     async fn append_row(&self, mut row: Row) -> Result<i64, AuditError> {
         let _guard = self.append.lock().await;
-        // IMMEDIATE: the write lock from the first read, so that another
-        // process appending (`spaceport user`) waits instead of chaining
-        // onto the same row.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let last: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (last_id, prev) = last.unwrap_or((0, GENESIS.to_string()));
-        row.id = last_id + 1;
-        row.prev_hash = prev;
-        let hash = chain::mac(&self.key, &row);
-        insert(&mut tx, &row, &hash).await?;
-        tx.commit().await?;
+        // The write lock from the first read, so that another process
+        // appending (`spaceport user`, another console on the same
+        // PostgreSQL) waits instead of chaining onto the same row.
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let last: Option<(i64, String)> =
+                sqlx::query_as("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (last_id, prev) = last.unwrap_or((0, GENESIS.to_string()));
+            row.id = last_id + 1;
+            row.prev_hash = prev;
+            let hash = chain::mac(&self.key, &row);
+            insert(Conn::from(&mut *tx), &row, &hash).await?;
+            if row.intent_id.is_none() {
+                // Whose it is, should it stay open (see `db::consoles`).
+                sqlx::query("UPDATE audit_open_intents SET console = $1 WHERE intent_id = $2")
+                    .bind(crate::db::consoles::this_console())
+                    .bind(row.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
         self.appended.notify_one();
         Ok(row.id)
     }
@@ -341,13 +366,21 @@ impl AuditLog {
     }
 
     pub async fn record_outcome(&self, intent_id: i64, o: Outcome) -> Result<i64, AuditError> {
-        let (actor, action, space, target, detail): (String, String, String, String, Option<String>) =
+        let (actor, action, space, target, detail): (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+        ) = on_pool!(&self.db, p => {
             sqlx::query_as(
-                "SELECT actor, action, space, target, detail FROM audit_events WHERE id = ? AND kind = 'intent'",
+                "SELECT actor, action, space, target, detail FROM audit_events \
+                 WHERE id = $1 AND kind = 'intent'",
             )
-                .bind(intent_id)
-                .fetch_one(&self.pool)
-                .await?;
+            .bind(intent_id)
+            .fetch_one(p)
+            .await
+        })?;
         self.append(Row {
             id: 0,
             at: now_rfc3339(),
@@ -392,12 +425,12 @@ impl AuditLog {
     }
 
     pub async fn open_intents(&self) -> Result<Vec<OpenIntent>, AuditError> {
-        Ok(sqlx::query_as(OPEN_INTENTS).fetch_all(&self.pool).await?)
+        Ok(on_pool!(&self.db, p => sqlx::query_as(open_intents_sql(&self.db)).fetch_all(p).await)?)
     }
 
     /// The newest `n` actions of the history, newest first.
     pub async fn recent(&self, n: u32) -> Result<Vec<domain::model::AuditEntry>, query::PageError> {
-        let page = query::page(&self.pool, &domain::model::AuditQuery::default(), n).await?;
+        let page = query::page(&self.db, &domain::model::AuditQuery::default(), n).await?;
         Ok(page.entries)
     }
 }
@@ -410,11 +443,13 @@ mod tests {
     async fn open_intents_are_found_without_reading_the_history() {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::open(&dir.path().join("plan.db")).await.unwrap();
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {OPEN_INTENTS}"))
-                .fetch_all(log.pool())
-                .await
-                .unwrap();
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            open_intents_sql(log.db())
+        ))
+        .fetch_all(log.db().as_sqlite().unwrap())
+        .await
+        .unwrap();
         let steps: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
         assert!(steps.iter().all(|s| !s.starts_with("SCAN i")), "{steps:?}");
         // And it still finds what it should.

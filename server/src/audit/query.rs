@@ -11,9 +11,11 @@
 //! amount of work, however common the word or rare the combination.
 
 use super::AuditError;
+use crate::db::Db;
+use crate::on_pool;
 use domain::kind::AuditName;
 use domain::model::{AuditEntry, AuditQuery};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::QueryBuilder;
 use time::format_description::well_known::Rfc3339;
 
 /// A filter that does not parse: said back to the user as it is.
@@ -47,7 +49,7 @@ struct Filter {
     outcome: Option<&'static str>,
     since: Option<String>,
     until: Option<String>,
-    /// An FTS5 phrase.
+    /// The text searched for, as typed (see `text_pattern`).
     text: Option<String>,
 }
 
@@ -105,8 +107,7 @@ impl Filter {
                     "Search for at most {MAX_TEXT} characters."
                 )));
             }
-            // One phrase: quotes doubled, so the text is never FTS syntax.
-            Some(t) => Some(format!("\"{}\"", t.replace('"', "\"\""))),
+            Some(t) => Some(t.to_string()),
         };
         Ok(Self {
             space: some(&q.space).map(str::to_string),
@@ -180,12 +181,39 @@ struct TextScan {
     stopped_at: Option<i64>,
 }
 
-/// The free-text matches of `phrase` a page reads: from the cursor
+/// What each database's text index is asked for: SQLite's FTS5 one
+/// phrase (quotes doubled, so the text is never FTS syntax), PostgreSQL's
+/// trigram index an ILIKE pattern (its wildcards escaped). Both match any
+/// part of the text, ignoring case.
+fn text_pattern(db: &Db, text: &str) -> String {
+    match db {
+        Db::Sqlite(_) => format!("\"{}\"", text.replace('"', "\"\"")),
+        Db::Postgres(_) => {
+            let mut escaped = String::with_capacity(text.len() + 2);
+            escaped.push('%');
+            for c in text.chars() {
+                if matches!(c, '%' | '_' | '\\') {
+                    escaped.push('\\');
+                }
+                escaped.push(c);
+            }
+            escaped.push('%');
+            escaped
+        }
+    }
+}
+
+/// A query builder for `pool`'s database.
+fn builder<'a, DB: sqlx::Database>(_pool: &sqlx::Pool<DB>, init: &str) -> QueryBuilder<'a, DB> {
+    QueryBuilder::new(init)
+}
+
+/// The free-text matches of `text` a page reads: from the cursor
 /// (`before`, or `after`, or the newest record), in reading order, at most
 /// `TEXT_HITS` of them within `TEXT_WINDOW` records.
 async fn scan_text(
-    pool: &SqlitePool,
-    phrase: &str,
+    db: &Db,
+    text: &str,
     before: Option<i64>,
     after: Option<i64>,
     bounds: TextBounds,
@@ -194,9 +222,11 @@ async fn scan_text(
         hits: max_hits,
         window,
     } = bounds;
-    let newest: i64 = sqlx::query_scalar("SELECT coalesce(MAX(id), 0) FROM audit_events")
-        .fetch_one(pool)
-        .await?;
+    let newest: i64 = on_pool!(db, p => {
+        sqlx::query_scalar("SELECT coalesce(MAX(id), 0) FROM audit_events")
+            .fetch_one(p)
+            .await
+    })?;
     // The stretch [low, high) of record ids looked at.
     let (low, high, newest_first) = match (after, before) {
         (Some(a), _) => (a + 1, (a + 1 + window).min(newest + 1), false),
@@ -205,18 +235,25 @@ async fn scan_text(
             ((high - window).max(1), high, true)
         }
     };
+    let (id, matches) = match db {
+        Db::Sqlite(_) => ("rowid", "audit_text MATCH $1"),
+        Db::Postgres(_) => ("id", "body ILIKE $1"),
+    };
     let sql = format!(
-        "SELECT rowid FROM audit_text WHERE audit_text MATCH ? AND rowid >= ? AND rowid < ? \
-         ORDER BY rowid {} LIMIT ?",
+        "SELECT {id} FROM audit_text WHERE {matches} AND {id} >= $2 AND {id} < $3 \
+         ORDER BY {id} {} LIMIT $4",
         if newest_first { "DESC" } else { "ASC" }
     );
-    let hits: Vec<i64> = sqlx::query_scalar(&sql)
-        .bind(phrase)
-        .bind(low)
-        .bind(high)
-        .bind(max_hits)
-        .fetch_all(pool)
-        .await?;
+    let pattern = text_pattern(db, text);
+    let hits: Vec<i64> = on_pool!(db, p => {
+        sqlx::query_scalar(&sql)
+            .bind(&pattern)
+            .bind(low)
+            .bind(high)
+            .bind(max_hits)
+            .fetch_all(p)
+            .await
+    })?;
     let full = hits.len() as i64 == max_hits;
     let last = hits.last().copied();
     let stopped_at = match (newest_first, full) {
@@ -231,26 +268,37 @@ async fn scan_text(
 
 /// The page `q` asks for: `size` actions, newest first, older than
 /// `q.before` or newer than `q.after` (the newest when neither).
-pub async fn page(pool: &SqlitePool, q: &AuditQuery, size: u32) -> Result<Page, PageError> {
+pub async fn page(db: &Db, q: &AuditQuery, size: u32) -> Result<Page, PageError> {
     let bounds = TextBounds {
         hits: TEXT_HITS,
         window: TEXT_WINDOW,
     };
-    page_within(pool, q, size, bounds).await
+    page_within(db, q, size, bounds).await
 }
 
 async fn page_within(
-    pool: &SqlitePool,
+    db: &Db,
     q: &AuditQuery,
     size: u32,
     bounds: TextBounds,
 ) -> Result<Page, PageError> {
     let f = Filter::parse(q)?;
     let scan = match &f.text {
-        Some(phrase) => Some(scan_text(pool, phrase, q.before, q.after, bounds).await?),
+        Some(text) => Some(scan_text(db, text, q.before, q.after, bounds).await?),
         None => None,
     };
-    let mut sql = QueryBuilder::<Sqlite>::new(
+    // The matches found, each looked up by its id (a JSON array of them).
+    let in_ids = match db {
+        Db::Sqlite(_) => " AND i.id IN (SELECT value FROM json_each(",
+        Db::Postgres(_) => " AND i.id IN (SELECT value::bigint FROM json_array_elements_text((",
+    };
+    let close = match db {
+        Db::Sqlite(_) => "))",
+        Db::Postgres(_) => ")::json))",
+    };
+    let newest_first = q.after.is_none();
+    let mut rows: Vec<EntryRow> = on_pool!(db, pool => {
+    let mut sql = builder(pool,
         "SELECT i.id, i.at, i.actor, i.action, i.space, i.target, o.outcome, \
          o.provider_status, o.message, o.request_id, o.at AS finished_at, i.detail \
          FROM audit_events i \
@@ -292,13 +340,9 @@ async fn page_within(
             .push(")");
     }
     if let Some(scan) = &scan {
-        // The matches found, each looked up by its id.
         let ids = serde_json::to_string(&scan.hits).unwrap_or_else(|_| "[]".into());
-        sql.push(" AND i.id IN (SELECT value FROM json_each(")
-            .push_bind(ids)
-            .push("))");
+        sql.push(in_ids).push_bind(ids).push(close);
     }
-    let newest_first = q.after.is_none();
     if let Some(b) = q.before {
         sql.push(" AND i.id < ").push_bind(b);
     }
@@ -311,7 +355,8 @@ async fn page_within(
         " ORDER BY i.id ASC LIMIT "
     })
     .push_bind(i64::from(size) + 1);
-    let mut rows: Vec<EntryRow> = sql.build_query_as().fetch_all(pool).await?;
+    sql.build_query_as().fetch_all(pool).await
+    })?;
     let more = rows.len() > size as usize;
     rows.truncate(size as usize);
     if !newest_first {
@@ -357,11 +402,7 @@ impl From<sqlx::Error> for PageError {
 
 /// The distinct values of an indexed column, read by skipping through the
 /// index (one lookup per value) instead of scanning it.
-async fn distinct(
-    pool: &SqlitePool,
-    column: &str,
-    intents: bool,
-) -> Result<Vec<String>, AuditError> {
+async fn distinct(db: &Db, column: &str, intents: bool) -> Result<Vec<String>, AuditError> {
     let only = if intents { "kind = 'intent' AND " } else { "" };
     let sql = format!(
         "WITH RECURSIVE v(x) AS ( \
@@ -371,17 +412,17 @@ async fn distinct(
            FROM v WHERE v.x IS NOT NULL) \
          SELECT x FROM v WHERE x IS NOT NULL"
     );
-    Ok(sqlx::query_scalar(&sql).fetch_all(pool).await?)
+    Ok(on_pool!(db, p => sqlx::query_scalar(&sql).fetch_all(p).await)?)
 }
 
 /// The spaces that appear in the history, for the filter.
-pub async fn spaces(pool: &SqlitePool) -> Result<Vec<String>, AuditError> {
-    distinct(pool, "space", false).await
+pub async fn spaces(db: &Db) -> Result<Vec<String>, AuditError> {
+    distinct(db, "space", false).await
 }
 
 /// Who appears in the history, for the filter.
-pub async fn actors(pool: &SqlitePool) -> Result<Vec<String>, AuditError> {
-    distinct(pool, "actor", true).await
+pub async fn actors(db: &Db) -> Result<Vec<String>, AuditError> {
+    distinct(db, "actor", true).await
 }
 
 #[cfg(test)]
@@ -390,11 +431,7 @@ mod tests {
 
     /// Follows a search's Older links with `bounds` from the newest page;
     /// the targets found and each page's `searched_to`.
-    async fn walk(
-        pool: &SqlitePool,
-        text: &str,
-        bounds: TextBounds,
-    ) -> (Vec<String>, Vec<Option<i64>>) {
+    async fn walk(pool: &Db, text: &str, bounds: TextBounds) -> (Vec<String>, Vec<Option<i64>>) {
         let mut q = AuditQuery {
             text: Some(text.into()),
             ..AuditQuery::default()
@@ -431,7 +468,7 @@ mod tests {
             .await
             .unwrap();
         }
-        let pool = log.pool();
+        let pool = log.db();
         // A window of 40 records (20 actions): the four needles over many
         // pages, each found once; the pages that found none say where
         // they stopped.
@@ -473,8 +510,8 @@ mod tests {
         Filter::parse(&q)
     }
 
-    #[test]
-    fn filters_are_parsed_or_refused_with_a_reason() {
+    #[tokio::test]
+    async fn filters_are_parsed_or_refused_with_a_reason() {
         assert!(q(|_| {}).is_ok());
         let f = q(|q| q.since = Some("2026-11-23".into())).unwrap();
         assert_eq!(f.since.as_deref(), Some("2026-11-23T00:00:00Z"));
@@ -488,6 +525,10 @@ mod tests {
         assert!(q(|q| q.action = Some("peering.launch".into())).is_err());
         assert!(q(|q| q.text = Some("ab".into())).is_err());
         let f = q(|q| q.text = Some("a\"b OR c".into())).unwrap();
-        assert_eq!(f.text.as_deref(), Some("\"a\"\"b OR c\""));
+        assert_eq!(f.text.as_deref(), Some("a\"b OR c"));
+        let sqlite = Db::Sqlite(sqlx::SqlitePool::connect_lazy("sqlite::memory:").unwrap());
+        assert_eq!(text_pattern(&sqlite, "a\"b OR c"), "\"a\"\"b OR c\"");
+        let pg = Db::Postgres(sqlx::PgPool::connect_lazy("postgres://x@127.0.0.1/x").unwrap());
+        assert_eq!(text_pattern(&pg, "50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
 }

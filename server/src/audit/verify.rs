@@ -4,6 +4,8 @@
 
 use super::chain::{self, GENESIS, Row};
 use super::key::AuditKey;
+use crate::db::Db;
+use crate::on_pool;
 use domain::kind::AuditName;
 use std::sync::Arc;
 
@@ -47,22 +49,23 @@ type Columns = (
 /// hand-over of each row between threads cost more than verifying it (a
 /// million records took 11.5 s, most of it in the kernel and the
 /// allocator).
-pub async fn read_after(
-    pool: sqlx::SqlitePool,
-    after: i64,
-    span: i64,
-) -> Result<Vec<Stored>, sqlx::Error> {
+pub async fn read_after(db: Db, after: i64, span: i64) -> Result<Vec<Stored>, sqlx::Error> {
     // The subquery hands the rows over in id order; they are sorted again
-    // below (already in order, that costs one pass), since SQL does not
-    // promise an aggregate's order.
-    let json: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT json_group_array(json_array({STORED_COLUMNS})) FROM \
-         (SELECT * FROM audit_events WHERE id > ?1 AND id <= ?1 + ?2 ORDER BY id)"
-    ))
-    .bind(after)
-    .bind(span)
-    .fetch_one(&pool)
-    .await?;
+    // below (already in order, that costs one pass), since SQLite does not
+    // promise an aggregate's order. PostgreSQL's aggregate takes an order.
+    let sql = match &db {
+        Db::Sqlite(_) => format!(
+            "SELECT json_group_array(json_array({STORED_COLUMNS})) FROM \
+             (SELECT * FROM audit_events WHERE id > $1 AND id <= $1 + $2 ORDER BY id)"
+        ),
+        Db::Postgres(_) => format!(
+            "SELECT json_agg(json_build_array({STORED_COLUMNS}) ORDER BY id)::text \
+             FROM audit_events WHERE id > $1 AND id <= $1 + $2"
+        ),
+    };
+    let json: Option<String> = on_pool!(&db, p => {
+        sqlx::query_scalar(&sql).bind(after).bind(span).fetch_one(p).await
+    })?;
     let mut rows: Vec<Columns> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
         .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     rows.sort_by_key(|c| c.0);
@@ -77,16 +80,18 @@ const AHEAD: usize = 2;
 /// checked, in chunks of `chunk` ids read ahead of the check; `progress`
 /// is told after each chunk.
 pub async fn verify_rest(
-    pool: &sqlx::SqlitePool,
+    db: &Db,
     v: &mut Verifier,
     chunk: i64,
     mut progress: impl FnMut(&Verifier),
 ) -> Result<(), sqlx::Error> {
-    let newest: i64 = sqlx::query_scalar("SELECT coalesce(MAX(id), 0) FROM audit_events")
-        .fetch_one(pool)
-        .await?;
+    let newest: i64 = on_pool!(db, p => {
+        sqlx::query_scalar("SELECT coalesce(MAX(id), 0) FROM audit_events")
+            .fetch_one(p)
+            .await
+    })?;
     let mut starts = (v.through()..newest).step_by(chunk.max(1) as usize);
-    let read = |after| tokio::spawn(read_after(pool.clone(), after, chunk));
+    let read = |after| tokio::spawn(read_after(db.clone(), after, chunk));
     let mut pending: std::collections::VecDeque<_> =
         starts.by_ref().take(AHEAD).map(read).collect();
     while let Some(reading) = pending.pop_front() {

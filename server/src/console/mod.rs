@@ -70,11 +70,11 @@ impl ServerConsole {
     /// read answers, the newest write did not fail, and the provider
     /// answered lately.
     async fn check_ready(&self) -> Result<(), String> {
-        let pool = self.audit().pool();
-        if let Some(why) = crate::db::unwritable(pool.connect_options().get_filename()) {
+        let db = self.audit().db();
+        if let Some(why) = db.unwritable() {
             return Err(format!("the database cannot be written: {why}"));
         }
-        crate::db::ping(pool)
+        db.ping()
             .await
             .map_err(|e| format!("the database cannot be read: {e}"))?;
         if let Some(e) = self.audit().failing() {
@@ -273,8 +273,8 @@ impl Console for ServerConsole {
             tracing::error!(error = %e, "audit history could not be read");
             AppError::Internal
         };
-        let pool = self.audit().pool();
-        let page = crate::audit::query::page(pool, &query, AUDIT_PAGE_SIZE)
+        let db = self.audit().db();
+        let page = crate::audit::query::page(db, &query, AUDIT_PAGE_SIZE)
             .await
             .map_err(|e| match e {
                 crate::audit::query::PageError::Filter(bad) => AppError::Invalid(bad.0),
@@ -290,8 +290,8 @@ impl Console for ServerConsole {
             older: page.older,
             newer: page.newer,
             searched_to: page.searched_to,
-            spaces: crate::audit::query::spaces(pool).await.map_err(fail)?,
-            actors: crate::audit::query::actors(pool).await.map_err(fail)?,
+            spaces: crate::audit::query::spaces(db).await.map_err(fail)?,
+            actors: crate::audit::query::actors(db).await.map_err(fail)?,
             chain,
         })
     }

@@ -18,6 +18,9 @@ use time::OffsetDateTime;
 pub mod mask;
 pub(crate) mod observe;
 mod privatelink;
+pub mod shared;
+
+use shared::Stale;
 
 pub struct Gateway {
     provider: Arc<ProviderClient>,
@@ -30,6 +33,8 @@ pub struct Gateway {
     links: Loader<String, Option<domain::model::PrivateLink>>,
     /// Apps' config vars, masked (see `mask`).
     masked_vars: Loader<String, std::collections::BTreeMap<String, String>>,
+    /// Other consoles on the same PostgreSQL, told of each change.
+    shared: Option<shared::Announcer>,
 }
 
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
@@ -71,7 +76,15 @@ impl Gateway {
             addons: Loader::new("addons", refresh * 6, 1000),
             links: Loader::new("links", refresh, 1000),
             masked_vars: Loader::new("masked_vars", refresh, 1000),
+            shared: None,
         }
+    }
+
+    /// Tells the consoles sharing `db` (PostgreSQL) of each change, and
+    /// drops what their changes make stale here (see `shared`).
+    pub fn shared_through(mut self, db: &crate::db::Db) -> Self {
+        self.shared = shared::Announcer::new(db);
+        self
     }
 
     /// The client itself, for the calls that change something (never
@@ -141,20 +154,43 @@ impl Gateway {
             .value)
     }
 
-    /// Forgets the reads `action`, done in `space`, made stale.
+    /// Forgets the reads `action`, done in `space`, made stale, here and
+    /// on the consoles sharing the database.
     pub(crate) async fn forget(&self, action: &ProviderAction, space: &str) {
-        match action {
+        let stale = match action {
             ProviderAction::AcceptPeering { .. } | ProviderAction::DestroyPeering { .. } => {
-                self.peerings.invalidate(&space.to_string()).await;
-                self.spaces.invalidate(&()).await;
+                Stale::Peerings {
+                    space: space.to_string(),
+                }
             }
             ProviderAction::CreatePrivateLink { addon, .. }
             | ProviderAction::DestroyPrivateLink { addon, .. }
             | ProviderAction::AddAccounts { addon, .. }
-            | ProviderAction::RemoveAccounts { addon, .. } => {
-                self.links.invalidate(&addon.to_string()).await;
+            | ProviderAction::RemoveAccounts { addon, .. } => Stale::Link {
+                addon: addon.to_string(),
+            },
+            ProviderAction::RevealUrl { .. } => return,
+        };
+        self.drop_stale(&stale).await;
+        if let Some(announcer) = &self.shared {
+            announcer.announce(&stale).await;
+        }
+    }
+
+    /// Forgets the reads `stale` names.
+    pub(crate) async fn drop_stale(&self, stale: &Stale) {
+        match stale {
+            Stale::Peerings { space } => {
+                self.peerings.invalidate(space).await;
+                self.spaces.invalidate(&()).await;
             }
-            ProviderAction::RevealUrl { .. } => {}
+            Stale::Link { addon } => self.links.invalidate(addon).await,
+            Stale::Everything => {
+                self.spaces.invalidate_all();
+                self.peerings.invalidate_all();
+                self.links.invalidate_all();
+                self.addons.invalidate_all();
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The console's users in SQLite. The last-admin rule is part of the
+//! The console's users in the database. The last-admin rule is part of the
 //! UPDATE statement itself, so two admins demoting each other at the same
 //! moment cannot both succeed and leave nobody able to manage users. Every
 //! change of a password, a role or the enabled state moves the user's
@@ -10,11 +10,13 @@
 
 pub mod password;
 
+use crate::db::{Affected, Conn, Db, WritePool};
+use crate::{on_conn, on_pool};
 use domain::access::Role;
 use domain::ids::{Secret, UserName};
 use domain::model::UserSummary;
 use domain::policy::{Grant, GrantChange};
-use sqlx::{ConnectOptions, FromRow, SqliteConnection, SqlitePool};
+use sqlx::{ConnectOptions, FromRow, SqliteConnection};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -135,14 +137,14 @@ struct GrantRowNamed {
 
 /// Keeps what `change` gave `user` (their role and state after it).
 async fn grant(
-    tx: &mut sqlx::SqliteConnection,
+    tx: Conn<'_>,
     user: &User,
     change: GrantChange,
     granted: Granted<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    on_conn!(tx, c => sqlx::query(
         "INSERT INTO user_grants (user_id, name, change, role, by, approved_by, at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(user.id)
     .bind(&user.name)
@@ -151,14 +153,15 @@ async fn grant(
     .bind(granted.by)
     .bind(granted.approved_by)
     .bind(crate::db::now())
-    .execute(tx)
-    .await?;
+    .execute(c)
+    .await
+    .affected())?;
     Ok(())
 }
 
 /// Enabled admins other than the row being changed; the last-admin rule.
 const ANOTHER_ADMIN: &str =
-    "EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.disabled = 0 AND o.id != users.id)";
+    "EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND NOT o.disabled AND o.id != users.id)";
 
 fn now() -> String {
     time::OffsetDateTime::now_utc()
@@ -167,19 +170,19 @@ fn now() -> String {
 }
 
 pub struct Users {
-    pool: SqlitePool,
-    /// A connection of its own for `by_id`, the read every signed-in
-    /// request makes: sqlx pings a pooled connection on its way back to
-    /// the pool, a second round trip to the connection's thread for each
-    /// read. Opened on first use, and again after a failure.
+    db: Db,
+    /// On SQLite, a connection of its own for `by_id`, the read every
+    /// signed-in request makes: sqlx pings a pooled connection on its way
+    /// back to the pool, a second round trip to the connection's thread
+    /// for each read. Opened on first use, and again after a failure.
     own: tokio::sync::Mutex<Option<SqliteConnection>>,
 }
 
 impl Users {
     /// Over the console's database, whose migrations created the table.
-    pub fn new(pool: SqlitePool) -> Self {
+    pub fn new(db: Db) -> Self {
         Self {
-            pool,
+            db,
             own: tokio::sync::Mutex::new(None),
         }
     }
@@ -189,33 +192,33 @@ impl Users {
         let hash = password::hash(new.password.expose())
             .await
             .map_err(UserError::Hash)?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let created = sqlx::query_as::<_, User>(&format!(
-            "INSERT INTO users (name, role, password_hash, must_change_password, demo, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING {COLUMNS}"
-        ))
-        .bind(name)
-        .bind(new.role.as_str())
-        .bind(&hash)
-        .bind(new.one_time)
-        .bind(new.demo)
-        .bind(now())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let user = created.ok_or_else(|| UserError::Exists(name.to_string()))?;
-        grant(&mut tx, &user, GrantChange::Created, new.granted).await?;
-        tx.commit().await?;
-        Ok(user)
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let created = sqlx::query_as::<_, User>(&format!(
+                "INSERT INTO users (name, role, password_hash, must_change_password, demo, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING {COLUMNS}"
+            ))
+            .bind(name)
+            .bind(new.role.as_str())
+            .bind(&hash)
+            .bind(new.one_time)
+            .bind(new.demo)
+            .bind(now())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let user = created.ok_or_else(|| UserError::Exists(name.to_string()))?;
+            grant(Conn::from(&mut *tx), &user, GrantChange::Created, new.granted).await?;
+            tx.commit().await?;
+            Ok(user)
+        })
     }
 
     /// Every grant of the user with this id, oldest first.
     pub async fn grants_of(&self, id: i64) -> Result<Vec<Grant>, UserError> {
-        let rows: Vec<GrantRow> = sqlx::query_as(&format!(
-            "SELECT {GRANT_COLUMNS} FROM user_grants g WHERE g.user_id = ? ORDER BY g.id"
-        ))
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql =
+            format!("SELECT {GRANT_COLUMNS} FROM user_grants g WHERE g.user_id = $1 ORDER BY g.id");
+        let rows: Vec<GrantRow> =
+            on_pool!(&self.db, p => sqlx::query_as(&sql).bind(id).fetch_all(p).await)?;
         Ok(rows.into_iter().filter_map(GrantRow::grant).collect())
     }
 
@@ -223,19 +226,16 @@ impl Users {
     pub async fn all_grants(
         &self,
     ) -> Result<std::collections::HashMap<String, Vec<Grant>>, UserError> {
-        let rows: Vec<(String, GrantRow)> = sqlx::query_as::<_, GrantRowNamed>(&format!(
+        let sql = format!(
             "SELECT u.name AS user_name, {GRANT_COLUMNS} FROM user_grants g \
              JOIN users u ON u.id = g.user_id ORDER BY g.id"
-        ))
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|r| (r.user_name, r.grant))
-        .collect();
+        );
+        let rows: Vec<GrantRowNamed> =
+            on_pool!(&self.db, p => sqlx::query_as(&sql).fetch_all(p).await)?;
         let mut by_name: std::collections::HashMap<String, Vec<Grant>> = Default::default();
-        for (name, row) in rows {
-            if let Some(g) = row.grant() {
-                by_name.entry(name).or_default().push(g);
+        for r in rows {
+            if let Some(g) = r.grant.grant() {
+                by_name.entry(r.user_name).or_default().push(g);
             }
         }
         Ok(by_name)
@@ -243,23 +243,26 @@ impl Users {
 
     pub async fn by_name(&self, name: &str) -> Result<Option<User>, UserError> {
         let name = name.trim().to_ascii_lowercase();
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE name = ?"))
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE name = $1");
+        Ok(on_pool!(&self.db, p => sqlx::query_as(&sql).bind(&name).fetch_optional(p).await)?)
     }
 
-    /// Read afresh each time (other processes change users), on the
-    /// connection of its own.
+    /// Read afresh each time (other processes and consoles change users):
+    /// on SQLite on the connection of its own.
     pub async fn by_id(&self, id: i64) -> Result<Option<User>, UserError> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+        let pool = match &self.db {
+            Db::Sqlite(pool) => pool,
+            Db::Postgres(p) => {
+                return Ok(sqlx::query_as(&sql).bind(id).fetch_optional(p).await?);
+            }
+        };
         let mut own = self.own.lock().await;
         let conn = match own.as_mut() {
             Some(conn) => conn,
-            None => own.insert(self.pool.connect_options().connect().await?),
+            None => own.insert(pool.connect_options().connect().await?),
         };
-        let read = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+        let read = sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(&mut *conn)
             .await;
@@ -270,19 +273,16 @@ impl Users {
     }
 
     pub async fn list(&self) -> Result<Vec<User>, UserError> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY name"))
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        let sql = format!("SELECT {COLUMNS} FROM users ORDER BY name");
+        Ok(on_pool!(&self.db, p => sqlx::query_as(&sql).fetch_all(p).await)?)
     }
 
     /// Users other than the demo's.
     pub async fn count_real(&self) -> Result<i64, UserError> {
         Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE demo = 0")
-                .fetch_one(&self.pool)
-                .await?,
+            on_pool!(&self.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE NOT demo")
+            .fetch_one(p)
+            .await)?,
         )
     }
 
@@ -300,26 +300,30 @@ impl Users {
         granted: Granted<'_>,
     ) -> Result<User, UserError> {
         let user = self.existing(name).await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let was: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = ?")
-            .bind(user.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let changed = sqlx::query_as::<_, User>(&format!(
-            "UPDATE users SET role = ?1, session_epoch = session_epoch + (role != ?1) WHERE id = ?2 \
-             AND (role != 'admin' OR ?1 = 'admin' OR disabled = 1 OR {ANOTHER_ADMIN}) \
+        let sql = format!(
+            "UPDATE users SET role = $1, \
+             session_epoch = session_epoch + CASE WHEN role != $1 THEN 1 ELSE 0 END WHERE id = $2 \
+             AND (role != 'admin' OR $1 = 'admin' OR disabled OR {ANOTHER_ADMIN}) \
              RETURNING {COLUMNS}"
-        ))
-        .bind(role.as_str())
-        .bind(user.id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let changed = changed.ok_or(UserError::LastAdmin(user.name))?;
-        if was.as_deref() != Some(role.as_str()) {
-            grant(&mut tx, &changed, GrantChange::Role, granted).await?;
-        }
-        tx.commit().await?;
-        Ok(changed)
+        );
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let was: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+                .bind(user.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let changed = sqlx::query_as::<_, User>(&sql)
+                .bind(role.as_str())
+                .bind(user.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let changed = changed.ok_or(UserError::LastAdmin(user.name))?;
+            if was.as_deref() != Some(role.as_str()) {
+                grant(Conn::from(&mut *tx), &changed, GrantChange::Role, granted).await?;
+            }
+            tx.commit().await?;
+            Ok(changed)
+        })
     }
 
     /// Disables or re-enables a user, refusing to disable the last enabled admin.
@@ -330,32 +334,36 @@ impl Users {
         granted: Granted<'_>,
     ) -> Result<User, UserError> {
         let user = self.existing(name).await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let was: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = ?")
-            .bind(user.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let changed = sqlx::query_as::<_, User>(&format!(
-            "UPDATE users SET disabled = ?1, session_epoch = session_epoch + (disabled != ?1) \
-             WHERE id = ?2 \
-             AND (?1 = 0 OR role != 'admin' OR disabled = 1 OR {ANOTHER_ADMIN}) \
+        let sql = format!(
+            "UPDATE users SET disabled = $1, \
+             session_epoch = session_epoch + CASE WHEN disabled != $1 THEN 1 ELSE 0 END \
+             WHERE id = $2 \
+             AND (NOT $1 OR role != 'admin' OR disabled OR {ANOTHER_ADMIN}) \
              RETURNING {COLUMNS}"
-        ))
-        .bind(disabled)
-        .bind(user.id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let changed = changed.ok_or(UserError::LastAdmin(user.name))?;
-        if was != Some(disabled) {
-            let change = if disabled {
-                GrantChange::Disabled
-            } else {
-                GrantChange::Enabled
-            };
-            grant(&mut tx, &changed, change, granted).await?;
-        }
-        tx.commit().await?;
-        Ok(changed)
+        );
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let was: Option<bool> = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
+                .bind(user.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let changed = sqlx::query_as::<_, User>(&sql)
+                .bind(disabled)
+                .bind(user.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let changed = changed.ok_or(UserError::LastAdmin(user.name))?;
+            if was != Some(disabled) {
+                let change = if disabled {
+                    GrantChange::Disabled
+                } else {
+                    GrantChange::Enabled
+                };
+                grant(Conn::from(&mut *tx), &changed, change, granted).await?;
+            }
+            tx.commit().await?;
+            Ok(changed)
+        })
     }
 
     /// Sets a password; `one_time` when someone else chose it.
@@ -369,41 +377,45 @@ impl Users {
         let hash = password::hash(password.expose())
             .await
             .map_err(UserError::Hash)?;
-        Ok(sqlx::query_as(&format!(
-            "UPDATE users SET password_hash = ?, must_change_password = ?, \
-             session_epoch = session_epoch + 1 WHERE id = ? \
+        let sql = format!(
+            "UPDATE users SET password_hash = $1, must_change_password = $2, \
+             session_epoch = session_epoch + 1 WHERE id = $3 \
              RETURNING {COLUMNS}"
-        ))
-        .bind(hash)
-        .bind(one_time)
-        .bind(user.id)
-        .fetch_one(&self.pool)
-        .await?)
+        );
+        Ok(on_pool!(&self.db, p => sqlx::query_as(&sql)
+            .bind(&hash)
+            .bind(one_time)
+            .bind(user.id)
+            .fetch_one(p)
+            .await)?)
     }
 
     pub async fn record_sign_in(&self, id: i64) -> Result<(), UserError> {
-        sqlx::query("UPDATE users SET last_sign_in = ? WHERE id = ?")
+        on_pool!(&self.db, p => sqlx::query("UPDATE users SET last_sign_in = $1 WHERE id = $2")
             .bind(now())
             .bind(id)
-            .execute(&self.pool)
-            .await?;
+            .execute(p)
+            .await
+            .affected())?;
         Ok(())
     }
 
     /// The demo's users.
     pub async fn count_demo(&self) -> Result<i64, UserError> {
         Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE demo = 1")
-                .fetch_one(&self.pool)
-                .await?,
+            on_pool!(&self.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE demo")
+            .fetch_one(p)
+            .await)?,
         )
     }
 
     /// Removes the demo's users; returns how many there were.
     pub async fn delete_demo(&self) -> Result<u64, UserError> {
-        Ok(sqlx::query("DELETE FROM users WHERE demo = 1")
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(
+            on_pool!(&self.db, p => sqlx::query("DELETE FROM users WHERE demo")
+            .execute(p)
+            .await
+            .affected())?,
+        )
     }
 }

@@ -21,21 +21,13 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::session_store::CachingSessionStore;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_moka_store::MokaStore;
-use tower_sessions_sqlx_store::SqliteStore;
 
-/// The sessions: in the database, so they outlive a restart, and in
-/// memory in front of it, so a request does not wait on SQLite for its
-/// session (only this process writes sessions; every write and removal
-/// goes to both). The user a session names is still read from the
-/// database on every request (see `Auth::resolve`), because other
-/// processes change users.
-pub type Sessions = CachingSessionStore<MokaStore, SqliteStore>;
+pub use sessions::Sessions;
 
 mod assets;
 mod security;
+mod sessions;
 pub mod site_files;
 
 /// Where the console is reached, as far as cookies and origins go.

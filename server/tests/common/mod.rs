@@ -28,6 +28,7 @@ pub struct SimStats {
 
 pub const API_VERSION: &str = "application/vnd.heroku+json; version=3";
 
+#[derive(Clone)]
 pub struct Sim {
     pub url: String,
     pub data_url: String,
@@ -94,7 +95,12 @@ pub const PASSWORD: &str = "test-password-1";
 /// before it starts (so no first admin is made).
 pub async fn make_users(db: &std::path::Path) {
     let audit = server::audit::AuditLog::open(db).await.unwrap();
-    let users = server::users::Users::new(audit.pool().clone());
+    make_users_in(audit.db()).await;
+}
+
+/// Makes the test users in `db` (see `make_users`).
+pub async fn make_users_in(db: &server::db::Db) {
+    let users = server::users::Users::new(db.clone());
     for role in domain::access::Role::ALL {
         users
             .create(server::users::NewUser {
@@ -114,7 +120,7 @@ pub async fn make_users(db: &std::path::Path) {
 /// before four eyes expect (the approvals tests keep the default policy).
 pub async fn open_policy(db: &std::path::Path) {
     let audit = server::audit::AuditLog::open(db).await.unwrap();
-    let approvals = server::approvals::Approvals::new(audit.pool().clone());
+    let approvals = server::approvals::Approvals::new(audit.db().clone());
     let mut policy = domain::policy::Policy::default();
     policy.approvals.clear();
     approvals.set_policy(&policy).await.unwrap();
@@ -174,6 +180,20 @@ impl InProcess {
             router,
             cookie: std::sync::Mutex::new(None),
         }
+    }
+
+    /// A session of `router` with the cookie another console gave: the
+    /// same browser, sent to another console behind the same address.
+    pub fn with_cookie(router: axum::Router, cookie: &str) -> Self {
+        Self {
+            router,
+            cookie: std::sync::Mutex::new(Some(cookie.to_string())),
+        }
+    }
+
+    /// The session cookie (`name=value`), once signed in.
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.lock().unwrap().clone()
     }
 
     /// One request; a form is sent URL-encoded, as a server function's.
@@ -289,8 +309,10 @@ pub struct Console {
     pub router: axum::Router,
     pub sim: Sim,
     pub console: std::sync::Arc<server::console::ServerConsole>,
+    /// The SQLite file (for a console on PostgreSQL, what its files are
+    /// named after).
     pub db: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Console {
@@ -320,19 +342,40 @@ impl Console {
     /// A console on `db` (in `dir`, kept as long as the console), whose
     /// users already exist, against a simulator of its own.
     pub async fn start_in(dir: tempfile::TempDir, db: std::path::PathBuf, extra: &[&str]) -> Self {
-        Self::start_against(Sim::start(600.0).await, dir, db, extra).await
+        let database = db.to_str().unwrap().to_string();
+        Self::start_against(Sim::start(600.0).await, Some(dir), db, &database, extra).await
     }
 
     /// The same console started again, on the same file and provider (its
     /// first instance is left as it is, as after a crash).
     pub async fn restart(self, extra: &[&str]) -> Self {
-        Self::start_against(self.sim, self._dir, self.db, extra).await
+        let database = self.db.to_str().unwrap().to_string();
+        Self::start_against(self.sim, self._dir, self.db, &database, extra).await
+    }
+
+    /// One of several consoles on the database at `at` (PostgreSQL),
+    /// against `sim`, signing the history with the key in `key_file`; its
+    /// users already exist.
+    pub async fn start_shared(
+        sim: &Sim,
+        at: &server::db::Location,
+        key_file: &std::path::Path,
+        extra: &[&str],
+    ) -> Self {
+        let mut args = vec!["--audit-key-file", key_file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let database = match at {
+            server::db::Location::Postgres(url) => url.clone(),
+            server::db::Location::File(path) => path.to_str().unwrap().to_string(),
+        };
+        Self::start_against(sim.clone(), None, at.files_base(), &database, &args).await
     }
 
     async fn start_against(
         sim: Sim,
-        dir: tempfile::TempDir,
+        dir: Option<tempfile::TempDir>,
         db: std::path::PathBuf,
+        database: &str,
         extra: &[&str],
     ) -> Self {
         let mut args = vec![
@@ -340,7 +383,7 @@ impl Console {
             "--listen",
             "127.0.0.1:0",
             "--database",
-            db.to_str().unwrap(),
+            database,
             "--api-url",
             &sim.url,
             "--data-api-url",
@@ -507,4 +550,60 @@ fn run_spaceport(
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code(), text)
+}
+
+/// Which database a store test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A new, empty database for one test, and what keeps it.
+pub struct TestDatabase {
+    pub location: server::db::Location,
+    /// The SQLite file's directory, removed with it.
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The test PostgreSQL server scripts/test.sh starts (scripts/postgres.sh
+/// prints its URL), as `SPACEPORT_TEST_POSTGRES` names it.
+pub fn test_postgres() -> String {
+    std::env::var("SPACEPORT_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "SPACEPORT_TEST_POSTGRES is not set: run the tests with scripts/test.sh, which starts \
+             a PostgreSQL server for them, or start one with `scripts/postgres.sh start DIR` \
+             and export the URL it prints"
+        )
+    })
+}
+
+/// A database of its own for one test: a SQLite file in a temporary
+/// directory, or a new database on the test PostgreSQL server.
+pub async fn fresh_database(backend: Backend) -> TestDatabase {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            TestDatabase {
+                location: server::db::Location::File(dir.path().join("test.db")),
+                _dir: Some(dir),
+            }
+        }
+        Backend::Postgres => {
+            let server = test_postgres();
+            let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let admin = sqlx::PgPool::connect(&server).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+            let mut url = url::Url::parse(&server).unwrap();
+            url.set_path(&name);
+            TestDatabase {
+                location: server::db::Location::Postgres(url.to_string()),
+                _dir: None,
+            }
+        }
+    }
 }

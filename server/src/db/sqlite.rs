@@ -1,24 +1,13 @@
-//! The console's one SQLite file: opened once at start-up, made private,
-//! migrated, and its pool handed to the audit history, the users and the
-//! sessions (the users also open one connection of their own from the
-//! pool's options, for the read each request makes).
+//! The embedded default: one SQLite file, made private, migrated, and its
+//! pool handed to the stores and the sessions (the users also open one
+//! connection of their own from the pool's options, for the read each
+//! request makes).
 
+use super::DbError;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::str::FromStr;
-
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    #[error("the database failed: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("the database could not be migrated: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("the database file could not be made private: {0}")]
-    Permissions(#[from] std::io::Error),
-    #[error("there is no database at {0}")]
-    Missing(String),
-}
 
 /// Makes the database file, and its journal files if they exist, readable
 /// and writable by its owner only (0600): the sessions table holds live
@@ -74,6 +63,13 @@ pub fn unwritable(path: &Path) -> Option<String> {
     None
 }
 
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// The newest migration this build applies to a file.
+pub fn latest_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Opens (creating if needed) the database file and applies migrations.
 pub async fn open(path: &Path) -> Result<SqlitePool, DbError> {
     private_file(path)?;
@@ -95,7 +91,7 @@ pub async fn open(path: &Path) -> Result<SqlitePool, DbError> {
         .test_before_acquire(false)
         .connect_with(opts)
         .await?;
-    sqlx::migrate!("../migrations").run(&pool).await?;
+    MIGRATOR.run(&pool).await?;
     Ok(pool)
 }
 
@@ -113,41 +109,6 @@ pub async fn open_read_only(path: &Path) -> Result<SqlitePool, DbError> {
         .max_connections(2)
         .connect_with(opts)
         .await?)
-}
-
-/// `t` as RFC 3339 in whole seconds, UTC: the one form stored, so that
-/// times compare as text in SQL.
-pub fn stamp(t: time::OffsetDateTime) -> String {
-    let t = t
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(t);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-pub fn now() -> String {
-    stamp(time::OffsetDateTime::now_utc())
-}
-
-/// A read that needs no lock: whether the database answers at all.
-pub async fn ping(pool: &SqlitePool) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
-}
-
-/// Records `wanted` as the provider this database serves, unless one is
-/// recorded already, and answers the one recorded.
-pub async fn bind_provider(pool: &SqlitePool, wanted: &str) -> Result<String, sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO console_settings (key, value) VALUES ('provider', ?) \
-         ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(wanted)
-    .execute(pool)
-    .await?;
-    sqlx::query_scalar("SELECT value FROM console_settings WHERE key = 'provider'")
-        .fetch_one(pool)
-        .await
 }
 
 /// A consistent copy of the whole database into the empty file `target`,
