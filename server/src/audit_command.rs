@@ -27,8 +27,7 @@ pub enum AuditCommandError {
 /// What a command found: `Ok(true)` when everything holds.
 pub async fn run(args: AuditArgs) -> Result<bool, AuditCommandError> {
     let (at, key_file) = (&args.files.location(), args.files.audit_key_file.as_deref());
-    let database = &at.files_base();
-    let key = || AuditKey::resolve(key_file, database, false);
+    let key = || AuditKey::resolve_for(key_file, at, false);
     match args.action {
         AuditAction::Pubkey => {
             let (key, _) = key()?;

@@ -254,24 +254,12 @@ fn spawn_approval_sweeper(executor: Executor) {
     });
 }
 
-/// The audit key as configured, made on first start (and said so). On
-/// PostgreSQL the key must be given: every console sharing the database
-/// signs with it, and one made on a console's own disk would be another
-/// at each console (and lost with a dyno's disk).
+/// The audit key as configured, made on first start (and said so); on
+/// PostgreSQL it must be given (see `AuditKey::resolve_for`).
 fn audit_key(args: &ServeArgs, database: &std::path::Path) -> Result<Arc<AuditKey>, StartError> {
-    if args.database().file().is_none()
-        && args.audit_key_file.is_none()
-        && std::env::var(crate::audit::key::ENV).is_err()
-    {
-        return Err(StartError::Config(format!(
-            "on PostgreSQL every console needs the same audit key: give it hex-encoded in {} \
-             (for a new console, `openssl rand -hex 32`), or name its file with \
-             --audit-key-file",
-            crate::audit::key::ENV
-        )));
-    }
-    let (key, created) = AuditKey::resolve(args.audit_key_file.as_deref(), database, true)
-        .map_err(crate::audit::AuditError::from)?;
+    let (key, created) =
+        AuditKey::resolve_for(args.audit_key_file.as_deref(), &args.database(), true)
+            .map_err(crate::audit::AuditError::from)?;
     if created {
         let path = args
             .audit_key_file

@@ -61,9 +61,9 @@ fn parsed<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, UserCommandE
 /// The executor over the console's database, with its own key: what the
 /// command line's changes go through, chained onto the console's history.
 pub async fn open_executor(files: &FileArgs) -> Result<Executor, UserCommandError> {
-    let (key, _) = crate::audit::key::AuditKey::resolve(
+    let (key, _) = crate::audit::key::AuditKey::resolve_for(
         files.audit_key_file.as_deref(),
-        &files.location().files_base(),
+        &files.location(),
         true,
     )
     .map_err(crate::audit::AuditError::from)?;

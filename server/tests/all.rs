@@ -21,6 +21,7 @@ mod deploy;
 mod fidelity;
 mod hardening;
 mod layout;
+mod migrate;
 mod notifications;
 mod operations;
 mod pages;

@@ -36,6 +36,11 @@ pub enum KeyError {
         "the public key is not 64 hexadecimal characters (as `spaceport audit pubkey` prints it)"
     )]
     BadPublicKey,
+    #[error(
+        "on PostgreSQL every console needs the same audit key: give it hex-encoded in {ENV} \
+         (for a new console, `openssl rand -hex 32`), or name its file with --audit-key-file"
+    )]
+    Required,
 }
 
 pub struct AuditKey {
@@ -86,6 +91,22 @@ impl AuditKey {
     /// (`path`, or the default beside `database`). With `create`, a missing
     /// file is made with a new random secret (first start); `true` then
     /// says it was.
+    /// The key of the database at `at`, as `resolve` finds it, except that
+    /// a database server has no default file: every console sharing it
+    /// signs with one key, and one made on a console's own disk would be
+    /// another at each console (and lost with a dyno's disk).
+    pub fn resolve_for(
+        path: Option<&Path>,
+        at: &crate::db::Location,
+        create: bool,
+    ) -> Result<(Self, bool), KeyError> {
+        let in_env = std::env::var(ENV).is_ok_and(|v| !v.trim().is_empty());
+        if path.is_none() && at.file().is_none() && !in_env {
+            return Err(KeyError::Required);
+        }
+        Self::resolve(path, &at.files_base(), create)
+    }
+
     pub fn resolve(
         path: Option<&Path>,
         database: &Path,
