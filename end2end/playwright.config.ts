@@ -3,7 +3,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 // The console under test: the binary cargo-leptos built, with a fresh
-// SQLite file, from the repository root (where target/site is). Its
+// SQLite file, or the PostgreSQL databases scripts/test.sh makes
+// (SPACEPORT_E2E_DB and SPACEPORT_E2E_FOUR_EYES_DB, with the audit key in
+// SPACEPORT_E2E_KEY), from the repository root (where target/site is). Its
 // provider is the simulator run on its own, with a token of this run, as a
 // real provider would be; time runs 30x faster (provisioning takes 2 s).
 // Its users (e2e-viewer, e2e-operator, e2e-admin) are made by
@@ -31,7 +33,7 @@ const slowLog = path.join(os.tmpdir(), `spaceport-e2e-slow-${Date.now()}.log`);
 // the approvals tests drive: their requests never show on the others.
 const fourEyesPort = port + 6;
 const fourEyesSim = port + 4;
-const fourEyesDb = path.join(os.tmpdir(), `spaceport-e2e-four-eyes-${Date.now()}.db`);
+const fourEyesDb = process.env.SPACEPORT_E2E_FOUR_EYES_DB ?? path.join(os.tmpdir(), `spaceport-e2e-four-eyes-${Date.now()}.db`);
 const fourEyesLog = path.join(os.tmpdir(), `spaceport-e2e-four-eyes-${Date.now()}.log`);
 // A fourth, on the embedded simulator, whose history was edited before it
 // started: every page it serves carries the integrity alarm.

@@ -5,6 +5,9 @@
 #
 #   scripts/postgres.sh start DIR   start one in DIR (made if missing); prints
 #                                   its URL, also written to DIR/url
+#   scripts/postgres.sh createdb DIR NAME
+#                                   make a database on it; prints its URL
+#   scripts/postgres.sh bin         where the server's programs are
 #   scripts/postgres.sh stop DIR    stop it and remove DIR
 set -euo pipefail
 
@@ -42,12 +45,21 @@ start() {
   chmod 777 "$dir"
   as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres >"$dir/initdb.log" 2>&1
   port=$(free_port)
-  # fsync off: a test server is thrown away, and the tests measure the
-  # console, not the disk. Enough connections for several consoles.
+  # fsync off by default: a test server is thrown away, and the tests
+  # measure the console, not the disk. The benchmarks turn it on
+  # (SPACEPORT_PG_FSYNC=on), as a real server has it. Enough connections
+  # for several consoles.
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${SPACEPORT_PG_FSYNC:-off} -c max_connections=300" \
     start >/dev/null
   echo "postgres://postgres@127.0.0.1:$port/postgres" | tee "$dir/url"
+}
+
+createdb() {
+  local dir=$1 name=$2 url
+  url=$(cat "$dir/url")
+  "$(bin)/psql" -q "$url" -c "CREATE DATABASE $name" >/dev/null
+  echo "${url%/*}/$name"
 }
 
 stop() {
@@ -60,6 +72,8 @@ stop() {
 
 case "${1:-}" in
   start) start "${2:?DIR}" ;;
+  createdb) createdb "${2:?DIR}" "${3:?NAME}" ;;
+  bin) bin ;;
   stop) stop "${2:?DIR}" ;;
-  *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop DIR, createdb DIR NAME, or bin" >&2; exit 2 ;;
 esac

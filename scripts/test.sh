@@ -46,6 +46,14 @@ cargo test -p server --lib --bins
 cargo test -p server --test all -- --test-threads=1
 
 step "end-to-end tests in Chromium"
+# The two consoles most tests use run on PostgreSQL (the others on SQLite
+# files, one of them edited with sqlite3), with a key of this run.
+SPACEPORT_E2E_DB=$(bash scripts/postgres.sh createdb "$PG_DIR" e2e_main)
+SPACEPORT_E2E_FOUR_EYES_DB=$(bash scripts/postgres.sh createdb "$PG_DIR" e2e_four_eyes)
+SPACEPORT_E2E_KEY="$PG_DIR/e2e-audit-key"
+SPACEPORT_E2E_PG_DUMP="$(bash scripts/postgres.sh bin)/pg_dump"
+(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SPACEPORT_E2E_KEY")
+export SPACEPORT_E2E_DB SPACEPORT_E2E_FOUR_EYES_DB SPACEPORT_E2E_KEY SPACEPORT_E2E_PG_DUMP
 (
   cd end2end
   if [ ! -d node_modules/@playwright/test ]; then

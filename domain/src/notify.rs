@@ -303,6 +303,10 @@ pub struct EventView {
 /// What the watcher costs and when it last looked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct WatchStatus {
+    /// Another console sharing the database watches the provider; this
+    /// one takes over if that one stops.
+    #[serde(default)]
+    pub elsewhere: bool,
     /// Provider calls the watcher made in the last hour...
     pub calls_last_hour: u64,
     /// ...in this many looks.

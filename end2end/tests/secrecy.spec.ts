@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import { open } from "./signin";
 
@@ -66,17 +67,17 @@ test("the provider token is in no page, script, answer, log line or audit row", 
   }
   for (const text of seen) expect(text.includes(token)).toBe(false);
 
-  // The console's whole output, and the database with its write-ahead log
-  // (SQLite keeps text as it is, so a byte search finds any copy).
+  // The console's whole output, and the database: a SQLite file with its
+  // write-ahead log (SQLite keeps text as it is, so a byte search finds
+  // any copy), or all of a PostgreSQL database as pg_dump writes it.
   const output = fs.readFileSync(log, "utf8");
   expect(output).toContain("Spaceport is listening");
   expect(output.includes(token)).toBe(false);
-  for (const file of [db, `${db}-wal`]) {
-    if (!fs.existsSync(file)) continue;
-    const bytes = fs.readFileSync(file);
-    expect(bytes.length).toBeGreaterThan(0);
-    expect(bytes.includes(Buffer.from(token))).toBe(false);
-  }
+  const stored = db.startsWith("postgres://")
+    ? execFileSync(process.env.SPACEPORT_E2E_PG_DUMP ?? "pg_dump", ["--data-only", db], { maxBuffer: 1 << 28 })
+    : Buffer.concat([db, `${db}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
+  expect(stored.length).toBeGreaterThan(0);
+  expect(stored.includes(Buffer.from(token))).toBe(false);
   // The history is there to search: it holds this run's actions.
-  expect(Buffer.concat([fs.readFileSync(db), fs.existsSync(`${db}-wal`) ? fs.readFileSync(`${db}-wal`) : Buffer.alloc(0)]).includes(Buffer.from("peering.accept"))).toBe(true);
+  expect(stored.includes(Buffer.from("peering.accept"))).toBe(true);
 });

@@ -251,3 +251,12 @@ CREATE TABLE consoles (
     started_at TEXT   NOT NULL,
     seen_ms    BIGINT NOT NULL
 );
+
+-- The sessions, as tower-sessions' PostgreSQL store keeps them, made here
+-- under the migrator's lock: consoles starting together would otherwise
+-- race to create it.
+CREATE TABLE sessions (
+    id          TEXT        PRIMARY KEY NOT NULL,
+    data        BYTEA       NOT NULL,
+    expiry_date TIMESTAMPTZ NOT NULL
+);

@@ -8,7 +8,11 @@
 //! Everything runs on loopback in this process: a simulated provider (time
 //! scale 1), a console on a temporary SQLite file, and a client.
 
+#[path = "measure/mod.rs"]
+mod measure;
+
 use clap::Parser;
+use measure::{load, ms, report};
 use reqwest::Method;
 use server::config::Cli;
 use std::sync::Arc;
@@ -16,18 +20,6 @@ use std::time::{Duration, Instant};
 
 const TOKEN: &str = "bench-token";
 const SPACE: &str = "spaces-peering-example";
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
 
 fn rss_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -37,38 +29,6 @@ fn rss_kib(field: &str) -> u64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
-}
-
-/// Sends `total` requests from `concurrency` tasks; returns sorted latencies and wall time.
-async fn load<F, Fut>(total: usize, concurrency: usize, make: F) -> (Vec<Duration>, Duration)
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = u16> + Send,
-{
-    let make = Arc::new(make);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (make, next) = (make.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
-                let t = Instant::now();
-                let status = make().await;
-                assert!(status < 500, "server error {status}");
-                lat.push(t.elapsed());
-            }
-            lat
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let wall = started.elapsed();
-    all.sort();
-    (all, wall)
 }
 
 /// Loads the console with requests that `build` makes from the client and
@@ -98,18 +58,6 @@ where
         }
     })
     .await
-}
-
-fn report(name: &str, lat: &[Duration], wall: Duration) {
-    println!(
-        "{name:<34} {:>6} req  {:>8.0} req/s  p50 {:>9}  p90 {:>9}  p99 {:>9}  max {:>9}",
-        lat.len(),
-        lat.len() as f64 / wall.as_secs_f64(),
-        ms(percentile(lat, 0.5)),
-        ms(percentile(lat, 0.9)),
-        ms(percentile(lat, 0.99)),
-        ms(*lat.last().unwrap_or(&Duration::ZERO)),
-    );
 }
 
 fn main() {

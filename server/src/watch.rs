@@ -40,6 +40,8 @@ pub struct WatchLog {
 
 #[derive(Default)]
 struct State {
+    /// Whether this console watches, or another sharing the database does.
+    elsewhere: bool,
     /// Provider calls made by each look of the last hour.
     calls: VecDeque<(Instant, u64)>,
     last_check: Option<String>,
@@ -71,12 +73,18 @@ impl WatchLog {
     pub fn status(&self) -> WatchStatus {
         let mut s = self.state();
         WatchStatus {
+            elsewhere: s.elsewhere,
             calls_last_hour: s.last_hour(),
             looks_last_hour: s.calls.len() as u64,
             budget: self.budget,
             last_check: s.last_check.clone(),
             error: s.error.clone(),
         }
+    }
+
+    /// Notes whether this console watches now.
+    fn leading(&self, leads: bool) {
+        self.state().elsewhere = !leads;
     }
 
     /// Notes a look that cost `calls`; returns the looks and the calls
@@ -132,7 +140,9 @@ impl Watcher {
         tokio::spawn(async move {
             let mut looks: u64 = 0;
             loop {
-                if !self.lead.lead().await {
+                let leads = self.lead.lead().await;
+                self.log.leading(leads);
+                if !leads {
                     // Another console watches; look again for the lead
                     // within a refresh period, should it go.
                     tokio::time::sleep(self.refresh).await;

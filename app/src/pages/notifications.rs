@@ -208,6 +208,12 @@ fn Destinations(view: NotificationsView) -> impl IntoView {
             </p>
         }
             .into_any(),
+        Some(w) if w.elsewhere => view! {
+            <p class="muted watch">
+                "Another console sharing this database watches the provider; this one takes over if that one stops."
+            </p>
+        }
+            .into_any(),
         Some(w) => view! {
             <p class="muted watch">
                 {format!(

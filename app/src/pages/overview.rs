@@ -45,6 +45,14 @@ fn SpaceList(overview: Overview) -> impl IntoView {
         }
     });
     let watch = overview.watch.map(|w| {
+        if w.elsewhere {
+            return view! {
+                <p class="watch-budget">
+                    "Notifications watcher: another console sharing this database watches the provider, within the same budget."
+                </p>
+            }
+                .into_any();
+        }
         let when = w
             .last_check
             .as_deref()
@@ -62,6 +70,7 @@ fn SpaceList(overview: Overview) -> impl IntoView {
                 {w.error.map(|e| view! { <span class="error">{format!(" Its last look failed: {e}")}</span> })}
             </p>
         }
+            .into_any()
     });
     view! {
         <FreshnessNote freshness=overview.freshness />

@@ -19,9 +19,11 @@ fn options(url: &str) -> Result<PgConnectOptions, DbError> {
 fn pool() -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(CONNECTIONS)
-        // A server restarted or failed over leaves dead connections in the
-        // pool; the check before use finds them.
-        .test_before_acquire(true)
+        // No round trip to check a connection before each use: it cost
+        // 11% of the throughput of two consoles (BENCHMARKS.md). A server
+        // restarted or failed over leaves dead connections in the pool;
+        // each fails one query, which the request reports, and is closed.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
 }
 
