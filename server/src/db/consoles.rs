@@ -86,10 +86,20 @@ pub async fn beat(db: &Db) -> Result<(), sqlx::Error> {
         .bind(now_ms())
         .execute(p)
         .await
-        .affected()
+        .affected()?;
+        // Consoles that died without a word a day ago are forgotten:
+        // whatever they left is settled long since.
+        sqlx::query("DELETE FROM consoles WHERE seen_ms < $1")
+            .bind(now_ms() - FORGET_AFTER_MS)
+            .execute(p)
+            .await
+            .affected()
     })?;
     Ok(())
 }
+
+/// How long a dead console's name is kept.
+const FORGET_AFTER_MS: i64 = 24 * 3600 * 1000;
 
 /// Says this console is gone (a clean stop): what it left is anyone's.
 pub async fn leave(db: &Db) -> Result<(), sqlx::Error> {
