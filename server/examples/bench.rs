@@ -68,10 +68,7 @@ fn main() {
 
 #[tokio::main]
 async fn run() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args = measure::numeric_args();
     let views = *args.first().unwrap_or(&5000);
     let concurrency = *args.get(1).unwrap_or(&50);
     println!("views={views} concurrency={concurrency}");

@@ -165,10 +165,7 @@ fn main() {
 
 #[tokio::main]
 async fn run() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args = measure::numeric_args();
     let views = *args.first().unwrap_or(&20_000);
     let users = *args.get(1).unwrap_or(&200);
     let shared = *args.get(2).unwrap_or(&2);

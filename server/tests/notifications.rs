@@ -686,61 +686,6 @@ async fn a_receiver_down_then_back_gets_every_event_once_across_a_restart() {
     second.kill();
 }
 
-#[tokio::test]
-async fn the_outbox_forgets_finished_deliveries_after_a_month_and_keeps_pending_ones() {
-    use server::notify::{NewEvent, Notifications};
-    let dir = tempfile::tempdir().unwrap();
-    let pool = server::db::sqlite::open(&dir.path().join("n.db"))
-        .await
-        .unwrap();
-    let store = Notifications::new(server::db::Db::Sqlite(pool.clone()));
-    let destination = domain::notify::NewDestination::new(
-        "ops",
-        "http://127.0.0.1:9/hook",
-        domain::notify::WebhookFormat::Json,
-        vec![domain::notify::EventKind::PeeringActive],
-    )
-    .unwrap();
-    store
-        .add_destination(&destination, "whsec_x", "t-admin")
-        .await
-        .unwrap();
-    let event = |n: u32| NewEvent {
-        kind: domain::notify::EventKind::PeeringActive,
-        key: format!("peering.active:s:pcx-{n}"),
-        space: "s".into(),
-        subject: format!("pcx-{n}"),
-        title: "active".into(),
-        link: "/spaces/s".into(),
-        data: serde_json::json!({}),
-    };
-    assert_eq!(
-        store
-            .record(&[event(1), event(2), event(1)], None)
-            .await
-            .unwrap(),
-        2
-    );
-    // One delivered, both made 31 days ago; the other still pending.
-    let month = 31 * 24 * 3600 * 1000_i64;
-    sqlx::query("UPDATE webhook_deliveries SET created_ms = created_ms - ?")
-        .bind(month)
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE webhook_deliveries SET state = 'delivered' WHERE id = 1")
-        .execute(&pool)
-        .await
-        .unwrap();
-    store.prune().await.unwrap();
-    let left: Vec<(i64, String)> = sqlx::query_as("SELECT id, state FROM webhook_deliveries")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    assert_eq!(left, vec![(2, "pending".to_string())]);
-    assert_eq!(store.pending().await.unwrap(), 1);
-}
-
 /// A proxy that takes connections, counts them and forwards nothing.
 async fn counting_proxy() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

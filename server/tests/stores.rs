@@ -8,6 +8,7 @@ use domain::access::Role;
 use server::approvals::{Approvals, Vote};
 use server::audit::{AuditLog, Intent, Outcome};
 use server::db::Db;
+use server::notify::{NewEvent, Notifications};
 use server::users::{Granted, NewUser, Users};
 use std::sync::Arc;
 
@@ -303,9 +304,36 @@ async fn expected_peers_are_kept_found_and_consumed() {
     .await;
 }
 
+/// A webhook for peerings becoming active.
+async fn with_destination(store: &server::notify::Notifications) {
+    let destination = domain::notify::NewDestination::new(
+        "ops",
+        "http://127.0.0.1:9/hook",
+        domain::notify::WebhookFormat::Json,
+        vec![domain::notify::EventKind::PeeringActive],
+    )
+    .unwrap();
+    store
+        .add_destination(&destination, "whsec_x", "t-admin")
+        .await
+        .unwrap();
+}
+
+/// The event of peering `pcx-N` becoming active.
+fn active(n: u32) -> NewEvent {
+    NewEvent {
+        kind: domain::notify::EventKind::PeeringActive,
+        key: format!("peering.active:s:pcx-{n}"),
+        space: "s".into(),
+        subject: format!("pcx-{n}"),
+        title: "active".into(),
+        link: "/spaces/s".into(),
+        data: serde_json::json!({}),
+    }
+}
+
 #[tokio::test]
 async fn an_event_is_recorded_once_and_each_delivery_claimed_once() {
-    use server::notify::{NewEvent, Notifications};
     on_both(|backend| async move {
         let at = fresh_database(backend).await;
         let a = Arc::new(Notifications::new(
@@ -314,27 +342,9 @@ async fn an_event_is_recorded_once_and_each_delivery_claimed_once() {
         let b = Arc::new(Notifications::new(
             server::db::open(&at.location).await.unwrap(),
         ));
-        let destination = domain::notify::NewDestination::new(
-            "ops",
-            "http://127.0.0.1:9/hook",
-            domain::notify::WebhookFormat::Json,
-            vec![domain::notify::EventKind::PeeringActive],
-        )
-        .unwrap();
-        a.add_destination(&destination, "whsec_x", "t-admin")
-            .await
-            .unwrap();
-        let event = |n: u32| NewEvent {
-            kind: domain::notify::EventKind::PeeringActive,
-            key: format!("peering.active:s:pcx-{n}"),
-            space: "s".into(),
-            subject: format!("pcx-{n}"),
-            title: "active".into(),
-            link: "/spaces/s".into(),
-            data: serde_json::json!({}),
-        };
+        with_destination(&a).await;
         // Both consoles observe the same ten changes at once.
-        let events: Vec<NewEvent> = (0..10).map(event).collect();
+        let events: Vec<NewEvent> = (0..10).map(active).collect();
         let (x, y) = tokio::join!(a.record(&events, None), b.record(&events, None));
         assert_eq!(x.unwrap() + y.unwrap(), 10, "{backend:?}");
         assert_eq!(a.pending().await.unwrap(), 10);
@@ -371,6 +381,41 @@ async fn an_event_is_recorded_once_and_each_delivery_claimed_once() {
         let (destinations, events) = a.view().await.unwrap();
         assert_eq!(destinations.len(), 1);
         assert_eq!(events.len(), 10, "{backend:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_outbox_forgets_finished_deliveries_after_a_month_and_keeps_pending_ones() {
+    on_both(|backend| async move {
+        let at = fresh_database(backend).await;
+        let db = server::db::open(&at.location).await.unwrap();
+        let store = Notifications::new(db.clone());
+        with_destination(&store).await;
+        let recorded = store.record(&[active(1), active(2), active(1)], None).await;
+        assert_eq!(recorded.unwrap(), 2);
+        // One delivered, both made 31 days ago; the other still pending.
+        let month = 31 * 24 * 3600 * 1000_i64;
+        server::on_pool!(&db, p => {
+            sqlx::query("UPDATE webhook_deliveries SET created_ms = created_ms - $1")
+                .bind(month)
+                .execute(p)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE webhook_deliveries SET state = 'delivered' WHERE id = 1")
+                .execute(p)
+                .await
+                .unwrap();
+        });
+        store.prune().await.unwrap();
+        let left: Vec<(i64, String)> = server::on_pool!(&db, p => {
+            sqlx::query_as("SELECT id, state FROM webhook_deliveries")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        });
+        assert_eq!(left, vec![(2, "pending".to_string())], "{backend:?}");
+        assert_eq!(store.pending().await.unwrap(), 1);
     })
     .await;
 }

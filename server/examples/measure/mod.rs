@@ -5,6 +5,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The benchmark's numeric arguments, in order.
+pub fn numeric_args() -> Vec<usize> {
+    std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect()
+}
+
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
