@@ -102,6 +102,43 @@ async fn appends_from_two_consoles_chain_one_after_the_other() {
 }
 
 #[tokio::test]
+async fn an_intent_settled_by_two_consoles_at_once_has_one_outcome() {
+    on_both(|backend| async move {
+        let at = fresh_database(backend).await;
+        let a = log_on(&server::db::open(&at.location).await.unwrap()).await;
+        let b = log_on(&server::db::open(&at.location).await.unwrap()).await;
+        let intent = a
+            .record_intent(Intent::event(
+                "t",
+                domain::kind::AuditName::SignIn,
+                "t",
+                None,
+            ))
+            .await
+            .unwrap();
+        let (x, y) = tokio::join!(
+            a.record_outcome(intent, Outcome::local(true, "from a".into())),
+            b.record_outcome(intent, Outcome::local(false, "from b".into())),
+        );
+        let refused = [&x, &y]
+            .iter()
+            .filter(
+                |r| matches!(r, Err(server::audit::AuditError::AlreadySettled(i)) if *i == intent),
+            )
+            .count();
+        assert!(
+            x.is_ok() != y.is_ok() && refused == 1,
+            "{backend:?}: {x:?} {y:?}"
+        );
+        // The one that lost is not taken for a failing history.
+        assert_eq!((a.failing(), b.failing()), (None, None), "{backend:?}");
+        assert!(a.open_intents().await.unwrap().is_empty());
+        assert_eq!(verify(a.db()).await.1, Vec::<String>::new(), "{backend:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_history_is_append_only_in_the_database_itself() {
     on_both(|backend| async move {
         let at = fresh_database(backend).await;

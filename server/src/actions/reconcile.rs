@@ -247,7 +247,11 @@ impl Executor {
                 request_id: e.request_id().map(str::to_string),
             });
             tracing::warn!(intent = intent.id, action = %intent.name, "reconciling an open intent");
-            self.audit().record_outcome(intent.id, outcome).await?;
+            match self.audit().record_outcome(intent.id, outcome).await {
+                // Another console settled it first: so much the better.
+                Ok(_) | Err(AuditError::AlreadySettled(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

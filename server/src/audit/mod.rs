@@ -30,6 +30,11 @@ pub enum AuditError {
     Open(#[from] crate::db::DbError),
     #[error(transparent)]
     Key(#[from] key::KeyError),
+    /// The intent has its outcome already: another console settled it
+    /// first (two consoles settling a dead one's action at once, or a
+    /// console taken for dead that was only slow). Nothing was written.
+    #[error("intent {0} has its outcome already")]
+    AlreadySettled(i64),
 }
 
 /// What is about to be done, by whom.
@@ -301,8 +306,14 @@ impl AuditLog {
 
     async fn append(&self, row: Row) -> Result<i64, AuditError> {
         let appended = self.append_row(row).await;
-        *self.failing.lock().unwrap_or_else(|e| e.into_inner()) =
-            appended.as_ref().err().map(|e| e.to_string());
+        match &appended {
+            // The history is fine: someone else wrote that outcome.
+            Err(AuditError::AlreadySettled(_)) => {}
+            other => {
+                *self.failing.lock().unwrap_or_else(|e| e.into_inner()) =
+                    other.as_ref().err().map(|e| e.to_string());
+            }
+        }
         appended
     }
 
@@ -317,6 +328,17 @@ impl AuditLog {
                 sqlx::query_as("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
                     .fetch_optional(&mut *tx)
                     .await?;
+            if let Some(intent) = row.intent_id {
+                let settled: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM audit_events WHERE kind = 'outcome' AND intent_id = $1",
+                )
+                .bind(intent)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if settled.is_some() {
+                    return Err(AuditError::AlreadySettled(intent));
+                }
+            }
             let (last_id, prev) = last.unwrap_or((0, GENESIS.to_string()));
             row.id = last_id + 1;
             row.prev_hash = prev;
@@ -416,6 +438,12 @@ impl AuditLog {
         for attempt in 1..=3 {
             match self.record_outcome(intent_id, outcome.clone()).await {
                 Ok(_) => return,
+                // Settled by another console meanwhile (this one was taken
+                // for dead): its outcome stands, and retrying cannot help.
+                Err(e @ AuditError::AlreadySettled(_)) => {
+                    tracing::warn!(intent_id, error = %e, "outcome written elsewhere first");
+                    return;
+                }
                 Err(e) => {
                     tracing::error!(intent_id, attempt, error = %e, "audit outcome not written");
                     tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
