@@ -537,13 +537,6 @@ impl ServeArgs {
         }
     }
 
-    /// What the files kept beside the database (its audit key, its
-    /// checkpoints) are named after: the SQLite file, or for a server,
-    /// `spaceport` in the working directory.
-    pub fn database_path(&self) -> PathBuf {
-        self.database().files_base()
-    }
-
     /// When and where the audit history is checkpointed.
     pub fn checkpoints(&self) -> crate::audit::integrity::CheckpointSettings {
         let database = self.database();

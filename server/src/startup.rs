@@ -136,12 +136,12 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(args.provider_timeout_secs),
     })?);
-    let database = args.database_path();
+    let at = args.database();
     // One pool for the database: the history, the users and the sessions.
-    let db = crate::db::open(&args.database()).await?;
+    let db = crate::db::open(&at).await?;
     crate::db::consoles::set_dead_after(args.console_dead_secs);
-    let audit = Arc::new(AuditLog::new(db.clone(), audit_key(args, &database)?).await?);
-    bind_provider(&audit, &args.database(), &choice).await?;
+    let audit = Arc::new(AuditLog::new(db.clone(), audit_key(args)?).await?);
+    bind_provider(&audit, &at, &choice).await?;
     let integrity = Integrity::start(audit.clone(), args.checkpoints()).await?;
     let users = Arc::new(Users::new(db.clone()));
     let gateway = Arc::new(
@@ -171,7 +171,9 @@ pub async fn build(args: &ServeArgs) -> Result<(axum::Router, Arc<ServerConsole>
         crate::db::consoles::spawn_beat(db.clone());
         let executor = executor.clone();
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(crate::db::consoles::beat_every());
+            // Settled once just now, before the console serves.
+            let period = crate::db::consoles::beat_every();
+            let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
             loop {
                 every.tick().await;
                 settle_what_stops_left(&executor).await;
@@ -256,15 +258,15 @@ fn spawn_approval_sweeper(executor: Executor) {
 
 /// The audit key as configured, made on first start (and said so); on
 /// PostgreSQL it must be given (see `AuditKey::resolve_for`).
-fn audit_key(args: &ServeArgs, database: &std::path::Path) -> Result<Arc<AuditKey>, StartError> {
-    let (key, created) =
-        AuditKey::resolve_for(args.audit_key_file.as_deref(), &args.database(), true)
-            .map_err(crate::audit::AuditError::from)?;
+fn audit_key(args: &ServeArgs) -> Result<Arc<AuditKey>, StartError> {
+    let at = args.database();
+    let (key, created) = AuditKey::resolve_for(args.audit_key_file.as_deref(), &at, true)
+        .map_err(crate::audit::AuditError::from)?;
     if created {
         let path = args
             .audit_key_file
             .clone()
-            .unwrap_or_else(|| crate::audit::key::default_path(database));
+            .unwrap_or_else(|| crate::audit::key::default_path(&at.files_base()));
         println!(
             "Made the audit key {} (key {}). Back it up away from the database: without it\n  \
              the history's MACs cannot be checked, and with the database it can rewrite them.",
@@ -336,10 +338,9 @@ pub async fn web_for(
     console: SharedConsole,
     demo: bool,
 ) -> Result<axum::Router, StartError> {
-    let database = args.database_path();
     let db = crate::db::open(&args.database()).await?;
     let executor = Executor::new(
-        Arc::new(AuditLog::new(db.clone(), audit_key(args, &database)?).await?),
+        Arc::new(AuditLog::new(db.clone(), audit_key(args)?).await?),
         Arc::new(Users::new(db.clone())),
     );
     web(args, db, executor, console, demo).await

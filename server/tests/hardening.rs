@@ -378,11 +378,14 @@ async fn the_demo_keeps_its_own_file_and_its_users_manage_nobody() {
     // Without a token and without --database, the demo's own file.
     let cli = server::config::Cli::try_parse_from(["spaceport"]).unwrap();
     assert_eq!(
-        cli.serve.database_path().to_str(),
-        Some("spaceport-demo.db")
+        cli.serve.database(),
+        server::db::Location::File("spaceport-demo.db".into())
     );
     let cli = server::config::Cli::try_parse_from(["spaceport", "--api-key", "k"]).unwrap();
-    assert_eq!(cli.serve.database_path().to_str(), Some("spaceport.db"));
+    assert_eq!(
+        cli.serve.database(),
+        server::db::Location::File("spaceport.db".into())
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");

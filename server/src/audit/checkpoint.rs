@@ -135,31 +135,19 @@ pub fn write(dir: &Path, signed: &Signed) -> Result<PathBuf, CheckpointError> {
     Ok(path)
 }
 
+/// The newest checkpoint the database keeps, as a body and a signature.
+const NEWEST: &str = "SELECT body, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1";
+
 /// The newest checkpoint the database keeps.
 pub async fn last_recorded(db: &Db) -> Result<Option<Signed>, sqlx::Error> {
-    let row: Option<(String, String)> = on_pool!(db, p => {
-        sqlx::query_as("SELECT body, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(p)
-            .await
-    })?;
+    let row: Option<(String, String)> =
+        on_pool!(db, p => sqlx::query_as(NEWEST).fetch_optional(p).await)?;
     Ok(parse(row))
 }
 
-/// Keeps a copy of `signed` in the database.
+/// Keeps a copy of `signed` in the database, whatever it holds already.
 pub async fn record(db: &Db, signed: &Signed) -> Result<(), sqlx::Error> {
-    let body = body(&signed.checkpoint);
-    on_pool!(db, p => {
-        sqlx::query(
-            "INSERT INTO audit_checkpoints (seq, last_id, body, signature) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(signed.checkpoint.seq)
-        .bind(signed.checkpoint.last_id)
-        .bind(&body)
-        .bind(&signed.signature)
-        .execute(p)
-        .await
-        .map(|_| ())
-    })
+    record_next(db, |_| Some(signed.clone())).await.map(|_| ())
 }
 
 /// What `record_next` did.
@@ -188,13 +176,7 @@ pub async fn record_next(
 ) -> Result<Next, sqlx::Error> {
     on_pool!(db, pool => {
         let mut tx = pool.begin_write().await?;
-        let newest = parse(
-            sqlx::query_as(
-                "SELECT body, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
-            )
-            .fetch_optional(&mut *tx)
-            .await?,
-        );
+        let newest = parse(sqlx::query_as(NEWEST).fetch_optional(&mut *tx).await?);
         let Some(signed) = make(newest.as_ref()) else {
             return Ok(Next::Covered(newest));
         };
@@ -252,16 +234,11 @@ pub async fn compare(db: &Db, signed: &Signed, after: i64) -> Result<Option<Brea
             .await
     })?;
     Ok(match mac {
-        None => {
-            let ends_at: Option<i64> = on_pool!(db, p => {
-                sqlx::query_scalar("SELECT MAX(id) FROM audit_events").fetch_one(p).await
-            })?;
-            Some(Break::Truncated {
-                seq: c.seq,
-                last_id: c.last_id,
-                ends_at: ends_at.unwrap_or(0),
-            })
-        }
+        None => Some(Break::Truncated {
+            seq: c.seq,
+            last_id: c.last_id,
+            ends_at: db.newest_record().await?,
+        }),
         Some(mac) if mac != c.last_mac => Some(Break::Rewritten {
             seq: c.seq,
             last_id: c.last_id,

@@ -222,11 +222,7 @@ async fn scan_text(
         hits: max_hits,
         window,
     } = bounds;
-    let newest: i64 = on_pool!(db, p => {
-        sqlx::query_scalar("SELECT coalesce(MAX(id), 0) FROM audit_events")
-            .fetch_one(p)
-            .await
-    })?;
+    let newest = db.newest_record().await?;
     // The stretch [low, high) of record ids looked at.
     let (low, high, newest_first) = match (after, before) {
         (Some(a), _) => (a + 1, (a + 1 + window).min(newest + 1), false),

@@ -85,11 +85,7 @@ pub async fn verify_rest(
     chunk: i64,
     mut progress: impl FnMut(&Verifier),
 ) -> Result<(), sqlx::Error> {
-    let newest: i64 = on_pool!(db, p => {
-        sqlx::query_scalar("SELECT coalesce(MAX(id), 0) FROM audit_events")
-            .fetch_one(p)
-            .await
-    })?;
+    let newest = db.newest_record().await?;
     let mut starts = (v.through()..newest).step_by(chunk.max(1) as usize);
     let read = |after| tokio::spawn(read_after(db.clone(), after, chunk));
     let mut pending: std::collections::VecDeque<_> =

@@ -12,7 +12,7 @@
 //! server releases when that console's connection ends, however it ends.
 //! On SQLite there is one console per file, and it always leads.
 
-use super::{Affected, Db};
+use super::{Affected, Db, now_ms};
 use crate::on_pool;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,23 +49,18 @@ pub fn this_console() -> &'static str {
     })
 }
 
-fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// The milliseconds stamp before which a console that said nothing since
 /// is dead.
 pub fn dead_before() -> i64 {
     now_ms() - i64::try_from(dead_after().as_millis()).unwrap_or(30_000)
 }
 
-/// Says, every `beat_every()`, that this console is alive.
+/// Says, every `beat_every()` from now, that this console is alive (the
+/// first `beat` is the start-up's own, before it serves).
 pub fn spawn_beat(db: Db) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(beat_every());
+        let period = beat_every();
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         loop {
             every.tick().await;
             if let Err(e) = beat(&db).await {
@@ -127,9 +122,15 @@ pub async fn alive(db: &Db) -> Result<Vec<String>, sqlx::Error> {
 pub struct Leadership {
     db: Db,
     key: i64,
-    /// On PostgreSQL, the connection holding the lock, kept out of the
-    /// pool for as long as this console leads.
-    held: tokio::sync::Mutex<Option<sqlx::PgConnection>>,
+    /// On PostgreSQL, a connection of its own, kept out of the pool: it
+    /// holds the lock while this console leads, and asks for it again
+    /// while another does (not a new connection at every ask).
+    conn: tokio::sync::Mutex<Option<Held>>,
+}
+
+struct Held {
+    conn: sqlx::PgConnection,
+    leads: bool,
 }
 
 impl Leadership {
@@ -138,7 +139,7 @@ impl Leadership {
         Self {
             db,
             key,
-            held: tokio::sync::Mutex::new(None),
+            conn: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -149,29 +150,54 @@ impl Leadership {
             Db::Sqlite(_) => return true,
             Db::Postgres(pool) => pool,
         };
-        let mut held = self.held.lock().await;
-        if let Some(conn) = held.as_mut() {
-            if sqlx::query("SELECT 1").execute(&mut *conn).await.is_ok() {
-                return true;
+        let mut held = self.conn.lock().await;
+        loop {
+            // A connection kept from an earlier call may have died; one
+            // made just now is asked once.
+            let fresh = held.is_none();
+            if fresh {
+                match pool.acquire().await {
+                    Ok(conn) => {
+                        *held = Some(Held {
+                            conn: conn.detach(),
+                            leads: false,
+                        })
+                    }
+                    Err(_) => return false,
+                }
             }
-            // The connection (and with it the lock) is gone.
-            tracing::warn!(job = self.key, "lost the lead of a console job");
-            *held = None;
-        }
-        let Ok(conn) = pool.acquire().await else {
-            return false;
-        };
-        let mut conn = conn.detach();
-        let took: Result<bool, _> = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(self.key)
-            .fetch_one(&mut conn)
-            .await;
-        if matches!(took, Ok(true)) {
-            tracing::info!(job = self.key, "this console leads a console job");
-            *held = Some(conn);
-            true
-        } else {
-            false
+            let Some(h) = held.as_mut() else {
+                return false;
+            };
+            let asked = if h.leads {
+                sqlx::query_scalar("SELECT true")
+                    .fetch_one(&mut h.conn)
+                    .await
+            } else {
+                sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(self.key)
+                    .fetch_one(&mut h.conn)
+                    .await
+            };
+            match asked {
+                Ok(leads) => {
+                    if leads && !h.leads {
+                        tracing::info!(job = self.key, "this console leads a console job");
+                    }
+                    h.leads = leads;
+                    return leads;
+                }
+                Err(_) => {
+                    // The connection, and with it any lock it held, is gone.
+                    if h.leads {
+                        tracing::warn!(job = self.key, "lost the lead of a console job");
+                    }
+                    *held = None;
+                    if fresh {
+                        return false;
+                    }
+                }
+            }
         }
     }
 }

@@ -13,7 +13,6 @@ mod postgres;
 pub mod sqlite;
 
 pub use location::Location;
-pub use sqlite::unwritable;
 
 use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
 
@@ -27,8 +26,6 @@ pub enum DbError {
     Permissions(#[from] std::io::Error),
     #[error("there is no database at {0}")]
     Missing(String),
-    #[error("{0}")]
-    Unsupported(String),
 }
 
 /// The console's database, as the stores hold it (a clone shares the pool).
@@ -155,14 +152,6 @@ pub async fn open_read_only(at: &Location) -> Result<Db, DbError> {
 }
 
 impl Db {
-    /// Which database this is, for messages and metrics.
-    pub fn backend(&self) -> &'static str {
-        match self {
-            Db::Sqlite(_) => "sqlite",
-            Db::Postgres(_) => "postgres",
-        }
-    }
-
     /// The SQLite pool, for what only a file does (its copy, its plans).
     pub fn as_sqlite(&self) -> Option<&SqlitePool> {
         match self {
@@ -184,7 +173,7 @@ impl Db {
     /// SQLite file says so; a server says so itself, on the write.
     pub fn unwritable(&self) -> Option<String> {
         match self {
-            Db::Sqlite(p) => unwritable(p.connect_options().get_filename()),
+            Db::Sqlite(p) => sqlite::unwritable(p.connect_options().get_filename()),
             Db::Postgres(_) => None,
         }
     }
@@ -253,4 +242,11 @@ pub fn stamp(t: time::OffsetDateTime) -> String {
 
 pub fn now() -> String {
     stamp(time::OffsetDateTime::now_utc())
+}
+
+/// Milliseconds since the epoch: the form kept where time is arithmetic
+/// (the outbox's schedule, the consoles' signs of life).
+pub fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
 }

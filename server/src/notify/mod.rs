@@ -13,7 +13,7 @@
 
 pub mod deliver;
 
-use crate::db::{Db, WritePool};
+use crate::db::{Db, WritePool, now_ms};
 use crate::on_pool;
 use domain::notify::{
     AttemptView, DeliveryView, DestinationView, EventKind, EventView, NewDestination, WebhookFormat,
@@ -27,12 +27,6 @@ use tokio::sync::Notify;
 pub enum StoreError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-}
-
-/// Milliseconds since the epoch, for the outbox's schedule.
-pub fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
-        .unwrap_or(i64::MAX)
 }
 
 /// An event about to be recorded.
