@@ -371,9 +371,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
             })
             .into_future(),
     );
+    // The signal first: with no connection open, the server ends as soon
+    // as it is told to stop, and both are ready at once; a stop must still
+    // settle and sign. The server ending by itself is an error.
     tokio::select! {
-        served = &mut server => return Ok(served.map_err(std::io::Error::other)??),
+        biased;
         () = stopping.notified() => {}
+        served = &mut server => return Ok(served.map_err(std::io::Error::other)??),
     }
     tracing::info!("stopping: no new connections; finishing the requests in flight");
     match tokio::time::timeout(DRAIN, &mut server).await {
