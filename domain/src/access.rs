@@ -143,11 +143,25 @@ pub struct Caller {
     /// to make a real one.
     #[serde(default)]
     pub demo: bool,
+    /// A service user: automation acting through its token. It goes
+    /// through the same gate and policy as a person, but it manages no
+    /// users and decides no approval: a token someone made must never be
+    /// the second pair of eyes, nor make itself more.
+    #[serde(default)]
+    pub service: bool,
 }
 
 /// Why a demo user may not manage users.
 pub const DEMO_REFUSAL: &str = "The demo's users cannot manage users; sign in as a user made with \
                                 `spaceport user add`. Nothing was changed.";
+
+/// Why a token may not manage users.
+pub const SERVICE_REFUSAL: &str = "A token acts for automation, which cannot manage users; a \
+                                   person who is an admin can. Nothing was changed.";
+
+/// Why a token may not approve or reject.
+pub const SERVICE_DECIDES: &str = "A token acts for automation, which may ask for approval but \
+                                   never decide one: a person must. Nothing was changed.";
 
 impl Caller {
     /// The console itself (start-up) or its command line: whoever can run
@@ -158,11 +172,21 @@ impl Caller {
             name: name.into(),
             role: Role::Admin,
             demo: false,
+            service: false,
         }
     }
 
     pub fn can(&self, p: Permission) -> bool {
-        self.role.can(p) && !(self.demo && p == Permission::ManageUsers)
+        self.role.can(p) && self.barred(p).is_none()
+    }
+
+    /// Why the caller may not do `p` though their role may, if so.
+    fn barred(&self, p: Permission) -> Option<&'static str> {
+        match p {
+            Permission::ManageUsers if self.service => Some(SERVICE_REFUSAL),
+            Permission::ManageUsers if self.demo => Some(DEMO_REFUSAL),
+            _ => None,
+        }
     }
 
     /// Refuses, with a message that says what is missing, unless the
@@ -178,10 +202,8 @@ impl Caller {
     /// What a page that needs `p` says to this caller, who lacks it: who
     /// it is for, and what to do.
     pub fn page_refusal(&self, p: Permission) -> String {
-        if self.role.can(p) {
-            return "The demo's users cannot manage users: to open this page, sign in as a user \
-                    made with `spaceport user add`."
-                .into();
+        if let Some(why) = self.barred(p) {
+            return why.into();
         }
         let who = match p.least_role() {
             Role::Admin => "admins",
@@ -197,10 +219,9 @@ impl Caller {
 
     /// What a refusal of `p` says to this caller.
     pub fn refusal(&self, p: Permission) -> String {
-        if self.role.can(p) {
-            DEMO_REFUSAL.to_string()
-        } else {
-            refusal(self.role, p)
+        match self.barred(p) {
+            Some(why) => why.to_string(),
+            None => refusal(self.role, p),
         }
     }
 }

@@ -118,6 +118,19 @@ pub enum UserAction {
     SignOut {
         user: UserName,
     },
+    /// A token for automation, shown once, and the service user it acts
+    /// as, with `role` (operator unless an admin says more).
+    CreateToken {
+        name: UserName,
+        role: Role,
+        /// Days until it stops working.
+        days: u32,
+    },
+    /// The token stops working at once; its service user stays disabled,
+    /// so the history still names it.
+    RevokeToken {
+        name: UserName,
+    },
 }
 
 /// What changes the approval requests, the policy and the expected peers.
@@ -255,6 +268,10 @@ impl Action {
             (Self::Approvals(ApprovalAction::RequestApproval { action, .. }), _) => {
                 action.authorise(who)
             }
+            (
+                Self::Approvals(ApprovalAction::Approve { .. } | ApprovalAction::Reject { .. }),
+                _,
+            ) if who.service => Err(AppError::Forbidden(crate::access::SERVICE_DECIDES.into())),
             (_, Some(p)) => who.require(p),
             (_, None) => Ok(()),
         }
@@ -358,6 +375,8 @@ impl UserAction {
             Self::RemoveDemoUsers => AuditName::UserDelete,
             Self::SignIn { .. } => AuditName::SignIn,
             Self::SignOut { .. } => AuditName::SignOut,
+            Self::CreateToken { .. } => AuditName::TokenCreate,
+            Self::RevokeToken { .. } => AuditName::TokenRevoke,
         }
     }
 
@@ -368,6 +387,8 @@ impl UserAction {
             | Self::SetRole { name, .. }
             | Self::SetDisabled { name, .. }
             | Self::SetPassword { name, .. }
+            | Self::CreateToken { name, .. }
+            | Self::RevokeToken { name }
             | Self::SignOut { user: name } => name.to_string(),
             Self::SignIn { user, .. } => user
                 .as_ref()
@@ -386,7 +407,13 @@ impl UserAction {
                 Some(if *disabled { "disabled" } else { "enabled" }.into())
             }
             Self::SignIn { from, .. } => from.clone(),
-            Self::SetPassword { .. } | Self::RemoveDemoUsers | Self::SignOut { .. } => None,
+            Self::CreateToken { role, days, .. } => {
+                Some(format!("role {role}, expires in {days} days"))
+            }
+            Self::SetPassword { .. }
+            | Self::RemoveDemoUsers
+            | Self::SignOut { .. }
+            | Self::RevokeToken { .. } => None,
         }
     }
 }
@@ -481,6 +508,8 @@ pub enum Done {
     User(UserSummary),
     /// A webhook destination made, with its secret shown once.
     WebhookAdded(WebhookAdded),
+    /// A token made, shown once.
+    Token(crate::model::NewToken),
     /// A change that answers with a sentence only.
     Said(String),
     /// A change the policy held back, asked for instead: the sentence
@@ -523,6 +552,13 @@ impl Done {
         }
     }
 
+    pub fn token(self) -> Result<crate::model::NewToken, AppError> {
+        match self {
+            Self::Token(t) => Ok(t),
+            other => Err(mismatch(&other)),
+        }
+    }
+
     pub fn user(self) -> Result<UserSummary, AppError> {
         match self {
             Self::User(u) => Ok(u),
@@ -551,6 +587,7 @@ impl Done {
                 if u.disabled { ", disabled" } else { "" }
             ),
             Self::WebhookAdded(w) => format!("Added the webhook \"{}\".", w.name),
+            Self::Token(t) => format!("Made the token {} ({}).", t.name, t.role),
             Self::Said(s) | Self::Asked(s) => s.clone(),
         }
     }
@@ -628,6 +665,7 @@ mod tests {
             name: "olga".into(),
             role: Role::Operator,
             demo: false,
+            service: false,
         };
         let destroy: Action = ProviderAction::DestroyPeering {
             space: "spaces-peering-example".parse().unwrap(),
@@ -666,6 +704,8 @@ mod tests {
         r#"{"kind":"remove_demo_users"}"#,
         r#"{"kind":"sign_in","user":null,"from":"10.0.0.1"}"#,
         r#"{"kind":"sign_out","user":"alice"}"#,
+        r#"{"kind":"create_token","name":"ci-bot","role":"operator","days":90}"#,
+        r#"{"kind":"revoke_token","name":"ci-bot"}"#,
         r#"{"kind":"request_approval","action":{"kind":"destroy_peering","space":"spaces-peering-example","pcx_id":"pcx-111aaa111"},"reason":"gone"}"#,
         r#"{"kind":"approve","request":1,"comment":""}"#,
         r#"{"kind":"reject","request":1,"reason":"no"}"#,

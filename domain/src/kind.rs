@@ -96,6 +96,11 @@ pub enum AuditName {
     WebhookRemove,
     #[strum(serialize = "webhook.test")]
     WebhookTest,
+    /// An admin made a token for automation (and its service user).
+    #[strum(serialize = "token.create")]
+    TokenCreate,
+    #[strum(serialize = "token.revoke")]
+    TokenRevoke,
 }
 
 impl AuditName {
@@ -124,7 +129,9 @@ impl AuditName {
             | Self::UserDisable
             | Self::UserEnable
             | Self::UserPassword
-            | Self::UserDelete => Permission::ManageUsers,
+            | Self::UserDelete
+            | Self::TokenCreate
+            | Self::TokenRevoke => Permission::ManageUsers,
             Self::AuditAcknowledge => Permission::AcknowledgeAlarm,
             // Whether this person may decide this request (their role may
             // do what it holds, and they did not ask for it) is the
@@ -207,6 +214,8 @@ mod tests {
         "webhook.add",
         "webhook.remove",
         "webhook.test",
+        "token.create",
+        "token.revoke",
     ];
 
     #[test]

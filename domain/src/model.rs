@@ -294,6 +294,59 @@ pub struct UserSummary {
     pub demo: bool,
     pub created_at: String,
     pub last_sign_in: Option<String>,
+    /// Who the user is: a person with a password, a person the identity
+    /// provider signs in, or automation acting through a token.
+    #[serde(default)]
+    pub kind: UserKind,
+}
+
+/// How a user signs in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserKind {
+    /// A person with a password this console keeps.
+    #[default]
+    Local,
+    /// A person the identity provider signs in.
+    Provider,
+    /// Automation, acting through its token.
+    Service,
+}
+
+/// A token for automation, as the Users page lists it (never the token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSummary {
+    /// The service user it acts as.
+    pub name: String,
+    pub role: crate::access::Role,
+    /// Its last four characters, to tell it apart.
+    pub hint: String,
+    pub created_at: String,
+    pub created_by: String,
+    pub expires_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub revoked_by: Option<String>,
+    /// Expired at the time the list was read.
+    pub expired: bool,
+}
+
+impl TokenSummary {
+    /// Whether it still works.
+    pub fn active(&self) -> bool {
+        self.revoked_at.is_none() && !self.expired
+    }
+}
+
+/// A token just made, shown once to the admin who made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub name: String,
+    pub role: crate::access::Role,
+    pub token: String,
+    pub expires_at: String,
+    /// What the page says above the token.
+    pub message: String,
 }
 
 /// A user just invited, with the one-time password shown once to the admin.

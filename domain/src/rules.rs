@@ -67,6 +67,8 @@ pub const SERVER_FN_RULES: &[(&str, Rule)] = &[
     ("/api/invite_user", Rule::Act(AuditName::UserInvite)),
     ("/api/set_user_role", Rule::Act(AuditName::UserRole)),
     ("/api/set_user_disabled", Rule::Act(AuditName::UserDisable)),
+    ("/api/create_token", Rule::Act(AuditName::TokenCreate)),
+    ("/api/revoke_token", Rule::Act(AuditName::TokenRevoke)),
     ("/api/inbox", Rule::Read(Permission::View)),
     ("/api/inbox_count", Rule::Read(Permission::View)),
     ("/api/policy", Rule::Read(Permission::View)),

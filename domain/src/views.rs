@@ -72,6 +72,9 @@ impl Inbox {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct UsersView {
     pub users: Vec<crate::model::UserSummary>,
+    /// The tokens for automation, newest first.
+    #[serde(default)]
+    pub tokens: Vec<crate::model::TokenSummary>,
     /// The roles whose making (an invitation, a raise, an enabling) waits
     /// for another admin: those that could decide what the policy holds.
     pub held: Vec<Role>,

@@ -49,6 +49,9 @@ pub enum Command {
     Sim(SimArgs),
     /// Manage the console's users (add, passwd, role, list, disable, enable).
     User(UserArgs),
+    /// Tokens for automation: create, list, revoke, and scan files for
+    /// leaked ones.
+    Token(TokenArgs),
     /// Check, export, and hand out the key to check, the audit history.
     Audit(AuditArgs),
     /// Show or set the approval policy (who must approve what).
@@ -223,6 +226,49 @@ pub enum UserAction {
     Disable { name: String },
     /// Enable a disabled user again.
     Enable { name: String },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TokenArgs {
+    /// The database; the changes are recorded under the console's own
+    /// audit key.
+    #[command(flatten)]
+    pub files: FileArgs,
+    #[command(subcommand)]
+    pub action: TokenAction,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum TokenAction {
+    /// Make a token and the service user it acts as; the token is printed
+    /// once, on standard output, and kept only as a hash.
+    Create {
+        /// The service user's name, as the history will name its actions.
+        name: String,
+        /// viewer or operator; admin only when you mean it (a token never
+        /// manages users nor decides approvals, whatever its role).
+        #[arg(long, default_value = "operator")]
+        role: String,
+        /// How long it works: days, as `90d` or `90` (at most 366).
+        #[arg(long, default_value = "90d", value_parser = token_days)]
+        expires: u32,
+    },
+    /// List the tokens: role, when each expires, when it was last used.
+    List,
+    /// Stop a token at once (its service user is disabled, and stays in
+    /// the history).
+    Revoke { name: String },
+    /// Look for tokens of this console in files (directories are read
+    /// whole), or standard input: exit status 1 when one is found.
+    Scan { paths: Vec<PathBuf> },
+}
+
+/// `90d` or `90`: a number of days.
+fn token_days(s: &str) -> Result<u32, String> {
+    let digits = s.trim().trim_end_matches(['d', 'D']);
+    digits
+        .parse::<u32>()
+        .map_err(|_| format!("\"{s}\" is not a number of days; write it as 90d"))
 }
 
 #[derive(Debug, Args, Clone)]

@@ -24,6 +24,7 @@ pub mod private;
 pub mod provider;
 pub mod sim;
 pub mod startup;
+pub mod token_command;
 pub mod user_command;
 pub mod users;
 pub mod watch;

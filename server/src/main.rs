@@ -41,6 +41,12 @@ async fn run() -> std::process::ExitCode {
         Some(Command::User(args)) => server::user_command::run(args)
             .await
             .map_err(|e| e.to_string()),
+        Some(Command::Token(args)) => match server::token_command::run(args).await {
+            Ok(true) => Ok(()),
+            // A scan that found a token: said on standard output.
+            Ok(false) => std::process::exit(1),
+            Err(e) => Err(e.to_string()),
+        },
         Some(Command::Policy(args)) => server::policy_command::run(args)
             .await
             .map_err(|e| e.to_string()),

@@ -34,6 +34,7 @@ const TABLES: &[&str] = &[
     "console_settings",
     "users",
     "user_grants",
+    "tokens",
     "audit_events",
     "audit_checkpoints",
     "approval_requests",
@@ -51,6 +52,7 @@ const TABLES: &[&str] = &[
 const NUMBERED: &[&str] = &[
     "users",
     "user_grants",
+    "tokens",
     "approval_requests",
     "expected_peers",
     "webhook_destinations",

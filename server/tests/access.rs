@@ -69,6 +69,11 @@ const CASES: &[(&str, &[(&str, &str)])] = &[
         "set_user_disabled",
         &[("name", "t-operator"), ("disabled", "false")],
     ),
+    (
+        "create_token",
+        &[("name", "ci-bot"), ("role", "viewer"), ("days", "1")],
+    ),
+    ("revoke_token", &[("name", "ci-nobody")]),
     ("inbox", &[]),
     ("inbox_count", &[]),
     ("policy", &[]),
@@ -204,6 +209,7 @@ async fn console_checks_the_role_itself() {
         name: "t-viewer".into(),
         role: Role::Viewer,
         demo: false,
+        service: false,
     };
     use app::console::Console as _;
     use domain::action::{Action, ProviderAction, UserAction};
@@ -227,6 +233,7 @@ async fn console_checks_the_role_itself() {
         name: "demo-admin".into(),
         role: Role::Admin,
         demo: true,
+        service: false,
     };
     let e = c
         .console

@@ -30,3 +30,4 @@ mod provider_client;
 mod server_functions;
 mod shared;
 mod stores;
+mod tokens;

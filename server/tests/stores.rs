@@ -62,7 +62,13 @@ async fn migrations_run_once_when_consoles_start_together() {
         .fetch_one(pool)
         .await
         .unwrap();
-    assert_eq!(applied, 1);
+    let written = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../migrations/postgres"
+    ))
+    .unwrap()
+    .count();
+    assert_eq!(applied as usize, written, "each migration applied once");
 }
 
 #[tokio::test]
@@ -520,6 +526,37 @@ async fn the_audit_page_searches_filters_and_exports_alike() {
         );
         assert_eq!(verify(&db).await, (62, Vec::new()), "{backend:?}");
         assert_eq!(log.open_intents().await.unwrap().len(), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_is_kept_hashed_found_by_itself_and_revoked_for_good() {
+    on_both(|backend| async move {
+        let at = fresh_database(backend).await;
+        let users = Users::new(server::db::open(&at.location).await.unwrap());
+        let name = "ci-bot".parse().unwrap();
+        let (user, token, _) = users
+            .create_service(&name, Role::Operator, 30, Granted::by("ada"))
+            .await
+            .unwrap();
+        assert!(user.service() && !user.has_password());
+        let found = users.by_token(&token).await.unwrap().unwrap();
+        assert_eq!(found.id, user.id);
+        // A second one of that name is refused, whatever its kind.
+        let again = users
+            .create_service(&name, Role::Viewer, 1, Granted::by("ada"))
+            .await;
+        assert!(matches!(again, Err(server::users::UserError::Exists(_))));
+        let listed = users.tokens().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].last_used_at.is_some() && listed[0].active());
+        users.revoke_token(&name, "ada").await.unwrap();
+        let refused = users.by_token(&token).await.unwrap().unwrap_err();
+        assert_eq!(refused, server::users::tokens::Refused::Revoked);
+        assert!(users.revoke_token(&name, "ada").await.is_err());
+        let grants = users.grants_of(user.id).await.unwrap();
+        assert_eq!(grants.len(), 2, "made, then disabled: {grants:?}");
     })
     .await;
 }

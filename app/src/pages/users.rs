@@ -89,6 +89,31 @@ pub async fn set_user_disabled(
     .await
 }
 
+/// Makes a token for automation and the service user it acts as; the
+/// token is in the answer this once, and kept only as a hash.
+#[server(endpoint = "create_token")]
+pub async fn create_token(
+    name: UserName,
+    role: Role,
+    days: u32,
+) -> Result<domain::model::NewToken, FnError> {
+    crate::console::answer(async move {
+        let make = domain::action::UserAction::CreateToken { name, role, days };
+        crate::console::act(make).await?.token()
+    })
+    .await
+}
+
+/// Stops a token at once.
+#[server(endpoint = "revoke_token")]
+pub async fn revoke_token(name: UserName) -> Result<String, FnError> {
+    crate::console::answer(async move {
+        let revoke = domain::action::UserAction::RevokeToken { name };
+        Ok(crate::console::act(revoke).await?.said())
+    })
+    .await
+}
+
 /// "operator or admin": roles, in words.
 fn roles_words(roles: &[Role]) -> String {
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
@@ -121,7 +146,47 @@ pub fn UsersPage() -> impl IntoView {
             <section class="panel user-list">
                 <h2>"Everyone"</h2>
                 <div data-live="users" data-quiet="">
-                    <UserTable view />
+                    <UserTable view=view.clone() />
+                </div>
+            </section>
+            <section class="panel tokens">
+                <h2>"Tokens for automation"</h2>
+                <p class="muted">
+                    "A token acts as a service user of its own, named in the history for what it \
+                     does, through the same roles and approval policy as a person. It may ask for \
+                     approval but never decide one, and never manages users. It is shown once, \
+                     kept only as a hash, and stops working when it expires or is revoked. Send \
+                     it as "<code>"Authorization: Bearer …"</code>" to the server functions."
+                </p>
+                <CallForm
+                    function=CreateToken::PATH
+                    class="token-create"
+                    notice="token-made"
+                    secret="token"
+                    secret_note="Store it in your CI's secrets now: it is not shown again."
+                    clear=true
+                >
+                    <label>
+                        "Name "
+                        <input name="name" autocomplete="off" placeholder="ci-peers" required />
+                    </label>
+                    <label>
+                        " Role "
+                        <select name="role">
+                            <option value="viewer">"viewer"</option>
+                            <option value="operator" selected>"operator"</option>
+                            <option value="admin">"admin"</option>
+                        </select>
+                    </label>
+                    <label>
+                        " Expires in "
+                        <input name="days" type="number" min="1" max="366" value="90" required />
+                        " days"
+                    </label>
+                    <button type="submit" class="primary">"Make a token"</button>
+                </CallForm>
+                <div data-live="tokens" data-quiet="">
+                    <TokenTable tokens=view.tokens />
                 </div>
             </section>
         }
@@ -263,6 +328,11 @@ fn UserTable(view: UsersView) -> impl IntoView {
                     <td>
                         <code>{u.name.clone()}</code>
                         {u.demo.then(|| view! { <span class="badge badge-other">"demo"</span> })}
+                        {match u.kind {
+                            domain::model::UserKind::Service => Some(view! { <span class="badge badge-other" title="automation, acting through its token">"token"</span> }),
+                            domain::model::UserKind::Provider => Some(view! { <span class="badge badge-other" title="signs in through the identity provider">"SSO"</span> }),
+                            domain::model::UserKind::Local => None,
+                        }}
                     </td>
                     <td>
                         <CallForm function=SetUserRole::PATH class="call" fields=vec![("name", u.name.clone())]>
@@ -292,6 +362,69 @@ fn UserTable(view: UsersView) -> impl IntoView {
             <tbody>{rows}</tbody>
         </table>
     }
+}
+
+#[component]
+fn TokenTable(tokens: Vec<domain::model::TokenSummary>) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! { <p class="muted">"No tokens yet."</p> }.into_any();
+    }
+    let rows = tokens
+        .into_iter()
+        .map(|t| {
+            let state = match (&t.revoked_at, t.expired) {
+                (Some(at), _) => format!(
+                    "revoked {at}{}",
+                    t.revoked_by
+                        .as_ref()
+                        .map(|b| format!(" by {b}"))
+                        .unwrap_or_default()
+                ),
+                (None, true) => "expired".to_string(),
+                (None, false) => "active".to_string(),
+            };
+            let revoke = t.active().then(|| {
+                view! {
+                    <CallButton
+                        function=RevokeToken::PATH
+                        fields=vec![("name", t.name.clone())]
+                        class="danger revoke"
+                        label="Revoke"
+                    />
+                }
+            });
+            view! {
+                <tr class="token" data-key=t.name.clone() data-token=t.name.clone()>
+                    <td><code>{t.name.clone()}</code></td>
+                    <td>{t.role.as_str()}</td>
+                    <td><code>{format!("spt_…{}", t.hint)}</code></td>
+                    <td class="token-state">{state}</td>
+                    <td>{t.expires_at.clone()}</td>
+                    <td>{t.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                    <td>{t.created_by.clone()}</td>
+                    <td>{revoke}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="tokens">
+            <thead>
+                <tr>
+                    <th>"Service user"</th>
+                    <th>"Role"</th>
+                    <th>"Token"</th>
+                    <th>"State"</th>
+                    <th>"Expires"</th>
+                    <th>"Last used"</th>
+                    <th>"Made by"</th>
+                    <th></th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
 }
 
 /// `/users/{name}`: the changes of one user that wait for another admin

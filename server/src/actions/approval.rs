@@ -11,8 +11,8 @@ use domain::action::{Action, ApprovalAction, Done, UserAction};
 use domain::approval::ApprovalState;
 use domain::error::AppError;
 use domain::kind::AuditName;
-use domain::policy::{Gate, Grant, Policy, Snapshot, independence};
-use std::collections::HashMap;
+use domain::policy::{Gate, Grant, GrantChange, Policy, Snapshot, independence};
+use std::collections::{HashMap, HashSet};
 
 /// The longest reason or comment kept.
 const REASON_MAX: usize = 500;
@@ -37,6 +37,17 @@ pub(crate) struct Deciders {
     pub policy: Policy,
     pub users: Vec<Caller>,
     pub grants: HashMap<String, Vec<Grant>>,
+    /// The service users, enabled or not.
+    pub services: HashSet<String>,
+}
+
+/// Who made (or approved making) the service user whose grants these are.
+fn service_makers(grants: &[Grant]) -> Vec<String> {
+    grants
+        .iter()
+        .filter(|g| g.change == GrantChange::Created)
+        .flat_map(|g| std::iter::once(g.by.clone()).chain(g.approved_by.clone()))
+        .collect()
 }
 
 impl Deciders {
@@ -48,10 +59,13 @@ impl Deciders {
         let now = approvals::now();
         let least = kind.permission().map_or(Role::Viewer, |p| p.least_role());
         let no_grants = Vec::new();
+        // A token's request is its maker's too; a token decides nothing.
+        let makers = self.makers(who);
         let approvers = self
             .users
             .iter()
-            .filter(|c| c.name != who && kind.permission().is_none_or(|p| c.can(p)))
+            .filter(|c| c.name != who && !c.service && !makers.contains(&c.name))
+            .filter(|c| kind.permission().is_none_or(|p| c.can(p)))
             .filter(|c| {
                 let grants = self.grants.get(&c.name).unwrap_or(&no_grants);
                 independence(
@@ -69,6 +83,14 @@ impl Deciders {
             needs,
             approvers,
             by_admins: least == Role::Admin,
+        }
+    }
+
+    /// Who made the token `who` acts through, if `who` is a service user.
+    pub(crate) fn makers(&self, who: &str) -> Vec<String> {
+        match self.grants.get(who) {
+            Some(grants) if self.services.contains(who) => service_makers(grants),
+            _ => Vec::new(),
         }
     }
 
@@ -137,9 +159,19 @@ impl Executor {
 
     /// The policy, the users and their grants, read now.
     pub(crate) async fn deciders(&self) -> Result<Deciders, AppError> {
+        let everyone = self.users().list().await?;
         Ok(Deciders {
             policy: self.approvals().policy().await?,
-            users: self.callers().await?,
+            services: everyone
+                .iter()
+                .filter(|u| u.service())
+                .map(|u| u.name.clone())
+                .collect(),
+            users: everyone
+                .iter()
+                .filter(|u| !u.disabled)
+                .map(|u| u.caller())
+                .collect(),
             grants: self.users().all_grants().await?,
         })
     }
@@ -182,26 +214,14 @@ impl Executor {
                 | UserAction::SetPassword { .. }
                 | UserAction::RemoveDemoUsers
                 | UserAction::SignIn { .. }
-                | UserAction::SignOut { .. } => by_policy,
+                | UserAction::SignOut { .. }
+                // A token decides nothing, so making one changes nobody
+                // who may approve.
+                | UserAction::CreateToken { .. }
+                | UserAction::RevokeToken { .. } => by_policy,
             },
             Action::Provider(_) | Action::Notifications(_) | Action::Audit(_) => by_policy,
         })
-    }
-
-    /// Every enabled user, as the callers they would be.
-    pub(crate) async fn callers(&self) -> Result<Vec<Caller>, AppError> {
-        Ok(self
-            .users()
-            .list()
-            .await?
-            .into_iter()
-            .filter(|u| !u.disabled)
-            .map(|u| Caller {
-                role: u.role(),
-                name: u.name,
-                demo: u.demo,
-            })
-            .collect())
     }
 
     /// Marks every request whose time has run out, each as a recorded
@@ -257,7 +277,9 @@ impl Executor {
                 | UserAction::SetPassword { .. }
                 | UserAction::RemoveDemoUsers
                 | UserAction::SignIn { .. }
-                | UserAction::SignOut { .. } => return never_held(inner.name()),
+                | UserAction::SignOut { .. }
+                | UserAction::CreateToken { .. }
+                | UserAction::RevokeToken { .. } => return never_held(inner.name()),
             },
         };
         let now = self.users().by_name(user.as_str()).await?;
@@ -392,8 +414,9 @@ impl Executor {
                 self.expire_due().await;
                 let r = self.request(*request).await?;
                 let grants = self.grants_of(who).await?;
+                let makers = self.makers(&r.requester).await?;
                 let policy = self.approvals().policy().await?;
-                let standing = self.decidable(who, &r, &grants, &policy)?;
+                let standing = self.decidable(who, &r, &grants, &makers, &policy)?;
                 if r.approvals.contains(&who.name) {
                     return Err(AppError::Conflict(format!(
                         "You approved #{} already; it waits for {} more.",
@@ -431,8 +454,9 @@ impl Executor {
                 self.expire_due().await;
                 let r = self.request(*request).await?;
                 let grants = self.grants_of(who).await?;
-                let standing =
-                    self.decidable(who, &r, &grants, &self.approvals().policy().await?)?;
+                let makers = self.makers(&r.requester).await?;
+                let policy = self.approvals().policy().await?;
+                let standing = self.decidable(who, &r, &grants, &makers, &policy)?;
                 Ok(Checked {
                     space: r.space,
                     detail: Some(format!(
@@ -521,12 +545,15 @@ impl Executor {
     }
 
     /// Refuses a decision on `r` by `who`: it must be pending and in time,
-    /// not theirs, and about something their role may do.
+    /// not theirs (nor asked for by a token they made: `makers` are those
+    /// of the requester's token, if it is one), and about something their
+    /// role may do.
     pub(crate) fn decidable(
         &self,
         who: &Caller,
         r: &Request,
         grants: &[Grant],
+        makers: &[String],
         policy: &Policy,
     ) -> Result<Grant, AppError> {
         if r.state != ApprovalState::Pending {
@@ -554,6 +581,13 @@ impl Executor {
                 r.id
             )));
         }
+        if makers.contains(&who.name) {
+            return Err(AppError::Forbidden(format!(
+                "#{} was asked for by the token {}, which you made: it acts for you, so another \
+                 person must decide it.",
+                r.id, r.requester
+            )));
+        }
         r.action.authorise(who)?;
         // Four eyes only if the second pair is independent of the first.
         let least = r
@@ -571,6 +605,18 @@ impl Executor {
         )
         .cloned()
         .map_err(AppError::Forbidden)
+    }
+
+    /// Who made the token `name` acts through, and who approved making
+    /// it, if `name` is a service user; nobody for a person.
+    pub(crate) async fn makers(&self, name: &str) -> Result<Vec<String>, AppError> {
+        let Some(u) = self.users().by_name(name).await? else {
+            return Ok(Vec::new());
+        };
+        if !u.service() {
+            return Ok(Vec::new());
+        }
+        Ok(service_makers(&self.users().grants_of(u.id).await?))
     }
 
     /// `who`'s grants, read now.
@@ -752,6 +798,7 @@ impl Executor {
                 | Done::Url(_)
                 | Done::User(_)
                 | Done::WebhookAdded(_)
+                | Done::Token(_)
                 | Done::Said(_)
                 | Done::Asked(_) => Done::Said(message),
             }),

@@ -9,7 +9,7 @@ use domain::access::Caller;
 use domain::action::{Done, UserAction};
 use domain::error::AppError;
 use domain::ids::Secret;
-use domain::model::Invited;
+use domain::model::{Invited, NewToken};
 
 impl From<UserError> for AppError {
     fn from(e: UserError) -> Self {
@@ -31,11 +31,18 @@ fn new_password(p: &Secret) -> Result<(), AppError> {
         .map_err(AppError::Invalid)
 }
 
+/// The longest a token may last: a year. One that never expires is the
+/// kind that turns up in an old CI log years later and still works.
+pub const MAX_TOKEN_DAYS: u32 = 366;
+
 /// Refuses what the users table already says cannot be done.
 pub async fn check(users: &Users, who: &Caller, action: &UserAction) -> Result<Checked, AppError> {
     let new_name = match action {
-        UserAction::InviteUser { name, .. } | UserAction::AddUser { name, .. } => Some(name),
-        UserAction::SetRole { .. }
+        UserAction::InviteUser { name, .. }
+        | UserAction::AddUser { name, .. }
+        | UserAction::CreateToken { name, .. } => Some(name),
+        UserAction::RevokeToken { .. }
+        | UserAction::SetRole { .. }
         | UserAction::SetDisabled { .. }
         | UserAction::SetPassword { .. }
         | UserAction::RemoveDemoUsers
@@ -61,6 +68,27 @@ pub async fn check(users: &Users, who: &Caller, action: &UserAction) -> Result<C
     if let UserAction::AddUser { password, .. } | UserAction::SetPassword { password, .. } = action
     {
         new_password(password)?;
+    }
+    if let UserAction::CreateToken { days, .. } = action
+        && !(1..=MAX_TOKEN_DAYS).contains(days)
+    {
+        return Err(AppError::Invalid(format!(
+            "A token lasts from 1 to {MAX_TOKEN_DAYS} days; {days} is outside that."
+        )));
+    }
+    // A person is disabled, not revoked; the store says so too, but the
+    // check answers before anything is recorded as attempted.
+    if let UserAction::RevokeToken { name } = action {
+        match users.by_name(name.as_str()).await? {
+            None => return Err(UserError::NotFound(name.to_string()).into()),
+            Some(u) if !u.service() => {
+                return Err(AppError::Invalid(format!(
+                    "\"{}\" is a person, not a token; disable them instead.",
+                    u.name
+                )));
+            }
+            Some(_) => {}
+        }
     }
     Ok(Checked::local(action.detail()))
 }
@@ -189,6 +217,34 @@ pub async fn change(users: &Users, action: &UserAction, granted: Granted<'_>) ->
         UserAction::SignOut { .. } => {
             Changed::ok(Done::Said("Signed out.".into()), "Signed out.".into())
         }
+        UserAction::CreateToken { name, role, days } => {
+            match users.create_service(name, *role, *days, granted).await {
+                Ok((u, token, expires_at)) => {
+                    let said =
+                        format!("Made the token {} ({role}), expiring {expires_at}.", u.name);
+                    Changed::ok(
+                        Done::Token(NewToken {
+                            name: u.name.clone(),
+                            role: *role,
+                            token,
+                            expires_at: expires_at.clone(),
+                            message: format!(
+                                "Made the token {} ({role}), expiring {expires_at}. Copy it \
+                                 now: it is shown only this once.",
+                                u.name
+                            ),
+                        }),
+                        said,
+                    )
+                }
+                Err(e) => Changed::failed(e.into()),
+            }
+        }
+        UserAction::RevokeToken { name } => user_changed(
+            users.revoke_token(name, granted.by).await,
+            |u| format!("Revoked the token {}; it no longer works.", u.name),
+            |u| Done::Said(format!("Revoked the token {}; it no longer works.", u.name)),
+        ),
         // A sign-in that names nobody is only ever recorded as refused
         // (`Executor::record_refused`), never run.
         UserAction::SignIn { user: None, .. } => {

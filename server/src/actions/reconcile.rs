@@ -93,6 +93,8 @@ impl Subject {
             | N::UserEnable
             | N::UserPassword
             | N::UserDelete
+            | N::TokenCreate
+            | N::TokenRevoke
             | N::SignIn
             | N::SignOut
             | N::Refused

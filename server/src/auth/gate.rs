@@ -85,6 +85,11 @@ pub async fn gate(
     if is_asset(&path) {
         return next.run(req).await;
     }
+    // A request that shows a token is the token's alone: its session, if
+    // it carries one, is not looked at.
+    if let Some(presented) = bearer(&req) {
+        return token_call(&auth, req, next, &presented).await;
+    }
     let resolved = auth.resolve(&session).await;
     let expired = matches!(resolved, Resolved::Expired);
     let user = match resolved {
@@ -92,11 +97,7 @@ pub async fn gate(
         _ => None,
     };
     let must_change = user.as_ref().is_some_and(|u| u.must_change_password);
-    let caller = user.as_ref().map(|u| Caller {
-        name: u.name.clone(),
-        role: u.role(),
-        demo: u.demo,
-    });
+    let caller = user.as_ref().map(|u| u.caller());
     if let Some(c) = &caller {
         tracing::Span::current().record("user", c.name.as_str());
         req.extensions_mut().insert(c.clone());
@@ -121,7 +122,6 @@ pub async fn gate(
         .and_then(|c| auth.calls.take(&c.name).err())
         .map(|wait| wait.as_secs_f64().ceil().max(1.0) as u64);
     if path.starts_with("/api/") {
-        let fn_path = path.as_str();
         let Some(caller) = &caller else {
             let why = if expired {
                 "Your sign-in has expired; sign in again. Nothing was changed."
@@ -135,28 +135,7 @@ pub async fn gate(
                 "Set your own password first (you signed in with a one-time password).".into(),
             ));
         }
-        let Some(permission) = rule_for(fn_path) else {
-            tracing::error!(path = %fn_path, "refused a server function with no access rule");
-            return refuse_call(AppError::Forbidden(
-                "This server function has no access rule, so nobody may call it.".into(),
-            ));
-        };
-        if !caller.can(permission) {
-            tracing::info!(user = %caller.name, path = %fn_path, "refused: role lacks permission");
-            let message = caller.refusal(permission);
-            record_refusal(&auth, &req, caller, &message).await;
-            return refuse_call(AppError::Forbidden(message));
-        }
-        if let Some(secs) = too_fast {
-            return with_retry_after(
-                refuse_call(AppError::TooFast(format!(
-                    "You are calling this console faster than it allows for one user; wait \
-                     {secs} second(s) and try again. Nothing was changed."
-                ))),
-                secs,
-            );
-        }
-        return next.run(req).await;
+        return call(&auth, req, next, caller, too_fast).await;
     }
     let Some(caller) = &caller else {
         return to_sign_in(&req, expired);
@@ -182,6 +161,99 @@ pub async fn gate(
         return refused_page(req, next, StatusCode::FORBIDDEN, message).await;
     }
     next.run(req).await
+}
+
+/// A server function called by `caller`, who may make it, unless its
+/// role lacks the function's permission or they call too fast.
+async fn call(
+    auth: &Auth,
+    req: Request,
+    next: Next,
+    caller: &Caller,
+    too_fast: Option<u64>,
+) -> Response {
+    let fn_path = req.uri().path();
+    let Some(permission) = rule_for(fn_path) else {
+        tracing::error!(path = %fn_path, "refused a server function with no access rule");
+        return refuse_call(AppError::Forbidden(
+            "This server function has no access rule, so nobody may call it.".into(),
+        ));
+    };
+    if !caller.can(permission) {
+        tracing::info!(user = %caller.name, path = %fn_path, "refused: role lacks permission");
+        let message = caller.refusal(permission);
+        record_refusal(auth, &req, caller, &message).await;
+        return refuse_call(AppError::Forbidden(message));
+    }
+    if let Some(secs) = too_fast {
+        return with_retry_after(
+            refuse_call(AppError::TooFast(format!(
+                "You are calling this console faster than it allows for one user; wait \
+                 {secs} second(s) and try again. Nothing was changed."
+            ))),
+            secs,
+        );
+    }
+    next.run(req).await
+}
+
+/// The token of `Authorization: Bearer <token>`, if the request shows one.
+fn bearer(req: &Request) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+/// A call made with a token: the server functions only, as the token's
+/// service user, through the same rules, limits and refusals as a person.
+async fn token_call(auth: &Auth, mut req: Request, next: Next, presented: &str) -> Response {
+    let path = req.uri().path().to_string();
+    let address = ClientAddr::of(&req);
+    if !path.starts_with("/api/") {
+        return refuse_call(AppError::Unauthenticated(
+            "A token calls the server functions (/api/...); the pages are for people, who sign \
+             in. Nothing was changed."
+                .into(),
+        ));
+    }
+    let user = match auth.users.by_token(presented).await {
+        Ok(Ok(user)) => user,
+        Ok(Err(refused)) => {
+            crate::metrics::global().sign_in_failures.inc();
+            // Counted per address, like a guessed password.
+            let source = address.map_or_else(
+                || "an unknown address".to_string(),
+                |a| super::throttle::address_key(a).to_string(),
+            );
+            auth.refusals
+                .record(Refused {
+                    source: &source,
+                    actor: "a token",
+                    target: &path,
+                    message: format!("Token refused: {}", refused.says()),
+                    detail: ClientAddr::detail(address),
+                })
+                .await;
+            return refuse_call(AppError::Unauthenticated(refused.says().into()));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a token could not be checked");
+            return refuse_call(AppError::AuditUnavailable(
+                "The console could not read its tokens just now; try again.".into(),
+            ));
+        }
+    };
+    let caller = user.caller();
+    tracing::Span::current().record("user", caller.name.as_str());
+    req.extensions_mut().insert(caller.clone());
+    let too_fast = auth
+        .calls
+        .take(&caller.name)
+        .err()
+        .map(|wait| wait.as_secs_f64().ceil().max(1.0) as u64);
+    call(auth, req, next, &caller, too_fast).await
 }
 
 /// The console's page at `req`'s address rendered with `message` in place

@@ -128,8 +128,12 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
     if let Some(d) = attempt.delay {
         tokio::time::sleep(d).await;
     }
+    // A user with no password of ours (a token's, one the identity
+    // provider signs in) is checked against the decoy like an unknown
+    // name, taking as long, and never matches.
     let hash = user
         .as_ref()
+        .filter(|u| u.has_password())
         .map(|u| u.password_hash.as_str())
         .unwrap_or(password::DECOY);
     let Ok(password_ok) = password::verify(&form.password, hash).await else {
@@ -137,7 +141,7 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         return busy();
     };
     let checked = match user {
-        Some(u) if password_ok => {
+        Some(u) if password_ok && u.has_password() => {
             if u.disabled {
                 Err("the user is disabled")
             } else if u.demo && !auth.demo {
@@ -185,11 +189,7 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         from: ClientAddr::detail(address),
     }
     .into();
-    let who = Caller {
-        name: user.name.clone(),
-        role: user.role(),
-        demo: user.demo,
-    };
+    let who = user.caller();
     if let Err(e) = auth.executor.run(&who, &signing_in).await {
         tracing::error!(error = %e, "sign-in could not be recorded; refused");
         return back_to_sign_in("unavailable", &[], &form.next);

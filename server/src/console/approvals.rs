@@ -45,7 +45,10 @@ impl ServerConsole {
             .get(&who.name)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let verdict = self.executor.decidable(who, &r, grants, &deciders.policy);
+        let makers = deciders.makers(&r.requester);
+        let verdict = self
+            .executor
+            .decidable(who, &r, grants, &makers, &deciders.policy);
         let (can_decide, why_not) = match (verdict, voted) {
             (Ok(_), false) => (true, None),
             (Ok(_), true) => (false, Some("You approved it already.".to_string())),
@@ -105,7 +108,9 @@ impl ServerConsole {
                 | UserAction::SetDisabled { .. }
                 | UserAction::InviteUser { .. }
                 | UserAction::AddUser { .. }
-                | UserAction::RemoveDemoUsers => true,
+                | UserAction::RemoveDemoUsers
+                | UserAction::CreateToken { .. }
+                | UserAction::RevokeToken { .. } => true,
                 UserAction::SetPassword { .. }
                 | UserAction::SignIn { .. }
                 | UserAction::SignOut { .. } => false,

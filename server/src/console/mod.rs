@@ -346,6 +346,7 @@ impl Console for ServerConsole {
         let gate = deciders.gate(&who.name, AuditName::UserRole, u8::from(!held.is_empty()));
         Ok(domain::views::UsersView {
             users: users.iter().map(|u| u.summary()).collect(),
+            tokens: self.executor.users().tokens().await?,
             held,
             gate,
         })

@@ -9,12 +9,14 @@
 //! of the one who asked.
 
 pub mod password;
+pub mod tokens;
 
 use crate::db::{Affected, Conn, Db, WritePool};
 use crate::{on_conn, on_pool};
+use domain::access::Caller;
 use domain::access::Role;
 use domain::ids::{Secret, UserName};
-use domain::model::UserSummary;
+use domain::model::{UserKind, UserSummary};
 use domain::policy::{Grant, GrantChange};
 use sqlx::{ConnectOptions, FromRow, SqliteConnection};
 
@@ -49,7 +51,15 @@ pub struct User {
     pub last_sign_in: Option<String>,
     /// Sessions signed in under another epoch are over (see the migration).
     pub session_epoch: i64,
+    /// `person` or `service` (the migration's CHECK keeps it so).
+    kind: String,
+    /// The identity provider's `sub`, for a user it made.
+    pub subject: Option<String>,
 }
+
+/// What the password hash of a user with no password holds: no PHC
+/// string, so no password ever verifies against it.
+pub const NO_PASSWORD: &str = "!";
 
 impl User {
     /// The role; the table's CHECK constraint keeps it one of three.
@@ -57,8 +67,40 @@ impl User {
         self.role.parse().unwrap_or(Role::Viewer)
     }
 
+    /// Automation, acting through its token.
+    pub fn service(&self) -> bool {
+        self.kind == "service"
+    }
+
+    /// What a user is, as the Users page says it.
+    pub fn kind(&self) -> UserKind {
+        if self.service() {
+            UserKind::Service
+        } else if self.subject.is_some() {
+            UserKind::Provider
+        } else {
+            UserKind::Local
+        }
+    }
+
+    /// Signs in with a password this console keeps.
+    pub fn has_password(&self) -> bool {
+        self.kind() == UserKind::Local
+    }
+
+    /// The caller a request of this user's is made by.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            name: self.name.clone(),
+            role: self.role(),
+            demo: self.demo,
+            service: self.service(),
+        }
+    }
+
     pub fn summary(&self) -> UserSummary {
         UserSummary {
+            kind: self.kind(),
             name: self.name.clone(),
             role: self.role(),
             disabled: self.disabled,
@@ -101,7 +143,7 @@ pub struct NewUser<'a> {
 }
 
 const COLUMNS: &str = "id, name, role, password_hash, must_change_password, disabled, demo, \
-                       created_at, last_sign_in, session_epoch";
+                       created_at, last_sign_in, session_epoch, kind, subject";
 
 const GRANT_COLUMNS: &str = "g.change, g.role, g.by, g.approved_by, g.at";
 
@@ -210,6 +252,37 @@ impl Users {
             grant(Conn::from(&mut *tx), &user, GrantChange::Created, new.granted).await?;
             tx.commit().await?;
             Ok(user)
+        })
+    }
+
+    /// Makes service user `name` with `role` and its token, which expires
+    /// in `days`: the token, shown this once, and when it expires.
+    pub async fn create_service(
+        &self,
+        name: &UserName,
+        role: Role,
+        days: u32,
+        granted: Granted<'_>,
+    ) -> Result<(User, String, String), UserError> {
+        let name = name.as_str();
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let created = sqlx::query_as::<_, User>(&format!(
+                "INSERT INTO users (name, role, password_hash, kind, created_at) \
+                 VALUES ($1, $2, $3, 'service', $4) ON CONFLICT (name) DO NOTHING RETURNING {COLUMNS}"
+            ))
+            .bind(name)
+            .bind(role.as_str())
+            .bind(NO_PASSWORD)
+            .bind(now())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let user = created.ok_or_else(|| UserError::Exists(name.to_string()))?;
+            grant(Conn::from(&mut *tx), &user, GrantChange::Created, granted).await?;
+            let (token, expires) =
+                Self::insert_token(Conn::from(&mut *tx), &user, days, granted.by).await?;
+            tx.commit().await?;
+            Ok((user, token, expires))
         })
     }
 

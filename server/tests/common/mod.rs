@@ -504,6 +504,12 @@ pub fn spaceport(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, Str
     (code == Some(0), out)
 }
 
+/// Runs `spaceport token ARGS --database DB`; its exit status and
+/// everything it printed.
+pub fn spaceport_token(db: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    run_spaceport("token", db, args, "")
+}
+
 /// Runs `spaceport audit ARGS --database DB`; its exit status and
 /// everything it printed.
 pub fn spaceport_audit(db: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
