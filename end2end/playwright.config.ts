@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -40,6 +41,19 @@ const fourEyesLog = path.join(os.tmpdir(), `spaceport-e2e-four-eyes-${Date.now()
 const tamperedPort = port + 7;
 const tamperedDb = path.join(os.tmpdir(), `spaceport-e2e-tampered-${Date.now()}.db`);
 const tamperedLog = path.join(os.tmpdir(), `spaceport-e2e-tampered-${Date.now()}.log`);
+
+// A fifth, on the embedded simulator, signing people in through the test
+// identity provider (end2end/oidc/provider.mjs, oidc-provider on loopback),
+// whose users and groups live in a file the SSO tests rewrite.
+const idpPort = port + 8;
+const ssoPort = port + 9;
+process.env.SPACEPORT_E2E_IDP_STATE ??= path.join(os.tmpdir(), `spaceport-e2e-idp-${Date.now()}.json`);
+const idpState = process.env.SPACEPORT_E2E_IDP_STATE;
+if (!fs.existsSync(idpState)) {
+  fs.writeFileSync(idpState, JSON.stringify({ users: {}, clock_offset_secs: 0 }));
+}
+const ssoDb = path.join(os.tmpdir(), `spaceport-e2e-sso-${Date.now()}.db`);
+const ssoLog = path.join(os.tmpdir(), `spaceport-e2e-sso-${Date.now()}.log`);
 
 export default defineConfig({
   testDir: "./tests",
@@ -125,6 +139,23 @@ export default defineConfig({
     cwd: "..",
     env: { SPACEPORT_E2E_TAMPER: "1" },
     url: `http://127.0.0.1:${tamperedPort}/signin`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+  }, {
+    command: `node end2end/oidc/provider.mjs ${idpPort} ${idpState}`,
+    cwd: "..",
+    url: `http://127.0.0.1:${idpPort}/.well-known/openid-configuration`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "ignore",
+    stderr: "pipe",
+  }, {
+    command: `bash end2end/start-console.sh ${bin} ${ssoDb} ${ssoLog} --listen 127.0.0.1:${ssoPort} --oidc-issuer http://127.0.0.1:${idpPort} --oidc-client-id spaceport --oidc-name "Test IdP" --oidc-viewer-groups sp-viewers --oidc-operator-groups sp-operators --oidc-admin-groups sp-admins --local-sign-in break-glass --break-glass-admins e2e-admin`,
+    cwd: "..",
+    env: { SPACEPORT_OIDC_CLIENT_SECRET: "spaceport-test-secret" },
+    url: `http://127.0.0.1:${ssoPort}/signin`,
     timeout: 60_000,
     reuseExistingServer: false,
     stdout: "ignore",

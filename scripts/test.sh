@@ -31,6 +31,11 @@ cargo clippy --all-targets -p app --features ssr -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests"
+# The tests' OpenID provider (oidc-provider, run by the tests on loopback
+# ports and stopped after each).
+if [ ! -d end2end/oidc/node_modules/oidc-provider ]; then
+  (cd end2end/oidc && npm ci --no-audit --no-fund)
+fi
 # A PostgreSQL server of the tests' own, on a loopback port, stopped
 # whatever happens: the store tests run on it as well as on SQLite.
 PG_DIR=$(mktemp -d)

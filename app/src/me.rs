@@ -24,3 +24,22 @@ pub struct PageRefused(pub String);
 pub fn i_can(p: Permission) -> bool {
     leptos::prelude::use_context::<Me>().is_some_and(|me| me.can(p))
 }
+
+/// How people sign in to this console, for the sign-in page; set by the
+/// server from its configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignInOptions {
+    /// "Sign in with NAME", when an identity provider is configured.
+    pub provider: Option<String>,
+    pub passwords: Passwords,
+}
+
+/// Who signs in with a password this console keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Passwords {
+    #[default]
+    All,
+    /// Only named break-glass admins.
+    BreakGlass,
+    Off,
+}

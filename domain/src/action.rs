@@ -131,6 +131,16 @@ pub enum UserAction {
     RevokeToken {
         name: UserName,
     },
+    /// What the identity provider says of a person at their sign-in: who
+    /// they are (its `sub`), the name they go by here, and the role their
+    /// groups give (none: in no group that gives one). The console makes
+    /// them at the first sign-in and sets their role at every one.
+    ProviderSync {
+        subject: String,
+        name: UserName,
+        role: Option<Role>,
+        groups: Vec<String>,
+    },
 }
 
 /// What changes the approval requests, the policy and the expected peers.
@@ -377,6 +387,7 @@ impl UserAction {
             Self::SignOut { .. } => AuditName::SignOut,
             Self::CreateToken { .. } => AuditName::TokenCreate,
             Self::RevokeToken { .. } => AuditName::TokenRevoke,
+            Self::ProviderSync { .. } => AuditName::UserSync,
         }
     }
 
@@ -389,6 +400,7 @@ impl UserAction {
             | Self::SetPassword { name, .. }
             | Self::CreateToken { name, .. }
             | Self::RevokeToken { name }
+            | Self::ProviderSync { name, .. }
             | Self::SignOut { user: name } => name.to_string(),
             Self::SignIn { user, .. } => user
                 .as_ref()
@@ -409,6 +421,22 @@ impl UserAction {
             Self::SignIn { from, .. } => from.clone(),
             Self::CreateToken { role, days, .. } => {
                 Some(format!("role {role}, expires in {days} days"))
+            }
+            Self::ProviderSync {
+                subject,
+                role,
+                groups,
+                ..
+            } => {
+                let groups = if groups.is_empty() {
+                    "no groups".to_string()
+                } else {
+                    format!("groups {}", groups.join(", "))
+                };
+                Some(match role {
+                    Some(role) => format!("role {role} from {groups} (sub {subject})"),
+                    None => format!("no role: {groups} give none (sub {subject})"),
+                })
             }
             Self::SetPassword { .. }
             | Self::RemoveDemoUsers
@@ -706,6 +734,7 @@ mod tests {
         r#"{"kind":"sign_out","user":"alice"}"#,
         r#"{"kind":"create_token","name":"ci-bot","role":"operator","days":90}"#,
         r#"{"kind":"revoke_token","name":"ci-bot"}"#,
+        r#"{"kind":"provider_sync","subject":"u-1001","name":"alice","role":"admin","groups":["sp-admins"]}"#,
         r#"{"kind":"request_approval","action":{"kind":"destroy_peering","space":"spaces-peering-example","pcx_id":"pcx-111aaa111"},"reason":"gone"}"#,
         r#"{"kind":"approve","request":1,"comment":""}"#,
         r#"{"kind":"reject","request":1,"reason":"no"}"#,

@@ -101,6 +101,10 @@ pub enum AuditName {
     TokenCreate,
     #[strum(serialize = "token.revoke")]
     TokenRevoke,
+    /// The identity provider, at a person's sign-in, made them or set
+    /// their role (or disabled them: in no group that gives one).
+    #[strum(serialize = "user.sync")]
+    UserSync,
 }
 
 impl AuditName {
@@ -131,7 +135,8 @@ impl AuditName {
             | Self::UserPassword
             | Self::UserDelete
             | Self::TokenCreate
-            | Self::TokenRevoke => Permission::ManageUsers,
+            | Self::TokenRevoke
+            | Self::UserSync => Permission::ManageUsers,
             Self::AuditAcknowledge => Permission::AcknowledgeAlarm,
             // Whether this person may decide this request (their role may
             // do what it holds, and they did not ask for it) is the
@@ -216,6 +221,7 @@ mod tests {
         "webhook.test",
         "token.create",
         "token.revoke",
+        "user.sync",
     ];
 
     #[test]

@@ -27,13 +27,16 @@ pub enum EventKind {
     ApprovalDecided,
     /// The audit history failed verification.
     AuditFailed,
+    /// Someone signed in with a break-glass password while the identity
+    /// provider signs everyone else in.
+    BreakGlass,
     /// What "Send a test" sends; it goes to one destination only.
     Test,
 }
 
 impl EventKind {
     /// The kinds a destination may subscribe to.
-    pub const SUBSCRIBABLE: [EventKind; 10] = [
+    pub const SUBSCRIBABLE: [EventKind; 11] = [
         Self::PeeringRequested,
         Self::PeeringExpiring,
         Self::PeeringFailed,
@@ -44,6 +47,7 @@ impl EventKind {
         Self::ApprovalRequested,
         Self::ApprovalDecided,
         Self::AuditFailed,
+        Self::BreakGlass,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +62,7 @@ impl EventKind {
             Self::ApprovalRequested => "approval.requested",
             Self::ApprovalDecided => "approval.decided",
             Self::AuditFailed => "audit.failed",
+            Self::BreakGlass => "auth.break_glass",
             Self::Test => "test",
         }
     }
@@ -75,6 +80,7 @@ impl EventKind {
             Self::ApprovalRequested => "Someone asked for an approval",
             Self::ApprovalDecided => "An approval request was decided",
             Self::AuditFailed => "The audit history failed verification",
+            Self::BreakGlass => "Someone signed in with a break-glass password",
             Self::Test => "A test sent from this page",
         }
     }

@@ -428,6 +428,90 @@ pub struct ServeArgs {
     /// Where the built site (wasm, JS, CSS) is.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+
+    #[command(flatten)]
+    pub sso: SsoArgs,
+}
+
+/// Sign-in through the team's identity provider (OpenID Connect). With
+/// no issuer, people sign in with the passwords this console keeps.
+#[derive(Debug, Args, Clone)]
+pub struct SsoArgs {
+    /// The identity provider's issuer URL; its discovery document is read
+    /// from ISSUER/.well-known/openid-configuration.
+    #[arg(long, env = "SPACEPORT_OIDC_ISSUER")]
+    pub oidc_issuer: Option<url::Url>,
+
+    /// This console's client id at the provider.
+    #[arg(long, env = "SPACEPORT_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// The client secret, from the environment only
+    /// (SPACEPORT_OIDC_CLIENT_SECRET) or from --oidc-client-secret-file.
+    #[arg(
+        long,
+        env = "SPACEPORT_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        hide = true
+    )]
+    pub oidc_client_secret: Option<String>,
+
+    /// A file holding the client secret.
+    #[arg(long, env = "SPACEPORT_OIDC_CLIENT_SECRET_FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+
+    /// What the sign-in page calls the provider: "Sign in with NAME".
+    #[arg(long, env = "SPACEPORT_OIDC_NAME", default_value = "SSO")]
+    pub oidc_name: String,
+
+    /// The scopes asked for besides openid (comma-separated).
+    #[arg(
+        long,
+        env = "SPACEPORT_OIDC_SCOPES",
+        value_delimiter = ',',
+        default_value = "profile,email,groups"
+    )]
+    pub oidc_scopes: Vec<String>,
+
+    /// The ID token claim that holds the user's groups.
+    #[arg(long, env = "SPACEPORT_OIDC_GROUPS_CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
+
+    /// Groups whose members are viewers (comma-separated).
+    #[arg(long, env = "SPACEPORT_OIDC_VIEWER_GROUPS", value_delimiter = ',')]
+    pub oidc_viewer_groups: Vec<String>,
+
+    /// Groups whose members are operators.
+    #[arg(long, env = "SPACEPORT_OIDC_OPERATOR_GROUPS", value_delimiter = ',')]
+    pub oidc_operator_groups: Vec<String>,
+
+    /// Groups whose members are admins.
+    #[arg(long, env = "SPACEPORT_OIDC_ADMIN_GROUPS", value_delimiter = ',')]
+    pub oidc_admin_groups: Vec<String>,
+
+    /// Who may sign in with a password this console keeps: `all`,
+    /// `break-glass` (only the admins named in --break-glass-admins, and
+    /// each such sign-in is notified), or `off`.
+    #[arg(
+        long,
+        env = "SPACEPORT_LOCAL_SIGN_IN",
+        value_enum,
+        default_value = "all"
+    )]
+    pub local_sign_in: LocalSignIn,
+
+    /// The admins who may still sign in with a password when
+    /// --local-sign-in is break-glass (comma-separated names).
+    #[arg(long, env = "SPACEPORT_BREAK_GLASS_ADMINS", value_delimiter = ',')]
+    pub break_glass_admins: Vec<String>,
+}
+
+/// Who may sign in with a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LocalSignIn {
+    All,
+    BreakGlass,
+    Off,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -468,11 +552,17 @@ impl SimArgs {
 }
 
 /// The arguments that hold secrets, by the subcommand they belong to.
-const SECRETS: [(Option<&str>, &str, &str); 5] = [
+const SECRETS: [(Option<&str>, &str, &str); 7] = [
     (None, "api_key", "HEROKU_API_KEY"),
     (None, "metrics_token", "SPACEPORT_METRICS_TOKEN"),
+    (None, "oidc_client_secret", "SPACEPORT_OIDC_CLIENT_SECRET"),
     (Some("serve"), "api_key", "HEROKU_API_KEY"),
     (Some("serve"), "metrics_token", "SPACEPORT_METRICS_TOKEN"),
+    (
+        Some("serve"),
+        "oidc_client_secret",
+        "SPACEPORT_OIDC_CLIENT_SECRET",
+    ),
     (Some("sim"), "token", "SPACEPORT_SIM_TOKEN"),
 ];
 
@@ -557,6 +647,11 @@ impl ServeArgs {
             &mut self.metrics_token,
             self.metrics_token_file.as_deref(),
             metrics_token,
+        )?;
+        read_secret(
+            &mut self.sso.oidc_client_secret,
+            self.sso.oidc_client_secret_file.as_deref(),
+            |s| Ok(s.to_string()),
         )
     }
 

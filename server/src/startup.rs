@@ -292,6 +292,17 @@ async fn web(
         .map_err(|e| StartError::Config(format!("sessions: {e}")))?;
     let refusals = Arc::new(Refusals::new(executor.audit().clone()));
     refusals.spawn_summaries();
+    let site = Site::from_public_url(args.public_url.as_ref());
+    let sso = crate::auth::sso::Sso::from_args(&args.sso, site.public_origin.clone(), db.clone())
+        .map_err(StartError::Config)?
+        .map(Arc::new);
+    if sso.is_none() && args.sso.local_sign_in != crate::config::LocalSignIn::All {
+        return Err(StartError::Config(
+            "--local-sign-in other than all needs an identity provider (--oidc-issuer): \
+             otherwise nobody could sign in"
+                .into(),
+        ));
+    }
     let auth = Arc::new(Auth {
         users: executor.users().clone(),
         refusals,
@@ -305,6 +316,15 @@ async fn web(
         idle: Duration::from_secs(args.session_idle_secs),
         max_age: Duration::from_secs(args.session_max_secs),
         demo,
+        sso,
+        local: args.sso.local_sign_in,
+        break_glass: args
+            .sso
+            .break_glass_admins
+            .iter()
+            .map(|n| n.trim().to_ascii_lowercase())
+            .filter(|n| !n.is_empty())
+            .collect(),
     });
     // The site's file names come from cargo-leptos at build time; tests and
     // benchmarks built by plain cargo fall back to the same name, unhashed.
@@ -324,7 +344,19 @@ async fn web(
             files,
             console,
             auth,
-            site: Site::from_public_url(args.public_url.as_ref()),
+            site,
+            sign_in: app::me::SignInOptions {
+                provider: args
+                    .sso
+                    .oidc_issuer
+                    .is_some()
+                    .then(|| args.sso.oidc_name.clone()),
+                passwords: match args.sso.local_sign_in {
+                    crate::config::LocalSignIn::All => app::me::Passwords::All,
+                    crate::config::LocalSignIn::BreakGlass => app::me::Passwords::BreakGlass,
+                    crate::config::LocalSignIn::Off => app::me::Passwords::Off,
+                },
+            },
             proxies: TrustedProxies(Arc::new(args.trusted_proxy.clone())),
         },
         sessions,

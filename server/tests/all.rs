@@ -29,5 +29,6 @@ mod privatelink_functions;
 mod provider_client;
 mod server_functions;
 mod shared;
+mod sso;
 mod stores;
 mod tokens;

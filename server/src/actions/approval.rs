@@ -219,6 +219,9 @@ impl Executor {
                 // who may approve.
                 | UserAction::CreateToken { .. }
                 | UserAction::RevokeToken { .. } => by_policy,
+                // The identity provider decides roles; a sign-in waits
+                // for nobody here.
+                UserAction::ProviderSync { .. } => 0,
             },
             Action::Provider(_) | Action::Notifications(_) | Action::Audit(_) => by_policy,
         })
@@ -279,7 +282,8 @@ impl Executor {
                 | UserAction::SignIn { .. }
                 | UserAction::SignOut { .. }
                 | UserAction::CreateToken { .. }
-                | UserAction::RevokeToken { .. } => return never_held(inner.name()),
+                | UserAction::RevokeToken { .. }
+                | UserAction::ProviderSync { .. } => return never_held(inner.name()),
             },
         };
         let now = self.users().by_name(user.as_str()).await?;

@@ -42,6 +42,7 @@ pub async fn check(users: &Users, who: &Caller, action: &UserAction) -> Result<C
         | UserAction::AddUser { name, .. }
         | UserAction::CreateToken { name, .. } => Some(name),
         UserAction::RevokeToken { .. }
+        | UserAction::ProviderSync { .. }
         | UserAction::SetRole { .. }
         | UserAction::SetDisabled { .. }
         | UserAction::SetPassword { .. }
@@ -240,6 +241,18 @@ pub async fn change(users: &Users, action: &UserAction, granted: Granted<'_>) ->
                 Err(e) => Changed::failed(e.into()),
             }
         }
+        UserAction::ProviderSync {
+            subject,
+            name,
+            role,
+            ..
+        } => match users
+            .sync_from_provider(subject, name, *role, granted)
+            .await
+        {
+            Ok(said) => Changed::ok(Done::Said(said.clone()), said),
+            Err(e) => Changed::failed(e.into()),
+        },
         UserAction::RevokeToken { name } => user_changed(
             users.revoke_token(name, granted.by).await,
             |u| format!("Revoked the token {}; it no longer works.", u.name),

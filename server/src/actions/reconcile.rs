@@ -95,6 +95,7 @@ impl Subject {
             | N::UserDelete
             | N::TokenCreate
             | N::TokenRevoke
+            | N::UserSync
             | N::SignIn
             | N::SignOut
             | N::Refused

@@ -110,7 +110,10 @@ pub async fn gate(
         }
         return next.run(req).await;
     }
-    if path == "/signout" {
+    if matches!(
+        path.as_str(),
+        "/signout" | "/signin/sso" | "/signin/sso/callback"
+    ) {
         return next.run(req).await;
     }
     // One limit per user for everything they make the console do, pages

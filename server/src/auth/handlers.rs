@@ -7,19 +7,24 @@
 use super::Auth;
 use super::gate::local_path;
 use super::refusals::Refused;
+use super::sso;
 use super::throttle::{Refusal, Scope};
 use crate::address::ClientAddr;
+use crate::config::LocalSignIn;
+use crate::notify::NewEvent;
 use crate::users::password;
+use axum::extract::Query;
 use axum::{
     Form,
     extract::{FromRequest, Request, State},
     http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
-use domain::access::Caller;
+use domain::access::{Caller, Role};
 use domain::action::{UNKNOWN_NAME, UserAction};
 use domain::error::AppError;
 use domain::ids::{Secret, UserName};
+use domain::notify::EventKind;
 use serde::Deserialize;
 use std::sync::Arc;
 use tower_sessions::Session;
@@ -90,6 +95,32 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         .chars()
         .take(64)
         .collect();
+    // Where the identity provider signs people in, passwords may be off,
+    // or kept for named break-glass admins only; nothing is checked for
+    // anyone else.
+    let local_allowed = match auth.local {
+        LocalSignIn::All => true,
+        LocalSignIn::BreakGlass => auth.break_glass.contains(&typed),
+        LocalSignIn::Off => false,
+    };
+    if !local_allowed {
+        let source = address.map_or_else(
+            || "an unknown address".to_string(),
+            |a| super::throttle::address_key(a).to_string(),
+        );
+        auth.refusals
+            .record(Refused {
+                source: &source,
+                actor: UNKNOWN_NAME,
+                target: "/signin",
+                message: "Sign-in with a password refused: this console signs people in \
+                          through its identity provider."
+                    .into(),
+                detail: ClientAddr::detail(address),
+            })
+            .await;
+        return back_to_sign_in("local_off", &[], &form.next);
+    }
     let user = match auth.users.by_name(&typed).await {
         Ok(u) => u,
         Err(e) => {
@@ -146,6 +177,8 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
                 Err("the user is disabled")
             } else if u.demo && !auth.demo {
                 Err("demo users cannot sign in against the real provider")
+            } else if auth.local == LocalSignIn::BreakGlass && u.role() != Role::Admin {
+                Err("only admins sign in with a break-glass password")
             } else {
                 Ok(u)
             }
@@ -195,14 +228,218 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         return back_to_sign_in("unavailable", &[], &form.next);
     }
     attempt.succeeded();
-    if let Err(e) = auth.start_session(&session, &user).await {
+    if let Err(e) = auth.start_session(&session, &user, None).await {
         tracing::error!(error = %e, "session could not be started");
         return back_to_sign_in("unavailable", &[], &form.next);
+    }
+    if auth.local == LocalSignIn::BreakGlass {
+        break_glass_notice(&auth, &user.name, address).await;
     }
     if user.must_change_password {
         return Redirect::to("/password").into_response();
     }
     Redirect::to(local_path(&form.next).unwrap_or("/")).into_response()
+}
+
+/// Tells everyone who listens that a break-glass password was used: while
+/// the identity provider signs everyone else in, such a sign-in is news.
+async fn break_glass_notice(auth: &Auth, name: &str, address: Option<std::net::IpAddr>) {
+    let kind = EventKind::BreakGlass;
+    let from = ClientAddr::detail(address)
+        .map(|d| format!(" {d}"))
+        .unwrap_or_default();
+    let event = NewEvent {
+        kind,
+        key: format!("{kind}:{name}:{}", crate::db::now_ms()),
+        space: String::new(),
+        subject: name.to_string(),
+        title: format!("Break-glass sign-in: {name} signed in with a password{from}"),
+        link: "/audit?action=auth.sign_in".into(),
+        data: serde_json::json!({ "user": name, "address": address.map(|a| a.to_string()) }),
+    };
+    if let Err(e) = auth.executor.notifications().record(&[event], None).await {
+        tracing::error!(error = %e, "the break-glass sign-in could not be notified");
+    }
+}
+
+/// `next` of the sign-in through the provider.
+#[derive(Debug, Default, Deserialize)]
+pub struct SsoStart {
+    #[serde(default)]
+    next: String,
+}
+
+/// Sends the browser to the identity provider, with a new pending sign-in.
+pub async fn sso_start(State(auth): State<Arc<Auth>>, req: Request) -> Response {
+    let Some(sso) = auth.sso.clone() else {
+        return back_to_sign_in("sso_off", &[], "/");
+    };
+    let start: SsoStart = Query::try_from_uri(req.uri())
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let next = local_path(&start.next).unwrap_or("/");
+    match sso.begin(&host_of(&req), next).await {
+        Ok((url, state)) => (
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, url.to_string()),
+                (header::SET_COOKIE, sso.state_cookie(&state, 600)),
+            ],
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "a sign-in through the identity provider could not start");
+            back_to_sign_in(e.code(), &[], next)
+        }
+    }
+}
+
+/// The host the browser reached this console at.
+fn host_of(req: &Request) -> String {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string()
+}
+
+/// Where the identity provider sends the browser back: the person it
+/// signed in is made or updated (as the provider's change), then signed in
+/// like after a password, or refused with a page that says why.
+pub async fn sso_callback(
+    State(auth): State<Arc<Auth>>,
+    session: Session,
+    req: Request,
+) -> Response {
+    let address = ClientAddr::of(&req);
+    let Some(sso) = auth.sso.clone() else {
+        return back_to_sign_in("sso_off", &[], "/");
+    };
+    let back: sso::Callback = Query::try_from_uri(req.uri())
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let cookie = sso::Sso::state_from(req.headers());
+    let forget = sso.state_cookie("", 0);
+    let refused = |code: &str| {
+        let mut res = back_to_sign_in(code, &[], "/");
+        if let Ok(v) = header::HeaderValue::from_str(&forget) {
+            res.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        res
+    };
+    let who = match sso.finish(&host_of(&req), back, cookie.as_deref()).await {
+        Ok(who) => who,
+        Err(e) => {
+            tracing::warn!(error = %e, "a sign-in through the identity provider was refused");
+            let source = address.map_or_else(
+                || "an unknown address".to_string(),
+                |a| super::throttle::address_key(a).to_string(),
+            );
+            auth.refusals
+                .record(Refused {
+                    source: &source,
+                    actor: &format!("a sign-in through {}", sso.name),
+                    target: "/signin/sso/callback",
+                    message: format!("Sign-in through {} refused: {e}.", sso.name),
+                    detail: ClientAddr::detail(address),
+                })
+                .await;
+            return refused(e.code());
+        }
+    };
+    // The provider's word on the person, recorded as its change: made at
+    // the first sign-in, their role set at every one, disabled when their
+    // groups give none.
+    let sync = UserAction::ProviderSync {
+        subject: who.subject.clone(),
+        name: who.name.clone(),
+        role: who.role,
+        groups: who.groups.clone(),
+    }
+    .into();
+    let synced = auth
+        .executor
+        .run(&Caller::system(&sso.actor()), &sync)
+        .await;
+    let user = match (synced, auth.users.by_subject(&who.subject).await) {
+        (Ok(_), Ok(Some(u))) if !u.disabled && who.role.is_some() => u,
+        (synced, user) => {
+            let (code, why) = match (&synced, &user) {
+                (Err(AppError::Invalid(m)), _) => ("sso_disabled", m.clone()),
+                (Err(e), _) => ("unavailable", e.to_string()),
+                (_, Err(e)) => ("unavailable", e.to_string()),
+                _ => (
+                    "sso_no_group",
+                    format!(
+                        "{} is in none of the groups that give a role here",
+                        who.name
+                    ),
+                ),
+            };
+            let known = user.ok().flatten().and_then(|u| u.name.parse().ok());
+            let action = UserAction::SignIn {
+                user: known,
+                from: ClientAddr::detail(address),
+            }
+            .into();
+            let message = format!("Sign-in through {} refused: {why}.", sso.name);
+            if let Err(e) = auth
+                .executor
+                .record_refused(who.name.as_str(), &action, message)
+                .await
+            {
+                tracing::error!(error = %e, "a refused sign-in could not be audited");
+            }
+            return refused(code);
+        }
+    };
+    // Fail closed, as after a password: a sign-in not recorded does not happen.
+    let signing_in = UserAction::SignIn {
+        user: user.name.parse().ok(),
+        from: ClientAddr::detail(address),
+    }
+    .into();
+    if let Err(e) = auth.executor.run(&user.caller(), &signing_in).await {
+        tracing::error!(error = %e, "sign-in could not be recorded; refused");
+        return refused("unavailable");
+    }
+    if let Err(e) = auth
+        .start_session(&session, &user, Some(&who.id_token))
+        .await
+    {
+        tracing::error!(error = %e, "session could not be started");
+        return refused("unavailable");
+    }
+    // The session's cookie is SameSite=Strict, and this answer ends a
+    // navigation another site started: a redirect from here would not
+    // carry it. A page of this site that moves on does.
+    let next = local_path(&who.next).unwrap_or("/");
+    let escaped = html_escape(next);
+    let mut res = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"refresh\" content=\"0;url={escaped}\">\
+             <title>Signed in</title></head><body><p>Signed in as {}. \
+             <a href=\"{escaped}\">Continue</a></p></body></html>",
+            html_escape(&user.name)
+        ),
+    )
+        .into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&forget) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// `s` safe inside HTML text and attribute values.
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 pub async fn sign_out(State(auth): State<Arc<Auth>>, session: Session, req: Request) -> Response {
@@ -215,8 +452,16 @@ pub async fn sign_out(State(auth): State<Arc<Auth>>, session: Session, req: Requ
     {
         tracing::error!(error = %e, "sign-out could not be recorded");
     }
+    let id_token = auth.sso_sign_in(&session).await;
     if let Err(e) = session.flush().await {
         tracing::error!(error = %e, "session could not be removed");
+    }
+    // Signed in through the provider: signed out there too, when it
+    // offers that, or its session would sign them straight in again.
+    if let (Some(sso), Some(id_token)) = (&auth.sso, id_token)
+        && let Some(url) = sso.logout_url(&host_of(&req), Some(&id_token)).await
+    {
+        return Redirect::to(url.as_str()).into_response();
     }
     Redirect::to("/signin?signed_out=1").into_response()
 }
@@ -294,7 +539,7 @@ pub async fn change_password(
     };
     // A new id after a credential change, like after a sign-in, under the
     // user's new session epoch: this session goes on, their others end.
-    if let Err(e) = auth.start_session(&session, &user).await {
+    if let Err(e) = auth.start_session(&session, &user, None).await {
         tracing::error!(error = %e, "session could not be renewed");
     }
     Redirect::to("/?password_changed=1").into_response()

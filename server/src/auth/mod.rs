@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod gate;
 pub mod handlers;
 pub mod refusals;
+pub mod sso;
 pub mod throttle;
 
 use crate::users::{User, Users};
@@ -31,7 +32,15 @@ struct SignedIn {
     /// user's on, which ends this sign-in.
     #[serde(default)]
     epoch: i64,
+    /// Signed in through the identity provider (sign-out then goes on to
+    /// the provider's, when it has one).
+    #[serde(default)]
+    sso: bool,
 }
+
+/// Where in the session the provider's ID token is kept, for the
+/// provider's sign-out.
+const SSO_ID_TOKEN: &str = "sso_id_token";
 
 /// How often `seen` is written back at most; more often would be a write
 /// per request. A short idle limit gets a write per half of it.
@@ -51,6 +60,12 @@ pub struct Auth {
     pub max_age: Duration,
     /// The provider is the simulator, so the demo's users may sign in.
     pub demo: bool,
+    /// The team's identity provider, when one is configured.
+    pub sso: Option<Arc<sso::Sso>>,
+    /// Who may sign in with a password of this console's.
+    pub local: crate::config::LocalSignIn,
+    /// Under `--local-sign-in break-glass`, the admins who still may.
+    pub break_glass: Vec<String>,
 }
 
 /// What a request's session comes to.
@@ -122,7 +137,12 @@ impl Auth {
     /// current session epoch. A session that already holds a sign-in of
     /// the same user (signing in again, or a password change) keeps that
     /// sign-in's start: renewing the id must not renew the absolute limit.
-    async fn start_session(&self, session: &Session, user: &User) -> Result<(), String> {
+    async fn start_session(
+        &self,
+        session: &Session,
+        user: &User,
+        sso_id_token: Option<&str>,
+    ) -> Result<(), String> {
         let now = unix_now();
         let at = match session.get::<SignedIn>(SIGNED_IN).await {
             Ok(Some(s)) if s.user_id == user.id && now - s.at <= self.max_age.as_secs() as i64 => {
@@ -139,9 +159,27 @@ impl Auth {
                     at,
                     seen: now,
                     epoch: user.session_epoch,
+                    sso: sso_id_token.is_some(),
                 },
             )
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if let Some(token) = sso_id_token {
+            session
+                .insert(SSO_ID_TOKEN, token)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Whether the session's sign-in came through the identity provider,
+    /// and the ID token it came with.
+    async fn sso_sign_in(&self, session: &Session) -> Option<String> {
+        let signed_in = session.get::<SignedIn>(SIGNED_IN).await.ok()??;
+        if !signed_in.sso {
+            return None;
+        }
+        session.get::<String>(SSO_ID_TOKEN).await.ok()?
     }
 }

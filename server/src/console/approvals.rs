@@ -110,7 +110,8 @@ impl ServerConsole {
                 | UserAction::AddUser { .. }
                 | UserAction::RemoveDemoUsers
                 | UserAction::CreateToken { .. }
-                | UserAction::RevokeToken { .. } => true,
+                | UserAction::RevokeToken { .. }
+                | UserAction::ProviderSync { .. } => true,
                 UserAction::SetPassword { .. }
                 | UserAction::SignIn { .. }
                 | UserAction::SignOut { .. } => false,

@@ -286,6 +286,153 @@ impl Users {
         })
     }
 
+    /// The person the identity provider knows by `subject`.
+    pub async fn by_subject(&self, subject: &str) -> Result<Option<User>, UserError> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE subject = $1");
+        Ok(on_pool!(&self.db, p => sqlx::query_as(&sql).bind(subject).fetch_optional(p).await)?)
+    }
+
+    /// Makes the person the identity provider knows by `subject` (at their
+    /// first sign-in) or sets their role as their groups now give it, in
+    /// one transaction with its grant: the provider is the authority on
+    /// roles, so neither the last-admin rule nor a role an admin chose
+    /// here holds against it. `role` none disables them (their sessions
+    /// end); a later sign-in with a role enables them again, unless it was
+    /// an admin of this console, not the provider, who disabled them.
+    pub async fn sync_from_provider(
+        &self,
+        subject: &str,
+        name: &UserName,
+        role: Option<Role>,
+        granted: Granted<'_>,
+    ) -> Result<String, UserError> {
+        let find = format!("SELECT {COLUMNS} FROM users WHERE subject = $1");
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let known = sqlx::query_as::<_, User>(&find)
+                .bind(subject)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let (said, changed) = match (known, role) {
+                (None, None) => ("Made nobody: the groups give no role.".to_string(), None),
+                (None, Some(role)) => {
+                    // Names are the provider's to reuse, not ours: a name
+                    // taken here is someone else, and the newcomer is told
+                    // apart by a number.
+                    let mut chosen = None;
+                    for n in 1..100 {
+                        let candidate = if n == 1 {
+                            name.to_string()
+                        } else {
+                            format!("{}-{n}", name.as_str().chars().take(60).collect::<String>())
+                        };
+                        let taken: Option<i64> =
+                            sqlx::query_scalar("SELECT id FROM users WHERE name = $1")
+                                .bind(&candidate)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                        if taken.is_none() {
+                            chosen = Some(candidate);
+                            break;
+                        }
+                    }
+                    let chosen = chosen.ok_or_else(|| {
+                        UserError::Invalid(format!("No free name like \"{name}\" is left."))
+                    })?;
+                    let made = sqlx::query_as::<_, User>(&format!(
+                        "INSERT INTO users (name, role, password_hash, subject, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+                    ))
+                    .bind(&chosen)
+                    .bind(role.as_str())
+                    .bind(NO_PASSWORD)
+                    .bind(subject)
+                    .bind(now())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    (
+                        format!("Made {} as {role} at their first sign-in.", made.name),
+                        Some((made, GrantChange::Created)),
+                    )
+                }
+                (Some(u), None) if u.disabled => {
+                    (format!("{} stays disabled: the groups give no role.", u.name), None)
+                }
+                (Some(u), None) => {
+                    let off = sqlx::query_as::<_, User>(&format!(
+                        "UPDATE users SET disabled = TRUE, session_epoch = session_epoch + 1 \
+                         WHERE id = $1 RETURNING {COLUMNS}"
+                    ))
+                    .bind(u.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    (
+                        format!(
+                            "Disabled {}: the groups give no role now; their sessions end.",
+                            u.name
+                        ),
+                        Some((off, GrantChange::Disabled)),
+                    )
+                }
+                (Some(u), Some(role)) => {
+                    let mut u = u;
+                    let mut said = Vec::new();
+                    let mut change = None;
+                    if u.disabled {
+                        let by: Option<String> = sqlx::query_scalar(
+                            "SELECT by FROM user_grants WHERE user_id = $1 AND change = 'disabled' \
+                             ORDER BY id DESC LIMIT 1",
+                        )
+                        .bind(u.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if by.as_deref() != Some(granted.by) {
+                            return Err(UserError::Invalid(format!(
+                                "{} was disabled in this console by {}; an admin of this console \
+                                 can enable them.",
+                                u.name,
+                                by.as_deref().filter(|b| !b.is_empty()).unwrap_or("an admin")
+                            )));
+                        }
+                        u = sqlx::query_as::<_, User>(&format!(
+                            "UPDATE users SET disabled = FALSE WHERE id = $1 RETURNING {COLUMNS}"
+                        ))
+                        .bind(u.id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        grant(Conn::from(&mut *tx), &u, GrantChange::Enabled, granted).await?;
+                        said.push(format!("Enabled {} again", u.name));
+                    }
+                    if u.role() != role {
+                        let was = u.role();
+                        u = sqlx::query_as::<_, User>(&format!(
+                            "UPDATE users SET role = $1, session_epoch = session_epoch + 1 \
+                             WHERE id = $2 RETURNING {COLUMNS}"
+                        ))
+                        .bind(role.as_str())
+                        .bind(u.id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        said.push(format!(
+                            "{} is now {role} (was {was}); their other sessions end",
+                            u.name
+                        ));
+                        change = Some((u.clone(), GrantChange::Role));
+                    }
+                    if said.is_empty() {
+                        said.push(format!("{} is {role}, as before", u.name));
+                    }
+                    (format!("{}.", said.join("; ")), change)
+                }
+            };
+            if let Some((user, change)) = changed {
+                grant(Conn::from(&mut *tx), &user, change, granted).await?;
+            }
+            tx.commit().await?;
+            Ok(said)
+        })
+    }
+
     /// Every grant of the user with this id, oldest first.
     pub async fn grants_of(&self, id: i64) -> Result<Vec<Grant>, UserError> {
         let sql =

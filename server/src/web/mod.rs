@@ -72,6 +72,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub site: Site,
     pub proxies: crate::address::TrustedProxies,
+    /// How people sign in, for the sign-in page.
+    pub sign_in: app::me::SignInOptions,
 }
 
 /// The console's routes and middleware over `state`, its sessions kept in
@@ -80,6 +82,7 @@ pub fn app(state: AppState, sessions: Sessions) -> Router {
     let routes = generate_route_list(app::App);
     let console = state.console.clone();
     let files = state.files.clone();
+    let sign_in = state.sign_in.clone();
     let fallback_files = state.files.clone();
     // HttpOnly (no script reads it), SameSite=Strict (no other site's page
     // sends it), Secure over https, where the `__Host-` prefix also pins it
@@ -98,6 +101,8 @@ pub fn app(state: AppState, sessions: Sessions) -> Router {
     Router::new()
         .route("/signin", post(handlers::sign_in))
         .route("/signout", post(handlers::sign_out))
+        .route("/signin/sso", get(handlers::sso_start))
+        .route("/signin/sso/callback", get(handlers::sso_callback))
         .route("/password", post(handlers::change_password))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -107,6 +112,7 @@ pub fn app(state: AppState, sessions: Sessions) -> Router {
             routes,
             move || {
                 provide_context(console.clone());
+                provide_context(sign_in.clone());
                 // The page's caller, from the request the gate annotated,
                 // and why the page is refused to them, if it is.
                 let parts = use_context::<http::request::Parts>();
