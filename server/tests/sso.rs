@@ -573,3 +573,42 @@ async fn signing_out_goes_on_to_the_provider() {
     let page = b.get(&to).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200, "{to}");
 }
+
+#[tokio::test]
+async fn an_anonymous_flood_of_sign_in_starts_keeps_few_pending() {
+    let idp = IdentityProvider::start().await;
+    let c = console_with(&idp, &[]).await;
+    let b = a_browser();
+    // 300 starts at once from one address, none of them ever finished.
+    let started = std::time::Instant::now();
+    let answers = futures::future::join_all((0..300).map(|_| {
+        let b = b.clone();
+        let url = format!("{}/signin/sso", c.base);
+        async move {
+            let res = b.get(url).send().await.unwrap();
+            (res.status().as_u16(), location(&res).unwrap_or_default())
+        }
+    }))
+    .await;
+    let took = started.elapsed();
+    let to_provider = answers
+        .iter()
+        .filter(|(_, to)| to.starts_with(&idp.issuer))
+        .count();
+    let held_back = answers
+        .iter()
+        .filter(|(_, to)| to.contains("error=sso_busy"))
+        .count();
+    assert!(answers.iter().all(|(s, _)| *s == 303), "{answers:?}");
+    assert_eq!(to_provider + held_back, 300);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", c.db.display()))
+        .await
+        .unwrap();
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_pending")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    println!("300 parallel starts in {took:?}: {to_provider} went on, {held_back} held back");
+    assert!(pending <= 40, "{pending} sign-ins wait in the database");
+    assert_eq!(pending as usize, to_provider);
+}

@@ -52,6 +52,9 @@ fn sign_in_message(code: &str, scope: &str, wait: &str, secs: &str) -> Option<St
         "sso_replayed" => "Refused: that sign-in answer was used already. Start again from \
                            this page."
             .into(),
+        "sso_busy" => "Too many sign-ins were started from this address (or from everywhere) \
+                       just now; wait a few seconds and try again."
+            .into(),
         "sso_expired" => "The sign-in took more than ten minutes at the identity provider; \
                           start again."
             .into(),
@@ -238,6 +241,7 @@ mod tests {
             "sso_forged",
             "sso_replayed",
             "sso_expired",
+            "sso_busy",
             "sso_code",
             "sso_token",
             "sso_clock",

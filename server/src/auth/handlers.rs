@@ -278,7 +278,7 @@ pub async fn sso_start(State(auth): State<Arc<Auth>>, req: Request) -> Response 
         .map(|q| q.0)
         .unwrap_or_default();
     let next = local_path(&start.next).unwrap_or("/");
-    match sso.begin(&host_of(&req), next).await {
+    match sso.begin(ClientAddr::of(&req), &host_of(&req), next).await {
         Ok((url, state)) => (
             StatusCode::SEE_OTHER,
             [
@@ -327,7 +327,10 @@ pub async fn sso_callback(
         }
         res
     };
-    let who = match sso.finish(&host_of(&req), back, cookie.as_deref()).await {
+    let who = match sso
+        .finish(address, &host_of(&req), back, cookie.as_deref())
+        .await
+    {
         Ok(who) => who,
         Err(e) => {
             tracing::warn!(error = %e, "a sign-in through the identity provider was refused");

@@ -12,6 +12,7 @@
 
 use crate::config::SsoArgs;
 use crate::db::{Affected, Db};
+use crate::limit::{GlobalBucket, KeyedBuckets};
 use crate::on_pool;
 use domain::access::Role;
 use openidconnect::core::{
@@ -30,6 +31,7 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -132,6 +134,8 @@ pub enum SsoError {
     Token(String),
     #[error("the ID token's times do not fit this console's clock: {0}")]
     Clock(String),
+    #[error("too many sign-ins started from one address, or from everywhere at once")]
+    Busy,
     #[error("the console's database failed: {0}")]
     Database(String),
 }
@@ -149,6 +153,7 @@ impl SsoError {
             Self::Code(_) => "sso_code",
             Self::Token(_) => "sso_token",
             Self::Clock(_) => "sso_clock",
+            Self::Busy => "sso_busy",
             Self::Database(_) => "unavailable",
         }
     }
@@ -220,7 +225,24 @@ pub struct Sso {
     http: reqwest::Client,
     db: Db,
     discovered: tokio::sync::Mutex<Option<(Instant, Arc<Discovered>)>>,
+    /// When discovery last failed: for a few seconds after, sign-ins are
+    /// told at once that the provider is down, rather than each waiting
+    /// for it (and a flood making as many calls to it).
+    failed: std::sync::Mutex<Option<(Instant, String)>>,
+    /// Sign-ins started and callbacks taken, per address and in all: each
+    /// writes to the database, which an anonymous flood must not hold.
+    per_address: KeyedBuckets<IpAddr>,
+    everyone: GlobalBucket,
 }
+
+/// How long a failed discovery is believed.
+const FAILED_FOR: Duration = Duration::from_secs(5);
+/// Sign-ins (a start and its callback each) per address: a burst, then one
+/// a second; and from everywhere together.
+const PER_ADDRESS_BURST: u32 = 30;
+const PER_ADDRESS_PER_SEC: f64 = 1.0;
+const EVERYONE_BURST: u32 = 300;
+const EVERYONE_PER_SEC: f64 = 10.0;
 
 impl Sso {
     /// The provider `args` configure, if they name one; an error when they
@@ -275,6 +297,9 @@ impl Sso {
             http,
             db,
             discovered: tokio::sync::Mutex::new(None),
+            failed: std::sync::Mutex::new(None),
+            per_address: KeyedBuckets::new(PER_ADDRESS_BURST, PER_ADDRESS_PER_SEC),
+            everyone: GlobalBucket::new(EVERYONE_BURST, EVERYONE_PER_SEC),
         }))
     }
 
@@ -313,17 +338,40 @@ impl Sso {
         format!("{} (identity provider)", self.name)
     }
 
+    /// Refuses a sign-in step from `address` past its share.
+    fn admit(&self, address: Option<IpAddr>) -> Result<(), SsoError> {
+        let key = address.map_or(IpAddr::from([0, 0, 0, 0]), super::throttle::address_key);
+        self.per_address.take(&key).map_err(|_| SsoError::Busy)?;
+        self.everyone.take().map_err(|_| SsoError::Busy)?;
+        Ok(())
+    }
+
     /// The provider, discovered at most every ten minutes.
     async fn discovered(&self) -> Result<Arc<Discovered>, SsoError> {
+        if let Some((at, why)) = self
+            .failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            && at.elapsed() < FAILED_FOR
+        {
+            return Err(SsoError::Unreachable(why.clone()));
+        }
         let mut cached = self.discovered.lock().await;
         if let Some((at, d)) = cached.as_ref()
             && at.elapsed() < DISCOVERY_FOR
         {
             return Ok(d.clone());
         }
-        let metadata = Metadata::discover_async(self.issuer.clone(), &self.http)
-            .await
-            .map_err(|e| SsoError::Unreachable(error_chain(&e)))?;
+        let metadata = match Metadata::discover_async(self.issuer.clone(), &self.http).await {
+            Ok(m) => m,
+            Err(e) => {
+                let why = error_chain(&e);
+                *self.failed.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((Instant::now(), why.clone()));
+                return Err(SsoError::Unreachable(why));
+            }
+        };
         let end_session = metadata.additional_metadata().end_session_endpoint.clone();
         let client = OidcClient::from_provider_metadata(
             metadata,
@@ -352,7 +400,13 @@ impl Sso {
 
     /// Starts a sign-in: the provider's URL to send the browser to, and
     /// the `state` the browser must bring back.
-    pub async fn begin(&self, host: &str, next: &str) -> Result<(url::Url, String), SsoError> {
+    pub async fn begin(
+        &self,
+        address: Option<IpAddr>,
+        host: &str,
+        next: &str,
+    ) -> Result<(url::Url, String), SsoError> {
+        self.admit(address)?;
         let discovered = self.discovered().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let client = discovered
@@ -395,10 +449,12 @@ impl Sso {
     /// browser whose cookie holds `cookie_state`.
     pub async fn finish(
         &self,
+        address: Option<IpAddr>,
         host: &str,
         back: Callback,
         cookie_state: Option<&str>,
     ) -> Result<Identity, SsoError> {
+        self.admit(address)?;
         let Some(state) = back.state.as_deref().filter(|s| !s.is_empty()) else {
             return Err(SsoError::Forged);
         };
@@ -467,42 +523,12 @@ impl Sso {
         let id_token = tokens
             .id_token()
             .ok_or_else(|| SsoError::Token("the provider sent no ID token".into()))?;
-        let verifier = client
-            .id_token_verifier()
-            // An expiry is taken as passed only a minute after it...
-            .set_time_fn(|| chrono::Utc::now() - chrono::Duration::seconds(CLOCK_SKEW_SECS))
-            // ...and a token issued more than a minute in the future is
-            // from a clock that is off.
-            .set_issue_time_verifier_fn(|iat| {
-                let ahead = (iat - chrono::Utc::now()).num_seconds();
-                if ahead > CLOCK_SKEW_SECS {
-                    Err(format!("issued {ahead} s in the future"))
-                } else {
-                    Ok(())
-                }
-            });
-        let claims = id_token
-            .claims(&verifier, &Nonce::new(pending.nonce))
-            .map_err(|e| match e {
-                openidconnect::ClaimsVerificationError::Expired(m) => SsoError::Clock(m),
-                other => SsoError::Token(other.to_string()),
-            })?;
-        // The access token is the one the ID token was issued with.
-        if let Some(expected) = claims.access_token_hash() {
-            let signing = id_token
-                .signing_alg()
-                .map_err(|e| SsoError::Token(e.to_string()))?;
-            let key = id_token
-                .signing_key(&verifier)
-                .map_err(|e| SsoError::Token(e.to_string()))?;
-            let actual = AccessTokenHash::from_token(tokens.access_token(), signing, key)
-                .map_err(|e| SsoError::Token(e.to_string()))?;
-            if actual != *expected {
-                return Err(SsoError::Token(
-                    "the access token hash does not match".into(),
-                ));
-            }
-        }
+        let claims = checked_claims(
+            id_token,
+            client.id_token_verifier(),
+            &Nonce::new(pending.nonce),
+            Some(tokens.access_token()),
+        )?;
         let groups = groups_of(claims.additional_claims().rest.get(&self.groups_claim));
         let preferred = claims
             .preferred_username()
@@ -541,6 +567,55 @@ impl Sso {
         }
         Some(url)
     }
+}
+
+type IdToken = openidconnect::IdToken<
+    OtherClaims,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+type Claims = openidconnect::IdTokenClaims<OtherClaims, CoreGenderClaim>;
+
+/// The claims of `id_token` once `verifier` (this client, this issuer, the
+/// provider's keys) and `nonce` accept it, with a minute's leeway for the
+/// clocks either way; and, when the token says the hash of the access
+/// token it came with, once that matches too.
+fn checked_claims<'t>(
+    id_token: &'t IdToken,
+    verifier: openidconnect::IdTokenVerifier<'_, CoreJsonWebKey>,
+    nonce: &Nonce,
+    access_token: Option<&openidconnect::AccessToken>,
+) -> Result<&'t Claims, SsoError> {
+    let verifier = verifier
+        // An expiry is taken as passed only a minute after it...
+        .set_time_fn(|| chrono::Utc::now() - chrono::Duration::seconds(CLOCK_SKEW_SECS))
+        // ...and a token issued more than a minute in the future is from
+        // a clock that is off.
+        .set_issue_time_verifier_fn(|iat| {
+            let ahead = (iat - chrono::Utc::now()).num_seconds();
+            if ahead > CLOCK_SKEW_SECS {
+                Err(format!("issued {ahead} s in the future"))
+            } else {
+                Ok(())
+            }
+        });
+    let claims = id_token.claims(&verifier, nonce).map_err(|e| match e {
+        openidconnect::ClaimsVerificationError::Expired(m) => SsoError::Clock(m),
+        other => SsoError::Token(other.to_string()),
+    })?;
+    if let (Some(expected), Some(access_token)) = (claims.access_token_hash(), access_token) {
+        let token = |e: &dyn std::fmt::Display| SsoError::Token(e.to_string());
+        let alg = id_token.signing_alg().map_err(|e| token(&e))?;
+        let key = id_token.signing_key(&verifier).map_err(|e| token(&e))?;
+        let actual = AccessTokenHash::from_token(access_token, alg, key).map_err(|e| token(&e))?;
+        if actual != *expected {
+            return Err(SsoError::Token(
+                "the access token hash does not match".into(),
+            ));
+        }
+    }
+    Ok(claims)
 }
 
 /// The groups a claim holds: a list of names, or one name.
@@ -597,6 +672,101 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openidconnect::core::CoreRsaPrivateSigningKey;
+    use openidconnect::{
+        Audience, JsonWebKeyId, JsonWebKeySet, PrivateSigningKey, StandardClaims, SubjectIdentifier,
+    };
+
+    /// A provider's signing key, made for the test.
+    fn signing_key() -> CoreRsaPrivateSigningKey {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+        let pem = key.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF).unwrap();
+        CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new("k1".into()))).unwrap()
+    }
+
+    const ISSUER: &str = "https://idp.example.test";
+
+    /// An ID token as `key` signs it, with these fields.
+    fn token(
+        key: &CoreRsaPrivateSigningKey,
+        issuer: &str,
+        audience: &str,
+        nonce: &str,
+        issued: chrono::Duration,
+        expires: chrono::Duration,
+    ) -> IdToken {
+        let now = chrono::Utc::now();
+        let claims = Claims::new(
+            IssuerUrl::new(issuer.into()).unwrap(),
+            vec![Audience::new(audience.into())],
+            now + expires,
+            now + issued,
+            StandardClaims::new(SubjectIdentifier::new("u-1".into())),
+            OtherClaims {
+                rest: [("groups".to_string(), serde_json::json!(["sp-admins"]))].into(),
+            },
+        )
+        .set_nonce(Some(Nonce::new(nonce.into())));
+        IdToken::new(
+            claims,
+            key,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            None,
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_id_token_counts_only_for_this_client_issuer_nonce_key_and_time() {
+        let key = signing_key();
+        let keys = JsonWebKeySet::new(vec![key.as_verification_key()]);
+        let verifier = || {
+            openidconnect::IdTokenVerifier::new_public_client(
+                ClientId::new("spaceport".into()),
+                IssuerUrl::new(ISSUER.into()).unwrap(),
+                keys.clone(),
+            )
+        };
+        let nonce = Nonce::new("n-1".into());
+        let check = |t: &IdToken| checked_claims(t, verifier(), &nonce, None).map(|_| ());
+        let (min, hour) = (chrono::Duration::minutes(1), chrono::Duration::hours(1));
+        let zero = chrono::Duration::zero();
+
+        let good = token(&key, ISSUER, "spaceport", "n-1", zero, hour);
+        let claims = checked_claims(&good, verifier(), &nonce, None).unwrap();
+        assert_eq!(
+            groups_of(claims.additional_claims().rest.get("groups")),
+            vec!["sp-admins".to_string()]
+        );
+        let refused = |t: IdToken, what: &str| {
+            let e = check(&t).unwrap_err();
+            assert!(matches!(e, SsoError::Token(_)), "{what}: {e}");
+        };
+        refused(
+            token(&key, ISSUER, "another-client", "n-1", zero, hour),
+            "audience",
+        );
+        refused(
+            token(&key, "https://evil.example", "spaceport", "n-1", zero, hour),
+            "issuer",
+        );
+        refused(token(&key, ISSUER, "spaceport", "n-2", zero, hour), "nonce");
+        refused(
+            token(&signing_key(), ISSUER, "spaceport", "n-1", zero, hour),
+            "another key",
+        );
+
+        // The clocks may differ by a minute, not more.
+        let half = chrono::Duration::seconds(30);
+        assert!(check(&token(&key, ISSUER, "spaceport", "n-1", half, hour)).is_ok());
+        assert!(check(&token(&key, ISSUER, "spaceport", "n-1", -hour, -half)).is_ok());
+        let ahead = check(&token(&key, ISSUER, "spaceport", "n-1", min * 5, hour));
+        assert!(matches!(ahead, Err(SsoError::Clock(_))), "{ahead:?}");
+        let expired = check(&token(&key, ISSUER, "spaceport", "n-1", -hour, -(min * 2)));
+        assert!(matches!(expired, Err(SsoError::Clock(_))), "{expired:?}");
+    }
 
     #[test]
     fn the_highest_role_of_any_group_counts() {
