@@ -69,6 +69,39 @@ async fn a_token_acts_as_its_service_user_and_shows_its_last_use() {
     let (status, body) = with_token(&c, &token, "expect_peer", &pairs(&form)).await;
     assert_eq!(status, 200, "{body}");
 
+    // Scripts send JSON; the same fields, as one object, do the same.
+    let json: serde_json::Map<String, Value> = expect_peer("210987654322")
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v)))
+        .collect();
+    // A number goes as its text (the id of nothing: refused as such).
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/forget_peer", c.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "id": 999 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404, "{}", res.text().await.unwrap());
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/expect_peer", c.base))
+        .bearer_auth(&token)
+        .json(&json)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/expect_peer", c.base))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("[1, 2]")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert!(res.text().await.unwrap().contains("not one JSON object"));
+
     // The history names the token's service user, not a person.
     let page = c.audit(&[("action", "peer.expect")]).await;
     assert_eq!(page.entries[0].actor, "ci-peers", "{:?}", page.entries[0]);

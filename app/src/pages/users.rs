@@ -180,8 +180,13 @@ pub fn UsersPage() -> impl IntoView {
                     </label>
                     <label>
                         " Expires in "
-                        <input name="days" type="number" min="1" max="366" value="90" required />
-                        " days"
+                        <select name="days">
+                            <option value="7">"7 days"</option>
+                            <option value="30">"30 days"</option>
+                            <option value="90" selected>"90 days"</option>
+                            <option value="180">"180 days"</option>
+                            <option value="366">"a year"</option>
+                        </select>
                     </label>
                     <button type="submit" class="primary">"Make a token"</button>
                 </CallForm>

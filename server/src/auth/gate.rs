@@ -251,12 +251,63 @@ async fn token_call(auth: &Auth, mut req: Request, next: Next, presented: &str) 
     let caller = user.caller();
     tracing::Span::current().record("user", caller.name.as_str());
     req.extensions_mut().insert(caller.clone());
+    let req = match json_as_form(req).await {
+        Ok(req) => req,
+        Err(refused) => return refused,
+    };
     let too_fast = auth
         .calls
         .take(&caller.name)
         .err()
         .map(|wait| wait.as_secs_f64().ceil().max(1.0) as u64);
     call(auth, req, next, &caller, too_fast).await
+}
+
+/// The most a token's JSON body may hold.
+const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+/// A call whose fields come as one JSON object (what scripts send) with
+/// them URL-encoded instead, as the server functions read them: text,
+/// numbers and true/false as they are, a list or an object as its JSON
+/// text (`request_approval`'s `action`), null as no field.
+async fn json_as_form(req: Request) -> Result<Request, Response> {
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Ok(req);
+    }
+    let invalid = |m: String| refuse_call(AppError::Invalid(format!("{m} Nothing was changed.")));
+    let (mut parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, JSON_BODY_LIMIT)
+        .await
+        .map_err(|_| invalid(format!("The body is over {} KiB.", JSON_BODY_LIMIT / 1024)))?;
+    let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes)
+        .map_err(|e| invalid(format!("The body is not one JSON object of fields: {e}.")))?;
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in &fields {
+        match value {
+            serde_json::Value::Null => {}
+            serde_json::Value::String(s) => {
+                form.append_pair(name, s);
+            }
+            other => {
+                form.append_pair(name, &other.to_string());
+            }
+        }
+    }
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Ok(Request::from_parts(
+        parts,
+        axum::body::Body::from(form.finish()),
+    ))
 }
 
 /// The console's page at `req`'s address rendered with `message` in place

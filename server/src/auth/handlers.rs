@@ -417,23 +417,29 @@ pub async fn sso_callback(
     // navigation another site started: a redirect from here would not
     // carry it. A page of this site that moves on does.
     let next = local_path(&who.next).unwrap_or("/");
-    let escaped = html_escape(next);
-    let mut res = (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        format!(
-            "<!doctype html><html><head><meta charset=\"utf-8\">\
-             <meta http-equiv=\"refresh\" content=\"0;url={escaped}\">\
-             <title>Signed in</title></head><body><p>Signed in as {}. \
-             <a href=\"{escaped}\">Continue</a></p></body></html>",
-            html_escape(&user.name)
-        ),
-    )
-        .into_response();
+    let mut res = moving_on(next, &format!("Signed in as {}.", user.name));
     if let Ok(v) = header::HeaderValue::from_str(&forget) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
+}
+
+/// A page that says `said` and moves the browser on to `to` at once: a
+/// navigation of this site's page, where a redirect would not do.
+fn moving_on(to: &str, said: &str) -> Response {
+    let to = html_escape(to);
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"refresh\" content=\"0;url={to}\">\
+             <title>Spaceport</title></head><body><p>{} \
+             <a href=\"{to}\">Continue</a></p></body></html>",
+            html_escape(said)
+        ),
+    )
+        .into_response()
 }
 
 /// `s` safe inside HTML text and attribute values.
@@ -461,10 +467,15 @@ pub async fn sign_out(State(auth): State<Arc<Auth>>, session: Session, req: Requ
     }
     // Signed in through the provider: signed out there too, when it
     // offers that, or its session would sign them straight in again.
+    // A page that moves on, not a redirect: the pages' CSP lets forms
+    // post (and be redirected) only to this site.
     if let (Some(sso), Some(id_token)) = (&auth.sso, id_token)
         && let Some(url) = sso.logout_url(&host_of(&req), Some(&id_token)).await
     {
-        return Redirect::to(url.as_str()).into_response();
+        return moving_on(
+            url.as_str(),
+            &format!("Signed out here; signing you out at {} too.", sso.name),
+        );
     }
     Redirect::to("/signin?signed_out=1").into_response()
 }
