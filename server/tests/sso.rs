@@ -383,31 +383,19 @@ async fn a_forged_replayed_or_tampered_callback_is_refused() {
         "{to}"
     );
 
-    // A state changed on the way.
-    let b = a_browser();
-    let out = through_provider(&b, &c.base, "u-4004", false, |u| {
-        u.replace("state=", "state=x")
-    })
-    .await;
-    assert!(
-        matches!(&out, Outcome::Refused(code) if code == "sso_forged"),
-        "{out:?}"
-    );
-
-    // A code changed on the way: the provider refuses it.
-    let b = a_browser();
-    let out = through_provider(&b, &c.base, "u-4004", false, |u| {
-        u.replace("code=", "code=x")
-    })
-    .await;
-    assert!(
-        matches!(&out, Outcome::Refused(code) if code == "sso_code"),
-        "{out:?}"
-    );
-
-    // An answer that names another issuer (a mix-up).
-    let b = a_browser();
-    let out = through_provider(&b, &c.base, "u-4004", false, |u| {
+    // A state changed on the way; a code changed on the way (the provider
+    // refuses it); an answer that names another issuer (a mix-up).
+    let refused_when = async |change: &dyn Fn(String) -> String, want: &str| {
+        let b = a_browser();
+        let out = through_provider(&b, &c.base, "u-4004", false, change).await;
+        assert!(
+            matches!(&out, Outcome::Refused(code) if code == want),
+            "{want}: {out:?}"
+        );
+    };
+    refused_when(&|u| u.replace("state=", "state=x"), "sso_forged").await;
+    refused_when(&|u| u.replace("code=", "code=x"), "sso_code").await;
+    let other_issuer = |u: String| {
         let mut url = reqwest::Url::parse(&u).unwrap();
         let pairs: Vec<(String, String)> = url
             .query_pairs()
@@ -422,12 +410,8 @@ async fn a_forged_replayed_or_tampered_callback_is_refused() {
             .collect();
         url.query_pairs_mut().clear().extend_pairs(pairs);
         url.to_string()
-    })
-    .await;
-    assert!(
-        matches!(&out, Outcome::Refused(code) if code == "sso_forged"),
-        "{out:?}"
-    );
+    };
+    refused_when(&other_issuer, "sso_forged").await;
 
     // Cancelled at the provider.
     let b = a_browser();

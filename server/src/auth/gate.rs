@@ -226,10 +226,7 @@ async fn token_call(auth: &Auth, mut req: Request, next: Next, presented: &str) 
         Ok(Err(refused)) => {
             crate::metrics::global().sign_in_failures.inc();
             // Counted per address, like a guessed password.
-            let source = address.map_or_else(
-                || "an unknown address".to_string(),
-                |a| super::throttle::address_key(a).to_string(),
-            );
+            let source = super::refusals::address_source(address);
             auth.refusals
                 .record(Refused {
                     source: &source,

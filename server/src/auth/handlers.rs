@@ -104,10 +104,7 @@ pub async fn sign_in(State(auth): State<Arc<Auth>>, session: Session, req: Reque
         LocalSignIn::Off => false,
     };
     if !local_allowed {
-        let source = address.map_or_else(
-            || "an unknown address".to_string(),
-            |a| super::throttle::address_key(a).to_string(),
-        );
+        let source = super::refusals::address_source(address);
         auth.refusals
             .record(Refused {
                 source: &source,
@@ -334,10 +331,7 @@ pub async fn sso_callback(
         Ok(who) => who,
         Err(e) => {
             tracing::warn!(error = %e, "a sign-in through the identity provider was refused");
-            let source = address.map_or_else(
-                || "an unknown address".to_string(),
-                |a| super::throttle::address_key(a).to_string(),
-            );
+            let source = super::refusals::address_source(address);
             auth.refusals
                 .record(Refused {
                     source: &source,

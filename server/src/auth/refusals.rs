@@ -38,6 +38,16 @@ pub struct Refused<'a> {
     pub detail: Option<String>,
 }
 
+/// The budget a refusal of an anonymous request counts against: its
+/// address, IPv6 per /64 (as the sign-in throttle counts), so a client
+/// cannot rotate addresses to write more.
+pub fn address_source(address: Option<std::net::IpAddr>) -> String {
+    address.map_or_else(
+        || "an unknown address".to_string(),
+        |a| super::throttle::address_key(a).to_string(),
+    )
+}
+
 pub struct Refusals {
     audit: Arc<AuditLog>,
     budgets: KeyedBuckets<String>,

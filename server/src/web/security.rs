@@ -88,10 +88,7 @@ pub async fn same_site_only(State(guard): State<SameSite>, req: Request, next: N
         let address = ClientAddr::of(&req);
         // Counted like the sign-in throttle counts: IPv6 per /64, so a
         // client cannot rotate addresses to write more.
-        let source = address.map_or_else(
-            || "an unknown address".to_string(),
-            |a| crate::auth::throttle::address_key(a).to_string(),
-        );
+        let source = crate::auth::refusals::address_source(address);
         guard
             .refusals
             .record(Refused {
