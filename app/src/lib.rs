@@ -164,7 +164,7 @@ fn TopNav() -> impl IntoView {
             <span class="who" data-role=caller.role.as_str()>
                 {caller.name.clone()} " · " {caller.role.as_str()}
             </span>
-            <a href="/password">"Password"</a>
+            {(!caller.via_provider).then(|| view! { <a href="/password">"Password"</a> })}
             <form method="post" action="/signout" class="signout">
                 <button type="submit">"Sign out"</button>
             </form>

@@ -149,6 +149,10 @@ pub struct Caller {
     /// the second pair of eyes, nor make itself more.
     #[serde(default)]
     pub service: bool,
+    /// Signs in through the identity provider, which keeps their
+    /// password: this console has none of theirs to change.
+    #[serde(default)]
+    pub via_provider: bool,
 }
 
 /// Why a demo user may not manage users.
@@ -173,6 +177,7 @@ impl Caller {
             role: Role::Admin,
             demo: false,
             service: false,
+            via_provider: false,
         }
     }
 

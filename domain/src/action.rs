@@ -694,6 +694,7 @@ mod tests {
             role: Role::Operator,
             demo: false,
             service: false,
+            via_provider: false,
         };
         let destroy: Action = ProviderAction::DestroyPeering {
             space: "spaces-peering-example".parse().unwrap(),

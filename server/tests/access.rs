@@ -210,6 +210,7 @@ async fn console_checks_the_role_itself() {
         role: Role::Viewer,
         demo: false,
         service: false,
+        via_provider: false,
     };
     use app::console::Console as _;
     use domain::action::{Action, ProviderAction, UserAction};
@@ -234,6 +235,7 @@ async fn console_checks_the_role_itself() {
         role: Role::Admin,
         demo: true,
         service: false,
+        via_provider: false,
     };
     let e = c
         .console

@@ -241,6 +241,18 @@ async fn a_first_sign_in_makes_the_user_and_the_groups_set_the_role_every_time()
 
     let first = signed_in(&c, "u-1001").await;
     assert_eq!(users_status(&c, &first).await, 200, "alice is an admin");
+    // Her password is the provider's: the console offers none to change.
+    let page = |path: &'static str| {
+        let first = first.clone();
+        let url = format!("{}{path}", c.base);
+        async move { first.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(!page("/").await.contains("href=\"/password\""));
+    assert!(
+        page("/password")
+            .await
+            .contains("identity provider, which keeps your")
+    );
     let users: UsersView = c.read("users", &[]).await;
     let alice = users.users.iter().find(|u| u.name == "alice").unwrap();
     assert_eq!((alice.role, alice.kind), (Role::Admin, UserKind::Provider));
@@ -601,4 +613,105 @@ async fn an_anonymous_flood_of_sign_in_starts_keeps_few_pending() {
     println!("300 parallel starts in {took:?}: {to_provider} went on, {held_back} held back");
     assert!(pending <= 40, "{pending} sign-ins wait in the database");
     assert_eq!(pending as usize, to_provider);
+}
+
+/// Calls server function `name` as `client` (a browser signed in through
+/// the provider), from a page of the console.
+async fn call_as(
+    c: &Console,
+    client: &reqwest::Client,
+    name: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let res = client
+        .post(format!("{}/api/{name}", c.base))
+        .header("sec-fetch-site", "same-origin")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+#[tokio::test]
+async fn a_role_from_the_provider_counts_for_four_eyes_from_when_the_console_saw_it() {
+    let idp = IdentityProvider::start().await;
+    idp.set(&[("olga", "u-8008", &["sp-operators"])], 0);
+    // A new console's policy: an accept waits for another person.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    crate::common::make_users(&db).await;
+    let flags = idp.flags();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let c = Console::start_in(dir, db, &flags).await;
+    let asked_for = |pcx: &str| {
+        let view = c.read::<domain::views::SpaceView>("space", &[("space", crate::common::SPACE)]);
+        let pcx = pcx.to_string();
+        async move {
+            view.await
+                .approvals
+                .requests
+                .iter()
+                .find(|r| {
+                    r.record.target == pcx
+                        && r.record.state == domain::approval::ApprovalState::Pending
+                })
+                .map(|r| r.record.id.to_string())
+                .expect("a request")
+        }
+    };
+
+    // Asked for before olga was ever seen here...
+    let operator = c.in_process_as(Some(Role::Operator)).await;
+    let ask = |pcx: &'static str| {
+        [
+            ("space", crate::common::SPACE),
+            ("pcx_id", pcx),
+            ("reason", "NET-7"),
+        ]
+    };
+    let (status, body) = operator.call("accept_peering", &ask("pcx-111aaa111")).await;
+    assert_eq!(status, 200, "{body}");
+    let before = asked_for("pcx-111aaa111").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    // ...so her approval would not count: she could not have decided it
+    // when it was asked.
+    let olga = signed_in(&c, "u-8008").await;
+    let (status, body) = call_as(
+        &c,
+        &olga,
+        "approve",
+        &[("request", &before), ("comment", "")],
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.to_string().contains("after this request was made"),
+        "{body}"
+    );
+    assert!(
+        body.to_string().contains("Test IdP (identity provider)"),
+        "{body}"
+    );
+
+    // Asked again now, it is hers to decide.
+    let (status, body) = operator.call("withdraw", &[("request", &before)]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = operator.call("accept_peering", &ask("pcx-111aaa111")).await;
+    assert_eq!(status, 200, "{body}");
+    let after = asked_for("pcx-111aaa111").await;
+    let (status, body) = call_as(
+        &c,
+        &olga,
+        "approve",
+        &[("request", &after), ("comment", "ok")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
 }

@@ -560,3 +560,60 @@ async fn a_token_is_kept_hashed_found_by_itself_and_revoked_for_good() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_identity_provider_makes_and_moves_a_person_by_their_sub() {
+    on_both(|backend| async move {
+        let at = fresh_database(backend).await;
+        let users = Users::new(server::db::open(&at.location).await.unwrap());
+        admin(&users, "alice").await;
+        let idp = Granted::by("Okta (identity provider)");
+        let alice = "alice".parse().unwrap();
+        // A name taken here is someone else's: the newcomer gets a number.
+        users
+            .sync_from_provider("u-1", &alice, Some(Role::Operator), idp)
+            .await
+            .unwrap();
+        let made = users.by_subject("u-1").await.unwrap().unwrap();
+        assert_eq!(
+            (made.name.as_str(), made.role()),
+            ("alice-2", Role::Operator)
+        );
+        assert!(!made.has_password());
+        // No group: disabled, sessions over; back in one: enabled again.
+        users
+            .sync_from_provider("u-1", &alice, None, idp)
+            .await
+            .unwrap();
+        let off = users.by_subject("u-1").await.unwrap().unwrap();
+        assert!(off.disabled && off.session_epoch > made.session_epoch);
+        users
+            .sync_from_provider("u-1", &alice, Some(Role::Admin), idp)
+            .await
+            .unwrap();
+        let back = users.by_subject("u-1").await.unwrap().unwrap();
+        assert!(!back.disabled && back.role() == Role::Admin);
+        // Disabled by an admin here, the provider does not enable them.
+        users
+            .set_disabled(&"alice-2".parse().unwrap(), true, Granted::by("alice"))
+            .await
+            .unwrap();
+        let refused = users
+            .sync_from_provider("u-1", &alice, Some(Role::Admin), idp)
+            .await;
+        assert!(refused.is_err(), "{refused:?}");
+        let grants = users.grants_of(back.id).await.unwrap();
+        let changes: Vec<_> = grants.iter().map(|g| g.change.as_str()).collect();
+        assert_eq!(
+            changes,
+            ["created", "disabled", "enabled", "role", "disabled"]
+        );
+        // Never seen, in no group: nobody is made.
+        users
+            .sync_from_provider("u-2", &"bob".parse().unwrap(), None, idp)
+            .await
+            .unwrap();
+        assert!(users.by_subject("u-2").await.unwrap().is_none());
+    })
+    .await;
+}

@@ -190,6 +190,21 @@ fn password_message(code: &str) -> Option<String> {
 pub fn PasswordPage() -> impl IntoView {
     let q = use_query_map().read_untracked();
     let error = password_message(&q.get("error").unwrap_or_default());
+    let via_provider = use_context::<crate::me::Me>()
+        .and_then(|me| me.0)
+        .is_some_and(|c| c.via_provider);
+    if via_provider {
+        return view! {
+            <section class="signin">
+                <h1>"Your password"</h1>
+                <p class="note">
+                    "You sign in through the team's identity provider, which keeps your \
+                     password: change it there. This console keeps none of yours."
+                </p>
+            </section>
+        }
+        .into_any();
+    }
     view! {
         <section class="signin">
             <h1>"Set your password"</h1>
@@ -220,6 +235,7 @@ pub fn PasswordPage() -> impl IntoView {
             </form>
         </section>
     }
+    .into_any()
 }
 
 #[cfg(test)]

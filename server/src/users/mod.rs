@@ -95,6 +95,7 @@ impl User {
             role: self.role(),
             demo: self.demo,
             service: self.service(),
+            via_provider: self.subject.is_some(),
         }
     }
 
