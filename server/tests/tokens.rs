@@ -364,3 +364,41 @@ async fn a_scan_finds_a_leaked_token_by_its_prefix() {
     );
     assert_eq!(code, Some(0), "{out}");
 }
+
+#[tokio::test]
+async fn a_flood_of_forged_tokens_is_refused_and_barely_written_down() {
+    let c = Console::start().await;
+    let rows = || async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", c.db.display()))
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    };
+    let before = rows().await;
+    // 500 calls at once from one address, each with a token that looks
+    // right (prefix, checksum) and is no token of this console's.
+    let started = std::time::Instant::now();
+    let c = &c;
+    let answers = futures::future::join_all((0..500).map(|_| async move {
+        let forged = server::users::tokens::generate();
+        with_token(c, &forged, "overview", &[]).await
+    }))
+    .await;
+    let took = started.elapsed();
+    assert!(
+        answers.iter().all(|(status, _)| *status == 401),
+        "{answers:?}"
+    );
+    // Records of refusals from one address: a burst, then one a minute.
+    let written = rows().await - before;
+    println!("500 forged tokens at once: all 401 in {took:?}; {written} history rows written");
+    assert!(written <= 24, "{written} rows for one address's flood");
+    // The console still answers its people at once.
+    let (status, _) = c.call("overview", &[]).await;
+    assert_eq!(status, 200);
+}

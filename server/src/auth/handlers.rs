@@ -1,6 +1,8 @@
-//! The sign-in, sign-out and password forms. They are plain HTML form
-//! posts answered with a redirect, so they work before (and without) the
-//! wasm, and a sign-in always ends in a full page load that carries the new
+//! The sign-in, sign-out and password forms, and the two legs of a sign-in
+//! through the identity provider (its start, and its callback; the
+//! protocol itself is `sso`). The forms are plain HTML form posts
+//! answered with a redirect, so they work before (and without) the wasm,
+//! and a sign-in always ends in a full page load that carries the new
 //! user. What went wrong travels as a short code in the query string, which
 //! the page turns into a message; no free text from the request is echoed.
 

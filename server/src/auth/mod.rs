@@ -1,7 +1,10 @@
-//! Who is signed in, and what they may reach. Users and their argon2
-//! hashes live in SQLite (`users`), sessions in SQLite too (tower-sessions'
-//! store); `gate` resolves each request's session to a `Caller` and refuses
-//! what the caller may not reach, before any page or server function runs.
+//! Who is signed in, and what they may reach. Users (with their argon2
+//! hashes, or the identity provider's `sub`) live in the database
+//! (`users`), and so do sessions (tower-sessions' store). A person signs
+//! in with a password (`handlers`) or through the identity provider
+//! (`sso`); automation shows a token (`crate::users::tokens`). `gate`
+//! resolves each request's token or session to a `Caller` and refuses what
+//! the caller may not reach, before any page or server function runs.
 
 pub mod bootstrap;
 pub mod gate;
