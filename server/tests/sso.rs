@@ -201,18 +201,9 @@ async fn through_provider(
     panic!("the sign-in went round in circles");
 }
 
-/// A client like a browser: cookies, no redirects followed by itself.
-fn a_browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 /// Signs `login` in on a browser of its own; the browser, signed in.
 async fn signed_in(c: &Console, login: &str) -> reqwest::Client {
-    let b = a_browser();
+    let b = browser();
     match through_provider(&b, &c.base, login, false, |u| u).await {
         Outcome::SignedIn(next) => assert_eq!(next, "/audit"),
         other => panic!("{login} was not signed in: {other:?}"),
@@ -225,7 +216,6 @@ async fn signed_in(c: &Console, login: &str) -> reqwest::Client {
 async fn users_status(c: &Console, client: &reqwest::Client) -> u16 {
     client
         .post(format!("{}/api/users", c.base))
-        .header("sec-fetch-site", "same-origin")
         .send()
         .await
         .unwrap()
@@ -318,7 +308,7 @@ async fn someone_in_no_group_is_refused_and_their_sessions_end() {
     let c = console_with(&idp, &[]).await;
 
     // Never seen, in no group: refused, and no user is made.
-    let b = a_browser();
+    let b = browser();
     let out = through_provider(&b, &c.base, "u-6666", false, |u| u).await;
     assert!(
         matches!(&out, Outcome::Refused(code) if code == "sso_no_group"),
@@ -341,7 +331,7 @@ async fn someone_in_no_group_is_refused_and_their_sessions_end() {
     let open = signed_in(&c, "u-3003").await;
     assert_eq!(users_status(&c, &open).await, 403, "an operator");
     idp.set(&[("bob", "u-3003", &[])], 0);
-    let again = a_browser();
+    let again = browser();
     let out = through_provider(&again, &c.base, "u-3003", false, |u| u).await;
     assert!(
         matches!(&out, Outcome::Refused(code) if code == "sso_no_group"),
@@ -372,8 +362,8 @@ async fn a_forged_replayed_or_tampered_callback_is_refused() {
 
     // Carried to another browser (a sign-in forged onto someone else):
     // that browser never started it.
-    let victim = a_browser();
-    let attacker = a_browser();
+    let victim = browser();
+    let attacker = browser();
     let Outcome::Callback(callback) =
         through_provider(&attacker, &c.base, "u-4004", false, |_| String::new()).await
     else {
@@ -398,7 +388,7 @@ async fn a_forged_replayed_or_tampered_callback_is_refused() {
     // A state changed on the way; a code changed on the way (the provider
     // refuses it); an answer that names another issuer (a mix-up).
     let refused_when = async |change: &dyn Fn(String) -> String, want: &str| {
-        let b = a_browser();
+        let b = browser();
         let out = through_provider(&b, &c.base, "u-4004", false, change).await;
         assert!(
             matches!(&out, Outcome::Refused(code) if code == want),
@@ -426,7 +416,7 @@ async fn a_forged_replayed_or_tampered_callback_is_refused() {
     refused_when(&other_issuer, "sso_forged").await;
 
     // Cancelled at the provider.
-    let b = a_browser();
+    let b = browser();
     let Outcome::AtConsent(abort) = through_provider(&b, &c.base, "u-4004", true, |u| u).await
     else {
         panic!("no consent page")
@@ -455,7 +445,7 @@ async fn an_unreachable_provider_or_a_clock_off_by_minutes_is_a_page_not_an_erro
     let idp = IdentityProvider::start().await;
     idp.set(&[("dan", "u-5005", &["sp-viewers"])], 300);
     let c = console_with(&idp, &[]).await;
-    let b = a_browser();
+    let b = browser();
     let out = through_provider(&b, &c.base, "u-5005", false, |u| u).await;
     assert!(
         matches!(&out, Outcome::Refused(code) if code == "sso_clock"),
@@ -480,7 +470,7 @@ async fn an_unreachable_provider_or_a_clock_off_by_minutes_is_a_page_not_an_erro
         "sp-admins",
     ])
     .await;
-    let b = a_browser();
+    let b = browser();
     let res = b
         .get(format!("{}/signin/sso", c.base))
         .send()
@@ -580,7 +570,7 @@ async fn signing_out_goes_on_to_the_provider() {
 async fn an_anonymous_flood_of_sign_in_starts_keeps_few_pending() {
     let idp = IdentityProvider::start().await;
     let c = console_with(&idp, &[]).await;
-    let b = a_browser();
+    let b = browser();
     // 300 starts at once from one address, none of them ever finished.
     let started = std::time::Instant::now();
     let answers = futures::future::join_all((0..300).map(|_| {
@@ -613,29 +603,6 @@ async fn an_anonymous_flood_of_sign_in_starts_keeps_few_pending() {
     println!("300 parallel starts in {took:?}: {to_provider} went on, {held_back} held back");
     assert!(pending <= 40, "{pending} sign-ins wait in the database");
     assert_eq!(pending as usize, to_provider);
-}
-
-/// Calls server function `name` as `client` (a browser signed in through
-/// the provider), from a page of the console.
-async fn call_as(
-    c: &Console,
-    client: &reqwest::Client,
-    name: &str,
-    form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let res = client
-        .post(format!("{}/api/{name}", c.base))
-        .header("sec-fetch-site", "same-origin")
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    )
 }
 
 #[tokio::test]
@@ -683,11 +650,11 @@ async fn a_role_from_the_provider_counts_for_four_eyes_from_when_the_console_saw
     // ...so her approval would not count: she could not have decided it
     // when it was asked.
     let olga = signed_in(&c, "u-8008").await;
-    let (status, body) = call_as(
-        &c,
+    let (status, body) = crate::common::call_at(
+        &c.base,
         &olga,
         "approve",
-        &[("request", &before), ("comment", "")],
+        &[("request", before.as_str()), ("comment", "")],
     )
     .await;
     assert_eq!(status, 403, "{body}");
@@ -701,16 +668,18 @@ async fn a_role_from_the_provider_counts_for_four_eyes_from_when_the_console_saw
     );
 
     // Asked again now, it is hers to decide.
-    let (status, body) = operator.call("withdraw", &[("request", &before)]).await;
+    let (status, body) = operator
+        .call("withdraw", &[("request", before.as_str())])
+        .await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = operator.call("accept_peering", &ask("pcx-111aaa111")).await;
     assert_eq!(status, 200, "{body}");
     let after = asked_for("pcx-111aaa111").await;
-    let (status, body) = call_as(
-        &c,
+    let (status, body) = crate::common::call_at(
+        &c.base,
         &olga,
         "approve",
-        &[("request", &after), ("comment", "ok")],
+        &[("request", after.as_str()), ("comment", "ok")],
     )
     .await;
     assert_eq!(status, 200, "{body}");

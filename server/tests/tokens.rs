@@ -25,19 +25,12 @@ fn make_token(c: &Console, name: &str, role: &str) -> String {
 /// Calls server function `name` with `token` only (no cookie), as a CI job
 /// with curl does.
 async fn with_token(c: &Console, token: &str, name: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/{name}", c.base))
-        .bearer_auth(token)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    crate::common::call_at(&c.base, &crate::common::browser_with(headers), name, form).await
 }
 
 fn expect_peer(account: &'static str) -> Vec<(&'static str, String)> {
