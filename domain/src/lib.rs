@@ -12,6 +12,7 @@ pub mod ids;
 pub mod kind;
 pub mod model;
 pub mod notify;
+pub mod plan;
 pub mod policy;
 pub mod rules;
 pub mod validate;

@@ -182,7 +182,8 @@ pub fn cidr(input: &str) -> Result<Ipv4Net, String> {
     Ok(net)
 }
 
-const RFC1918: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+/// The private ranges (RFC 1918) a peered VPC must use, in address order.
+pub const RFC1918: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 
 /// Whether a block lies inside the private ranges peering requires.
 pub fn is_rfc1918(net: &Ipv4Net) -> bool {
