@@ -60,6 +60,12 @@ pub trait Console: Send + Sync + 'static {
     async fn ready(&self) -> Result<(), String> {
         Ok(())
     }
+    /// A space's peerings as Terraform (HCL): accepters with their
+    /// imports, the peering-info data source, the AWS side as a template.
+    async fn terraform(&self, who: &Caller, space: &SpaceRef) -> Result<String, AppError>;
+    /// Every space's peerings, one row each, with expected-peer notes.
+    async fn inventory(&self, who: &Caller)
+    -> Result<Vec<domain::views::InventoryRow>, AppError>;
     /// Every user, for the user admin page.
     async fn users(&self, who: &Caller) -> Result<domain::views::UsersView, AppError>;
     /// Carries out one change on behalf of `who`.

@@ -94,6 +94,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=pages::overview::OverviewPage ssr=SsrMode::Async />
                         <Route path=path!("/spaces/:space") view=pages::space::SpacePage ssr=SsrMode::Async />
                         <Route
+                            path=path!("/spaces/:space/terraform")
+                            view=pages::export::TerraformPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
                             path=path!("/spaces/:space/peerings/:pcx/:what")
                             view=pages::space_dialogs::PeeringDialogPage
                             ssr=SsrMode::Async

@@ -243,6 +243,13 @@ pub struct Overview {
     /// What the watcher that sends notifications costs of that budget.
     #[serde(default)]
     pub watch: Option<crate::notify::WatchStatus>,
+    /// Each space's address plan, for the estate at a glance (the spaces
+    /// whose peering info could be read).
+    #[serde(default)]
+    pub plans: Vec<crate::plan::Plan>,
+    /// The accounts and VPCs peered with more than one space.
+    #[serde(default)]
+    pub shared: Vec<crate::plan::SharedPeer>,
 }
 
 /// The provider's `RateLimit-Remaining`, and when it was reported.

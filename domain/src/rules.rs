@@ -33,6 +33,8 @@ impl Rule {
 pub const SERVER_FN_RULES: &[(&str, Rule)] = &[
     ("/api/overview", Rule::Read(Permission::View)),
     ("/api/space", Rule::Read(Permission::View)),
+    ("/api/terraform", Rule::Read(Permission::View)),
+    ("/api/peerings_inventory", Rule::Read(Permission::View)),
     ("/api/audit", Rule::Read(Permission::View)),
     ("/api/alarm", Rule::Read(Permission::View)),
     (

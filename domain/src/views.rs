@@ -177,3 +177,53 @@ pub struct PrivateLinkView {
     #[serde(default)]
     pub requests: Vec<ApprovalView>,
 }
+
+/// One peering of the inventory: every space's peerings, for the team's
+/// spreadsheets and audits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryRow {
+    pub space: String,
+    pub pcx_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub cidr_blocks: Vec<String>,
+    pub aws_account_id: Option<String>,
+    pub aws_vpc_id: Option<String>,
+    pub aws_region: Option<String>,
+    /// When a pending request expires (RFC 3339), if it does.
+    pub expires: Option<String>,
+    /// For a pending request: `expected` or `unexpected`.
+    pub expectation: Option<String>,
+    /// The note of the expected peer it matches, if any.
+    pub expected_note: Option<String>,
+}
+
+impl InventoryRow {
+    /// The row of peering `p` of `space`, matched against the team's
+    /// expected peers at `now`.
+    pub fn of(
+        space: &str,
+        p: &Peering,
+        expected: &[crate::policy::ExpectedPeer],
+        now: &str,
+    ) -> Self {
+        let expectation = crate::policy::expectation_of(p, expected, now).map(|e| match e {
+            Expectation::Expected(_) => "expected".to_string(),
+            Expectation::Unexpected => "unexpected".to_string(),
+        });
+        Self {
+            space: space.to_string(),
+            pcx_id: p.pcx_id.clone(),
+            kind: p.kind.to_string(),
+            status: p.status.to_string(),
+            cidr_blocks: p.all_cidrs(),
+            aws_account_id: p.aws_account_id.clone(),
+            aws_vpc_id: p.aws_vpc_id.clone(),
+            aws_region: p.aws_region.clone(),
+            expires: p.expires.clone().filter(|e| !e.is_empty()),
+            expectation,
+            expected_note: crate::policy::expected_match(p, expected, now).map(|e| e.note.clone()),
+        }
+    }
+}

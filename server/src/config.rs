@@ -54,6 +54,10 @@ pub enum Command {
     Token(TokenArgs),
     /// Check, export, and hand out the key to check, the audit history.
     Audit(AuditArgs),
+    /// Write what a console knows for other tools, asked of the console
+    /// with a token for automation: `terraform --space S` (its peerings as
+    /// Terraform) or `peerings` (every space's, as CSV or JSON).
+    Export(ExportArgs),
     /// Show or set the approval policy (who must approve what).
     Policy(PolicyArgs),
     /// Copy the database consistently while the console runs, and verify
@@ -226,6 +230,55 @@ pub enum UserAction {
     Disable { name: String },
     /// Enable a disabled user again.
     Enable { name: String },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ExportArgs {
+    /// What to write.
+    #[arg(value_enum)]
+    pub what: ExportWhat,
+    /// The space, for `terraform`.
+    #[arg(long, required_if_eq("what", "terraform"))]
+    pub space: Option<String>,
+    /// For `peerings`: csv or json.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+    /// The console to ask.
+    #[arg(
+        long,
+        env = "SPACEPORT_URL",
+        default_value = "http://127.0.0.1:3000"
+    )]
+    pub console: url::Url,
+    /// A token for automation (`spaceport token create`; a viewer's will
+    /// do), from the environment only (SPACEPORT_TOKEN) or from
+    /// --token-file.
+    #[arg(long, env = "SPACEPORT_TOKEN", hide_env_values = true, hide = true)]
+    pub token: Option<String>,
+    /// A file holding the token (or set SPACEPORT_TOKEN).
+    #[arg(long, env = "SPACEPORT_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+impl ExportArgs {
+    /// Reads the token from its file, if one is named.
+    pub fn read_secret_files(&mut self) -> Result<(), String> {
+        read_secret(&mut self.token, self.token_file.as_deref(), |t| {
+            Ok(t.to_string())
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportWhat {
+    Terraform,
+    Peerings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -552,7 +605,7 @@ impl SimArgs {
 }
 
 /// The arguments that hold secrets, by the subcommand they belong to.
-const SECRETS: [(Option<&str>, &str, &str); 7] = [
+const SECRETS: [(Option<&str>, &str, &str); 8] = [
     (None, "api_key", "HEROKU_API_KEY"),
     (None, "metrics_token", "SPACEPORT_METRICS_TOKEN"),
     (None, "oidc_client_secret", "SPACEPORT_OIDC_CLIENT_SECRET"),
@@ -564,6 +617,7 @@ const SECRETS: [(Option<&str>, &str, &str); 7] = [
         "SPACEPORT_OIDC_CLIENT_SECRET",
     ),
     (Some("sim"), "token", "SPACEPORT_SIM_TOKEN"),
+    (Some("export"), "token", "SPACEPORT_TOKEN"),
 ];
 
 /// Refuses a secret given on the command line (the process list shows

@@ -13,6 +13,8 @@ pub mod cache;
 pub mod config;
 pub mod console;
 pub mod db;
+pub mod export;
+pub mod export_command;
 pub mod gateway;
 pub mod limit;
 pub mod listener;

@@ -21,6 +21,7 @@ async fn run() -> std::process::ExitCode {
     let secrets = match &mut cli.command {
         Some(Command::Serve(args)) => args.read_secret_files(),
         Some(Command::Sim(args)) => args.read_secret_files(),
+        Some(Command::Export(args)) => args.read_secret_files(),
         None => cli.serve.read_secret_files(),
         Some(_) => Ok(()),
     };
@@ -72,6 +73,9 @@ async fn run() -> std::process::ExitCode {
                 }
             };
         }
+        Some(Command::Export(args)) => server::export_command::run(args)
+            .await
+            .map_err(|e| e.to_string()),
         Some(Command::Audit(args)) => {
             return match server::audit_command::run(args).await {
                 Ok(true) => std::process::ExitCode::SUCCESS,

@@ -51,7 +51,20 @@ impl Console for Fake {
             freshness: fresh(),
             provider_budget: None,
             watch: None,
+            plans: vec![],
+            shared: vec![],
         })
+    }
+
+    async fn terraform(&self, _: &Caller, space: &SpaceRef) -> Result<String, AppError> {
+        Err(AppError::NotFound(format!("No space \"{space}\" here.")))
+    }
+
+    async fn inventory(
+        &self,
+        _: &Caller,
+    ) -> Result<Vec<domain::views::InventoryRow>, AppError> {
+        Ok(vec![])
     }
 
     async fn space(&self, _: &Caller, space: &SpaceRef) -> Result<SpaceView, AppError> {

@@ -3,7 +3,10 @@
 
 use crate::components::{FreshnessNote, Loaded};
 use crate::error::FnError;
+use crate::pages::export::inventory_file;
+use crate::pages::plan::{FreeBlockFinder, PlanPicture, Taken};
 use domain::model::{Overview, PROVIDER_HOURLY_CALLS};
+use domain::plan::{Plan, SharedPeer};
 use domain::validate::relative_time;
 use leptos::prelude::*;
 
@@ -21,7 +24,98 @@ pub fn OverviewPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_overview());
     view! {
         <h1>"Private Spaces"</h1>
-        <Loaded data fallback="Loading spaces…" view=|overview| view! { <SpaceList overview /> } />
+        <Loaded
+            data
+            fallback="Loading spaces…"
+            view=|overview: Overview| {
+                let plans = overview.plans.clone();
+                let shared = overview.shared.clone();
+                view! {
+                    <SpaceList overview />
+                    {view! { <Estate plans shared /> }.into_any()}
+                }
+            }
+        />
+    }
+}
+
+/// Every space's plan side by side, the peers several spaces share, and
+/// the finder across spaces: overlaps between spaces that will share a
+/// peer show before anyone asks.
+#[component]
+fn Estate(plans: Vec<Plan>, shared: Vec<SharedPeer>) -> impl IntoView {
+    let taken: Vec<Taken> = plans.iter().map(Taken::of).collect();
+    let shared_rows = shared
+        .into_iter()
+        .map(|p| {
+            let clash = !p.clashes.is_empty();
+            let account = p.aws_account_id.clone();
+            view! {
+                <tr class=clash.then_some("clash") data-shared=account>
+                    <td><code>{p.aws_account_id}</code></td>
+                    <td>{p.vpc_id.map(|v| view! { <code>{v}</code> }.into_any()).unwrap_or_else(|| "its VPCs".into_any())}</td>
+                    <td>{p.spaces.join(", ")}</td>
+                    <td>
+                        {if clash {
+                            p.clashes.join("; ")
+                        } else {
+                            "No overlap between these spaces.".to_string()
+                        }}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel estate">
+            <h2>"Address plans"</h2>
+            <p class="actions">
+                "Every space's peerings as an inventory, with expected-peer notes and expiry: "
+                <a href=inventory_file("csv") download="peerings.csv">"CSV"</a>
+                " · "
+                <a href=inventory_file("json") download="peerings.json">"JSON"</a>
+            </p>
+            <div class="plans-grid">
+                {plans
+                    .into_iter()
+                    .map(|plan| {
+                        let href = format!("/spaces/{}#address-plan", plan.space);
+                        let clashes = plan.clashes.len();
+                        let name = plan.space.clone();
+                        let key = plan.space.clone();
+                        view! {
+                            <figure class="plan-card" data-space=key>
+                                <figcaption>
+                                    <a href=href>{name}</a>
+                                    {(clashes > 0)
+                                        .then(|| {
+                                            view! {
+                                                <span class="marker clash">
+                                                    {format!("{clashes} overlap{}", if clashes == 1 { "" } else { "s" })}
+                                                </span>
+                                            }
+                                        })}
+                                </figcaption>
+                                <PlanPicture plan />
+                            </figure>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+            <h3>"Peers of more than one space"</h3>
+            <table class="shared-peers">
+                <thead>
+                    <tr>
+                        <th>"AWS account"</th>
+                        <th>"VPC"</th>
+                        <th>"Spaces"</th>
+                        <th>"Overlaps"</th>
+                    </tr>
+                </thead>
+                <tbody>{shared_rows}</tbody>
+            </table>
+            <FreeBlockFinder spaces=taken />
+        </section>
     }
 }
 

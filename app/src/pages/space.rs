@@ -11,12 +11,14 @@ use crate::me::i_can;
 use crate::pages::approvals::WithdrawButton;
 use crate::pages::expected::ExpectedPeers;
 use crate::pages::inbox::ExpectationMarker;
+use crate::pages::plan::AddressPlan;
 use domain::access::Permission;
 use domain::action::Answer;
 use domain::approval::ApprovalState;
 use domain::ids::{PcxId, SpaceRef, parse};
 use domain::kind::AuditName;
 use domain::model::{ActionResult, Peering, PeeringInfo, PeeringStatus};
+use domain::plan::Plan;
 use domain::policy::expectation_of;
 use domain::views::SpaceApprovals;
 use domain::views::SpaceView;
@@ -80,12 +82,19 @@ pub fn SpacePage() -> impl IntoView {
                 <FreshnessNote freshness=view.freshness.clone() />
                 {view! { <PeeringInfoPanel info=view.info.clone() /> }.into_any()}
                 {view! { <Peerings space=space() view=view.clone() wanted /> }.into_any()}
+                {view! { <AddressPlan plan=Plan::of(&view.name, &view.info, &view.peerings) /> }
+                    .into_any()}
             </div>
             {view! { <ExpectedPeers view space=space() /> }.into_any()}
         }
     };
     view! {
         <h1>{space}</h1>
+        <p class="page-links">
+            <a href=move || format!("/spaces/{}#address-plan", space())>"Address plan"</a>
+            " · "
+            <a href=move || format!("/spaces/{}/terraform", space())>"Export to Terraform"</a>
+        </p>
         <Loaded data fallback="Loading the space…" view=render />
         {move || {
             view! { <crate::pages::privatelink::DataAddons space=space() /> }

@@ -134,13 +134,15 @@ impl Console for ServerConsole {
         let now = rfc3339(OffsetDateTime::now_utc());
         let all = self.shown("").await?;
         let expected = &all.expected;
-        let reads = futures::future::join_all(
-            spaces
-                .value
-                .iter()
-                .map(|s| self.gateway.read_peerings(&s.name)),
-        )
-        .await;
+        let (reads, infos) = tokio::join!(
+            futures::future::join_all(
+                spaces
+                    .value
+                    .iter()
+                    .map(|s| self.gateway.read_peerings(&s.name)),
+            ),
+            futures::future::join_all(spaces.value.iter().map(|s| self.gateway.read_info(&s.name)))
+        );
         let mut times = vec![(spaces.at, spaces.stale_error.as_ref())];
         let summaries: Vec<SpaceSummary> = spaces
             .value
@@ -200,7 +202,21 @@ impl Console for ServerConsole {
                 }
             })
             .collect();
+        // The plans of the spaces whose info and peerings were read; a
+        // space that failed says so in its row.
+        let mut plans = Vec::new();
+        let mut by_space = std::collections::BTreeMap::new();
+        for ((s, read), info) in spaces.value.iter().zip(&reads).zip(&infos) {
+            if let (Ok(r), Ok(i)) = (read, info) {
+                times.push((i.at, i.stale_error.as_ref()));
+                plans.push(domain::plan::Plan::of(&s.name, &i.value, &r.value));
+                by_space.insert(s.name.clone(), r.value.to_vec());
+            }
+        }
+        let shared = domain::plan::shared_peers(&plans, &by_space);
         Ok(Overview {
+            plans,
+            shared,
             spaces: summaries,
             freshness: freshness(times),
             provider_budget: self.gateway.client().budget().map(|b| {
@@ -233,6 +249,49 @@ impl Console for ServerConsole {
             peerings: Arc::unwrap_or_clone(peerings.value),
             approvals,
         })
+    }
+
+    async fn terraform(&self, who: &Caller, space: &SpaceRef) -> Result<String, AppError> {
+        who.require(Permission::View)?;
+        let space = self.gateway.space_named(space).await?;
+        let (info, peerings) = tokio::join!(
+            self.gateway.read_info(&space),
+            self.gateway.read_peerings(&space)
+        );
+        let (info, peerings) = (info?, peerings?);
+        crate::export::terraform::render(&space, &info.value, &peerings.value).map_err(|e| {
+            tracing::error!(error = %e, %space, "the Terraform could not be written");
+            AppError::Internal
+        })
+    }
+
+    async fn inventory(
+        &self,
+        who: &Caller,
+    ) -> Result<Vec<domain::views::InventoryRow>, AppError> {
+        who.require(Permission::View)?;
+        let spaces = self.gateway.read_spaces().await?;
+        let now = rfc3339(OffsetDateTime::now_utc());
+        let all = self.shown("").await?;
+        let reads = futures::future::join_all(
+            spaces
+                .value
+                .iter()
+                .map(|s| self.gateway.read_peerings(&s.name)),
+        )
+        .await;
+        let mut rows = Vec::new();
+        for (s, read) in spaces.value.iter().zip(reads) {
+            // An inventory with a space missing would mislead an audit:
+            // the whole read fails instead.
+            let read = read?;
+            rows.extend(
+                read.value
+                    .iter()
+                    .map(|p| domain::views::InventoryRow::of(&s.name, p, &all.expected, &now)),
+            );
+        }
+        Ok(rows)
     }
 
     async fn data_addons(

@@ -26,6 +26,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub use sessions::Sessions;
 
 mod assets;
+mod downloads;
 mod security;
 mod sessions;
 pub mod site_files;
@@ -106,6 +107,7 @@ pub fn app(state: AppState, sessions: Sessions) -> Router {
         .route("/password", post(handlers::change_password))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .merge(downloads::routes())
         .nest("/pkg", assets::service(&state.leptos.site_root))
         .leptos_routes_with_context(
             &state,
