@@ -7,6 +7,8 @@
 #   wasm-opt from the npm package binaryen@132.0.0 (release builds only)
 #   Debian's chromium (end-to-end tests; Playwright itself is end2end/'s npm dependency)
 #   Debian's sqlite3 (end-to-end tests: one console's history is edited with it)
+#   python-hcl2 8.1.4 from PyPI, in a virtualenv in .tools/hcl2 (tests: an HCL
+#   parser independent of the one that writes the Terraform export)
 #
 # Usage: scripts/ensure-tools.sh [build|e2e]   (default: build)
 set -euo pipefail
@@ -53,5 +55,11 @@ if [ "$want" = e2e ] && ! command -v sqlite3 >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq sqlite3 >/dev/null
+fi
+if [ "$want" = e2e ] && ! .tools/hcl2/bin/python -c 'import hcl2' 2>/dev/null; then
+  log "installing python-hcl2 8.1.4 into .tools/hcl2"
+  rm -rf .tools/hcl2
+  python3 -m venv .tools/hcl2
+  .tools/hcl2/bin/pip install --quiet --disable-pip-version-check python-hcl2==8.1.4
 fi
 log "tools ready"

@@ -10,8 +10,8 @@ use domain::access::Caller;
 use domain::action::{Action, Answer, Done};
 use domain::error::AppError;
 use domain::ids::{AddonName, SpaceRef};
-use domain::model::{AuditPage, AuditQuery, DataAddonSummary, IntegrityAlarm, Overview};
-use domain::views::{PrivateLinkView, SpaceView};
+use domain::model::{AuditPage, AuditQuery, DataAddonSummary, IntegrityAlarm};
+use domain::views::{Overview, PrivateLinkView, SpaceView};
 use std::sync::Arc;
 
 #[async_trait::async_trait]
@@ -64,8 +64,7 @@ pub trait Console: Send + Sync + 'static {
     /// imports, the peering-info data source, the AWS side as a template.
     async fn terraform(&self, who: &Caller, space: &SpaceRef) -> Result<String, AppError>;
     /// Every space's peerings, one row each, with expected-peer notes.
-    async fn inventory(&self, who: &Caller)
-    -> Result<Vec<domain::views::InventoryRow>, AppError>;
+    async fn inventory(&self, who: &Caller) -> Result<Vec<domain::views::InventoryRow>, AppError>;
     /// Every user, for the user admin page.
     async fn users(&self, who: &Caller) -> Result<domain::views::UsersView, AppError>;
     /// Carries out one change on behalf of `who`.

@@ -29,6 +29,9 @@ pub enum Holder {
     SpaceCidr,
     /// One of its dyno CIDRs.
     DynoCidr,
+    /// A block that is both a space CIDR and a dyno CIDR (the provider
+    /// names most twice).
+    SpaceAndDynoCidr,
     /// A block the provider reports as unavailable (its data CIDR, say).
     Unavailable,
     /// 172.17.0.0/16, reserved in every space.
@@ -55,16 +58,16 @@ impl Holder {
             Self::Vpc => "the space's VPC CIDR".into(),
             Self::SpaceCidr => "a space CIDR".into(),
             Self::DynoCidr => "a dyno CIDR".into(),
+            Self::SpaceAndDynoCidr => "a space and dyno CIDR".into(),
             Self::Unavailable => "an unavailable block".into(),
             Self::AlwaysReserved => "reserved in every space".into(),
+            // The provider masks its own peerings' IDs: none is shown.
             Self::Peering {
-                pcx_id,
                 status,
-                managed,
-            } => {
-                let whose = if *managed { "provider-managed " } else { "" };
-                format!("{whose}peering {pcx_id} ({status})")
-            }
+                managed: true,
+                ..
+            } => format!("the provider's own peering, {status}"),
+            Self::Peering { pcx_id, status, .. } => format!("peering {pcx_id}, {status}"),
         }
     }
 
@@ -72,7 +75,7 @@ impl Holder {
     pub fn class(&self) -> String {
         match self {
             Self::Vpc => "plan-vpc".into(),
-            Self::SpaceCidr => "plan-space".into(),
+            Self::SpaceCidr | Self::SpaceAndDynoCidr => "plan-space".into(),
             Self::DynoCidr => "plan-dyno".into(),
             Self::Unavailable => "plan-unavailable".into(),
             Self::AlwaysReserved => "plan-reserved".into(),
@@ -121,7 +124,11 @@ impl Plan {
             ..Plan::default()
         };
         let own = std::iter::once((&info.vpc_cidr, Holder::Vpc))
-            .chain(info.space_cidr_blocks.iter().map(|c| (c, Holder::SpaceCidr)))
+            .chain(
+                info.space_cidr_blocks
+                    .iter()
+                    .map(|c| (c, Holder::SpaceCidr)),
+            )
             .chain(info.dyno_cidr_blocks.iter().map(|c| (c, Holder::DynoCidr)))
             .chain(
                 info.unavailable_cidr_blocks
@@ -150,9 +157,20 @@ impl Plan {
         for (text, holder) in own.chain(reserved).chain(managed).chain(peers) {
             match cidr(&text) {
                 Ok(net) => {
-                    // A block named twice for one holder is drawn once; a
-                    // space CIDR that is also a dyno CIDR is drawn as both.
-                    if !plan.blocks.iter().any(|b| b.net == net && b.holder == holder) {
+                    // A block named twice for one holder is drawn once,
+                    // and a space CIDR that is also a dyno CIDR once too.
+                    if holder == Holder::DynoCidr
+                        && let Some(b) = plan
+                            .blocks
+                            .iter_mut()
+                            .find(|b| b.net == net && b.holder == Holder::SpaceCidr)
+                    {
+                        b.holder = Holder::SpaceAndDynoCidr;
+                    } else if !plan
+                        .blocks
+                        .iter()
+                        .any(|b| b.net == net && b.holder == holder)
+                    {
                         plan.blocks.push(Block { net, holder });
                     }
                 }
@@ -305,7 +323,11 @@ fn free_within(net: Ipv4Net, prefix: u8, hits: &[Ipv4Net], out: &mut Vec<Ipv4Net
         return;
     }
     for half in net.subnets(net.prefix_len() + 1).expect("shorter than /32") {
-        let inside: Vec<Ipv4Net> = hits.iter().copied().filter(|h| overlaps(h, &half)).collect();
+        let inside: Vec<Ipv4Net> = hits
+            .iter()
+            .copied()
+            .filter(|h| overlaps(h, &half))
+            .collect();
         free_within(half, prefix, &inside, out);
     }
 }
@@ -474,11 +496,24 @@ mod tests {
         assert_eq!(plan.clashes.len(), 1, "{plan:?}");
         let clash = &plan.clashes[0];
         assert_eq!(plan.blocks[clash.a].holder, Holder::AlwaysReserved);
-        assert!(matches!(&plan.blocks[clash.b].holder, Holder::Peering { pcx_id, .. } if pcx_id == "pcx-15c6d7e8f9a0b1c29"));
+        assert!(
+            matches!(&plan.blocks[clash.b].holder, Holder::Peering { pcx_id, .. } if pcx_id == "pcx-15c6d7e8f9a0b1c29")
+        );
         assert_eq!(clash.overlap, net("172.17.8.0/24"));
-        assert!(!plan.blocks.iter().any(|b| b.net == net("10.6.0.0/16") && !b.holder.is_space_side()));
-        // The space CIDR named twice (also a dyno CIDR) is drawn as both.
-        assert_eq!(plan.blocks.iter().filter(|b| b.net == net("10.6.128.0/20")).count(), 2);
+        assert!(
+            !plan
+                .blocks
+                .iter()
+                .any(|b| b.net == net("10.6.0.0/16") && !b.holder.is_space_side())
+        );
+        // The space CIDR named twice (also a dyno CIDR) is drawn once.
+        let both: Vec<_> = plan
+            .blocks
+            .iter()
+            .filter(|b| b.net == net("10.6.128.0/20"))
+            .collect();
+        assert_eq!(both.len(), 1);
+        assert_eq!(both[0].holder, Holder::SpaceAndDynoCidr);
     }
 
     #[test]
@@ -579,7 +614,10 @@ mod tests {
         assert_eq!(shared.len(), 2, "{shared:?}");
         assert_eq!(shared[0].vpc_id.as_deref(), Some("vpc-shared"));
         assert_eq!(shared[0].spaces, ["a", "b"]);
-        assert_eq!(shared[0].clashes, ["a's 10.0.0.0/16 overlaps b's 10.0.0.0/16"]);
+        assert_eq!(
+            shared[0].clashes,
+            ["a's 10.0.0.0/16 overlaps b's 10.0.0.0/16"]
+        );
         assert_eq!(shared[1].vpc_id, None);
         assert_eq!(shared[1].spaces, ["a", "b", "c"]);
     }

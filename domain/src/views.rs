@@ -29,6 +29,28 @@ impl std::ops::Deref for ApprovalView {
     }
 }
 
+/// The overview page: every space at a glance, the provider's budget,
+/// and the estate's address plans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub spaces: Vec<crate::model::SpaceSummary>,
+    pub freshness: Freshness,
+    /// What the provider said is left of the account's hourly budget of
+    /// calls, in its latest answer; `None` before it has answered.
+    #[serde(default)]
+    pub provider_budget: Option<crate::model::ProviderBudget>,
+    /// What the watcher that sends notifications costs of that budget.
+    #[serde(default)]
+    pub watch: Option<crate::notify::WatchStatus>,
+    /// Each space's address plan, for the estate at a glance (the spaces
+    /// whose peering info could be read).
+    #[serde(default)]
+    pub plans: Vec<crate::plan::Plan>,
+    /// The accounts and VPCs peered with more than one space.
+    #[serde(default)]
+    pub shared: Vec<crate::plan::SharedPeer>,
+}
+
 /// A pending peering request, for the inbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingRequest {

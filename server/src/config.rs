@@ -244,11 +244,7 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ExportFormat,
     /// The console to ask.
-    #[arg(
-        long,
-        env = "SPACEPORT_URL",
-        default_value = "http://127.0.0.1:3000"
-    )]
+    #[arg(long, env = "SPACEPORT_URL", default_value = "http://127.0.0.1:3000")]
     pub console: url::Url,
     /// A token for automation (`spaceport token create`; a viewer's will
     /// do), from the environment only (SPACEPORT_TOKEN) or from

@@ -34,9 +34,11 @@ pub async fn run(args: ExportArgs) -> Result<(), ExportError> {
             match args.format {
                 ExportFormat::Csv => crate::export::inventory::to_csv(&rows)
                     .map_err(|e| ExportError::Answer(e.to_string()))?,
-                ExportFormat::Json => serde_json::to_string_pretty(&rows)
-                    .map_err(|e| ExportError::Answer(e.to_string()))?
-                    + "\n",
+                ExportFormat::Json => {
+                    serde_json::to_string_pretty(&rows)
+                        .map_err(|e| ExportError::Answer(e.to_string()))?
+                        + "\n"
+                }
             }
         }
     };

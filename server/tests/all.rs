@@ -18,6 +18,7 @@ mod audit_tamper;
 mod contract;
 mod data_client;
 mod deploy;
+mod exports;
 mod fidelity;
 mod hardening;
 mod layout;

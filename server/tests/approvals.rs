@@ -11,8 +11,9 @@ use domain::approval::ApprovalState;
 use domain::approval::Decided;
 use domain::kind::AuditName;
 use domain::model::AuditEntry;
-use domain::model::{ActionResult, DataActionResult, Overview, PrivateLinkStatus};
+use domain::model::{ActionResult, DataActionResult, PrivateLinkStatus};
 use domain::policy::Expectation;
+use domain::views::Overview;
 use domain::views::{ApprovalView, Inbox, PolicyView, PrivateLinkView, SpaceView, UsersView};
 use serde_json::Value;
 

@@ -7,7 +7,7 @@
 use crate::common::{Console, PASSWORD, PCX, SPACE, browser, sign_in, spaceport};
 use clap::Parser;
 use domain::access::Role;
-use domain::model::Overview;
+use domain::views::Overview;
 use sqlx::Connection;
 use std::time::Duration;
 

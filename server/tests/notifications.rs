@@ -5,8 +5,9 @@
 //! `/metrics` is what a Prometheus parser reads.
 
 use crate::common::{Console, SPACE, Sim, TOKEN};
-use domain::model::{AuditPage, Overview};
+use domain::model::AuditPage;
 use domain::notify::{NotificationsView, WebhookAdded};
+use domain::views::Overview;
 use server::notify::deliver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -14,10 +14,9 @@ use domain::action::{Action, Done, ProviderAction};
 use domain::error::AppError;
 use domain::ids::{AddonName, SpaceRef};
 use domain::model::{
-    ActionResult, AuditPage, AuditQuery, ChainStatus, DataAddonSummary, Freshness, Overview,
-    PeeringStatus,
+    ActionResult, AuditPage, AuditQuery, ChainStatus, DataAddonSummary, Freshness, PeeringStatus,
 };
-use domain::views::{PrivateLinkView, SpaceView};
+use domain::views::{Overview, PrivateLinkView, SpaceView};
 use std::sync::{Arc, Mutex};
 
 const KNOWN: &str = "fake-space";
@@ -60,10 +59,7 @@ impl Console for Fake {
         Err(AppError::NotFound(format!("No space \"{space}\" here.")))
     }
 
-    async fn inventory(
-        &self,
-        _: &Caller,
-    ) -> Result<Vec<domain::views::InventoryRow>, AppError> {
+    async fn inventory(&self, _: &Caller) -> Result<Vec<domain::views::InventoryRow>, AppError> {
         Ok(vec![])
     }
 

@@ -3,7 +3,8 @@
 //! browser (or anyone with curl) can do, and what they cannot.
 
 use crate::common::{Console, PCX, SPACE, without_sign_ins};
-use domain::model::{ActionResult, AuditPage, Overview, PeeringStatus};
+use domain::model::{ActionResult, AuditPage, PeeringStatus};
+use domain::views::Overview;
 use domain::views::SpaceView;
 use reqwest::Method;
 use serde_json::json;

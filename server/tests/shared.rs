@@ -215,7 +215,7 @@ async fn a_watched_change_is_one_event_and_one_delivery_and_watched_once() {
     assert_eq!(got.len(), 1, "one delivery of one event: {got:?}");
     // Only the watching console looked: the other's watcher says nothing.
     let other = if looked == "a" { &p.b } else { &p.a };
-    let overview: domain::model::Overview =
+    let overview: domain::views::Overview =
         serde_json::from_value(other.call("overview", &[]).await.1).unwrap();
     assert!(
         overview
@@ -230,7 +230,7 @@ async fn a_watched_change_is_one_event_and_one_delivery_and_watched_once() {
     let calls = p.sim.stats().await.calls - calls_before;
     println!("provider calls over about three looks of one watcher: {calls}");
     let watching = if looked == "a" { &p.a } else { &p.b };
-    let overview: domain::model::Overview =
+    let overview: domain::views::Overview =
         serde_json::from_value(watching.call("overview", &[]).await.1).unwrap();
     let w = overview.watch.expect("the watcher's status");
     let per_look = w.calls_last_hour / w.looks_last_hour.max(1);

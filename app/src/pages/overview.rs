@@ -5,9 +5,10 @@ use crate::components::{FreshnessNote, Loaded};
 use crate::error::FnError;
 use crate::pages::export::inventory_file;
 use crate::pages::plan::{FreeBlockFinder, PlanPicture, Taken};
-use domain::model::{Overview, PROVIDER_HOURLY_CALLS};
+use domain::model::PROVIDER_HOURLY_CALLS;
 use domain::plan::{Plan, SharedPeer};
 use domain::validate::relative_time;
+use domain::views::Overview;
 use leptos::prelude::*;
 
 #[server(endpoint = "overview")]

@@ -63,9 +63,16 @@ pub fn AddressPlan(plan: Plan) -> impl IntoView {
     }
 }
 
+/// "B (its holder) overlaps A (its holder)": the later block, a peer's,
+/// first.
 fn clash_words(a: &Block, b: &Block, overlap: Ipv4Net) -> String {
+    let both = if overlap == a.net || overlap == b.net {
+        String::new()
+    } else {
+        format!(" in {overlap}")
+    };
     format!(
-        "{} of {} overlaps {} of {} ({overlap} is in both)",
+        "{} ({}) overlaps {} ({}){both}",
         b.net,
         b.holder.describe(),
         a.net,

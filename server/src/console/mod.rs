@@ -12,9 +12,9 @@ use domain::error::AppError;
 use domain::ids::{AddonName, SpaceRef};
 use domain::kind::AuditName;
 use domain::model::{
-    AuditPage, AuditQuery, DataAddonSummary, IntegrityAlarm, Overview, PeeringStatus, SpaceSummary,
+    AuditPage, AuditQuery, DataAddonSummary, IntegrityAlarm, PeeringStatus, SpaceSummary,
 };
-use domain::views::{PrivateLinkView, SpaceView};
+use domain::views::{Overview, PrivateLinkView, SpaceView};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -265,10 +265,7 @@ impl Console for ServerConsole {
         })
     }
 
-    async fn inventory(
-        &self,
-        who: &Caller,
-    ) -> Result<Vec<domain::views::InventoryRow>, AppError> {
+    async fn inventory(&self, who: &Caller) -> Result<Vec<domain::views::InventoryRow>, AppError> {
         who.require(Permission::View)?;
         let spaces = self.gateway.read_spaces().await?;
         let now = rfc3339(OffsetDateTime::now_utc());

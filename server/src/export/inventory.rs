@@ -75,7 +75,10 @@ mod tests {
         };
         let csv = to_csv(&[row]).unwrap();
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
-        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), COLUMNS);
+        assert_eq!(
+            reader.headers().unwrap().iter().collect::<Vec<_>>(),
+            COLUMNS
+        );
         let rec = reader.records().next().unwrap().unwrap();
         assert_eq!(&rec[4], "10.1.0.0/16 10.2.0.0/16");
         assert_eq!(&rec[10], "'=HYPERLINK(\"http://evil\",\"x\"), ticket 7");

@@ -137,7 +137,13 @@ fn aws_side(p: &Peering, info: &PeeringInfo, info_name: &Identifier, name: &Iden
 /// crate, so no line break of a value can end a comment early.
 fn commented(hcl: &str) -> String {
     hcl.lines()
-        .map(|l| if l.is_empty() { "#\n".to_string() } else { format!("# {l}\n") })
+        .map(|l| {
+            if l.is_empty() {
+                "#\n".to_string()
+            } else {
+                format!("# {l}\n")
+            }
+        })
         .collect()
 }
 
@@ -175,8 +181,16 @@ mod tests {
     #[test]
     fn only_live_customer_peerings_are_written_and_values_are_escaped() {
         let peerings = [
-            peering("pcx-111aaa111", PeeringStatus::Active, PeeringType::CustomerManaged),
-            peering("pcx-222", PeeringStatus::Deleted, PeeringType::CustomerManaged),
+            peering(
+                "pcx-111aaa111",
+                PeeringStatus::Active,
+                PeeringType::CustomerManaged,
+            ),
+            peering(
+                "pcx-222",
+                PeeringStatus::Deleted,
+                PeeringType::CustomerManaged,
+            ),
             peering("pcx-333", PeeringStatus::Active, PeeringType::HerokuManaged),
             // A value with a quote and a line break stays one string.
             peering(
@@ -186,12 +200,27 @@ mod tests {
             ),
         ];
         let hcl = render("spaces-peering-example", &info(), &peerings).unwrap();
-        assert!(hcl.contains("resource \"heroku_space_peering_connection_accepter\" \"pcx-111aaa111\""), "{hcl}");
-        assert!(hcl.contains("to = heroku_space_peering_connection_accepter.pcx-111aaa111"), "{hcl}");
-        assert!(!hcl.contains("pcx-222") && !hcl.contains("pcx-333"), "{hcl}");
-        assert!(hcl.contains(r#"vpc_peering_connection_id = "pcx-\"evil\"\nresource""#), "{hcl}");
+        assert!(
+            hcl.contains("resource \"heroku_space_peering_connection_accepter\" \"pcx-111aaa111\""),
+            "{hcl}"
+        );
+        assert!(
+            hcl.contains("to = heroku_space_peering_connection_accepter.pcx-111aaa111"),
+            "{hcl}"
+        );
+        assert!(
+            !hcl.contains("pcx-222") && !hcl.contains("pcx-333"),
+            "{hcl}"
+        );
+        assert!(
+            hcl.contains(r#"vpc_peering_connection_id = "pcx-\"evil\"\nresource""#),
+            "{hcl}"
+        );
         // The template is all comments: two routes (one per space CIDR).
         assert_eq!(hcl.matches("# resource \"aws_route\"").count(), 4, "{hcl}");
-        assert!(!hcl.lines().any(|l| l.starts_with("resource \"aws_")), "{hcl}");
+        assert!(
+            !hcl.lines().any(|l| l.starts_with("resource \"aws_")),
+            "{hcl}"
+        );
     }
 }

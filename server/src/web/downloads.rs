@@ -24,17 +24,23 @@ fn caller(req: &Request) -> Result<Caller, Response> {
     if let Some(PageRefused(why)) = req.extensions().get::<PageRefused>() {
         return Err(said(&AppError::Forbidden(why.clone())));
     }
-    req.extensions()
-        .get::<Caller>()
-        .cloned()
-        .ok_or_else(|| said(&AppError::Unauthenticated("Sign in to use Spaceport.".into())))
+    req.extensions().get::<Caller>().cloned().ok_or_else(|| {
+        said(&AppError::Unauthenticated(
+            "Sign in to use Spaceport.".into(),
+        ))
+    })
 }
 
 /// An error as a plain-text answer with its status: a download has no
 /// page to show it in.
 fn said(e: &AppError) -> Response {
     let status = StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], e.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        e.to_string(),
+    )
+        .into_response()
 }
 
 fn file(content_type: &'static str, name: &str, body: String) -> Response {
