@@ -40,7 +40,7 @@ fn space(n: u32, peerings: usize, rng: &mut Lcg) -> (String, PeeringInfo, Vec<Pe
     let list = (0..peerings)
         .map(|i| {
             let len = 16 + rng.next() % 9;
-            let base: u32 = if rng.next() % 4 == 0 {
+            let base: u32 = if rng.next().is_multiple_of(4) {
                 0xAC10_0000
             } else {
                 0x0A00_0000
@@ -53,7 +53,7 @@ fn space(n: u32, peerings: usize, rng: &mut Lcg) -> (String, PeeringInfo, Vec<Pe
                 pcx_id: format!("pcx-{n:04x}{i:013x}"),
                 cidr_blocks: vec![net.to_string()],
                 cidr_block: None,
-                status: if i % 3 == 0 {
+                status: if i.is_multiple_of(3) {
                     PeeringStatus::PendingAcceptance
                 } else {
                     PeeringStatus::Active

@@ -16,6 +16,8 @@ use std::time::Duration;
 const CASES: &[(&str, &[(&str, &str)])] = &[
     ("overview", &[]),
     ("space", &[("space", SPACE)]),
+    ("terraform", &[("space", SPACE)]),
+    ("peerings_inventory", &[]),
     ("audit", &[]),
     ("alarm", &[]),
     ("acknowledge_alarm", &[("finding", "Nothing.")]),

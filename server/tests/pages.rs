@@ -495,6 +495,15 @@ const MARKERS: &[&str] = &[
     "data-kind",
     "data-link-status",
     "data-addons",
+    // The address plan's: a block, a range's band, an overlap, a
+    // suggested free block, a space, a shared peer.
+    "data-block",
+    "data-clashes",
+    "data-range",
+    "data-overlap",
+    "data-suggestion",
+    "data-space",
+    "data-shared",
 ];
 
 /// Every `data-*` attribute name in `html`.

@@ -20,15 +20,14 @@ pub fn routes() -> axum::Router<super::AppState> {
 }
 
 /// The caller the gate put on the request, unless it refused them.
-fn caller(req: &Request) -> Result<Caller, Response> {
+fn caller(req: &Request) -> Result<Caller, AppError> {
     if let Some(PageRefused(why)) = req.extensions().get::<PageRefused>() {
-        return Err(said(&AppError::Forbidden(why.clone())));
+        return Err(AppError::Forbidden(why.clone()));
     }
-    req.extensions().get::<Caller>().cloned().ok_or_else(|| {
-        said(&AppError::Unauthenticated(
-            "Sign in to use Spaceport.".into(),
-        ))
-    })
+    req.extensions()
+        .get::<Caller>()
+        .cloned()
+        .ok_or_else(|| AppError::Unauthenticated("Sign in to use Spaceport.".into()))
 }
 
 /// An error as a plain-text answer with its status: a download has no
@@ -60,7 +59,7 @@ fn file(content_type: &'static str, name: &str, body: String) -> Response {
 async fn inventory_csv(State(console): State<SharedConsole>, req: Request) -> Response {
     let who = match caller(&req) {
         Ok(who) => who,
-        Err(refused) => return refused,
+        Err(refused) => return said(&refused),
     };
     let rows = match console.inventory(&who).await {
         Ok(rows) => rows,
@@ -78,7 +77,7 @@ async fn inventory_csv(State(console): State<SharedConsole>, req: Request) -> Re
 async fn inventory_json(State(console): State<SharedConsole>, req: Request) -> Response {
     let who = match caller(&req) {
         Ok(who) => who,
-        Err(refused) => return refused,
+        Err(refused) => return said(&refused),
     };
     match console.inventory(&who).await {
         Ok(rows) => {
@@ -96,7 +95,7 @@ async fn terraform(
 ) -> Response {
     let who = match caller(&req) {
         Ok(who) => who,
-        Err(refused) => return refused,
+        Err(refused) => return said(&refused),
     };
     let Some(space) = file_name.strip_suffix(".tf") else {
         return said(&AppError::NotFound(format!(
