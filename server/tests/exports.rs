@@ -256,14 +256,8 @@ async fn the_inventory_lists_every_spaces_peerings_as_csv_and_json() {
         expected += view.peerings.len();
     }
     let viewer = c.as_role(domain::access::Role::Viewer).await;
-    let json: Vec<InventoryRow> = viewer
-        .get(format!("{}/export/peerings.json", c.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json = crate::common::get_text(&viewer, &format!("{}/export/peerings.json", c.base)).await;
+    let json: Vec<InventoryRow> = serde_json::from_str(&json).unwrap();
     assert_eq!(json.len(), expected);
     let spaces: BTreeSet<&str> = json.iter().map(|r| r.space.as_str()).collect();
     assert_eq!(spaces.len(), overview.spaces.len());
@@ -352,15 +346,7 @@ async fn the_overview_draws_every_space_and_names_the_shared_peers() {
         .unwrap();
     assert!(shared.spaces.len() >= 2, "{shared:?}");
     assert!(shared.clashes.is_empty());
-    let page = c
-        .http
-        .get(format!("{}/", c.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = crate::common::get_text(&c.http, &format!("{}/", c.base)).await;
     assert_eq!(
         page.matches("class=\"plan-picture\"").count(),
         overview.plans.len()

@@ -126,6 +126,11 @@ pub async fn open_policy(db: &std::path::Path) {
     approvals.set_policy(&policy).await.unwrap();
 }
 
+/// The body of a GET of `url` by `client`, whatever its status.
+pub async fn get_text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// An HTTP client that keeps cookies and says where its requests come
 /// from, like a browser on the console's own pages.
 pub fn browser() -> reqwest::Client {
