@@ -21,7 +21,7 @@ pub fn rfc1918() -> [Ipv4Net; 3] {
 }
 
 /// Who holds a block of a space's plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Holder {
     /// The space's VPC CIDR.
     Vpc,
@@ -86,7 +86,7 @@ impl Holder {
 }
 
 /// One block of a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Block {
     pub net: Ipv4Net,
     pub holder: Holder,
@@ -95,7 +95,7 @@ pub struct Block {
 /// Two blocks of a plan that overlap where they must not: `a` and `b` are
 /// indexes into the plan's blocks, and `overlap` is the addresses both
 /// hold (two CIDR blocks that overlap nest, so it is the smaller one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Clash {
     pub a: usize,
     pub b: usize,
@@ -103,7 +103,7 @@ pub struct Clash {
 }
 
 /// A space's address plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub struct Plan {
     pub space: String,
     /// The space's side first (VPC, space and dyno CIDRs, unavailable

@@ -27,7 +27,7 @@ test("the plan draws and names the demo's request inside 172.17.0.0/16", async (
 test("the finder answers in the browser as the size and range change", async ({ page }) => {
   await open(page, `/spaces/${EU}`);
   const finder = page.locator("#address-plan .finder");
-  // The server's first answer: the largest free /20s, each with a copy button.
+  // Its first answer: the largest free /20s, each with a copy button.
   await expect(finder.locator("li[data-suggestion]").first()).toHaveAttribute("data-suggestion", "10.128.0.0/20");
   await expect(finder.locator("li[data-suggestion] button.copy")).toHaveCount(5);
   await finder.locator('select[name="prefix"]').selectOption("16");

@@ -4,7 +4,7 @@
 use crate::components::{FreshnessNote, Loaded};
 use crate::error::FnError;
 use crate::pages::export::inventory_file;
-use crate::pages::plan::{FreeBlockFinder, PlanPicture, Taken};
+use crate::pages::plan::{FreeBlockFinder, PlanCard, Taken};
 use domain::model::PROVIDER_HOURLY_CALLS;
 use domain::plan::{Plan, SharedPeer};
 use domain::validate::relative_time;
@@ -97,7 +97,7 @@ fn Estate(plans: Vec<Plan>, shared: Vec<SharedPeer>) -> impl IntoView {
                                             }
                                         })}
                                 </figcaption>
-                                <PlanPicture plan />
+                                <PlanCard plan />
                             </figure>
                         }
                     })

@@ -2,9 +2,9 @@
 //! blocks and each peer's blocks as lanes in them, overlaps in red, named
 //! on hover and in the table beside the picture. Rendered on the server
 //! as SVG (no chart library reaches the browser) and read again with the
-//! page. The free-block finder beside it is an island: it runs the
-//! domain's finder in the browser as the prefix is chosen, and on the
-//! server for the first answer.
+//! page, and each drawing is rendered once per plan. The free-block
+//! finder beside it is an island: it runs the domain's finder (the
+//! function the server's tests hold to its properties) in the browser.
 
 use crate::components::Copyable;
 use domain::plan::{Block, Plan, Suggestion, free_blocks, parse_request, rfc1918};
@@ -23,9 +23,75 @@ const BAND_FOOT: f64 = 16.0;
 /// The narrowest a block is drawn, so a /28 in a /8 still shows.
 const MIN_W: f64 = 3.0;
 
-/// A space's address plan: the picture, the table and what overlaps.
+/// A space's address plan: what overlaps, the picture, the table, and
+/// the finder.
 #[component]
 pub fn AddressPlan(plan: Plan) -> impl IntoView {
+    let taken = Taken::of(&plan);
+    view! {
+        <section class="panel address-plan" id="address-plan">
+            <h2>"Address plan"</h2>
+            <div class="plan-drawn" inner_html=drawn(Drawing::Whole, plan) />
+            <FreeBlockFinder spaces=vec![taken] />
+        </section>
+    }
+}
+
+/// A plan's picture alone, for the overview.
+#[component]
+pub fn PlanCard(plan: Plan) -> impl IntoView {
+    view! { <div class="plan-drawn" inner_html=drawn(Drawing::Picture, plan) /> }
+}
+
+/// What of a plan is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Drawing {
+    /// The summary, the picture, the table and the legend.
+    Whole,
+    Picture,
+}
+
+/// The HTML of a drawing of `plan`. A plan changes only when a space's
+/// peerings or blocks do, while its page is read every few seconds by
+/// everyone who has it open: the server renders each drawing once and
+/// keeps the HTML (BENCHMARKS.md: rendered every time, the drawing made
+/// the space page's p50 a third slower).
+fn drawn(what: Drawing, plan: Plan) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use std::collections::HashMap;
+        use std::sync::{LazyLock, Mutex};
+        type Drawn = HashMap<(Drawing, Plan), std::sync::Arc<str>>;
+        /// Enough for every space's plans in a large estate; emptied when
+        /// full, so plans long gone do not stay.
+        const KEPT: usize = 1024;
+        static DRAWN: LazyLock<Mutex<Drawn>> = LazyLock::new(Default::default);
+        let key = (what, plan);
+        if let Some(html) = DRAWN.lock().ok().and_then(|d| d.get(&key).cloned()) {
+            return html.to_string();
+        }
+        let html: std::sync::Arc<str> = render(what, key.1.clone()).into();
+        if let Ok(mut d) = DRAWN.lock() {
+            if d.len() >= KEPT {
+                d.clear();
+            }
+            d.insert(key, html.clone());
+        }
+        html.to_string()
+    }
+    #[cfg(not(feature = "ssr"))]
+    render(what, plan)
+}
+
+fn render(what: Drawing, plan: Plan) -> String {
+    match what {
+        Drawing::Picture => view! { <PlanPicture plan /> }.to_html(),
+        Drawing::Whole => view! { <Whole plan /> }.to_html(),
+    }
+}
+
+#[component]
+fn Whole(plan: Plan) -> impl IntoView {
     let summary = match plan.clashes.len() {
         0 => view! { <p class="plan-summary ok">"No overlaps: every peer's blocks are clear of the space and of each other."</p> }.into_any(),
         n => view! {
@@ -49,17 +115,13 @@ pub fn AddressPlan(plan: Plan) -> impl IntoView {
         }
     });
     view! {
-        <section class="panel address-plan" id="address-plan">
-            <h2>"Address plan"</h2>
-            {summary}
-            {unreadable}
-            <div class="plan-layout">
-                <PlanPicture plan=plan.clone() />
-                <PlanTable plan=plan.clone() />
-            </div>
-            <Legend />
-            <FreeBlockFinder spaces=vec![Taken::of(&plan)] />
-        </section>
+        {summary}
+        {unreadable}
+        <div class="plan-layout">
+            <PlanPicture plan=plan.clone() />
+            <PlanTable plan />
+        </div>
+        <Legend />
     }
 }
 
@@ -245,7 +307,7 @@ impl Scale {
 
 /// The picture: one band per private range.
 #[component]
-pub fn PlanPicture(plan: Plan) -> impl IntoView {
+fn PlanPicture(plan: Plan) -> impl IntoView {
     let mut y = 0.0;
     let bands = rfc1918()
         .into_iter()
@@ -372,6 +434,12 @@ pub fn FreeBlockFinder(spaces: Vec<Taken>) -> impl IntoView {
     let chosen = RwSignal::new(vec![true; spaces.len()]);
     let several = spaces.len() > 1;
     let names: Vec<String> = spaces.iter().map(|s| s.space.clone()).collect();
+    // Answered in the browser only: the page is read again every few
+    // seconds by everyone who has it open, and rendering the answer on
+    // the server for each read made the space page slower (BENCHMARKS.md).
+    // Effects run in the browser alone, once the island is hydrated.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let answer = move || -> Result<Vec<Suggestion>, String> {
         let (p, w) = parse_request(&prefix.get(), &within.get())?;
         let picked = chosen.get();
@@ -453,12 +521,13 @@ pub fn FreeBlockFinder(spaces: Vec<Taken>) -> impl IntoView {
             </div>
             {choices}
             <div class="finder-answer" aria-live="polite">
-                {move || match answer() {
-                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
-                    Ok(found) if found.is_empty() => {
+                {move || match hydrated.get().then(&answer) {
+                    None => view! { <p class="muted">"Working out the free blocks…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+                    Some(Ok(found)) if found.is_empty() => {
                         view! { <p class="error">"No free block of that size is left there."</p> }.into_any()
                     }
-                    Ok(found) => {
+                    Some(Ok(found)) => {
                         view! {
                             <ol class="suggestions">
                                 {found
