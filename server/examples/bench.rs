@@ -1,7 +1,11 @@
 //! Spaceport's benchmarks: prints numbers, asserts nothing. Results and the
 //! command that produced them are kept in BENCHMARKS.md.
 //!
-//!   cargo run --release -p server --example bench -- [VIEWS] [CONCURRENCY]
+//!   cargo run --release -p server --example bench -- [VIEWS] [CONCURRENCY] [pages]
+//!
+//! `pages` loads the two pages only (the space page and the shell), for
+//! comparing builds in many short runs. With SPACEPORT_BENCH_PAGE=FILE
+//! the space page as measured is written to FILE.
 //!
 //! The audit history at scale has its own: `examples/history.rs`.
 //!
@@ -71,6 +75,7 @@ async fn run() {
     let args = measure::numeric_args();
     let views = *args.first().unwrap_or(&5000);
     let concurrency = *args.get(1).unwrap_or(&50);
+    let pages_only = std::env::args().any(|a| a == "pages");
     println!("views={views} concurrency={concurrency}");
 
     let sim_addr = server::sim::spawn_loopback(server::sim::SimOptions {
@@ -175,28 +180,50 @@ async fn run() {
     let rss_before = rss_kib("VmRSS:");
 
     // 1. Many viewers of one space: the cache makes them one provider read.
-    let calls_before = provider_calls().await;
-    let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
-        h.post(format!("{b}/api/space")).form(&[("space", SPACE)])
-    })
-    .await;
-    report("server fn `space` (JSON)", &lat, wall);
-    println!(
-        "  provider calls for those {} views: {} (over {:.1} s)",
-        lat.len(),
-        provider_calls().await - calls_before,
-        wall.as_secs_f64()
-    );
+    if !pages_only {
+        let calls_before = provider_calls().await;
+        let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
+            h.post(format!("{b}/api/space")).form(&[("space", SPACE)])
+        })
+        .await;
+        report("server fn `space` (JSON)", &lat, wall);
+        println!(
+            "  provider calls for those {} views: {} (over {:.1} s)",
+            lat.len(),
+            provider_calls().await - calls_before,
+            wall.as_secs_f64()
+        );
 
-    // 1b. The space's data add-ons, which the space page also reads.
-    let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
-        h.post(format!("{b}/api/data_addons"))
-            .form(&[("space", SPACE)])
-    })
-    .await;
-    report("server fn `data_addons` (JSON)", &lat, wall);
+        // 1b. The space's data add-ons, which the space page also reads.
+        let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
+            h.post(format!("{b}/api/data_addons"))
+                .form(&[("space", SPACE)])
+        })
+        .await;
+        report("server fn `data_addons` (JSON)", &lat, wall);
+    }
 
-    // 2. The server-rendered page, as a first visit gets it.
+    // 2. The server-rendered page, as a first visit gets it. Measured
+    //    after the reads above, or after a round of its own, so that the
+    //    cache is warm.
+    if pages_only {
+        hammer(&http, &base, views / 10, concurrency, |h, b| {
+            h.get(format!("{b}/spaces/{SPACE}"))
+        })
+        .await;
+    }
+    let page = http
+        .get(format!("{base}/spaces/{SPACE}"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    println!("the space page: {} bytes", page.len());
+    if let Some(to) = std::env::var_os("SPACEPORT_BENCH_PAGE") {
+        std::fs::write(to, &page).unwrap();
+    }
     let calls_before = provider_calls().await;
     let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
         h.get(format!("{b}/spaces/{SPACE}"))
@@ -216,6 +243,9 @@ async fn run() {
     })
     .await;
     report("SSR page /password (the shell)", &lat, wall);
+    if pages_only {
+        return;
+    }
 
     // 3. The overview: every space's peerings, each its own cached read.
     let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {

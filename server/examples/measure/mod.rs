@@ -2,8 +2,25 @@
 //! Each benchmark includes it and uses part of it.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The CPU time this process (server and client alike) spent on the last
+/// `load`, for `report`: on a shared two-core machine the latencies move
+/// from run to run with the neighbours, the CPU a request costs much less.
+static LAST_CPU: Mutex<Duration> = Mutex::new(Duration::ZERO);
+
+/// User and system CPU time of this process so far.
+pub fn cpu_time() -> Duration {
+    // SAFETY: getrusage fills the struct it is given and reads nothing else.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let of = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    of(usage.ru_utime) + of(usage.ru_stime)
+}
 
 /// The benchmark's numeric arguments, in order.
 pub fn numeric_args() -> Vec<usize> {
@@ -47,6 +64,7 @@ where
     let make = Arc::new(make);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
+    let cpu = cpu_time();
     let mut tasks = Vec::new();
     for task in 0..concurrency {
         let (make, next) = (make.clone(), next.clone());
@@ -66,18 +84,23 @@ where
         all.extend(t.await.unwrap());
     }
     let wall = started.elapsed();
+    *LAST_CPU.lock().unwrap() = cpu_time() - cpu;
     all.sort();
     (all, wall)
 }
 
+/// One line for a load: its latencies, and the CPU time of the last `load`
+/// per request.
 pub fn report(name: &str, lat: &[Duration], wall: Duration) {
+    let cpu = *LAST_CPU.lock().unwrap() / lat.len().max(1) as u32;
     println!(
-        "{name:<34} {:>6} req  {:>8.0} req/s  p50 {:>9}  p90 {:>9}  p99 {:>9}  max {:>9}",
+        "{name:<34} {:>6} req  {:>8.0} req/s  p50 {:>9}  p90 {:>9}  p99 {:>9}  max {:>9}  CPU/req {:.3} ms",
         lat.len(),
         lat.len() as f64 / wall.as_secs_f64(),
         ms(percentile(lat, 0.5)),
         ms(percentile(lat, 0.9)),
         ms(percentile(lat, 0.99)),
         ms(*lat.last().unwrap_or(&Duration::ZERO)),
+        cpu.as_secs_f64() * 1000.0,
     );
 }
