@@ -93,6 +93,24 @@ pub fn every(every: Duration, tick: impl Fn() + 'static) {
     });
 }
 
+/// A page's data: read on the server while the page is rendered, and not
+/// written into the page a second time. Leptos would also write each
+/// resource's value into the page as JSON for the browser, but only
+/// islands run there, and none of them reads a page's data (the
+/// controls read the page again instead): that copy was work on every
+/// read of every page for nobody (BENCHMARKS.md).
+pub fn page_data<S, T, Fut>(
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> Resource<T>
+where
+    S: PartialEq + Clone + Send + Sync + 'static,
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    Owner::with_no_hydration(move || Resource::new(source, fetcher))
+}
+
 /// A resource once it has loaded: `fallback` while it loads, then the
 /// page's view of its value, or its error said plainly. Every page reads
 /// its data through this one wrapper.

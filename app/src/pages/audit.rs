@@ -7,7 +7,7 @@
 // URL and a curl call both read `?actor=alice&outcome=error`.
 #![allow(clippy::too_many_arguments)]
 
-use crate::components::Loaded;
+use crate::components::{Loaded, page_data};
 use crate::error::FnError;
 use domain::kind::AuditName;
 use domain::model::{AuditEntry, AuditPage as Page, AuditQuery, ChainStatus};
@@ -68,7 +68,7 @@ fn query_from_url() -> impl Fn() -> AuditQuery + Copy {
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = query_from_url();
-    let data = Resource::new(query, |q| {
+    let data = page_data(query, |q| {
         get_audit(
             q.space, q.actor, q.action, q.outcome, q.since, q.until, q.text, q.before, q.after,
         )

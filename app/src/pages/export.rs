@@ -3,7 +3,7 @@
 //! peerings inventory (downloaded as CSV or JSON from the overview). The
 //! server functions here are what `spaceport export` calls with a token.
 
-use crate::components::Loaded;
+use crate::components::{Loaded, page_data};
 use crate::error::FnError;
 use domain::ids::{SpaceRef, parse};
 use domain::views::InventoryRow;
@@ -44,7 +44,7 @@ pub fn inventory_file(format: &str) -> String {
 pub fn TerraformPage() -> impl IntoView {
     let params = use_params_map();
     let space = move || params.read().get("space").unwrap_or_default();
-    let data = Resource::new(space, |s| async move { get_terraform(parse(&s)?).await });
+    let data = page_data(space, |s| async move { get_terraform(parse(&s)?).await });
     let render = move |hcl: String| {
         let s = space();
         view! {

@@ -3,8 +3,8 @@
 //! their own requests. The page, and the count in the navigation, read it
 //! again every few seconds, so nobody reloads to see a decision.
 
-use crate::components::Loaded;
 use crate::components::every;
+use crate::components::{Loaded, page_data};
 use crate::controls::forms::Countdown;
 use crate::error::FnError;
 use crate::pages::approvals::ApprovalCard;
@@ -78,7 +78,7 @@ pub fn InboxCount() -> impl IntoView {
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_inbox());
+    let data = page_data(|| (), |_| get_inbox());
     let render = move |inbox: Inbox| {
         // Others decide and ask: read often while anything is open.
         let busy = !inbox.to_decide.is_empty() || !inbox.pending.is_empty();

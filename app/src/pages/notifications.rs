@@ -5,7 +5,7 @@
 //! again while a delivery is still to be tried, and after each action, so
 //! a test's attempts appear without a reload.
 
-use crate::components::Loaded;
+use crate::components::{Loaded, page_data};
 use crate::controls::forms::{CallButton, CallForm};
 use crate::error::FnError;
 use domain::notify::{
@@ -85,7 +85,7 @@ pub fn new_destination(
 
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_notifications());
+    let data = page_data(|| (), |_| get_notifications());
     let render = move |view: NotificationsView| {
         // Deliveries still to be tried are followed until they settle.
         let busy = view

@@ -1,7 +1,7 @@
 //! Every space at a glance: region, peerings counted by status, and the
 //! spaces with requests waiting for acceptance first.
 
-use crate::components::{FreshnessNote, Loaded};
+use crate::components::{FreshnessNote, Loaded, page_data};
 use crate::error::FnError;
 use crate::pages::export::inventory_file;
 use crate::pages::plan::{FreeBlockFinder, PlanCard, Taken};
@@ -22,7 +22,7 @@ pub async fn get_overview() -> Result<Overview, FnError> {
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_overview());
+    let data = page_data(|| (), |_| get_overview());
     view! {
         <h1>"Private Spaces"</h1>
         <Loaded

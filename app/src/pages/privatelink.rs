@@ -8,7 +8,7 @@
 //! being read again, up to the configured limit. Only the accounts
 //! field (`addon_accounts`) runs in the browser.
 
-use crate::components::{Copyable, FreshnessNote, Loaded};
+use crate::components::{Copyable, FreshnessNote, Loaded, page_data};
 use crate::controls::forms::{CallForm, TypedConfirm};
 use crate::error::FnError;
 use crate::me::i_can;
@@ -82,7 +82,7 @@ pub async fn reveal_connection_url(
 #[component]
 pub fn DataAddons(space: String) -> impl IntoView {
     let s = space.clone();
-    let data = Resource::new(
+    let data = page_data(
         move || s.clone(),
         |s| async move { get_data_addons(parse(&s)?).await },
     );
@@ -175,7 +175,7 @@ pub(crate) fn addon_from_route() -> (String, Resource<Result<PrivateLinkView, Fn
         )
     };
     let addon = key().1;
-    let data = Resource::new(key, |(s, a)| async move {
+    let data = page_data(key, |(s, a)| async move {
         get_privatelink(parse(&s)?, parse(&a)?).await
     });
     (addon, data)

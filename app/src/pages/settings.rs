@@ -3,7 +3,7 @@
 //! how long a request waits. Saving is itself an action (recorded, and
 //! held back for approval when the policy says so).
 
-use crate::components::Loaded;
+use crate::components::{Loaded, page_data};
 use crate::controls::forms::CallForm;
 use crate::error::FnError;
 use crate::pages::approvals::ReasonFields;
@@ -53,7 +53,7 @@ fn describe(kind: AuditName) -> &'static str {
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_policy());
+    let data = page_data(|| (), |_| get_policy());
     let render = move |view: PolicyView| {
         view! {
             <div data-live="policy" data-quiet="">

@@ -5,7 +5,7 @@
 //! accepting and every word of a confirmation are worked out on the
 //! server, where the data is.
 
-use crate::components::{Loaded, no_such};
+use crate::components::{Loaded, no_such, page_data};
 use crate::controls::forms::{CallForm, CloseButton, TypedConfirm};
 use crate::error::FnError;
 use crate::me::i_can;
@@ -91,7 +91,7 @@ fn space_data() -> (
     let params = use_params_map();
     let param = move |name: &str| params.read_untracked().get(name).unwrap_or_default();
     let space = move || params.read().get("space").unwrap_or_default();
-    let data = Resource::new(space, |s| async move { get_space(parse(&s)?).await });
+    let data = page_data(space, |s| async move { get_space(parse(&s)?).await });
     (param, data)
 }
 

@@ -6,8 +6,8 @@
 //! reason, and a row's Request a change… opens a dialog of its own
 //! (`/users/{name}`) that does.
 
-use crate::components::Loaded;
 use crate::components::no_such;
+use crate::components::{Loaded, page_data};
 use crate::controls::forms::{CallButton, CallForm, CloseButton};
 use crate::error::FnError;
 use domain::access::Role;
@@ -126,7 +126,7 @@ fn roles_words(roles: &[Role]) -> String {
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let users = Resource::new(|| (), |_| get_users());
+    let users = page_data(|| (), |_| get_users());
     let render = move |view: UsersView| {
         let held = view.held.clone();
         let gate = view.gate;
@@ -437,7 +437,7 @@ fn TokenTable(tokens: Vec<domain::model::TokenSummary>) -> impl IntoView {
 #[component]
 pub fn UserChangeDialogPage() -> impl IntoView {
     let params = use_params_map();
-    let data = Resource::new(|| (), |_| get_users());
+    let data = page_data(|| (), |_| get_users());
     let render = move |view: UsersView| {
         let name = params.read_untracked().get("name").unwrap_or_default();
         let Some(u) = view.users.iter().find(|u| u.name == name).cloned() else {
