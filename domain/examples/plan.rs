@@ -119,9 +119,9 @@ fn main() {
         println!("{what:<40} median {us:>9.1} µs");
     }
     let plans: Vec<Plan> = estate.iter().map(|(n, i, l)| Plan::of(n, i, l)).collect();
-    let by_space: BTreeMap<String, Vec<Peering>> = estate
+    let by_space: BTreeMap<&str, &[Peering]> = estate
         .iter()
-        .map(|(n, _, l)| (n.clone(), l.clone()))
+        .map(|(n, _, l)| (n.as_str(), l.as_slice()))
         .collect();
     let all: Vec<_> = plans.iter().flat_map(|p| p.taken()).collect();
     let rows = [

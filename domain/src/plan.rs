@@ -49,7 +49,20 @@ impl Holder {
     /// Whether the block belongs to the space's side: what a peer must
     /// stay out of, rather than a peer of its own.
     pub fn is_space_side(&self) -> bool {
-        !matches!(self, Self::Peering { managed: false, .. })
+        self.peer().is_none()
+    }
+
+    /// The PCX ID of the peer that holds the block, for a block of a
+    /// peer's own (not of the space's side).
+    pub fn peer(&self) -> Option<&str> {
+        match self {
+            Self::Peering {
+                pcx_id,
+                managed: false,
+                ..
+            } => Some(pcx_id),
+            _ => None,
+        }
     }
 
     /// A name for the block's holder, as the table and hovers say it.
@@ -184,7 +197,13 @@ impl Plan {
 
     /// Every block a new peer of this space must not overlap: all of them.
     pub fn taken(&self) -> Vec<Ipv4Net> {
-        self.blocks.iter().map(|b| b.net).collect()
+        // Once each: a provider-managed peering's block is often also one
+        // of the unavailable blocks, and the finder's list is sent to the
+        // browser.
+        let mut taken: Vec<Ipv4Net> = self.blocks.iter().map(|b| b.net).collect();
+        taken.sort_unstable();
+        taken.dedup();
+        taken
     }
 
     /// The blocks `i` clashes with.
@@ -363,7 +382,7 @@ pub struct SharedPeer {
 /// The accounts and VPCs peered (by live customer peerings) with more than
 /// one of `plans`' spaces, each with the overlaps between those spaces'
 /// own blocks. `peerings` are each space's peerings, by space name.
-pub fn shared_peers(plans: &[Plan], peerings: &BTreeMap<String, Vec<Peering>>) -> Vec<SharedPeer> {
+pub fn shared_peers(plans: &[Plan], peerings: &BTreeMap<&str, &[Peering]>) -> Vec<SharedPeer> {
     let mut by_account: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut by_vpc: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
     for (space, list) in peerings {
@@ -605,11 +624,12 @@ mod tests {
             p.aws_vpc_id = Some(vpc.into());
             p
         };
-        let peerings = BTreeMap::from([
-            ("a".to_string(), vec![p("pcx-1", "vpc-shared")]),
-            ("b".to_string(), vec![p("pcx-2", "vpc-shared")]),
-            ("c".to_string(), vec![p("pcx-3", "vpc-other")]),
-        ]);
+        let (a, b, c) = (
+            [p("pcx-1", "vpc-shared")],
+            [p("pcx-2", "vpc-shared")],
+            [p("pcx-3", "vpc-other")],
+        );
+        let peerings = BTreeMap::from([("a", &a[..]), ("b", &b[..]), ("c", &c[..])]);
         let shared = shared_peers(&plans, &peerings);
         assert_eq!(shared.len(), 2, "{shared:?}");
         assert_eq!(shared[0].vpc_id.as_deref(), Some("vpc-shared"));

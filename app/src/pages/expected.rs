@@ -8,9 +8,10 @@ use crate::error::FnError;
 use crate::me::i_can;
 use domain::access::Permission;
 use domain::ids::SpaceRef;
-use domain::views::SpaceView;
+use domain::views::SpaceApprovals;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
+use std::sync::Arc;
 
 #[allow(clippy::too_many_arguments)]
 #[server(endpoint = "expect_peer")]
@@ -54,12 +55,11 @@ pub async fn forget_peer(id: i64) -> Result<String, FnError> {
 }
 
 #[component]
-pub fn ExpectedPeers(view: SpaceView, space: String) -> impl IntoView {
+pub fn ExpectedPeers(approvals: Arc<SpaceApprovals>, space: String) -> impl IntoView {
     let may = i_can(Permission::ExpectPeers);
-    let require = view.approvals.require_expected_peer;
-    let none = view.approvals.expected.is_empty();
-    let rows = view
-        .approvals
+    let require = approvals.require_expected_peer;
+    let none = approvals.expected.is_empty();
+    let rows = approvals
         .expected
         .iter()
         .map(|e| {

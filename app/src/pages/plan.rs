@@ -27,13 +27,8 @@ const MIN_W: f64 = 3.0;
 /// the finder.
 #[component]
 pub fn AddressPlan(plan: Plan) -> impl IntoView {
-    let taken = Taken::of(&plan);
     view! {
-        <section class="panel address-plan" id="address-plan">
-            <h2>"Address plan"</h2>
-            <div class="plan-drawn" inner_html=drawn(Drawing::Whole, plan) />
-            <FreeBlockFinder spaces=vec![taken] />
-        </section>
+        <section class="panel address-plan" id="address-plan" inner_html=drawn(Drawing::Whole, plan) />
     }
 }
 
@@ -46,7 +41,9 @@ pub fn PlanCard(plan: Plan) -> impl IntoView {
 /// What of a plan is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Drawing {
-    /// The summary, the picture, the table and the legend.
+    /// The heading, the summary, the picture, the table, the legend and
+    /// the finder (an island, which hydrates from this HTML as from any
+    /// other).
     Whole,
     Picture,
 }
@@ -56,7 +53,7 @@ enum Drawing {
 /// everyone who has it open: the server renders each drawing once and
 /// keeps the HTML (BENCHMARKS.md: rendered every time, the drawing made
 /// the space page's p50 a third slower).
-fn drawn(what: Drawing, plan: Plan) -> String {
+fn drawn(what: Drawing, plan: Plan) -> std::sync::Arc<str> {
     #[cfg(feature = "ssr")]
     {
         use std::collections::HashMap;
@@ -68,7 +65,7 @@ fn drawn(what: Drawing, plan: Plan) -> String {
         static DRAWN: LazyLock<Mutex<Drawn>> = LazyLock::new(Default::default);
         let key = (what, plan);
         if let Some(html) = DRAWN.lock().ok().and_then(|d| d.get(&key).cloned()) {
-            return html.to_string();
+            return html;
         }
         let html: std::sync::Arc<str> = render(what, key.1.clone()).into();
         if let Ok(mut d) = DRAWN.lock() {
@@ -77,10 +74,10 @@ fn drawn(what: Drawing, plan: Plan) -> String {
             }
             d.insert(key, html.clone());
         }
-        html.to_string()
+        html
     }
     #[cfg(not(feature = "ssr"))]
-    render(what, plan)
+    render(what, plan).into()
 }
 
 fn render(what: Drawing, plan: Plan) -> String {
@@ -114,14 +111,19 @@ fn Whole(plan: Plan) -> impl IntoView {
             </p>
         }
     });
+    let taken = Taken::of(&plan);
     view! {
-        {summary}
-        {unreadable}
-        <div class="plan-layout">
-            <PlanPicture plan=plan.clone() />
-            <PlanTable plan />
+        <h2>"Address plan"</h2>
+        <div class="plan-drawn">
+            {summary}
+            {unreadable}
+            <div class="plan-layout">
+                <PlanPicture plan=plan.clone() />
+                <PlanTable plan />
+            </div>
+            <Legend />
         </div>
-        <Legend />
+        <FreeBlockFinder spaces=vec![taken] />
     }
 }
 
@@ -231,19 +233,15 @@ fn lanes(plan: &Plan, range: Ipv4Net) -> Vec<Lane> {
         if !domain::validate::overlaps(&b.net, &range) {
             continue;
         }
-        match &b.holder {
-            domain::plan::Holder::Peering {
-                pcx_id,
-                managed: false,
-                ..
-            } => match out.iter_mut().find(|l| &l.label == pcx_id) {
+        match b.holder.peer() {
+            None => out[0].blocks.push(i),
+            Some(pcx_id) => match out.iter_mut().find(|l| l.label == pcx_id) {
                 Some(lane) => lane.blocks.push(i),
                 None => out.push(Lane {
-                    label: pcx_id.clone(),
+                    label: pcx_id.to_string(),
                     blocks: vec![i],
                 }),
             },
-            _ => out[0].blocks.push(i),
         }
     }
     out
@@ -290,8 +288,15 @@ impl Scale {
         }
     }
 
-    /// The span of a block, clamped to the band.
+    /// The span of a block, clamped to the band, to a tenth of a unit (a
+    /// tenth of a pixel or less: finer only made the page longer).
     fn span(&self, net: Ipv4Net) -> (f64, f64) {
+        let (x, w) = self.exact_span(net);
+        let tenth = |v: f64| (v * 10.0).round() / 10.0;
+        (tenth(x), tenth(w))
+    }
+
+    fn exact_span(&self, net: Ipv4Net) -> (f64, f64) {
         let a = self.x(u64::from(u32::from(net.network())));
         let b = self.x(u64::from(u32::from(net.broadcast())) + 1);
         let lo = self.stops[0].1;

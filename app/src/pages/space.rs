@@ -5,7 +5,9 @@
 //! status or a request waits, so an accepted request is seen to reach
 //! `active`, and a colleague's decision is seen, without a reload.
 
-use crate::components::{Copyable, CopyableList, FreshnessNote, Loaded, RelativeTime, StatusBadge};
+use crate::components::{
+    Copyable, CopyableList, FreshnessNote, Loaded, RelativeTime, StatusBadge, page_data,
+};
 use crate::error::FnError;
 use crate::me::i_can;
 use crate::pages::approvals::WithdrawButton;
@@ -24,6 +26,7 @@ use domain::views::SpaceApprovals;
 use domain::views::SpaceView;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use std::sync::Arc;
 
 #[server(endpoint = "space")]
 pub async fn get_space(space: SpaceRef) -> Result<SpaceView, FnError> {
@@ -69,23 +72,36 @@ pub fn SpacePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let space = move || params.read().get("space").unwrap_or_default();
-    let data = Resource::new(space, |s| async move { get_space(parse(&s)?).await });
+    let data = page_data(space, |s| async move { get_space(parse(&s)?).await });
     let render = move |view: SpaceView| {
         // Read again by itself while anything changes by itself, or waits
         // for a decision.
         let busy = view.peerings.iter().any(|p| p.status.is_transient())
             || view.approvals.requests.iter().any(|r| r.state.is_open());
         let wanted = query.read_untracked().get(STATUS_QUERY).unwrap_or_default();
+        let plan = Plan::of(&view.name, &view.info, &view.peerings);
+        // Shared by every row rather than copied into each.
+        let SpaceView {
+            freshness,
+            info,
+            peerings,
+            approvals,
+            ..
+        } = view;
+        let (info, approvals) = (Arc::new(info), Arc::new(approvals));
+        let as_of = freshness.as_of.clone();
         // Each part erased on its own keeps the page's type shallow.
         view! {
             <div data-live="space" data-busy=busy.then_some("")>
-                <FreshnessNote freshness=view.freshness.clone() />
-                {view! { <PeeringInfoPanel info=view.info.clone() /> }.into_any()}
-                {view! { <Peerings space=space() view=view.clone() wanted /> }.into_any()}
-                {view! { <AddressPlan plan=Plan::of(&view.name, &view.info, &view.peerings) /> }
+                <FreshnessNote freshness />
+                {view! { <PeeringInfoPanel info=info.clone() /> }.into_any()}
+                {view! {
+                    <Peerings space=space() peerings as_of info approvals=approvals.clone() wanted />
+                }
                     .into_any()}
+                {view! { <AddressPlan plan /> }.into_any()}
             </div>
-            {view! { <ExpectedPeers view space=space() /> }.into_any()}
+            {view! { <ExpectedPeers approvals space=space() /> }.into_any()}
         }
     };
     view! {
@@ -103,7 +119,7 @@ pub fn SpacePage() -> impl IntoView {
 }
 
 #[component]
-fn PeeringInfoPanel(info: PeeringInfo) -> impl IntoView {
+fn PeeringInfoPanel(info: Arc<PeeringInfo>) -> impl IntoView {
     view! {
         <section class="panel peering-info">
             <h2>"Peering info"</h2>
@@ -143,11 +159,14 @@ fn PeeringInfoPanel(info: PeeringInfo) -> impl IntoView {
 }
 
 #[component]
-fn Peerings(space: String, view: SpaceView, wanted: String) -> impl IntoView {
-    let as_of = view.freshness.as_of.clone();
-    let info = view.info.clone();
-    let approvals = view.approvals.clone();
-    let peerings = view.peerings;
+fn Peerings(
+    space: String,
+    peerings: Vec<Peering>,
+    as_of: String,
+    info: Arc<PeeringInfo>,
+    approvals: Arc<SpaceApprovals>,
+    wanted: String,
+) -> impl IntoView {
     let present: Vec<String> = PeeringStatus::KNOWN
         .iter()
         .map(|s| s.to_string())
@@ -215,8 +234,8 @@ fn PeeringRow(
     space: String,
     peering: Peering,
     as_of: String,
-    info: PeeringInfo,
-    approvals: SpaceApprovals,
+    info: Arc<PeeringInfo>,
+    approvals: Arc<SpaceApprovals>,
 ) -> impl IntoView {
     let or_dash = |v: Option<String>| v.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into());
     let expectation = expectation_of(&peering, &approvals.expected, &as_of);
@@ -320,7 +339,7 @@ fn PeeringRow(
 
 /// The AWS half of an active peering, as commands to copy.
 #[component]
-fn PeeringAwsHalf(info: PeeringInfo, peering: Peering) -> impl IntoView {
+fn PeeringAwsHalf(info: Arc<PeeringInfo>, peering: Peering) -> impl IntoView {
     let half = domain::aws::peering_aws_half(&info, &peering);
     view! {
         <details class="aws-half peering-aws">

@@ -210,7 +210,7 @@ impl Console for ServerConsole {
             if let (Ok(r), Ok(i)) = (read, info) {
                 times.push((i.at, i.stale_error.as_ref()));
                 plans.push(domain::plan::Plan::of(&s.name, &i.value, &r.value));
-                by_space.insert(s.name.clone(), r.value.to_vec());
+                by_space.insert(s.name.as_str(), &r.value[..]);
             }
         }
         let shared = domain::plan::shared_peers(&plans, &by_space);
