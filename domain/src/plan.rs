@@ -55,13 +55,20 @@ impl Holder {
     /// The PCX ID of the peer that holds the block, for a block of a
     /// peer's own (not of the space's side).
     pub fn peer(&self) -> Option<&str> {
+        // Every holder named: a new one must be placed on a side.
         match self {
             Self::Peering {
                 pcx_id,
                 managed: false,
                 ..
             } => Some(pcx_id),
-            _ => None,
+            Self::Peering { managed: true, .. }
+            | Self::Vpc
+            | Self::SpaceCidr
+            | Self::DynoCidr
+            | Self::SpaceAndDynoCidr
+            | Self::Unavailable
+            | Self::AlwaysReserved => None,
         }
     }
 

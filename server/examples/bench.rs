@@ -206,11 +206,9 @@ async fn run() {
     // 2. The server-rendered page, as a first visit gets it. Measured
     //    after the reads above, or after a round of its own, so that the
     //    cache is warm.
+    let space_page = |h: &reqwest::Client, b: &str| h.get(format!("{b}/spaces/{SPACE}"));
     if pages_only {
-        hammer(&http, &base, views / 10, concurrency, |h, b| {
-            h.get(format!("{b}/spaces/{SPACE}"))
-        })
-        .await;
+        hammer(&http, &base, views / 10, concurrency, space_page).await;
     }
     let page = http
         .get(format!("{base}/spaces/{SPACE}"))
@@ -225,10 +223,7 @@ async fn run() {
         std::fs::write(to, &page).unwrap();
     }
     let calls_before = provider_calls().await;
-    let (lat, wall) = hammer(&http, &base, views, concurrency, |h, b| {
-        h.get(format!("{b}/spaces/{SPACE}"))
-    })
-    .await;
+    let (lat, wall) = hammer(&http, &base, views, concurrency, space_page).await;
     report("SSR page /spaces/{space} (HTML)", &lat, wall);
     println!(
         "  provider calls: {}",
